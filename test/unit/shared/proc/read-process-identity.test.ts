@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, symlink, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readProcessIdentity } from '../../../../shared/proc/read-process-identity.js';
+
+const fixtures = new URL('../../../../../test/fixtures/cgroup/', import.meta.url);
+
+async function fakeProc(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'sentinel-proc-'));
+}
+
+async function writeProcess(
+  root: string,
+  pid: number,
+  p: { comm: string; ppid: number; startTime: number; argv: string[]; exe?: string; cgroup: string; nspid: string },
+): Promise<void> {
+  const dir = join(root, String(pid));
+  await mkdir(dir, { recursive: true });
+  const tail = Array.from({ length: 30 }, () => '0').join(' ');
+  const mid = Array.from({ length: 17 }, (_, i) => String(i + 5)).join(' ');
+  await writeFile(join(dir, 'stat'), `${pid} (${p.comm}) S ${p.ppid} ${mid} ${p.startTime} ${tail}\n`);
+  await writeFile(join(dir, 'cmdline'), p.argv.map((a) => `${a}\0`).join(''));
+  await writeFile(join(dir, 'cgroup'), p.cgroup);
+  await writeFile(join(dir, 'status'), `Name:\t${p.comm}\nPid:\t${pid}\nPPid:\t${p.ppid}\nNSpid:\t${p.nspid}\n`);
+  if (p.exe) await symlink(p.exe, join(dir, 'exe'));
+}
+
+test('readProcessIdentity: a runner inside a container (fake proc root)', async (t) => {
+  const root = await fakeProc();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const cgroup = await readFile(new URL('v2-systemd.txt', fixtures), 'utf8');
+  const argv = ['/usr/bin/ollama', 'runner', '--model', '/root/.ollama/models/blobs/sha256-x', '--port', '40123'];
+  await writeProcess(root, 31337, { comm: 'ollama', ppid: 31300, startTime: 2609, argv, exe: '/usr/bin/ollama', cgroup, nspid: '31337\t27' });
+
+  const id = await readProcessIdentity(root, 31337);
+  assert.deepEqual(id, {
+    pid: 31337,
+    ppid: 31300,
+    startTime: 2609,
+    exe: '/usr/bin/ollama',
+    argv,
+    comm: 'ollama',
+    containerId: /docker-([0-9a-f]{64})\.scope/.exec(cgroup)![1],
+    nsPids: [31337, 27],
+  });
+});
+
+test('readProcessIdentity: missing exe link (no permission) leaves exe null', async (t) => {
+  const root = await fakeProc();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await writeProcess(root, 5, { comm: 'x', ppid: 1, startTime: 9, argv: ['x'], cgroup: '0::/\n', nspid: '5' });
+  // A missing link in a fake tree reads as ENOENT = gone; a real EACCES keeps the process. Emulate EACCES with a
+  // directory where readlink fails with EINVAL (not a link): exe is unreadable but the process is there.
+  await mkdir(join(root, '5', 'exe'));
+  const id = await readProcessIdentity(root, 5);
+  assert.ok(id);
+  assert.equal(id.exe, null);
+  assert.equal(id.containerId, null);
+});
+
+test('readProcessIdentity: a PID that does not exist gives null', async (t) => {
+  const root = await fakeProc();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  assert.equal(await readProcessIdentity(root, 424242), null);
+});
+
+test('readProcessIdentity: invalid PIDs never become paths', async () => {
+  assert.equal(await readProcessIdentity('/proc', 0), null);
+  assert.equal(await readProcessIdentity('/proc', -1), null);
+  assert.equal(await readProcessIdentity('/proc', 1.5), null);
+});
+
+test('readProcessIdentity: this very process from the real /proc', async () => {
+  const id = await readProcessIdentity('/proc', process.pid);
+  assert.ok(id);
+  assert.equal(id.pid, process.pid);
+  assert.equal(id.ppid, process.ppid);
+  assert.equal(id.nsPids[0], process.pid);
+  // The kernel's argv is what Node was started with, whatever process.argv later normalises.
+  assert.ok(id.argv.some((a) => a.endsWith('read-process-identity.test.js')), id.argv.join(' '));
+  assert.equal(id.exe, process.execPath);
+  assert.ok(id.argv.length >= 1);
+  assert.ok(id.startTime > 0);
+});
