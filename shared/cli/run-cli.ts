@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../config/config-issues.js';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../log/create-logger.js';
+import { EXIT_FAILURE, EXIT_USAGE, type CommandDef } from './command-def.js';
+import { loadCommands } from './commands.js';
+import { formatHelp } from './format-help.js';
+import { parseCommandLine } from './parse-command-line.js';
+
+export function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+interface Io {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  on(signal: 'SIGTERM' | 'SIGINT', fn: () => void): unknown;
+}
+
+/** Parses argv, loads and validates config, and runs one command; returns the exit code. */
+export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<number> {
+  const commands = await loadCommands();
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === 'version') {
+    io.stdout.write(`ollama-sentinel ${readVersion()}\n`);
+    return 0;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    const usage = topLevelHelp(commands);
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      io.stdout.write(usage);
+      return name === undefined ? EXIT_USAGE : 0;
+    }
+    io.stderr.write(`ollama-sentinel: unknown command "${name}"\n\n${usage}`);
+    return EXIT_USAGE;
+  }
+  const parsed = parseCommandLine(rest, { config: { kind: 'string', doc: '' }, help: { kind: 'bool', doc: '' }, version: { kind: 'bool', doc: '' }, ...cmd.options });
+  if (parsed.options.has('help')) {
+    io.stdout.write(formatHelp(cmd));
+    return 0;
+  }
+  if (parsed.options.has('version')) {
+    io.stdout.write(`ollama-sentinel ${readVersion()}\n`);
+    return 0;
+  }
+  if (parsed.errors.length > 0) {
+    io.stderr.write(`ollama-sentinel ${cmd.name}: ${parsed.errors.join('; ')}\n`);
+    return EXIT_USAGE;
+  }
+  const file = (parsed.options.get('config') as string | undefined) ?? (env.SENTINEL_CONFIG || undefined);
+  let config;
+  try {
+    config = loadConfig({
+      file,
+      flags: parsed.overrides,
+      env,
+      sections: cmd.sections,
+      otherSectionKeys: commands.flatMap((c) => c.sections.map((s) => s.key)),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr.write(`ollama-sentinel ${cmd.name}: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  const log = createLogger(config.log.level).child({ component: cmd.name });
+  const shutdown = new AbortController();
+  const stop = (signal: string) => {
+    if (shutdown.signal.aborted) return;
+    log.info({ signal }, 'shutting down');
+    shutdown.abort(new Error(signal));
+  };
+  io.on('SIGTERM', () => stop('SIGTERM'));
+  io.on('SIGINT', () => stop('SIGINT'));
+  try {
+    return await cmd.run({ config, options: parsed.options, positionals: parsed.positionals, log, env, stderr: io.stderr, stdout: io.stdout, shutdown: shutdown.signal });
+  } catch (err) {
+    log.fatal({ err }, 'command failed');
+    io.stderr.write(`ollama-sentinel ${cmd.name}: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+function topLevelHelp(commands: readonly CommandDef[]): string {
+  return [
+    'Usage: ollama-sentinel <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
+    '',
+    'Run `ollama-sentinel <command> --help` for its options and configuration.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,24 @@
+import type { ConfigIssues } from './config-issues.js';
+import type { ScalarSchema } from './scalar-field.js';
+
+/** Context handed to section validators: the whole parsed document, for cross-references (e.g. target names). */
+export interface SectionContext {
+  readonly targetNames: readonly string[];
+  readonly modelNames: readonly string[];
+}
+
+/**
+ * A top-level mapping of the YAML file (log, gpu, exporter, remediator, ...). Its scalars can be overridden by
+ * environment variables and flags; `complex` validates the lists and maps that only the file can hold.
+ */
+export interface ConfigSection {
+  readonly key: string;
+  readonly doc: string;
+  readonly scalars: ScalarSchema;
+  readonly complexKeys?: readonly string[];
+  readonly complex?: (
+    raw: Readonly<Record<string, unknown>>,
+    issues: ConfigIssues,
+    ctx: SectionContext,
+  ) => Record<string, unknown>;
+}

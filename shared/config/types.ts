@@ -1,0 +1,97 @@
+/**
+ * The validated, frozen configuration. Keys keep their YAML spelling (snake_case) so a value in the file, its
+ * environment variable and its flag are the same name; durations are normalised to milliseconds (`*_ms` is never
+ * written by users: they write "15s", "2m" or seconds as a number).
+ */
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** How to find the container(s) that run an Ollama target. Exactly one kind per target. */
+export type ContainerSelector =
+  | { readonly kind: 'compose'; readonly project: string; readonly service: string }
+  | { readonly kind: 'swarm'; readonly service: string; readonly stack?: string; readonly stack_file?: string }
+  | { readonly kind: 'container'; readonly name: string };
+
+export interface OllamaTargetConfig {
+  /** Bounded label on every Ollama metric. */
+  readonly name: string;
+  /** Normalised base URL without trailing slash, e.g. "http://127.0.0.1:11434". */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** PEM file with extra CA certificates for an authenticating TLS proxy. */
+  readonly ca_file?: string;
+  readonly container?: ContainerSelector;
+}
+
+export interface ModelConfig {
+  /** Normalised ("llama3" becomes "llama3:latest"). */
+  readonly name: string;
+  /** Sent verbatim as the request's keep_alive: a Go duration string ("10m", "-1m") or seconds (-1 = forever). */
+  readonly keep_alive: string | number;
+  /** Probe (exporter), warm-up (remediator) and verification keep it loaded on purpose. */
+  readonly keep_warm: boolean;
+  /** Fraction of the model's memory that must sit in VRAM to count as healthy (some models never fit entirely). */
+  readonly min_vram_ratio: number;
+  /** Runner options (num_ctx, num_batch, num_gpu...). Every component sends exactly these: a difference reloads. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Target names this model belongs on; empty = every target. */
+  readonly targets: readonly string[];
+  /** Build from a Modelfile-style create request instead of pulling (init). */
+  readonly create?: Readonly<{ from: string } & Record<string, unknown>>;
+}
+
+export interface GpuConfig {
+  /** Command (path) of nvidia-smi; may be a wrapper. */
+  readonly nvidia_smi: string;
+  readonly interval_ms: number;
+  readonly timeout_ms: number;
+  /** Publish one series per GPU compute process. */
+  readonly processes: boolean;
+  readonly max_processes_per_gpu: number;
+  /** Host /proc as seen by this process (e.g. /host/proc when mounted into a container). */
+  readonly proc_root: string;
+}
+
+export interface DockerConfig {
+  /** Docker Engine endpoint: unix:///var/run/docker.sock, or tcp://127.0.0.1:2375. */
+  readonly host: string;
+  readonly timeout_ms: number;
+}
+
+export interface SharedConfig {
+  readonly log: { readonly level: LogLevel };
+  readonly gpu: GpuConfig;
+  readonly docker: DockerConfig;
+  readonly ollama: readonly OllamaTargetConfig[];
+  readonly models: readonly ModelConfig[];
+}
+
+export interface ListenConfig {
+  /** host:port; ":9778" means every interface. */
+  readonly listen_address: string;
+  readonly tls_cert_file?: string;
+  readonly tls_key_file?: string;
+  readonly basic_auth_username?: string;
+  readonly basic_auth_password_file?: string;
+}
+
+export interface ExporterConfig extends ListenConfig {
+  readonly telemetry_path: string;
+  readonly max_concurrent_scrapes: number;
+  /** Node's process_* and nodejs_* series. */
+  readonly node_metrics: boolean;
+  readonly collector_gpu: boolean;
+  readonly collector_gpu_processes: boolean;
+  readonly collector_ollama: boolean;
+  readonly collector_probe: boolean;
+  readonly collector_containers: boolean;
+  readonly ollama_interval_ms: number;
+  readonly ollama_timeout_ms: number;
+  readonly probe_interval_ms: number;
+  /** Deadline for the model to load (headers of the probe's generate). */
+  readonly probe_load_timeout_ms: number;
+  /** Deadline for the first token once the model is loaded. */
+  readonly probe_first_token_timeout_ms: number;
+  readonly probe_prompt: string;
+  readonly containers_interval_ms: number;
+}
