@@ -1,0 +1,105 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runNvidiaSmi } from '../../../../shared/gpu/run-nvidia-smi.js';
+import { NvidiaSmiError } from '../../../../shared/gpu/nvidia-smi-error.js';
+import { fixture } from './fixture.js';
+
+let dir: string;
+
+function script(name: string, body: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** Running, not merely a zombie waiting for an init that may never reap it (as in some sandboxes). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+const opts = (timeoutMs = 5000) => ({ signal: new AbortController().signal, timeoutMs, graceMs: 200 });
+
+before(() => {
+  // A space in the folder name proves that a path with spaces is run as one file.
+  dir = mkdtempSync(join(tmpdir(), 'sentinel gpu '));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('returns stdout and exit 0, passing the args', async () => {
+  const smi = script('ok', 'printf "%s|" "$@"');
+  const r = await runNvidiaSmi(smi, ['--query-gpu=index,uuid', '--format=csv,nounits'], opts());
+  assert.deepEqual(r, { stdout: '--query-gpu=index,uuid|--format=csv,nounits|', stderr: '', exitCode: 0 });
+});
+
+test('a non-zero exit is returned, with the error text nvidia-smi prints on stdout', async () => {
+  const text = fixture('unknown-field.out').split('\n\nrc=')[0]!;
+  const out = join(dir, 'unknown-field.txt');
+  writeFileSync(out, text);
+  const smi = script('bad-field', `cat "${out}"; exit 2`);
+  const r = await runNvidiaSmi(smi, [], opts());
+  assert.equal(r.exitCode, 2);
+  assert.equal(r.stdout, text);
+});
+
+test('exit 255 and stderr are passed through', async () => {
+  const smi = script('e255', 'echo oops >&2; exit 255');
+  const r = await runNvidiaSmi(smi, [], opts());
+  assert.equal(r.exitCode, 255);
+  assert.equal(r.stderr, 'oops\n');
+});
+
+test('a wrapper command with its own arguments (and quotes) works', async () => {
+  const smi = script('inner', 'printf "%s," "$@"');
+  const r = await runNvidiaSmi(`/bin/sh "${smi}" --id=0`, ['-L'], opts());
+  assert.equal(r.stdout, '--id=0,-L,');
+});
+
+test('a missing command is spawn_failed', async () => {
+  await assert.rejects(
+    runNvidiaSmi(join(dir, 'no-such-nvidia-smi'), [], opts()),
+    (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'spawn_failed',
+  );
+});
+
+test('a hang that ignores SIGTERM is killed at the timeout, with its whole process group', async () => {
+  const pidFile = join(dir, 'hang.pid');
+  // The child `sleep` is a grandchild of ours: it must die too or it would keep our pipes open.
+  const smi = script('hang', `trap '' TERM\nsleep 30 &\necho $! > "${pidFile}"\nwait`);
+  const started = Date.now();
+  await assert.rejects(
+    runNvidiaSmi(smi, [], opts(300)),
+    (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'timeout',
+  );
+  const took = Date.now() - started;
+  assert.ok(took >= 300 && took < 3000, `took ${took} ms`);
+  const sleeper = Number(readFileSync(pidFile, 'utf8'));
+  // SIGKILL to the group follows the grace (200 ms); give it a moment.
+  for (let i = 0; i < 50 && isAlive(sleeper); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(isAlive(sleeper), false);
+});
+
+test('the caller signal aborts a run', async () => {
+  const smi = script('slow', 'exec sleep 30');
+  const ac = new AbortController();
+  const run = runNvidiaSmi(smi, [], { signal: ac.signal, timeoutMs: 10_000, graceMs: 200 });
+  setTimeout(() => ac.abort(), 100);
+  await assert.rejects(run, (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'aborted');
+});
+
+test('an already aborted signal starts nothing', async () => {
+  const marker = join(dir, 'ran');
+  const smi = script('marker', `touch "${marker}"`);
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(runNvidiaSmi(smi, [], { signal: ac.signal, timeoutMs: 1000 }), (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'aborted');
+  assert.equal(existsSync(marker), false);
+});
