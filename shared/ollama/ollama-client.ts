@@ -1,0 +1,381 @@
+import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
+import type { OllamaTargetConfig } from '../config/types.js';
+import { classifyNetworkError } from './classify-network-error.js';
+import { Deadline } from './deadline.js';
+import { httpRequest, type HttpResponse } from './http-request.js';
+import { OllamaError } from './ollama-error.js';
+import { parsePsResponse, type RunningModel } from './parse-ps.js';
+import { parseTagsResponse, type LocalModel } from './parse-tags.js';
+import { readNdjson, type NdjsonObject } from './read-ndjson.js';
+
+export interface OllamaClientOptions {
+  /** Deadline of each short call (HEAD, version, ps, tags, show, delete, unload). Default 10 s. */
+  readonly timeoutMs?: number;
+  /** PEM text of extra CA certificates; by default read from target.ca_file on first use. */
+  readonly ca?: string | Buffer;
+  readonly readFile?: (path: string) => Promise<Buffer>;
+  readonly now?: () => number;
+  readonly userAgent?: string;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+export interface GenerateChunk extends NdjsonObject {
+  readonly response?: string;
+  readonly done?: boolean;
+  readonly done_reason?: string;
+  /** Durations are nanoseconds. */
+  readonly total_duration?: number;
+  readonly load_duration?: number;
+  readonly prompt_eval_count?: number;
+  readonly prompt_eval_duration?: number;
+  readonly eval_count?: number;
+  readonly eval_duration?: number;
+}
+
+export interface GenerateRequest {
+  readonly model: string;
+  readonly prompt?: string;
+  readonly keep_alive?: string | number;
+  readonly options?: Readonly<Record<string, unknown>>;
+  readonly [field: string]: unknown;
+}
+
+export interface GenerateOptions {
+  readonly signal?: AbortSignal;
+  /** Until response headers: Ollama answers only once the runner is loaded. Reason "load_timeout". */
+  readonly loadTimeoutMs: number;
+  /** From headers until the first chunk (and between later chunks). Reason "first_token_timeout" / "stalled". */
+  readonly firstTokenTimeoutMs: number;
+  readonly onChunk?: (chunk: GenerateChunk) => void;
+}
+
+export interface GenerateResult {
+  readonly final: GenerateChunk;
+  /** Milliseconds from sending to response headers. */
+  readonly headersMs: number;
+  /** Milliseconds from sending to the first chunk (time to first byte of the answer). */
+  readonly firstChunkMs: number;
+  readonly totalMs: number;
+  readonly chunks: number;
+  readonly response: string;
+}
+
+export interface StreamOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: PullProgress) => void;
+  /** No new status and no completed-bytes change for this long aborts with reason "stalled". Default 60 s. */
+  readonly stallTimeoutMs?: number;
+  /** Overall deadline. Default 6 h. */
+  readonly timeoutMs?: number;
+}
+
+export interface PullProgress extends NdjsonObject {
+  readonly status?: string;
+  readonly digest?: string;
+  readonly total?: number;
+  readonly completed?: number;
+}
+
+export interface LoadFields {
+  readonly keep_alive?: string | number;
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+const JSON_LIMIT = 32 << 20;
+const ERROR_BODY_LIMIT = 64 << 10;
+
+/**
+ * Ollama HTTP API client with a hard deadline on every call, raw status codes and failures classified into a bounded
+ * `OllamaError.reason`. Streams are read strictly (see readNdjson).
+ */
+export class OllamaClient {
+  readonly target: OllamaTargetConfig;
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+  private readonly userAgent: string;
+  private readonly loadFile: (path: string) => Promise<Buffer>;
+  private ca: Promise<(string | Buffer)[] | undefined> | undefined;
+
+  constructor(target: OllamaTargetConfig, private readonly opts: OllamaClientOptions = {}) {
+    this.target = target;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.now = opts.now ?? Date.now;
+    this.userAgent = opts.userAgent ?? 'ollama-sentinel';
+    this.loadFile = opts.readFile ?? ((path) => readFile(path));
+  }
+
+  /** HEAD / : the HTTP server lives (it keeps answering while inference hangs). Returns the status. */
+  async head(call: CallOptions = {}): Promise<number> {
+    return this.short('HEAD', '/', undefined, call, async (res) => {
+      res.discard();
+      return res.status;
+    });
+  }
+
+  async version(call: CallOptions = {}): Promise<string> {
+    const json = await this.getJson('/api/version', call);
+    const version = (json as { version?: unknown } | null)?.version;
+    if (typeof version !== 'string') throw new OllamaError('bad_json', '/api/version: no "version" string');
+    return version;
+  }
+
+  async ps(call: CallOptions = {}): Promise<RunningModel[]> {
+    return parsePsResponse(await this.getJson('/api/ps', call), this.now());
+  }
+
+  async tags(call: CallOptions = {}): Promise<LocalModel[]> {
+    return parseTagsResponse(await this.getJson('/api/tags', call));
+  }
+
+  /** POST /api/show; null when the model is not in the local store (404). */
+  async show(model: string, call: CallOptions & { verbose?: boolean } = {}): Promise<Record<string, unknown> | null> {
+    const body = JSON.stringify({ model, ...(call.verbose ? { verbose: true } : {}) });
+    return this.short('POST', '/api/show', body, call, async (res) => {
+      if (res.status === 404) {
+        res.discard();
+        return null;
+      }
+      await this.failUnlessOk('POST', '/api/show', res);
+      return asObject(await this.readJson(res, '/api/show'), '/api/show');
+    });
+  }
+
+  /** DELETE /api/delete; false when the model did not exist (404). */
+  async delete(model: string, call: CallOptions = {}): Promise<boolean> {
+    return this.short('DELETE', '/api/delete', JSON.stringify({ model }), call, async (res) => {
+      res.discard();
+      return res.status !== 404;
+    });
+  }
+
+  /**
+   * Streaming generate with separate deadlines: Ollama sends headers together with the first chunk once the runner
+   * is loaded, so `loadTimeoutMs` covers loading and `firstTokenTimeoutMs` whatever follows headers. Fails with
+   * "load_timeout", "first_token_timeout", "stalled", "http_<code>", "stream_error" or "truncated" (no done:true).
+   */
+  async generate(request: GenerateRequest, opts: GenerateOptions): Promise<GenerateResult> {
+    const deadline = new Deadline(opts.signal);
+    const started = this.now();
+    let headersMs = -1;
+    let firstChunkMs = -1;
+    let chunks = 0;
+    let response = '';
+    deadline.arm(opts.loadTimeoutMs, 'load_timeout', `no response headers within ${opts.loadTimeoutMs} ms (model loading?)`);
+    try {
+      const res = await this.send('POST', '/api/generate', JSON.stringify({ ...request, stream: true }), deadline);
+      headersMs = this.now() - started;
+      await this.failUnlessOk('POST', '/api/generate', res);
+      deadline.arm(opts.firstTokenTimeoutMs, 'first_token_timeout', `no token within ${opts.firstTokenTimeoutMs} ms after headers`);
+      const final = await readNdjson(res.body, {
+        status: res.status,
+        isFinal: (v) => v.done === true,
+        onValue: (v) => {
+          if (chunks++ === 0) firstChunkMs = this.now() - started;
+          if (typeof v.response === 'string') response += v.response;
+          deadline.arm(opts.firstTokenTimeoutMs, 'stalled', `no chunk for ${opts.firstTokenTimeoutMs} ms`);
+          opts.onChunk?.(v as GenerateChunk);
+        },
+      });
+      res.discard();
+      return { final: final as GenerateChunk, headersMs, firstChunkMs, totalMs: this.now() - started, chunks, response };
+    } catch (err) {
+      throw this.fail(err, deadline, 'POST /api/generate');
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /**
+   * Loads a model without generating (empty prompt): the answer comes once the runner is ready. Send the model's
+   * configured keep_alive and options (modelRequestFields) or Ollama may reload it or re-arm its unload timer.
+   */
+  async load(model: string, fields: LoadFields, call: CallOptions = {}): Promise<{ loadMs: number; final: GenerateChunk }> {
+    const started = this.now();
+    const body = JSON.stringify({
+      model,
+      ...(fields.keep_alive !== undefined ? { keep_alive: fields.keep_alive } : {}),
+      ...(fields.options !== undefined ? { options: fields.options } : {}),
+      stream: false,
+    });
+    const final = await this.short('POST', '/api/generate', body, { ...call, timeoutMs: call.timeoutMs ?? 600_000 }, async (res) => {
+      await this.failUnlessOk('POST', '/api/generate', res);
+      return asObject(await this.readJson(res, '/api/generate'), '/api/generate') as GenerateChunk;
+    });
+    return { loadMs: this.now() - started, final };
+  }
+
+  /** keep_alive 0 with an empty prompt: Ollama expires the runner at once (done_reason "unload"). */
+  async unload(model: string, call: CallOptions = {}): Promise<void> {
+    const body = JSON.stringify({ model, keep_alive: 0, stream: false });
+    await this.short('POST', '/api/generate', body, call, async (res) => {
+      await this.failUnlessOk('POST', '/api/generate', res);
+      res.discard();
+    });
+  }
+
+  /** Streams POST /api/pull; resolves only on the final {"status":"success"}. */
+  async pull(model: string, opts: StreamOptions & { insecure?: boolean } = {}): Promise<PullProgress> {
+    const body = JSON.stringify({ model, ...(opts.insecure ? { insecure: true } : {}), stream: true });
+    return this.progressStream('/api/pull', body, opts);
+  }
+
+  /** Streams POST /api/create (body: from, files, quantize, parameters...); same stream rules as pull. */
+  async create(model: string, body: Readonly<Record<string, unknown>>, opts: StreamOptions = {}): Promise<PullProgress> {
+    return this.progressStream('/api/create', JSON.stringify({ ...body, model, stream: true }), opts);
+  }
+
+  private async progressStream(path: string, body: string, opts: StreamOptions): Promise<PullProgress> {
+    const stallMs = opts.stallTimeoutMs ?? 60_000;
+    const overallMs = opts.timeoutMs ?? 6 * 3600_000;
+    const deadline = new Deadline(opts.signal);
+    const overall = setTimeout(
+      () => deadline.abort(new OllamaError('timeout', `${path} did not finish within ${overallMs} ms`)),
+      overallMs,
+    );
+    const stall = (): void => deadline.arm(stallMs, 'stalled', `${path}: no progress for ${stallMs} ms`);
+    let lastKey = '';
+    stall();
+    try {
+      const res = await this.send('POST', path, body, deadline);
+      await this.failUnlessOk('POST', path, res);
+      const final = await readNdjson(res.body, {
+        status: res.status,
+        isFinal: (v) => v.status === 'success',
+        onValue: (v) => {
+          // Ollama repeats the same progress line on a ticker while a download is stuck (#1036): only a new status
+          // or more bytes count as progress.
+          const key = `${String(v.status)}|${String(v.digest)}|${String(v.completed)}`;
+          if (key !== lastKey) {
+            lastKey = key;
+            stall();
+          }
+          opts.onProgress?.(v as PullProgress);
+        },
+      });
+      res.discard();
+      return final as PullProgress;
+    } catch (err) {
+      throw this.fail(err, deadline, `POST ${path}`);
+    } finally {
+      clearTimeout(overall);
+      deadline.dispose();
+    }
+  }
+
+  private async getJson(path: string, call: CallOptions): Promise<unknown> {
+    return this.short('GET', path, undefined, call, async (res) => {
+      await this.failUnlessOk('GET', path, res);
+      return this.readJson(res, path);
+    });
+  }
+
+  /** One request under a single deadline covering headers and body. */
+  private async short<T>(
+    method: string,
+    path: string,
+    body: string | undefined,
+    call: CallOptions,
+    handle: (res: HttpResponse) => Promise<T>,
+  ): Promise<T> {
+    const ms = call.timeoutMs ?? this.timeoutMs;
+    const deadline = new Deadline(call.signal);
+    deadline.arm(ms, 'timeout', `${method} ${path} took longer than ${ms} ms`);
+    try {
+      const res = await this.send(method, path, body, deadline);
+      return await handle(res);
+    } catch (err) {
+      throw this.fail(err, deadline, `${method} ${path}`);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async send(method: string, path: string, body: string | undefined, deadline: Deadline): Promise<HttpResponse> {
+    const url = new URL(this.target.url.replace(/\/+$/, '') + path);
+    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json', ...this.target.headers };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const ca = url.protocol === 'https:' ? await this.extraCa() : undefined;
+    return httpRequest(url, { method, headers, signal: deadline.signal, ...(body !== undefined ? { body } : {}), ...(ca ? { ca } : {}) });
+  }
+
+  private extraCa(): Promise<(string | Buffer)[] | undefined> {
+    // https's `ca` replaces the default roots; keep them so a proxy with a public certificate still works.
+    this.ca ??= (async () => {
+      const pem = this.opts.ca ?? (this.target.ca_file ? await this.readCaFile(this.target.ca_file) : undefined);
+      return pem === undefined ? undefined : [...rootCertificates, pem];
+    })();
+    return this.ca;
+  }
+
+  private async readCaFile(path: string): Promise<Buffer> {
+    try {
+      return await this.loadFile(path);
+    } catch (cause) {
+      this.ca = undefined; // retry on the next call: the file may be mounted later
+      throw new OllamaError('config', `cannot read ca_file ${path}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  private async failUnlessOk(method: string, path: string, res: HttpResponse): Promise<void> {
+    if (res.status >= 200 && res.status < 300) return;
+    let detail = '';
+    try {
+      const text = await res.text(ERROR_BODY_LIMIT);
+      try {
+        const parsed = JSON.parse(text) as { error?: unknown };
+        detail = typeof parsed.error === 'string' ? parsed.error : text;
+      } catch {
+        detail = text;
+      }
+    } catch {
+      res.discard();
+    }
+    detail = detail.trim().slice(0, 500);
+    throw new OllamaError(`http_${res.status}`, `${method} ${path}: HTTP ${res.status}${detail ? `: ${detail}` : ''}`, {
+      status: res.status,
+    });
+  }
+
+  private async readJson(res: HttpResponse, path: string): Promise<unknown> {
+    const text = await res.text(JSON_LIMIT);
+    try {
+      return JSON.parse(text);
+    } catch (cause) {
+      throw new OllamaError('bad_json', `${path}: response is not JSON: ${text.slice(0, 120)}`, { cause, status: res.status });
+    }
+  }
+
+  /**
+   * Classifies a failure and tears the request down (a stream error leaves the response open). The deadline's own
+   * failure wins: whatever the socket reported after an abort is a consequence of it.
+   */
+  private fail(err: unknown, deadline: Deadline, what: string): OllamaError {
+    const own = deadline.failure;
+    let failure: OllamaError;
+    if (own) {
+      failure = new OllamaError(own.reason, `${what} to ${this.target.name}: ${own.message}`, { cause: err === own ? own.cause : err });
+    } else if (err instanceof OllamaError) {
+      failure = err.message.startsWith(what)
+        ? err
+        : new OllamaError(err.reason, `${what} to ${this.target.name}: ${err.message}`, { cause: err.cause, ...(err.status !== undefined ? { status: err.status } : {}) });
+    } else {
+      const reason = classifyNetworkError(err);
+      const message = err instanceof Error ? err.message : String(err);
+      failure = new OllamaError(reason, `${what} to ${this.target.name} failed (${reason}): ${message}`, { cause: err });
+    }
+    deadline.abort(failure);
+    return failure;
+  }
+}
+
+function asObject(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new OllamaError('bad_json', `${what}: expected a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
