@@ -1,0 +1,116 @@
+import type Dockerode from 'dockerode';
+import type { GpuConfig, ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import type { ComputeApp } from '../../shared/gpu/parse-compute-apps.js';
+import type { Logger } from '../../shared/log/create-logger.js';
+import type { OllamaClient } from '../../shared/ollama/ollama-client.js';
+
+/**
+ * The contract between the remediator's policy engine and its healing actions. The engine decides WHAT and WHEN;
+ * an action does one bounded step, proves its target first, never touches the remediator itself, and reports every
+ * call it made (or would make in dry-run) so the incident log explains exactly what happened.
+ */
+
+export type ActionName =
+  | 'warm_up'
+  | 'reload'
+  | 'kill_runner'
+  | 'kill_orphans'
+  | 'restart_container'
+  | 'recreate_container'
+  | 'force_update_service'
+  | 'redeploy_stack'
+  | 'pull_model';
+
+export const ACTION_NAMES: readonly ActionName[] = [
+  'warm_up',
+  'reload',
+  'kill_runner',
+  'kill_orphans',
+  'restart_container',
+  'recreate_container',
+  'force_update_service',
+  'redeploy_stack',
+  'pull_model',
+];
+
+/** Who the remediator is, so no action ever hits its own process, container, service or stack. */
+export interface SelfIdentity {
+  /** PID in the namespace of `procRoot` (host PID when the host /proc is mounted). */
+  readonly pid: number;
+  /** Full 64-hex id of the remediator's own container; null when it runs on the host. */
+  readonly containerId: string | null;
+  /** Full Swarm service name ("<stack>_<service>") when it runs as a Swarm task. */
+  readonly swarmService?: string;
+  readonly stack?: string;
+}
+
+/** Upper bounds of each kind of wait; every action finishes within them (plus the Docker socket timeout). */
+export interface ActionTimeouts {
+  /** One Docker API call (inspect, list, restart request...). */
+  readonly dockerMs: number;
+  /** Until a restarted/started container runs again. */
+  readonly containerReadyMs: number;
+  /** Until a force-updated service has converged (also each stack service after a redeploy). */
+  readonly convergeMs: number;
+  /** The whole `docker stack deploy` / `docker stack rm` command. */
+  readonly stackCommandMs: number;
+  /** A model load (warm_up, reload). */
+  readonly loadMs: number;
+  /** A model pull; progress stalls fail sooner (the client's stall timeout). */
+  readonly pullMs: number;
+  /** `nvidia-smi -L` inside the container via docker exec. */
+  readonly execMs: number;
+}
+
+export interface ActionDeps {
+  readonly docker: Dockerode;
+  readonly log: Logger;
+  readonly gpu: GpuConfig;
+  /** A /proc where the GPU's PIDs are visible (the host's, e.g. /host/proc); usually gpu.proc_root. */
+  readonly procRoot: string;
+  readonly self: SelfIdentity;
+  now(): number;
+  ollama(target: OllamaTargetConfig): OllamaClient;
+  queryComputeApps(signal: AbortSignal): Promise<ComputeApp[]>;
+  readonly timeouts: ActionTimeouts;
+  /** SIGTERM -> SIGKILL grace for runner kills. */
+  readonly killGraceMs: number;
+  /** The daemon the docker CLI must talk to (stack deploy): the configured docker.host. */
+  readonly dockerHost: string;
+  /** docker CLI path; default: /usr/local/bin/docker when present, else `docker` on PATH. */
+  readonly dockerCli?: string;
+  /** Signal delivery; default process.kill. Injected for unit tests only. */
+  readonly kill?: (pid: number, signal: NodeJS.Signals) => void;
+  /** Cancellable wait; default a timer. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface ActionRequest {
+  readonly action: ActionName;
+  readonly target: OllamaTargetConfig;
+  /** Required by warm_up, reload, pull_model; optional elsewhere. */
+  readonly model?: ModelConfig;
+  readonly dryRun: boolean;
+  readonly signal: AbortSignal;
+  readonly incidentId: string;
+  /** redeploy_stack: `docker stack rm`, wait until gone, then deploy (a harder reset; default false). */
+  readonly removeStackFirst?: boolean;
+}
+
+export type ActionOutcome = 'done' | 'skipped' | 'failed';
+
+export interface ActionResult {
+  readonly outcome: ActionOutcome;
+  readonly detail: string;
+  /** Every Docker API call / signal / HTTP request made, or that WOULD be made in dry-run, human-readable. */
+  readonly calls: string[];
+  /**
+   * Facts taken before acting that let a restarted remediator tell whether the step happened: container ids and
+   * start times, service version + ForceUpdate counter, PIDs + start times, stack task ids...
+   */
+  readonly before?: Record<string, unknown>;
+}
+
+export { runAction } from './run-action.js';
+export { actionHappened } from './action-happened.js';
+export { checkContainerGpuAccess } from './check-container-gpu-access.js';
