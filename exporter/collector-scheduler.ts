@@ -38,6 +38,7 @@ export class CollectorScheduler {
   private readonly now: () => number;
   private readonly stuckGraceMs: number;
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly controllers = new Map<string, AbortController>();
   private stopped = false;
 
   constructor(
@@ -63,10 +64,11 @@ export class CollectorScheduler {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const c of this.controllers.values()) c.abort(new CollectError('shutdown', 'exporter shutting down'));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inFlight.values()]),
-      new Promise((r) => { timer = setTimeout(r, waitMs); timer.unref(); }),
+      new Promise((r) => { timer = setTimeout(r, waitMs); }),
     ]);
     clearTimeout(timer);
   }
@@ -116,6 +118,7 @@ export class CollectorScheduler {
     const started = this.now();
     s.inFlightSinceMs = started;
     const controller = new AbortController();
+    this.controllers.set(c.name, controller);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -141,6 +144,7 @@ export class CollectorScheduler {
         s.stuckSinceMs = null;
         s.inFlightSinceMs = null;
         this.inFlight.delete(c.name);
+        this.controllers.delete(c.name);
       }
     })();
     this.inFlight.set(c.name, p);
