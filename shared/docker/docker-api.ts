@@ -1,0 +1,37 @@
+/**
+ * The slice of the Docker Engine API (as dockerode exposes it) that attribution and container metrics use. A
+ * dockerode `Docker` satisfies it; tests pass small fakes. Only the fields read are typed.
+ */
+export interface DockerApi {
+  listContainers(options: {
+    all?: boolean;
+    filters?: { [key: string]: string[] };
+    abortSignal?: AbortSignal;
+  }): Promise<ListedContainer[]>;
+  getContainer(id: string): DockerContainerApi;
+}
+
+export interface DockerContainerApi {
+  inspect(options?: { abortSignal?: AbortSignal }): Promise<InspectedContainer>;
+  /** One-shot stats (`stream: false`); untyped because daemons differ by version and cgroup version. */
+  stats(options?: { stream?: false; 'one-shot'?: boolean; abortSignal?: AbortSignal }): Promise<unknown>;
+}
+
+/** GET /containers/json entry. */
+export interface ListedContainer {
+  readonly Id: string;
+  readonly Names: string[];
+  readonly Labels: { [label: string]: string };
+  readonly State: string;
+}
+
+/** GET /containers/{id}/json, the fields we read. */
+export interface InspectedContainer {
+  readonly Id: string;
+  /** With a leading "/". */
+  readonly Name: string;
+  /** Image id (sha256:...). */
+  readonly Image: string;
+  readonly Config: { readonly Image: string; readonly Labels: { [label: string]: string } | null };
+  readonly State: { readonly Running: boolean; readonly Pid: number; readonly StartedAt: string; readonly Status: string };
+}
