@@ -29,8 +29,8 @@ export const GPU_QUERY_FIELDS = [
   'ecc.errors.uncorrected.volatile.total',
   'ecc.errors.uncorrected.aggregate.total',
   'clocks_event_reasons.active',
-  'compute_mode',
   'mig.mode.current',
+  'compute_mode',
   'persistence_mode',
 ] as const;
 
