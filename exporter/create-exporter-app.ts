@@ -5,12 +5,15 @@ import { readSecretFile } from '../shared/http/start-http-server.js';
 import { requireBasicAuth } from '../shared/http/require-basic-auth.js';
 import type { CollectorScheduler } from './collector-scheduler.js';
 import { PromSink } from './metrics/prom-sink.js';
+import type { MetricSink } from './metrics/metric-sink.js';
 
 export interface ExporterAppDeps {
   readonly scheduler: CollectorScheduler;
   readonly version: string;
   /** The JSON state document (latest snapshots and a diagnosis per target). */
   readonly state: () => unknown;
+  /** Series derived from the snapshots at scrape time (the diagnosis). */
+  readonly extraSeries?: (sink: MetricSink) => void;
 }
 
 /** The exporter's HTTP surface: landing page, /metrics, /api/state, /healthz, /readyz. */
@@ -48,6 +51,7 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
       const sink = new PromSink();
       sink.gauge('sentinel_build_info', 'ollama-sentinel build: version and the Node.js it runs on.', { version: deps.version, nodejs_version: process.version }, 1);
       deps.scheduler.render(sink);
+      deps.extraSeries?.(sink);
       const reg = sink.registry();
       let text = await reg.metrics();
       if (defaults) text += await defaults.metrics();

@@ -1,0 +1,57 @@
+import type { ModelConfig, OllamaTargetConfig } from '../shared/config/types.js';
+import type { GpuObservation, ProbeObservation, TargetObservation } from '../shared/diagnosis/target-observation.js';
+import type { GpuSnapshot } from './collectors/gpu-collector.js';
+import type { OllamaSnapshot } from './collectors/ollama-collector.js';
+
+/** What the diagnosis needs from the process-attribution snapshot, per target. */
+export interface TargetGpuUsage {
+  readonly target: string;
+  readonly memoryBytes: number;
+  readonly orphanRunners: readonly { readonly pid: number; readonly memoryBytes: number }[];
+}
+
+export interface ObservationSources {
+  readonly targets: readonly OllamaTargetConfig[];
+  readonly models: readonly ModelConfig[];
+  /** Undefined = that source is failing or turned off: its facts are unknown, not zero. */
+  readonly gpu: GpuSnapshot | undefined;
+  readonly gpuError: string | null;
+  readonly ollama: OllamaSnapshot | undefined;
+  readonly probes: readonly (ProbeObservation & { readonly target: string })[] | undefined;
+  readonly gpuUsage: readonly TargetGpuUsage[] | undefined;
+}
+
+/** Joins the latest snapshots into one observation per target; pure, so the state endpoint and tests share it. */
+export function buildObservations(src: ObservationSources): TargetObservation[] {
+  const gpus: GpuObservation[] | null = src.gpu
+    ? [
+        ...src.gpu.gpus.map((g) => ({ uuid: g.uuid, lost: false, eccUncorrectedVolatile: g.eccUncorrectedVolatile ?? null, memoryUsedBytes: g.memoryUsedBytes ?? null })),
+        ...[...src.gpu.lost].filter(([, lost]) => lost).map(([uuid]) => ({ uuid, lost: true, eccUncorrectedVolatile: null, memoryUsedBytes: null })),
+      ]
+    : null;
+  return src.targets.map((t) => {
+    const o = src.ollama?.targets.find((x) => x.target === t.name);
+    const usage = src.gpuUsage?.find((u) => u.target === t.name);
+    const configured = src.models
+      .filter((m) => m.targets.length === 0 || m.targets.includes(t.name))
+      .map((m) => ({
+        model: m.name,
+        present: o?.configured.find((c) => c.model === m.name)?.present ?? null,
+        minVramRatio: m.min_vram_ratio,
+        keepWarm: m.keep_warm,
+      }));
+    return {
+      target: t.name,
+      apiUp: o ? o.up : null,
+      psOk: o ? o.stages.ps.ok : null,
+      loaded: (o?.loaded ?? []).map((m) => ({ model: m.model, sizeBytes: m.sizeBytes, vramBytes: m.vramBytes, stopping: m.stopping })),
+      configured,
+      probes: (src.probes ?? []).filter((p) => p.target === t.name).map(({ target: _t, ...p }) => p),
+      gpuMemoryBytes: usage ? usage.memoryBytes : null,
+      orphanRunners: usage ? usage.orphanRunners : null,
+      gpus,
+      gpuCollectorError: src.gpuError,
+      containerGpuAccess: null, // only the remediator can exec into the container
+    };
+  });
+}

@@ -1,0 +1,43 @@
+import type { Express } from 'express';
+import type { LoadedConfig } from '../shared/config/load-config.js';
+import type { ExporterConfig } from '../shared/config/types.js';
+import type { Logger } from '../shared/log/create-logger.js';
+import type { Collector } from './collector.js';
+import { CollectorScheduler } from './collector-scheduler.js';
+import { createGpuCollector, type GpuSnapshot } from './collectors/gpu-collector.js';
+import { createOllamaCollector, type OllamaSnapshot } from './collectors/ollama-collector.js';
+import { buildObservations } from './build-observations.js';
+import { buildExporterState, renderDiagnosis, type ExporterState } from './exporter-state.js';
+import { createExporterApp } from './create-exporter-app.js';
+
+export interface Exporter {
+  readonly scheduler: CollectorScheduler;
+  readonly app: Express;
+  state(): ExporterState;
+}
+
+/** Wires the enabled collectors, the scheduler, the state document and the HTTP app from validated config. */
+export function createExporter(config: LoadedConfig, version: string, log: Logger, now: () => number = Date.now): Exporter {
+  const cfg = config.exporter as ExporterConfig;
+  const collectors: Collector[] = [];
+  if (cfg.collector_gpu) collectors.push(createGpuCollector(config.gpu, { log: log.child({ collector: 'gpu' }) }) as Collector);
+  if (cfg.collector_ollama) collectors.push(createOllamaCollector(config.ollama, config.models, cfg) as Collector);
+  const scheduler = new CollectorScheduler(collectors, { log, now });
+
+  const state = (): ExporterState => {
+    const statuses = scheduler.statuses();
+    const gpuStatus = statuses.find((s) => s.name === 'gpu');
+    const observations = buildObservations({
+      targets: config.ollama,
+      models: config.models,
+      gpu: scheduler.snapshot<GpuSnapshot>('gpu'),
+      gpuError: gpuStatus && !gpuStatus.ok ? (gpuStatus.lastError?.reason ?? null) : null,
+      ollama: scheduler.snapshot<OllamaSnapshot>('ollama'),
+      probes: undefined,
+      gpuUsage: undefined,
+    });
+    return buildExporterState(version, scheduler.ready(), statuses, observations, now());
+  };
+  const app = createExporterApp(cfg, { scheduler, version, state, extraSeries: (sink) => renderDiagnosis(state(), sink) });
+  return { scheduler, app, state };
+}

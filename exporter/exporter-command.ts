@@ -1,0 +1,30 @@
+import { once } from 'node:events';
+import type { CommandDef } from '../shared/cli/command-def.js';
+import type { ExporterConfig } from '../shared/config/types.js';
+import { readVersion } from '../shared/cli/run-cli.js';
+import { startHttpServer } from '../shared/http/start-http-server.js';
+import { exporterSection } from './exporter-section.js';
+import { createExporter } from './create-exporter.js';
+
+export const command: CommandDef = {
+  name: 'exporter',
+  summary: 'Prometheus exporter: GPU, GPU processes by container, Ollama health, inference probe, container resources.',
+  description: `Collects every source in the background on its own interval (never on the scrape path) and serves
+the latest snapshots at the telemetry path, the state with a diagnosis per Ollama target at /api/state,
+liveness at /healthz and readiness (every collector tried once) at /readyz.
+Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 runtime failure, 2 bad usage or configuration.`,
+  sections: [exporterSection],
+  options: {},
+  async run(ctx) {
+    const cfg = ctx.config.exporter as ExporterConfig;
+    const exporter = createExporter(ctx.config, readVersion(), ctx.log);
+    exporter.scheduler.start();
+    const server = await startHttpServer(cfg, exporter.app, ctx.log);
+    ctx.stderr.write(`ollama-sentinel exporter listening on ${server.url} (metrics at ${server.url}${cfg.telemetry_path})\n`);
+    if (!ctx.shutdown.aborted) await once(ctx.shutdown, 'abort');
+    await server.close();
+    await exporter.scheduler.stop();
+    ctx.log.info('exporter stopped');
+    return 0;
+  },
+};

@@ -1,0 +1,45 @@
+import { CONDITIONS, diagnoseTarget, type Diagnosis } from '../shared/diagnosis/diagnose-target.js';
+import type { TargetObservation } from '../shared/diagnosis/target-observation.js';
+import type { CollectorStatus } from './collector-scheduler.js';
+import type { MetricSink } from './metrics/metric-sink.js';
+
+/** The document served at /api/state; the remediator reads `targets[name]` for its checks. */
+export interface ExporterState {
+  readonly version: string;
+  readonly generated_at: string;
+  readonly ready: boolean;
+  readonly collectors: readonly Omit<CollectorStatus, 'snapshot'>[];
+  readonly snapshots: Readonly<Record<string, unknown>>;
+  readonly targets: Readonly<Record<string, { readonly observation: TargetObservation; readonly diagnosis: Diagnosis }>>;
+}
+
+export function buildExporterState(version: string, ready: boolean, statuses: readonly CollectorStatus[], observations: readonly TargetObservation[], nowMs: number): ExporterState {
+  return {
+    version,
+    generated_at: new Date(nowMs).toISOString(),
+    ready,
+    collectors: statuses.map(({ snapshot: _s, ...rest }) => rest),
+    snapshots: Object.fromEntries(statuses.filter((s) => s.ok).map((s) => [s.name, toJsonable(s.snapshot)])),
+    targets: Object.fromEntries(observations.map((o) => [o.target, { observation: o, diagnosis: diagnoseTarget(o) }])),
+  };
+}
+
+/** Maps and Sets become plain JSON so snapshots can be served as they are. */
+function toJsonable(v: unknown): unknown {
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), toJsonable(x)]));
+  if (v instanceof Set) return [...v].map(toJsonable);
+  if (Array.isArray(v)) return v.map(toJsonable);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJsonable(x)]));
+  return v;
+}
+
+/** One series per target and condition (bounded set), 1 where the condition holds: alert rules key on it. */
+export function renderDiagnosis(state: ExporterState, sink: MetricSink): void {
+  for (const [target, { diagnosis }] of Object.entries(state.targets)) {
+    const held = new Set(diagnosis.findings.map((f) => f.condition));
+    for (const condition of CONDITIONS) {
+      const value = condition === 'healthy' ? (diagnosis.status === 'healthy' ? 1 : 0) : held.has(condition) ? 1 : 0;
+      sink.gauge('sentinel_ollama_condition', "Diagnosis of the target from the latest snapshots: 1 where the condition holds (see /api/state for details).", { target, condition }, value);
+    }
+  }
+}
