@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createOllamaCollector, type OllamaSnapshot } from '../../../../exporter/collectors/ollama-collector.js';
+import type { Labels, MetricSink } from '../../../../exporter/metrics/metric-sink.js';
+import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
+import { OllamaError } from '../../../../shared/ollama/ollama-error.js';
+import { closedPort, json, startLocalServer } from '../../shared/ollama/local-server.js';
+
+interface Sample { name: string; type: string; help: string; labels: Labels; value: number }
+
+class RecordingSink implements MetricSink {
+  readonly samples: Sample[] = [];
+  gauge(name: string, help: string, labels: Labels, value: number): void {
+    this.samples.push({ name, type: 'gauge', help, labels, value });
+  }
+  counter(name: string, help: string, labels: Labels, value: number): void {
+    this.samples.push({ name, type: 'counter', help, labels, value });
+  }
+  get(name: string, labels: Labels): number | undefined {
+    return this.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  }
+  names(): Set<string> {
+    return new Set(this.samples.map((s) => s.name));
+  }
+}
+
+const model = (name: string, extra: Partial<ModelConfig> = {}): ModelConfig => ({
+  name, keep_alive: -1, keep_warm: true, min_vram_ratio: 1, options: {}, targets: [], ...extra,
+});
+const target = (name: string, url: string): OllamaTargetConfig => ({ name, url, headers: {} });
+const cfg = { ollama_interval_ms: 15_000, ollama_timeout_ms: 300 };
+const NOW = Date.parse('2026-11-25T12:00:00Z');
+const ctx = (signal = new AbortController().signal) => ({ signal, now: () => NOW });
+const iso = (offsetS: number): string => new Date(NOW + offsetS * 1000).toISOString();
+
+test('a healthy target: up, version, loaded models with VRAM ratio, expiry, context length and presence', async () => {
+  const server = await startLocalServer((req, res) => {
+    if (req.method === 'HEAD') return void res.writeHead(200).end();
+    if (req.url === '/api/version') return json(res, 200, { version: '0.12.3' });
+    if (req.url === '/api/ps')
+      return json(res, 200, {
+        models: [
+          { name: 'gpt-oss:20b', model: 'gpt-oss:20b', size: 14e9, size_vram: 14e9, expires_at: iso(3600), context_length: 8192 },
+          { name: 'llama3:latest', model: 'llama3:latest', size: 8e9, size_vram: 2e9, expires_at: iso(-40) },
+          { name: 'other:7b', model: 'other:7b', size: 5e9, size_vram: 0, expires_at: iso(60) },
+        ],
+      });
+    if (req.url === '/api/tags') return json(res, 200, { models: [{ name: 'gpt-oss:20b' }, { name: 'llama3:latest' }, { name: 'other:7b' }] });
+  });
+  try {
+    const collector = createOllamaCollector(
+      [target('gpu0', server.url)],
+      [model('gpt-oss:20b'), model('llama3:latest'), model('qwen3:8b'), model('elsewhere:1b', { targets: ['gpu9'] })],
+      cfg,
+    );
+    assert.equal(collector.name, 'ollama');
+    assert.ok(collector.timeoutMs > cfg.ollama_timeout_ms, 'per-call deadlines end before the scheduler kills the run');
+    const snap = await collector.collect(ctx());
+    const sink = new RecordingSink();
+    collector.render(snap, sink);
+    const t = { target: 'gpu0' };
+    assert.equal(sink.get('sentinel_ollama_up', t), 1);
+    for (const stage of ['head', 'version', 'ps', 'tags']) assert.equal(sink.get('sentinel_ollama_stage_success', { ...t, stage }), 1);
+    assert.equal(sink.get('sentinel_ollama_info', { ...t, version: '0.12.3' }), 1);
+    assert.equal(sink.get('sentinel_ollama_models_loaded', t), 3);
+    assert.equal(sink.get('sentinel_ollama_models_available', t), 3);
+
+    const gpt = { ...t, model: 'gpt-oss:20b' };
+    assert.equal(sink.get('sentinel_ollama_model_loaded', gpt), 1);
+    assert.equal(sink.get('sentinel_ollama_model_vram_ratio', gpt), 1);
+    assert.equal(sink.get('sentinel_ollama_model_expires_in_seconds', gpt), 3600);
+    assert.equal(sink.get('sentinel_ollama_model_context_length', gpt), 8192);
+    assert.equal(sink.get('sentinel_ollama_model_stopping', gpt), 0);
+
+    const llama = { ...t, model: 'llama3:latest' };
+    assert.equal(sink.get('sentinel_ollama_model_vram_ratio', llama), 0.25, 'partial offload');
+    assert.equal(sink.get('sentinel_ollama_model_stopping', llama), 1, 'expires_at in the past');
+    assert.equal(sink.get('sentinel_ollama_model_expires_in_seconds', llama), -40);
+    assert.equal(sink.get('sentinel_ollama_model_context_length', llama), undefined, 'absent when the server omits it');
+
+    assert.equal(sink.get('sentinel_ollama_model_vram_bytes', { ...t, model: 'other:7b' }), 0, 'unconfigured models from /api/ps are shown too');
+    assert.equal(sink.get('sentinel_ollama_model_loaded', { ...t, model: 'qwen3:8b' }), 0, 'configured but not loaded');
+    assert.equal(sink.get('sentinel_ollama_model_present', { ...t, model: 'qwen3:8b' }), 0);
+    assert.equal(sink.get('sentinel_ollama_model_present', gpt), 1);
+    assert.ok(!sink.samples.some((s) => s.labels.model === 'elsewhere:1b'), 'models of other targets are not published here');
+    for (const s of sink.samples) assert.ok(s.help.length > 10, `${s.name} has HELP`);
+
+    const snapTarget = (snap as OllamaSnapshot).targets[0]!;
+    assert.deepEqual(snapTarget.configured.map((c) => [c.model, c.present, c.loaded]), [
+      ['gpt-oss:20b', true, true], ['llama3:latest', true, true], ['qwen3:8b', false, false],
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
+test('HEAD works but /api/ps hangs: the stage fails with its reason, the rest is published', async () => {
+  const server = await startLocalServer((req, res) => {
+    if (req.method === 'HEAD') return void res.writeHead(200).end();
+    if (req.url === '/api/version') return json(res, 200, { version: '0.20.5' });
+    if (req.url === '/api/tags') return json(res, 200, { models: [] });
+    // /api/ps never answers
+  });
+  try {
+    const collector = createOllamaCollector([target('gpu0', server.url)], [model('gpt-oss:20b')], cfg);
+    const snap = await collector.collect(ctx());
+    const sink = new RecordingSink();
+    collector.render(snap, sink);
+    const t = { target: 'gpu0' };
+    assert.equal(sink.get('sentinel_ollama_up', t), 1);
+    assert.equal(sink.get('sentinel_ollama_stage_success', { ...t, stage: 'ps' }), 0);
+    assert.equal(sink.get('sentinel_ollama_stage_errors_total', { ...t, stage: 'ps', reason: 'timeout' }), 1);
+    assert.equal(sink.get('sentinel_ollama_model_loaded', { ...t, model: 'gpt-oss:20b' }), undefined, 'unknown, not 0');
+    assert.equal(sink.get('sentinel_ollama_model_present', { ...t, model: 'gpt-oss:20b' }), 0);
+    assert.equal(snap.targets[0]!.loaded, null);
+    // The error counter is kept across runs.
+    const again = new RecordingSink();
+    collector.render(await collector.collect(ctx()), again);
+    assert.equal(again.get('sentinel_ollama_stage_errors_total', { ...t, stage: 'ps', reason: 'timeout' }), 2);
+  } finally {
+    await server.close();
+  }
+});
+
+test('one target down does not hide the others', async () => {
+  const port = await closedPort();
+  const server = await startLocalServer((req, res) => {
+    if (req.method === 'HEAD') return void res.writeHead(200).end();
+    if (req.url === '/api/version') return json(res, 200, { version: '1.0.0' });
+    json(res, 200, { models: null });
+  });
+  try {
+    const collector = createOllamaCollector([target('down', `http://127.0.0.1:${port}`), target('up', server.url)], [], cfg);
+    const sink = new RecordingSink();
+    collector.render(await collector.collect(ctx()), sink);
+    assert.equal(sink.get('sentinel_ollama_up', { target: 'down' }), 0);
+    assert.equal(sink.get('sentinel_ollama_stage_errors_total', { target: 'down', stage: 'head', reason: 'refused' }), 1);
+    assert.equal(sink.get('sentinel_ollama_info', { target: 'down' }), undefined);
+    assert.equal(sink.get('sentinel_ollama_up', { target: 'up' }), 1);
+    assert.equal(sink.get('sentinel_ollama_models_loaded', { target: 'up' }), 0);
+  } finally {
+    await server.close();
+  }
+});
+
+test('an aborted run throws a CollectError; a non-Ollama error is a bug and propagates', async () => {
+  const controller = new AbortController();
+  controller.abort();
+  const fail = (): Promise<never> => Promise.reject(new OllamaError('aborted', 'aborted'));
+  const aborted = createOllamaCollector([target('t', 'http://127.0.0.1:1')], [], cfg, {
+    clientFor: () => ({ head: fail, version: fail, ps: fail, tags: fail }),
+  });
+  await assert.rejects(aborted.collect(ctx(controller.signal)), { name: 'CollectError', reason: 'timeout' });
+
+  const bug = (): Promise<never> => Promise.reject(new TypeError('undefined is not a function'));
+  const buggy = createOllamaCollector([target('t', 'http://127.0.0.1:1')], [], cfg, {
+    clientFor: () => ({ head: bug, version: fail, ps: fail, tags: fail }),
+  });
+  await assert.rejects(buggy.collect(ctx()), TypeError);
+});
