@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOllamaCollector, type OllamaSnapshot } from '../../../../exporter/collectors/ollama-collector.js';
 import type { Labels, MetricSink } from '../../../../exporter/metrics/metric-sink.js';
+import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
 import { OllamaError } from '../../../../shared/ollama/ollama-error.js';
 import { closedPort, json, startLocalServer } from '../../shared/ollama/local-server.js';
@@ -56,6 +57,10 @@ test('a healthy target: up, version, loaded models with VRAM ratio, expiry, cont
     assert.equal(collector.name, 'ollama');
     assert.ok(collector.timeoutMs > cfg.ollama_timeout_ms, 'per-call deadlines end before the scheduler kills the run');
     const snap = await collector.collect(ctx());
+    // Every family keeps one label set and passes prom-client (what /metrics uses).
+    const prom = new PromSink();
+    collector.render(snap, prom);
+    assert.match(await prom.registry().metrics(), /# HELP sentinel_/);
     const sink = new RecordingSink();
     collector.render(snap, sink);
     const t = { target: 'gpu0' };

@@ -1,0 +1,189 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { createProbeCollector, PROBE_RESULTS, type ProbeSnapshot } from '../../../../exporter/collectors/probe-collector.js';
+import type { Labels, MetricSink } from '../../../../exporter/metrics/metric-sink.js';
+import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
+import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
+import { json, startLocalServer, type RecordedRequest } from '../../shared/ollama/local-server.js';
+
+class RecordingSink implements MetricSink {
+  readonly samples: { name: string; labels: Labels; value: number }[] = [];
+  gauge(name: string, _help: string, labels: Labels, value: number): void {
+    this.samples.push({ name, labels, value });
+  }
+  counter(name: string, _help: string, labels: Labels, value: number): void {
+    this.samples.push({ name, labels, value });
+  }
+  get(name: string, labels: Labels): number | undefined {
+    return this.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  }
+}
+
+const model = (name: string, extra: Partial<ModelConfig> = {}): ModelConfig => ({
+  name, keep_alive: '30m', keep_warm: true, min_vram_ratio: 1, options: { num_ctx: 8192, num_gpu: 99 }, targets: [], ...extra,
+});
+const target = (url: string): OllamaTargetConfig => ({ name: 'gpu0', url, headers: {} });
+const cfg = {
+  probe_interval_ms: 60_000, probe_load_timeout_ms: 400, probe_first_token_timeout_ms: 150, probe_prompt: 'Say OK.', ollama_timeout_ms: 500,
+};
+const ctx = (signal = new AbortController().signal) => ({ signal, now: Date.now });
+const FUTURE = new Date(Date.now() + 3600_000).toISOString();
+const PAST = new Date(Date.now() - 60_000).toISOString();
+
+const stream = (res: ServerResponse, final: Record<string, unknown>): void => {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  res.write(JSON.stringify({ response: 'OK', done: false }) + '\n');
+  res.end(JSON.stringify({ response: '', done: true, done_reason: 'length', ...final }) + '\n');
+};
+
+/** Behaviour by model name; the names say what each one does. */
+function fakeOllama(req: RecordedRequest, res: ServerResponse): void {
+  if (req.url === '/api/ps') {
+    return json(res, 200, {
+      models: ['good:latest', 'hung-warm:latest', 'slow-cpu:latest'].map((name) => ({ name, model: name, size: 10, size_vram: 10, expires_at: FUTURE }))
+        .concat([{ name: 'stopping:latest', model: 'stopping:latest', size: 10, size_vram: 10, expires_at: PAST }]),
+    });
+  }
+  const body = JSON.parse(req.body) as { model: string };
+  switch (body.model) {
+    case 'good:latest':
+      return stream(res, { load_duration: 5_000_000, eval_count: 1, eval_duration: 20_000_000, prompt_eval_count: 10, prompt_eval_duration: 10_000_000 });
+    case 'cold:latest':
+      return void setTimeout(() => stream(res, { load_duration: 3_200_000_000, eval_count: 1, eval_duration: 10_000_000 }), 30);
+    case 'busy:latest':
+      return json(res, 503, { error: 'server busy, please try again.  maximum pending requests exceeded' });
+    case 'missing:latest':
+      return json(res, 404, { error: 'model "missing:latest" not found, try pulling it first' });
+    case 'oom:latest':
+      return json(res, 500, { error: 'llama runner process has terminated: CUDA error: out of memory' });
+    case 'hung-after-headers:latest':
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      return void res.flushHeaders();
+    default:
+      // slow-load, hung-warm, stopping: say nothing
+      return;
+  }
+}
+
+test('classifies every outcome and sends keep_alive and options exactly, plus num_predict 1', async () => {
+  const server = await startLocalServer(fakeOllama);
+  try {
+    const names = ['good', 'cold', 'busy', 'missing', 'oom', 'hung-after-headers', 'hung-warm', 'slow-load', 'stopping'];
+    const models = names.map((n) => model(`${n}:latest`)).concat([model('not-warm:latest', { keep_warm: false }), model('other:latest', { targets: ['gpu9'] })]);
+    const collector = createProbeCollector([target(server.url)], models, cfg);
+    assert.equal(collector.name, 'probe');
+    const snap = await collector.collect(ctx());
+    const result = Object.fromEntries(snap.probes.map((p) => [p.model.replace(':latest', ''), p.result]));
+    assert.deepEqual(result, {
+      good: 'ok', cold: 'ok', busy: 'busy', missing: 'not_found', oom: 'error', 'hung-after-headers': 'timeout',
+      'hung-warm': 'timeout', 'slow-load': 'loading', stopping: 'loading',
+    });
+
+    const generated = server.requests.filter((r) => r.url === '/api/generate').map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    assert.equal(generated.length, names.length, 'models without keep_warm or of other targets are never touched');
+    for (const body of generated) {
+      assert.deepEqual({ ...body, model: undefined }, {
+        model: undefined, keep_alive: '30m', prompt: 'Say OK.', options: { num_ctx: 8192, num_gpu: 99, num_predict: 1 }, stream: true,
+      });
+    }
+
+    const good = snap.probes.find((p) => p.model === 'good:latest')!;
+    assert.equal(good.wasLoaded, true);
+    assert.equal(good.loadDurationSeconds, 0.005);
+    assert.equal(good.tokensPerSecond, 50);
+    assert.equal(good.promptTokensPerSecond, 1000);
+    assert.ok(good.ttfbSeconds !== null && good.ttfbSeconds <= good.durationSeconds);
+    assert.equal(good.coldLoads, 0);
+    const cold = snap.probes.find((p) => p.model === 'cold:latest')!;
+    assert.equal(cold.wasLoaded, false);
+    assert.equal(cold.coldLoads, 1, 'load_duration 3.2 s is a cold load');
+    const oom = snap.probes.find((p) => p.model === 'oom:latest')!;
+    assert.equal(oom.reason, 'http_500');
+    assert.match(oom.message ?? '', /out of memory/);
+
+    // Every family keeps one label set and passes prom-client (what /metrics uses).
+    const prom = new PromSink();
+    collector.render(snap, prom);
+    assert.match(await prom.registry().metrics(), /# HELP sentinel_/);
+    const sink = new RecordingSink();
+    collector.render(snap, sink);
+    const l = { target: 'gpu0', model: 'busy:latest' };
+    assert.equal(sink.get('sentinel_probe_success', l), 0);
+    for (const r of PROBE_RESULTS) assert.equal(sink.get('sentinel_probe_result', { ...l, result: r }), r === 'busy' ? 1 : 0);
+    assert.equal(sink.get('sentinel_probe_runs_total', { ...l, result: 'busy' }), 1);
+    assert.equal(sink.get('sentinel_probe_consecutive_failures', l), 1);
+    assert.equal(sink.get('sentinel_probe_cold_loads_total', { target: 'gpu0', model: 'cold:latest' }), 1);
+    assert.equal(sink.get('sentinel_probe_success', { target: 'gpu0', model: 'good:latest' }), 1);
+    assert.ok(sink.get('sentinel_probe_last_success_timestamp_seconds', { target: 'gpu0', model: 'good:latest' })! > 1.7e9);
+    assert.equal(sink.get('sentinel_probe_last_success_timestamp_seconds', l), undefined, 'never succeeded');
+    assert.equal(sink.get('sentinel_probe_ttfb_seconds', l), undefined);
+  } finally {
+    await server.close();
+  }
+});
+
+test('consecutive failures and run counters are kept across runs; a success resets the streak', async () => {
+  let healthy = false;
+  const server = await startLocalServer((req, res) => {
+    if (req.url === '/api/ps') return json(res, 200, { models: [] });
+    if (healthy) return stream(res, { load_duration: 1_000_000 });
+    json(res, 500, { error: 'boom' });
+  });
+  try {
+    const collector = createProbeCollector([target(server.url)], [model('m:latest')], cfg);
+    const streak = async (): Promise<ProbeSnapshot['probes'][number]> => (await collector.collect(ctx())).probes[0]!;
+    assert.equal((await streak()).consecutiveFailures, 1);
+    assert.equal((await streak()).consecutiveFailures, 2);
+    healthy = true;
+    const ok = await streak();
+    assert.equal(ok.consecutiveFailures, 0);
+    assert.deepEqual(ok.runs, { ok: 1, loading: 0, busy: 0, timeout: 0, not_found: 0, error: 2 });
+    assert.ok(ok.lastSuccessMs !== null);
+  } finally {
+    await server.close();
+  }
+});
+
+test('/api/ps failing gives every model the load deadline; the run still probes', async () => {
+  const server = await startLocalServer((req, res) => {
+    if (req.url === '/api/ps') return json(res, 500, { error: 'x' });
+    stream(res, {});
+  });
+  try {
+    const snap = await createProbeCollector([target(server.url)], [model('m:latest')], cfg).collect(ctx());
+    assert.equal(snap.probes[0]!.result, 'ok');
+    assert.equal(snap.probes[0]!.wasLoaded, null);
+  } finally {
+    await server.close();
+  }
+});
+
+test('the run respects the collector signal: aborted runs throw and record nothing', async () => {
+  const server = await startLocalServer((req, res) => {
+    if (req.url === '/api/ps') return json(res, 200, { models: [] });
+    // never answers generate
+  });
+  try {
+    const collector = createProbeCollector([target(server.url)], [model('a:latest'), model('b:latest')], { ...cfg, probe_load_timeout_ms: 60_000 });
+    assert.ok(collector.timeoutMs >= 60_000 + 2 * cfg.probe_first_token_timeout_ms);
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 100);
+    await assert.rejects(collector.collect(ctx(controller.signal)), { name: 'CollectError', reason: 'timeout' });
+    assert.ok(Date.now() - started < 2000, 'both probes stopped with the signal');
+  } finally {
+    await server.close();
+  }
+});
+
+test('no keep_warm model means no request at all', async () => {
+  const server = await startLocalServer((_req, res) => json(res, 200, { models: [] }));
+  try {
+    const snap = await createProbeCollector([target(server.url)], [model('x:latest', { keep_warm: false })], cfg).collect(ctx());
+    assert.equal(snap.probes.length, 0);
+    assert.equal(server.requests.length, 0);
+  } finally {
+    await server.close();
+  }
+});
