@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { createGpuCollector, type GpuSnapshot } from '../../../../exporter/collectors/gpu-collector.js';
 import { CollectError, type Collector } from '../../../../exporter/collector.js';
@@ -9,6 +8,13 @@ import type { GpuConfig } from '../../../../shared/config/types.js';
 import type { NvidiaSmiResult, RunNvidiaSmi } from '../../../../shared/gpu/run-nvidia-smi.js';
 import { NvidiaSmiError } from '../../../../shared/gpu/nvidia-smi-error.js';
 import { CLOCK_EVENT_REASON_BITS } from '../../../../shared/gpu/decode-clock-event-reasons.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultH100Gpu, defaultH100State, memoryUsedMiB, writeGpuState, type GpuState } from '../../../sim/gpu-state.js';
+import { queryComputeApps } from '../../../../shared/gpu/query-compute-apps.js';
+import { listGpus } from '../../../../shared/gpu/list-gpus.js';
 
 const ROOT = new URL('../../../../../', import.meta.url);
 const capture = (name: string) => readFileSync(new URL(`test/fixtures/nvidia-smi-h100/${name}`, ROOT), 'utf8');
@@ -294,4 +300,80 @@ test('the snapshot is not changed by later collections', async () => {
   await c.collect(ctx());
   assert.equal(first.lost.get('GPU-bbbb'), false);
   assert.equal(first.gpus.length, 2);
+});
+
+// ---- Against the fake nvidia-smi (test/sim/bin/nvidia-smi, driven by a state file): real spawns, no Docker. ----
+
+const FAKE_SMI = fileURLToPath(new URL('test/sim/bin/nvidia-smi', ROOT));
+
+function simulated(): { cfg: GpuConfig; state: (s: GpuState) => void; stop: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-gpu-sim-'));
+  const file = join(dir, 'gpu-state');
+  // A wrapper command: the collector must pass its own arguments after the wrapper's.
+  const cfg = { ...CFG, nvidia_smi: `env "SENTINEL_FAKE_GPU_STATE=${file}" "${FAKE_SMI}"`, timeout_ms: 10_000 };
+  return { cfg, state: (s) => writeGpuState(file, s), stop: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('sim: two H100s with a process, then one falls off the bus, then the driver breaks', async () => {
+  const sim = simulated();
+  try {
+    const s = defaultH100State();
+    s.gpus.push(defaultH100Gpu(1, 'GPU-0b8e2f1c-0000-4000-8000-000000000001', '00000000:00:07.0'));
+    s.procs = [{ gpuUuid: s.gpus[1]!.uuid, pid: 4242, usedMiB: 13312, name: '/usr/bin/ollama' }];
+    sim.state(s);
+    const c = createGpuCollector(sim.cfg, { log: memoryLog().log });
+
+    let sink = await collectAndRender(c);
+    assert.equal(sink.one('sentinel_gpu_count'), 2);
+    for (const g of s.gpus) {
+      assert.equal(sink.one('sentinel_gpu_memory_used_bytes', { uuid: g.uuid }), memoryUsedMiB(s, g) * 1048576);
+      assert.equal(sink.one('sentinel_gpu_temperature_celsius', { uuid: g.uuid }), g.temperatureC);
+      assert.equal(sink.one('sentinel_gpu_lost', { uuid: g.uuid }), 0);
+    }
+    assert.deepEqual(await queryComputeApps(sim.cfg, { signal: AbortSignal.timeout(10_000) }), [
+      { gpuUuid: s.gpus[1]!.uuid, pid: 4242, processName: '/usr/bin/ollama', usedMemoryBytes: 13312 * 1048576 },
+    ]);
+    assert.deepEqual((await listGpus(sim.cfg, { signal: AbortSignal.timeout(10_000) })).gpus.map((g) => g.uuid), s.gpus.map((g) => g.uuid));
+
+    s.gpus[1]!.lost = true;
+    sim.state(s);
+    sink = await collectAndRender(c);
+    assert.equal(sink.one('sentinel_gpu_count'), 1);
+    assert.equal(sink.one('sentinel_gpu_lost', { uuid: s.gpus[1]!.uuid }), 1);
+    assert.equal(sink.one('sentinel_gpu_lost', { uuid: s.gpus[0]!.uuid }), 0);
+    const listed = await listGpus(sim.cfg, { signal: AbortSignal.timeout(10_000) });
+    assert.deepEqual(listed.unreachable.map((u) => u.lost), [true]);
+
+    s.gpus[1]!.lost = false;
+    s.faults = [{ target: 'all', kind: 'version-mismatch' }];
+    sim.state(s);
+    await assert.rejects(c.collect(ctx()), (e: unknown) => e instanceof CollectError && e.reason === 'version_mismatch');
+    await assert.rejects(
+      queryComputeApps(sim.cfg, { signal: AbortSignal.timeout(10_000) }),
+      (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'version_mismatch',
+    );
+  } finally {
+    sim.stop();
+  }
+});
+
+test('sim: an nvidia-smi stuck in the kernel keeps the run pending without crashing, and it ends when the fake lets go', async () => {
+  const sim = simulated();
+  try {
+    const s = defaultH100State();
+    sim.state(s);
+    // The fault hits the query only (the fake answers --help-query-gpu before looking at faults).
+    s.faults = [{ target: 'gpu', kind: 'stuck', arg: '20000' }];
+    sim.state(s);
+    const c = createGpuCollector({ ...sim.cfg, timeout_ms: 1000 }, { log: memoryLog().log });
+    let settled = false;
+    const run = c.collect(ctx()).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 3000)); // well past the 1 s timeout and the 1 s kill grace
+    assert.equal(settled, false);
+    s.faults = [];
+    sim.state(s); // the fake's grandchild sees the fault cleared and closes the pipes
+    await assert.rejects(run, (e: unknown) => e instanceof CollectError && e.reason === 'timeout');
+  } finally {
+    sim.stop();
+  }
 });
