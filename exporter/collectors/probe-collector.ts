@@ -240,7 +240,6 @@ const H = {
   tps: 'Generation rate of the last successful probe (eval_count / eval_duration), tokens per second; noisy with one token.',
   ptps: 'Prompt processing rate of the last successful probe (prompt_eval_count / prompt_eval_duration), tokens per second; collapses on CPU fallback.',
   lastSuccess: 'Unix time of the last successful probe.',
-  wasLoaded: 'Whether /api/ps listed the model as resident before the last probe (1) or not (0).',
   runs: 'Probes run by this exporter, by result.',
   cold: 'Successful probes whose load_duration exceeded the cold-load threshold (1 s): the model had to be (re)loaded.',
 };
@@ -260,7 +259,6 @@ export function renderProbeSnapshot(snapshot: ProbeSnapshot, sink: MetricSink): 
     if (p.tokensPerSecond !== null) sink.gauge('sentinel_probe_tokens_per_second', H.tps, l, p.tokensPerSecond);
     if (p.promptTokensPerSecond !== null) sink.gauge('sentinel_probe_prompt_tokens_per_second', H.ptps, l, p.promptTokensPerSecond);
     if (p.lastSuccessMs !== null) sink.gauge('sentinel_probe_last_success_timestamp_seconds', H.lastSuccess, l, p.lastSuccessMs / 1000);
-    if (p.wasLoaded !== null) sink.gauge('sentinel_probe_model_was_loaded', H.wasLoaded, l, p.wasLoaded ? 1 : 0);
     sink.counter('sentinel_probe_cold_loads_total', H.cold, l, p.coldLoads);
   }
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createOllamaCollector, type OllamaSnapshot } from '../../../../exporter/collectors/ollama-collector.js';
 import type { Labels, MetricSink } from '../../../../exporter/metrics/metric-sink.js';
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
+import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
 import { OllamaError } from '../../../../shared/ollama/ollama-error.js';
 import { closedPort, json, startLocalServer } from '../../shared/ollama/local-server.js';
@@ -60,7 +61,9 @@ test('a healthy target: up, version, loaded models with VRAM ratio, expiry, cont
     // Every family keeps one label set and passes prom-client (what /metrics uses).
     const prom = new PromSink();
     collector.render(snap, prom);
-    assert.match(await prom.registry().metrics(), /# HELP sentinel_/);
+    const exposition = await prom.registry().metrics();
+    assert.match(exposition, /# HELP sentinel_/);
+    assert.deepEqual(checkMetricNames(exposition), [], 'project naming rules');
     const sink = new RecordingSink();
     collector.render(snap, sink);
     const t = { target: 'gpu0' };

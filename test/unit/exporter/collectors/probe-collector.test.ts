@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { createProbeCollector, PROBE_RESULTS, type ProbeSnapshot } from '../../../../exporter/collectors/probe-collector.js';
 import type { Labels, MetricSink } from '../../../../exporter/metrics/metric-sink.js';
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
+import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
 import { json, startLocalServer, type RecordedRequest } from '../../shared/ollama/local-server.js';
 
@@ -105,7 +106,9 @@ test('classifies every outcome and sends keep_alive and options exactly, plus nu
     // Every family keeps one label set and passes prom-client (what /metrics uses).
     const prom = new PromSink();
     collector.render(snap, prom);
-    assert.match(await prom.registry().metrics(), /# HELP sentinel_/);
+    const exposition = await prom.registry().metrics();
+    assert.match(exposition, /# HELP sentinel_/);
+    assert.deepEqual(checkMetricNames(exposition), [], 'project naming rules');
     const sink = new RecordingSink();
     collector.render(snap, sink);
     const l = { target: 'gpu0', model: 'busy:latest' };
