@@ -145,7 +145,7 @@ export function renderGpuSnapshot(s: GpuSnapshot, sink: MetricSink): void {
     );
   }
   sink.gauge(
-    'sentinel_gpu_unidentified_unreachable_count',
+    'sentinel_gpu_unidentified_unreachable',
     'GPUs nvidia-smi cannot open that never answered since the exporter started, so their uuid is unknown (bus ids are in the log).',
     {},
     s.unidentifiedUnreachable,

@@ -4,6 +4,8 @@ import { pino } from 'pino';
 import { createGpuCollector, type GpuSnapshot } from '../../../../exporter/collectors/gpu-collector.js';
 import { CollectError, type Collector } from '../../../../exporter/collector.js';
 import type { Labels, MetricSink } from '../../../../exporter/metrics/metric-sink.js';
+import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
+import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { GpuConfig } from '../../../../shared/config/types.js';
 import type { NvidiaSmiResult, RunNvidiaSmi } from '../../../../shared/gpu/run-nvidia-smi.js';
 import { NvidiaSmiError } from '../../../../shared/gpu/nvidia-smi-error.js';
@@ -156,7 +158,14 @@ test('real idle capture: fields checked once, dropped ones logged, series in bas
 });
 
 test('every series follows the naming rules: sentinel_ prefix, unit suffix, HELP, gauges only', async () => {
-  const sink = await collectAndRender(createGpuCollector(CFG, { log: memoryLog().log, run: captureNvidiaSmi('query-gpu-nounits-busy.csv').run }));
+  const c = createGpuCollector(CFG, { log: memoryLog().log, run: captureNvidiaSmi('query-gpu-nounits-busy.csv').run });
+  const snap = await c.collect(ctx());
+  // What /metrics uses: one label set per family, accepted by prom-client, and the project's naming lint.
+  const prom = new PromSink();
+  c.render(snap, prom);
+  assert.deepEqual(checkMetricNames(await prom.registry().metrics()), [], 'project naming rules');
+  const sink = new RecordingSink();
+  c.render(snap, sink);
   assert.ok(sink.samples.length > 20);
   for (const s of sink.samples) {
     assert.match(s.name, /^sentinel_gpu_[a-z_]+$/);
@@ -260,7 +269,7 @@ test('a GPU seen before that is now lost stays visible as sentinel_gpu_lost 1, t
   assert.equal(sink.one('sentinel_gpu_memory_used_bytes', { uuid: 'GPU-aaaa' }), 100 * 1048576);
   assert.equal(sink.one('sentinel_gpu_memory_used_bytes', { uuid: 'GPU-bbbb' }), undefined);
   assert.equal(sink.one('sentinel_gpu_nvidia_smi_exit_code'), 15);
-  assert.equal(sink.one('sentinel_gpu_unidentified_unreachable_count'), 0);
+  assert.equal(sink.one('sentinel_gpu_unidentified_unreachable'), 0);
 
   sink = await collectAndRender(c);
   assert.equal(sink.one('sentinel_gpu_count'), 0);
@@ -277,7 +286,7 @@ test('a GPU lost before it was ever seen is counted without a uuid; with nothing
   const c = createGpuCollector(CFG, { log, run });
   await assert.rejects(c.collect(ctx()), (e: unknown) => e instanceof CollectError && e.reason === 'gpu_lost');
   const sink = await collectAndRender(c);
-  assert.equal(sink.one('sentinel_gpu_unidentified_unreachable_count'), 1);
+  assert.equal(sink.one('sentinel_gpu_unidentified_unreachable'), 1);
   assert.deepEqual(sink.named('sentinel_gpu_lost').map((s) => [s.labels['uuid'], s.value]), [['GPU-aaaa', 0]]);
   assert.ok(lines.some((l) => l['pciBusId'] === '0000:66:00.0'));
 });
