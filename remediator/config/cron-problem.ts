@@ -1,0 +1,16 @@
+import cron from 'node-cron';
+
+/**
+ * Why a node-cron expression cannot drive a minute-granular window or job, or undefined when it can. Windows are
+ * evaluated at second 0 of every minute, so the seconds field (6-field form) must include 0; a 5-field expression
+ * gets node-cron's implicit "0".
+ */
+export function cronProblem(expression: unknown): string | undefined {
+  if (typeof expression !== 'string' || expression.trim() === '') return `${JSON.stringify(expression)} is not a cron expression`;
+  const detail = cron.validateDetailed(expression);
+  if (!detail.valid) return `invalid cron expression "${expression}": ${detail.errors.map((e) => e.message).join('; ')}`;
+  if (detail.fields && !detail.fields.second.includes(0)) {
+    return `"${expression}" never matches at second 0: windows and jobs have minute granularity`;
+  }
+  return undefined;
+}

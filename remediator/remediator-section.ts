@@ -1,0 +1,64 @@
+import type { ConfigSection } from '../shared/config/config-section.js';
+import { listenScalars } from '../exporter/exporter-section.js';
+import { validateNotify } from './config/validate-notify.js';
+import { validateQuietHours } from './config/validate-quiet-hours.js';
+import { validateRules } from './config/validate-rules.js';
+import { validateSchedules } from './config/validate-schedules.js';
+import { validateSelf } from './config/validate-self.js';
+import { validateSilence } from './config/validate-silence.js';
+
+/**
+ * `remediator:` in the shared YAML file. Scalars can be overridden by SENTINEL_REMEDIATOR_* and
+ * --remediator.* flags; rules, quiet hours, schedules, self, silence and notify live in the file only.
+ */
+export const remediatorSection: ConfigSection = {
+  key: 'remediator',
+  doc: 'The remediator: Alertmanager webhook in, safe healing of the Ollama stack out.',
+  scalars: {
+    ...listenScalars('127.0.0.1:9779'),
+    bearer_token_file: { kind: 'string', optional: true, doc: 'File holding the bearer token Alertmanager sends (http_config.authorization.credentials_file).' },
+    insecure_no_auth: { kind: 'bool', default: false, doc: 'Accept unauthenticated requests. Without it the remediator refuses to start unless a bearer token or basic auth is set.' },
+    max_body_bytes: { kind: 'bytes', default: '1MiB', min: 1024, max: 64 * 1024 * 1024, doc: 'Largest webhook body accepted; bigger ones get 413.' },
+    max_alerts_per_request: { kind: 'int', default: 1000, min: 1, max: 100_000, doc: 'Most alerts one POST may carry (a flood bound); more get 413.' },
+    data_dir: { kind: 'string', default: '/var/lib/ollama-sentinel', doc: 'Journal, state and audit log (must be writable and survive restarts).' },
+    dry_run: { kind: 'bool', default: false, doc: 'Decide and log every step, act on nothing (rules may override).' },
+    exporter_url: { kind: 'string', default: 'http://127.0.0.1:9778', doc: "The exporter whose /api/state gives each target's observation." },
+    exporter_timeout: { kind: 'duration', default: '5s', min: 100, doc: 'Limit for one /api/state request.' },
+    exporter_basic_auth_username: { kind: 'string', optional: true, doc: 'User for the exporter when it requires basic auth.' },
+    exporter_basic_auth_password_file: { kind: 'string', optional: true, doc: 'Password file for the exporter.' },
+    target_label: { kind: 'string', default: 'ollama', doc: 'Alert label naming the Ollama target (e.g. ollama="main").' },
+    default_single_target: { kind: 'bool', default: true, doc: 'With exactly one target declared, alerts without target_label go to it.' },
+    cooldown: { kind: 'duration', default: '10m', min: 0, doc: 'The same action on the same target is not repeated sooner.' },
+    max_attempts_per_incident: { kind: 'int', default: 3, min: 1, max: 20, doc: 'Real actions one incident may take before it is marked failed and escalated.' },
+    breaker_max_actions: { kind: 'int', default: 5, min: 1, max: 1000, doc: 'Actions (all targets) within breaker_window that trip the circuit breaker; it stays open until an operator resets it.' },
+    breaker_window: { kind: 'duration', default: '1h', min: 1000, doc: 'Sliding window of the circuit breaker.' },
+    step_timeout: { kind: 'duration', default: '15m', min: 1000, doc: 'Hard limit for one healing step.' },
+    verify_timeout: { kind: 'duration', default: '5m', min: 1000, doc: 'Limit for verifying recovery after a step (includes a model load).' },
+    lock_wait: { kind: 'duration', default: '30m', min: 0, doc: "How long an incident waits for its target's lock (another incident healing it) before it is skipped." },
+    shutdown_grace: { kind: 'duration', default: '60s', min: 0, doc: 'On SIGTERM, how long the running step may take to finish before it is aborted.' },
+    history_size: { kind: 'int', default: 200, min: 10, max: 100_000, doc: 'Closed incidents kept in state and shown by /api/incidents.' },
+    journal_segment_bytes: { kind: 'bytes', default: '8MiB', min: 4096, max: 1024 ** 3, doc: 'Size after which the alert journal starts a new segment (processed segments are deleted).' },
+    container_ready_timeout: { kind: 'duration', default: '2m', min: 1000, doc: 'Until a restarted container runs again.' },
+    converge_timeout: { kind: 'duration', default: '3m', min: 1000, doc: 'Until a force-updated Swarm service has converged.' },
+    stack_command_timeout: { kind: 'duration', default: '5m', min: 1000, doc: 'Limit of one `docker stack deploy`/`rm`.' },
+    load_timeout: { kind: 'duration', default: '5m', min: 1000, doc: 'Limit of one model load (warm_up, reload).' },
+    pull_timeout: { kind: 'duration', default: '60m', min: 1000, doc: 'Limit of one model pull.' },
+    exec_timeout: { kind: 'duration', default: '15s', min: 100, doc: 'Limit of `nvidia-smi -L` inside the container.' },
+    kill_grace: { kind: 'duration', default: '10s', min: 0, doc: 'SIGTERM to SIGKILL grace when killing runner processes.' },
+  },
+  complexKeys: ['rules', 'quiet_hours', 'schedules', 'self', 'silence', 'notify'],
+  complex(raw, issues, ctx) {
+    const quietHours = validateQuietHours(raw.quiet_hours, issues);
+    // Rules may only name windows that were declared, even if the window itself has problems (reported above).
+    const declared = raw.quiet_hours && typeof raw.quiet_hours === 'object' ? Object.keys(raw.quiet_hours) : [];
+    const notify = validateNotify(raw.notify, issues);
+    return {
+      rules: validateRules(raw.rules, declared, issues),
+      quiet_hours: quietHours,
+      schedules: validateSchedules(raw.schedules, ctx, issues),
+      self: validateSelf(raw.self, issues),
+      silence: validateSilence(raw.silence, issues),
+      ...(notify ? { notify } : {}),
+    };
+  },
+};
