@@ -7,6 +7,9 @@ import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
 import { OllamaError } from '../../../../shared/ollama/ollama-error.js';
 import { closedPort, json, startLocalServer } from '../../shared/ollama/local-server.js';
+import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
+import { modelRequestFields } from '../../../../shared/ollama/model-request-fields.js';
+import { startOllamaSim } from '../../../sim/ollama-sim.js';
 
 interface Sample { name: string; type: string; help: string; labels: Labels; value: number }
 
@@ -165,4 +168,59 @@ test('an aborted run throws a CollectError; a non-Ollama error is a bug and prop
     clientFor: () => ({ head: bug, version: fail, ps: fail, tags: fail }),
   });
   await assert.rejects(buggy.collect(ctx()), TypeError);
+});
+
+test('against the Ollama simulator: keep_alive honoured, CPU fallback, partial offload and stuck Stopping are visible', async () => {
+  const sim = await startOllamaSim({ models: ['llama3:latest', 'qwen2.5:0.5b', 'gpt-oss:20b', 'llama3.1:8b'], version: '0.12.6' });
+  try {
+    const client = new OllamaClient(target('sim', sim.url));
+    const pinned = model('llama3:latest', { keep_alive: -1, options: { num_ctx: 2048 } });
+    const tenMinutes = model('qwen2.5:0.5b', { keep_alive: '10m' });
+    const onCpu = model('gpt-oss:20b', { min_vram_ratio: 0.9 });
+    const partial = model('llama3.1:8b', { min_vram_ratio: 0.9 });
+    await client.load(pinned.name, modelRequestFields(pinned));
+    await client.load(tenMinutes.name, modelRequestFields(tenMinutes));
+    await sim.control.setCpuFallback(true);
+    await client.load(onCpu.name, modelRequestFields(onCpu));
+    await sim.control.setCpuFallback(false);
+    await sim.control.setPartialOffload(0.5);
+    await client.load(partial.name, modelRequestFields(partial));
+    await sim.control.setPartialOffload(null);
+
+    const collector = createOllamaCollector([target('sim', sim.url)], [pinned, tenMinutes, onCpu, partial, model('absent:latest')], {
+      ...cfg, ollama_timeout_ms: 2000,
+    });
+    const live = { signal: new AbortController().signal, now: Date.now };
+    let sink = new RecordingSink();
+    collector.render(await collector.collect(live), sink);
+    const l = (m: string) => ({ target: 'sim', model: m });
+    assert.equal(sink.get('sentinel_ollama_info', { target: 'sim', version: '0.12.6' }), 1);
+    assert.ok(sink.get('sentinel_ollama_model_expires_in_seconds', l('llama3:latest'))! > 200 * 365 * 86400, 'keep_alive -1 = forever');
+    assert.equal(sink.get('sentinel_ollama_model_context_length', l('llama3:latest')), 2048, 'num_ctx as sent');
+    const tenMin = sink.get('sentinel_ollama_model_expires_in_seconds', l('qwen2.5:0.5b'))!;
+    assert.ok(tenMin > 590 && tenMin <= 600, `keep_alive 10m gives ${tenMin}`);
+    assert.equal(sink.get('sentinel_ollama_model_vram_ratio', l('llama3:latest')), 1);
+    assert.equal(sink.get('sentinel_ollama_model_vram_bytes', l('gpt-oss:20b')), 0, 'CPU fallback shows as vram 0');
+    assert.equal(sink.get('sentinel_ollama_model_vram_ratio', l('gpt-oss:20b')), 0);
+    const ratio = sink.get('sentinel_ollama_model_vram_ratio', l('llama3.1:8b'))!;
+    assert.ok(ratio > 0.45 && ratio < 0.55, `partial offload ratio ${ratio}`);
+    assert.equal(sink.get('sentinel_ollama_model_present', l('absent:latest')), 0);
+    assert.equal(sink.get('sentinel_ollama_model_loaded', l('absent:latest')), 0);
+
+    await sim.control.setStopping('qwen2.5:0.5b', true);
+    sink = new RecordingSink();
+    collector.render(await collector.collect(live), sink);
+    assert.equal(sink.get('sentinel_ollama_model_stopping', l('qwen2.5:0.5b')), 1);
+    assert.ok(sink.get('sentinel_ollama_model_expires_in_seconds', l('qwen2.5:0.5b'))! <= 0);
+    await sim.control.setStopping('qwen2.5:0.5b', false);
+
+    await sim.control.forceAnswer({ endpoint: '/api/ps', status: 500, message: 'boom' });
+    sink = new RecordingSink();
+    collector.render(await collector.collect(live), sink);
+    assert.equal(sink.get('sentinel_ollama_up', { target: 'sim' }), 1);
+    assert.equal(sink.get('sentinel_ollama_stage_success', { target: 'sim', stage: 'ps' }), 0);
+    assert.equal(sink.get('sentinel_ollama_stage_errors_total', { target: 'sim', stage: 'ps', reason: 'http_500' }), 1);
+  } finally {
+    await sim.close();
+  }
 });

@@ -7,6 +7,7 @@ import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
 import { json, startLocalServer, type RecordedRequest } from '../../shared/ollama/local-server.js';
+import { startOllamaSim } from '../../../sim/ollama-sim.js';
 
 class RecordingSink implements MetricSink {
   readonly samples: { name: string; labels: Labels; value: number }[] = [];
@@ -188,5 +189,75 @@ test('no keep_warm model means no request at all', async () => {
     assert.equal(server.requests.length, 0);
   } finally {
     await server.close();
+  }
+});
+
+test('against the Ollama simulator: exact options and keep_alive, no reload when warm, hang, 503, 404 and slow load', async () => {
+  const sim = await startOllamaSim({ models: ['llama3:latest', 'qwen2.5:0.5b', 'llama3.1:8b'] });
+  try {
+    const t = { name: 'sim', url: sim.url, headers: {} };
+    const pinned = model('llama3:latest', { keep_alive: -1, options: { num_ctx: 2048, num_batch: 256 } });
+    const cold = model('qwen2.5:0.5b', { keep_alive: '10m', options: {} });
+    const untouched = model('llama3.1:8b', { keep_warm: false });
+    const missing = model('missing:latest');
+    const simCfg = { ...cfg, probe_load_timeout_ms: 5000, probe_first_token_timeout_ms: 400, ollama_timeout_ms: 2000 };
+    const collector = createProbeCollector([t], [pinned, cold, untouched, missing], simCfg);
+    const run = async () => Object.fromEntries((await collector.collect(ctx())).probes.map((p) => [p.model, p]));
+
+    let r = await run();
+    assert.equal(r['llama3:latest']!.result, 'ok');
+    assert.equal(r['qwen2.5:0.5b']!.result, 'ok');
+    assert.equal(r['missing:latest']!.result, 'not_found');
+    assert.equal(r['llama3:latest']!.wasLoaded, false);
+    const generates = (await sim.control.requests()).filter((q) => q.path === '/api/generate').map((q) => q.body as Record<string, unknown>);
+    assert.deepEqual(generates.find((b) => b.model === 'llama3:latest'), {
+      model: 'llama3:latest', keep_alive: -1, options: { num_ctx: 2048, num_batch: 256, num_predict: 1 }, prompt: 'Say OK.', stream: true,
+    });
+    assert.equal(generates.find((b) => b.model === 'qwen2.5:0.5b')!.keep_alive, '10m');
+    assert.ok(!generates.some((b) => b.model === 'llama3.1:8b'), 'keep_warm false is never probed');
+
+    const state = await sim.control.state();
+    const pinnedRunner = state.runners.find((x) => x.name === 'llama3:latest')!;
+    assert.equal(pinnedRunner.numCtx, 2048);
+    assert.ok(Date.parse(pinnedRunner.expiresAt) > Date.now() + 100 * 365 * 86400_000, 'keep_alive -1 honoured');
+
+    // Same options again: the resident runner is reused, not reloaded.
+    r = await run();
+    assert.equal(r['llama3:latest']!.wasLoaded, true);
+    assert.equal(r['llama3:latest']!.result, 'ok');
+    assert.ok(r['llama3:latest']!.loadDurationSeconds! < 0.1, 'warm: load_duration in milliseconds');
+    assert.equal((await sim.control.state()).runners.find((x) => x.name === 'llama3:latest')!.pid, pinnedRunner.pid, 'same runner process');
+    assert.ok(r['llama3:latest']!.tokensPerSecond! > 0);
+    assert.equal(r['missing:latest']!.consecutiveFailures, 2);
+
+    await sim.control.setHangGenerate('nothing');
+    r = await run();
+    assert.equal(r['llama3:latest']!.result, 'timeout', 'resident model, zero bytes: hung runner');
+    assert.equal(r['llama3:latest']!.reason, 'load_timeout');
+    await sim.control.setHangGenerate('headers');
+    r = await run();
+    assert.equal(r['llama3:latest']!.result, 'timeout');
+    assert.equal(r['llama3:latest']!.reason, 'first_token_timeout');
+    assert.equal(r['llama3:latest']!.consecutiveFailures, 2);
+    await sim.control.setHangGenerate(false);
+
+    await sim.control.forceAnswer({ endpoint: '/api/generate', status: 503 });
+    r = await run();
+    assert.equal(r['llama3:latest']!.result, 'busy');
+    await sim.control.clearForcedAnswers();
+    r = await run();
+    assert.equal(r['llama3:latest']!.result, 'ok');
+    assert.equal(r['llama3:latest']!.consecutiveFailures, 0);
+
+    // Cold model with a load slower than the load deadline.
+    await sim.control.expire('qwen2.5:0.5b');
+    await sim.control.setLoadDelay(1500);
+    const impatient = createProbeCollector([t], [cold], { ...simCfg, probe_load_timeout_ms: 300 });
+    const slow = (await impatient.collect(ctx())).probes[0]!;
+    assert.equal(slow.wasLoaded, false);
+    assert.equal(slow.result, 'loading');
+    await sim.control.setLoadDelay(20);
+  } finally {
+    await sim.close();
   }
 });
