@@ -228,9 +228,11 @@ build_node_layer() {
   for lib in $(ldd "$node_bin" | grep -o '/[^ ]*'); do
     cp -L --parents "$lib" "$rootfs/"
   done
-  # The fake nvidia-smi the simulator may drive; a busybox sh script so it works in the bare image.
+  # The fake nvidia-smi (test/sim/README.md); a busybox sh script so it works in the bare image.
+  # Inside this image it runs "in the container" unless the caller sets the variable (even to empty).
   cat >"$rootfs/usr/bin/nvidia-smi" <<'EOF'
 #!/bin/sh
+export SENTINEL_FAKE_SMI_CONTEXT="${SENTINEL_FAKE_SMI_CONTEXT-container}"
 exec /usr/bin/node /app/dist/test/sim/fake-nvidia-smi-main.js "$@"
 EOF
   chmod 755 "$rootfs/usr/bin/nvidia-smi"
@@ -248,6 +250,8 @@ app_members() {
     log "WARNING: $REPO_ROOT/dist does not exist (run npm run build); the sim image has no app code"
   fi
   [[ ! -d $REPO_ROOT/node_modules ]] || echo node_modules
+  # Data files the compiled test doubles read relative to dist/ (e.g. the nvidia-smi help captures).
+  [[ ! -d $REPO_ROOT/test/fixtures ]] || echo test/fixtures
 }
 
 build_images() {
@@ -272,7 +276,7 @@ build_images() {
   tar -cf - -C "$build_dir/rootfs" . \
     -C "$REPO_ROOT" --exclude=node_modules/typescript --exclude=node_modules/@types \
     --exclude=node_modules/.cache --exclude='*.tsbuildinfo' \
-    --transform='s,^\(package\.json\|dist\|node_modules\),app/\1,S' "${members[@]}" |
+    --transform='s,^\(package\.json\|dist\|node_modules\|test/fixtures\),app/\1,S' "${members[@]}" |
     docker import \
       -c 'ENTRYPOINT ["/usr/bin/node", "/app/dist/test/sim/ollama-sim-main.js"]' \
       -c 'WORKDIR /app' \
