@@ -1,0 +1,111 @@
+import type { ModelConfig } from '../config/types.js';
+import { modelRequestFields } from '../ollama/model-request-fields.js';
+import { assessOffload, type OffloadVerdict } from './assess-offload.js';
+import { findRunningModel } from './find-running-model.js';
+import type { ProvisionClient } from './provision-client.js';
+
+export interface VerifyModelOptions {
+  /** Deadline for the load, and again for the one-token answer. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /**
+   * Leave the model loaded afterwards. Default: its keep_warm. A model that was already resident before the check
+   * is never unloaded (someone else is using it).
+   */
+  readonly keepLoaded?: boolean;
+  readonly prompt?: string;
+  readonly now?: () => number;
+}
+
+export type VerifyStage = 'load' | 'offload' | 'generate';
+
+export interface VerifyModelResult {
+  readonly model: string;
+  readonly ok: boolean;
+  /** The step that failed. */
+  readonly stage?: VerifyStage;
+  readonly problem?: string;
+  readonly offload?: OffloadVerdict;
+  /** Wall clock of the load request (Ollama reports no duration for a plain load). */
+  readonly loadMs?: number;
+  readonly generateMs?: number;
+  readonly durationMs: number;
+  readonly wasResident: boolean;
+  readonly unloaded: boolean;
+  /** The unload after the check failed: the model may still hold VRAM until its keep_alive runs out. */
+  readonly unloadProblem?: string;
+}
+
+/**
+ * Proves a model is usable on the GPU: loads it with its configured options and keep_alive (the same fields every
+ * component sends, so the check does not itself cause a reload later), reads /api/ps to check at least
+ * min_vram_ratio of it sits in VRAM, then asks for one token. Afterwards a model that is not keep_warm, and that this
+ * check loaded, is unloaded so that verifying the next one does not push it out of VRAM (or the other way round).
+ * A failed check is a result, not an exception; only a shutdown throws.
+ */
+export async function verifyModel(client: ProvisionClient, model: ModelConfig, opts: VerifyModelOptions): Promise<VerifyModelResult> {
+  const now = opts.now ?? Date.now;
+  const started = now();
+  const fields = modelRequestFields(model);
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const wasResident = await client
+    .ps(signal)
+    .then((running) => findRunningModel(running, model.name) !== undefined)
+    .catch(() => false);
+
+  let outcome: Omit<VerifyModelResult, 'durationMs' | 'wasResident' | 'unloaded' | 'unloadProblem' | 'model'>;
+  try {
+    outcome = await check();
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    outcome = { ok: false, stage: 'load', problem: (err as Error).message };
+  }
+
+  let unloaded = false;
+  let unloadProblem: string | undefined;
+  if (!(opts.keepLoaded ?? model.keep_warm) && !wasResident && !opts.signal?.aborted) {
+    try {
+      await client.unload(model.name, signal);
+      unloaded = true;
+    } catch (err) {
+      unloadProblem = (err as Error).message;
+    }
+  }
+  return {
+    model: model.name,
+    ...outcome,
+    durationMs: now() - started,
+    wasResident,
+    unloaded,
+    ...(unloadProblem !== undefined ? { unloadProblem } : {}),
+  };
+
+  async function check(): Promise<Omit<VerifyModelResult, 'durationMs' | 'wasResident' | 'unloaded' | 'unloadProblem' | 'model'>> {
+    let loadMs: number;
+    try {
+      ({ loadMs } = await client.load(model.name, { keep_alive: fields.keep_alive, options: fields.options }, { ...signal, timeoutMs: opts.timeoutMs }));
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      return { ok: false, stage: 'load', problem: `loading failed: ${(err as Error).message}` };
+    }
+    let offload: OffloadVerdict;
+    try {
+      offload = assessOffload(findRunningModel(await client.ps(signal), model.name), model.min_vram_ratio);
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      return { ok: false, stage: 'offload', problem: `reading /api/ps failed: ${(err as Error).message}`, loadMs };
+    }
+    if (!offload.ok) return { ok: false, stage: 'offload', problem: offload.problem!, offload, loadMs };
+    try {
+      // num_predict is not a runner option, so it does not make Ollama reload the model (sched.go needsReload).
+      const answer = await client.generate(
+        { ...fields, prompt: opts.prompt ?? 'Say OK.', options: { ...fields.options, num_predict: 1 } },
+        { ...signal, loadTimeoutMs: opts.timeoutMs, firstTokenTimeoutMs: opts.timeoutMs },
+      );
+      return { ok: true, offload, loadMs, generateMs: answer.totalMs };
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      return { ok: false, stage: 'generate', problem: `one-token answer failed: ${(err as Error).message}`, offload, loadMs };
+    }
+  }
+}
