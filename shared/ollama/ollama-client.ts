@@ -109,9 +109,11 @@ export class OllamaClient {
     this.loadFile = opts.readFile ?? ((path) => readFile(path));
   }
 
-  /** HEAD / : the HTTP server lives (it keeps answering while inference hangs). Returns the status. */
+  /** HEAD / : the HTTP server lives (it keeps answering while inference hangs). Returns the 2xx status. */
   async head(call: CallOptions = {}): Promise<number> {
     return this.short('HEAD', '/', undefined, call, async (res) => {
+      // A proxy answering 401/502 for Ollama is not a live Ollama.
+      await this.failUnlessOk('HEAD', '/', res);
       res.discard();
       return res.status;
     });

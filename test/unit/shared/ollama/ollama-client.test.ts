@@ -9,6 +9,7 @@ import { OllamaError } from '../../../../shared/ollama/ollama-error.js';
 import type { OllamaTargetConfig } from '../../../../shared/config/types.js';
 import { closedPort, json, startLocalServer, type LocalServer } from './local-server.js';
 import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM } from './tls-fixture.js';
+import { startOllamaSim } from '../../../sim/ollama-sim.js';
 
 const target = (url: string, extra: Partial<OllamaTargetConfig> = {}): OllamaTargetConfig => ({
   name: 'gpu0',
@@ -312,4 +313,35 @@ test('create streams like pull and sends the body with the model name', async ()
       assert.deepEqual(JSON.parse(s.requests[0]!.body), { from: 'llama3:latest', parameters: { num_ctx: 8192 }, model: 'mine:latest', stream: true });
     },
   );
+});
+
+test('HEAD / answered by a proxy with 401 is not a live server', async () => {
+  await withServer(
+    (_req, res) => void res.writeHead(401).end(),
+    async (s) => await assert.rejects(new OllamaClient(target(s.url)).head(), isReason('http_401')),
+  );
+});
+
+test('against the Ollama simulator: pull succeeds, fails on an error line, aborts a stalled download', async () => {
+  const sim = await startOllamaSim({ models: [], pullBytesPerSecond: 0 });
+  try {
+    const client = new OllamaClient(target(sim.url));
+    const statuses: string[] = [];
+    const final = await client.pull('qwen2.5:0.5b', { onProgress: (p) => statuses.push(String(p.status)) });
+    assert.equal(final.status, 'success');
+    assert.equal(statuses[0], 'pulling manifest');
+    assert.notEqual(await client.show('qwen2.5:0.5b'), null);
+
+    await sim.control.setPullFault({ mode: 'error', afterBytes: 1000, message: 'max retries exceeded: EOF' });
+    await assert.rejects(client.pull('llama3:latest'), (err: OllamaError) => isReason('stream_error')(err) && /max retries exceeded: EOF/.test(err.message));
+
+    await sim.control.setPullFault({ mode: 'stall', afterBytes: 1000 });
+    await assert.rejects(client.pull('llama3:latest', { stallTimeoutMs: 300 }), isReason('stalled'));
+    await sim.control.setPullFault(null);
+    assert.equal((await client.pull('llama3:latest', { stallTimeoutMs: 5000 })).status, 'success', 'a new pull resumes');
+    assert.equal(await client.delete('llama3:latest'), true);
+    assert.equal(await client.show('llama3:latest'), null);
+  } finally {
+    await sim.close();
+  }
 });
