@@ -86,7 +86,7 @@ export interface SimFaults {
   oomOnLoad: number;
   /** `nvidia-smi` inside the sim container fails (written to the GPU state as container_nvml_lost). */
   containerGpuLost: boolean;
-  /** Destroy the next N accepted connections. */
+  /** Destroy the connection of the next N API requests (no answer, the socket just closes). */
   flakyConnections: number;
 }
 
@@ -954,6 +954,12 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   }
 
   const server = http.createServer((req, res) => {
+    // Flaky network: drop the connection under the next N API requests (pooled keep-alive sockets included).
+    if (faults.flakyConnections > 0 && !(req.url ?? '').startsWith('/_sim/')) {
+      faults.flakyConnections--;
+      req.socket.destroy();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -970,12 +976,6 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         }
       });
     });
-  });
-  server.on('connection', (socket) => {
-    if (faults.flakyConnections > 0) {
-      faults.flakyConnections--;
-      socket.destroy();
-    }
   });
 
   if (opts.startDelayMs && opts.startDelayMs > 0) await sleep(opts.startDelayMs);

@@ -67,7 +67,7 @@ export class SimControl {
     return this.setFaults({ containerGpuLost: enabled });
   }
 
-  /** Destroy the next `count` accepted connections. */
+  /** Drop the connection under the next `count` API requests. */
   flakyConnections(count: number): Promise<SimSnapshot> {
     return this.setFaults({ flakyConnections: count });
   }

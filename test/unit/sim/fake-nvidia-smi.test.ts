@@ -169,7 +169,7 @@ test('hang: the run never answers until killed', async (t) => {
   const closed = new Promise<string | null>((r) => child.on('close', (_code, signal) => r(signal)));
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
-  const early = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('running'), 600))]);
+  const early = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('running'), 300))]);
   assert.equal(early, 'running');
   child.kill('SIGKILL');
   assert.equal(await closed, 'SIGKILL');
@@ -185,9 +185,9 @@ test('stuck: after SIGKILL the pipes stay open until the fault is cleared', asyn
   child.on('exit', () => { exited = true; });
   const closed = new Promise<number>((r) => child.on('close', () => r(Date.now())));
   t.after(() => { void updateGpuState(file, (st) => { st.faults = []; }).catch(() => {}); });
-  await new Promise((r) => setTimeout(r, 400)); // let node start and leave its grandchild behind
+  await new Promise((r) => setTimeout(r, 300)); // let node start and leave its grandchild behind
   child.kill('SIGKILL');
-  const early = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 600))]);
+  const early = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 400))]);
   assert.equal(exited, true, 'the child itself is dead');
   assert.equal(early, 'open', 'stdout is still held by the stuck grandchild');
   const cleared = Date.now();
