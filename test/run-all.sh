@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# THE test command (`npm test`, `.ci/run`). On a fresh Debian machine, as root, it does all set-up:
+# Debian packages if missing, npm ci, build, unit tests, the Docker test environment, integration
+# tests (serially), then every executable test/checks/*.sh. Ends with the line `N passed, N failed`
+# and a non-zero exit when anything failed.
+#
+#   bash test/run-all.sh [unit] [integration] [checks]     (default: all three, in that order)
+#
+# Env: SENTINEL_TEST_TIMEOUT_S (overall, default 3600), SENTINEL_CHECK_TIMEOUT_S (each check, default
+# 900), SENTINEL_TEST_KEEP_ENV=1 (leave the environment running), SENTINEL_TEST_DIR (its state dir).
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO_ROOT"
+
+# Overall time limit. Without --foreground, timeout signals the whole process group, so a hung
+# test runner cannot outlive it; the TERM trap below still tears the environment down.
+if [[ -z ${SENTINEL_RUN_ALL_INNER:-} ]]; then
+  export SENTINEL_RUN_ALL_INNER=1
+  exec timeout --kill-after=90 "${SENTINEL_TEST_TIMEOUT_S:-3600}" bash "$REPO_ROOT/test/run-all.sh" "$@" </dev/null
+fi
+
+PHASES=("$@")
+((${#PHASES[@]})) || PHASES=(unit integration checks)
+for phase in "${PHASES[@]}"; do
+  [[ $phase =~ ^(unit|integration|checks)$ ]] || { echo "run-all: unknown phase '$phase' (unit, integration, checks)" >&2; exit 2; }
+done
+wants() { [[ " ${PHASES[*]} " == *" $1 "* ]]; }
+
+TEST_ENV=$REPO_ROOT/test/setup/test-env.sh
+RESULTS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-run-all.XXXXXX")
+PASSED=0
+FAILED=0
+SKIPPED=0
+SUMMARY=()
+ENV_STARTED_HERE=0
+
+say() { printf '\n=== %s\n' "$*"; }
+record() { # record <passed> <failed> <skipped> <what>
+  PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); SKIPPED=$((SKIPPED + $3))
+  SUMMARY+=("$(printf '%-36s %4d passed, %d failed, %d skipped' "$4:" "$1" "$2" "$3")")
+}
+note() { SUMMARY+=("$(printf '%-36s %s' "$1:" "$2")"); }
+
+teardown() {
+  local rc=$?
+  trap - EXIT INT TERM HUP
+  if ((ENV_STARTED_HERE)); then
+    if [[ ${SENTINEL_TEST_KEEP_ENV:-} == 1 ]]; then
+      echo "run-all: leaving the test environment running (SENTINEL_TEST_KEEP_ENV=1); stop it with: bash $TEST_ENV stop"
+    else
+      say "teardown"
+      timeout 180 bash "$TEST_ENV" stop </dev/null || echo "run-all: WARNING: test-env.sh stop failed" >&2
+    fi
+  fi
+  rm -rf "$RESULTS_DIR"
+  exit "$rc"
+}
+trap teardown EXIT
+trap 'echo "run-all: interrupted" >&2; exit 130' INT HUP
+trap 'echo "run-all: terminated (overall timeout ${SENTINEL_TEST_TIMEOUT_S:-3600}s?)" >&2; exit 143' TERM
+
+# Compiled tests whose .ts source still exists: a stale dist/ must not run deleted tests.
+test_files() {
+  local dir=$1 js ts
+  [[ -d $dir ]] || return 0
+  find "$dir" -name '*.test.js' -type f | sort | while read -r js; do
+    ts=${js#dist/}
+    if [[ -f $REPO_ROOT/${ts%.js}.ts ]]; then echo "$js"; fi
+  done
+}
+
+# Runs node --test over files, spec output to the console and TAP to a file for the counts.
+run_node_tests() { # run_node_tests <label> <concurrency> <timeout-ms> files...
+  local label=$1 concurrency=$2 timeout_ms=$3
+  shift 3
+  local tap=$RESULTS_DIR/$label.tap rc=0
+  node --test --test-concurrency="$concurrency" --test-timeout="$timeout_ms" \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" \
+    "$@" </dev/null || rc=$?
+  # Top-level TAP summary lines: "# pass N", "# fail N", ...
+  local pass fail cancelled skipped todo
+  pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -n1)
+  fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -n1)
+  cancelled=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -n1)
+  skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -n1)
+  todo=$(sed -n 's/^# todo \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -n1)
+  if [[ -z $pass || -z $fail ]]; then
+    echo "run-all: node --test ($label) ended (exit $rc) without a summary" >&2
+    record 0 1 0 "$label tests (runner crashed)"
+    return
+  fi
+  fail=$((fail + ${cancelled:-0}))
+  # A non-zero exit with nothing failed (e.g. a crash after the summary) still counts as a failure.
+  if ((rc != 0 && fail == 0)); then fail=1; fi
+  record "$pass" "$fail" "$((${skipped:-0} + ${todo:-0}))" "$label tests"
+}
+
+# --- set-up ----------------------------------------------------------------------------------------
+
+say "set-up: Debian packages"
+if ! bash "$REPO_ROOT/test/setup/ensure-packages.sh" </dev/null; then
+  record 0 1 0 "set-up (Debian packages)"
+fi
+
+say "set-up: npm dependencies"
+# npm ci wipes node_modules: only when it is missing or older than the lock file (fresh clone, CI),
+# not under the feet of someone else's build on a shared checkout.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund </dev/null
+else
+  echo "node_modules is up to date with package-lock.json"
+fi
+
+say "build: npm run build"
+if npm run build </dev/null; then
+  note "build (tsc)" ok
+else
+  # tsc still emits on type errors, so the tests run anyway; the build counts as one failure.
+  record 0 1 0 "build (tsc)"
+fi
+
+# --- unit tests ------------------------------------------------------------------------------------
+
+if wants unit; then
+  say "unit tests"
+  mapfile -t unit_files < <(test_files dist/test/unit)
+  if ((${#unit_files[@]})); then
+    run_node_tests unit 2 60000 "${unit_files[@]}"
+  else
+    echo "no unit tests found under dist/test/unit"
+  fi
+fi
+
+# --- integration tests -----------------------------------------------------------------------------
+
+env_ready=0
+if wants integration || wants checks; then
+  say "test environment"
+  if bash "$TEST_ENV" status >/dev/null 2>&1; then
+    # Someone else's running environment: reuse it, refresh its images from this build, leave it up.
+    if bash "$TEST_ENV" rebuild-images </dev/null; then env_ready=1; fi
+  else
+    ENV_STARTED_HERE=1
+    if bash "$TEST_ENV" start </dev/null; then env_ready=1; fi
+  fi
+  if ((env_ready)); then
+    set -a
+    # shellcheck disable=SC1090
+    . "$(bash "$TEST_ENV" env-file)"
+    set +a
+    # Integration tests must fail, not skip, when the environment is missing (see testEnvSkip).
+    export SENTINEL_TEST_REQUIRE_ENV=1
+  else
+    record 0 1 0 "test environment start"
+  fi
+fi
+
+if wants integration && ((env_ready)); then
+  say "integration tests (serial)"
+  mapfile -t integration_files < <(test_files dist/test/integration)
+  if ((${#integration_files[@]})); then
+    run_node_tests integration 1 300000 "${integration_files[@]}"
+  else
+    echo "no integration tests found under dist/test/integration"
+  fi
+fi
+
+# --- extra checks ----------------------------------------------------------------------------------
+# EXTENSION POINT: every executable test/checks/*.sh runs here, in name order, from the repo root,
+# with the test environment's variables exported, each under SENTINEL_CHECK_TIMEOUT_S (default 900).
+# Exit 0 = passed. Name them NN-what.sh to order them.
+
+if wants checks; then
+  say "checks (test/checks/*.sh)"
+  shopt -s nullglob
+  for check in "$REPO_ROOT"/test/checks/*.sh; do
+    name=${check#"$REPO_ROOT"/}
+    if [[ ! -x $check ]]; then
+      echo "run-all: $name is not executable (git update-index --chmod=+x $name); counted as failed" >&2
+      record 0 1 0 "$name"
+      continue
+    fi
+    if ((!env_ready)); then
+      echo "run-all: $name not run: the test environment did not start" >&2
+      record 0 1 0 "$name"
+      continue
+    fi
+    printf -- '--- %s\n' "$name"
+    rc=0
+    timeout --kill-after=30 "${SENTINEL_CHECK_TIMEOUT_S:-900}" "$check" </dev/null || rc=$?
+    if ((rc == 0)); then
+      record 1 0 0 "$name"
+    else
+      ((rc == 124)) && echo "run-all: $name timed out after ${SENTINEL_CHECK_TIMEOUT_S:-900}s" >&2
+      record 0 1 0 "$name (exit $rc)"
+    fi
+  done
+  shopt -u nullglob
+fi
+
+# --- summary ---------------------------------------------------------------------------------------
+
+say "summary"
+printf '%s\n' "${SUMMARY[@]}"
+((SKIPPED == 0)) || echo "($SKIPPED skipped)"
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))
