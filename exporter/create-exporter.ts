@@ -6,6 +6,7 @@ import type { Collector } from './collector.js';
 import { CollectorScheduler } from './collector-scheduler.js';
 import { createGpuCollector, type GpuSnapshot } from './collectors/gpu-collector.js';
 import { createOllamaCollector, type OllamaSnapshot } from './collectors/ollama-collector.js';
+import { createProbeCollector, type ProbeSnapshot } from './collectors/probe-collector.js';
 import { buildObservations } from './build-observations.js';
 import { buildExporterState, renderDiagnosis, type ExporterState } from './exporter-state.js';
 import { createExporterApp } from './create-exporter-app.js';
@@ -22,6 +23,8 @@ export function createExporter(config: LoadedConfig, version: string, log: Logge
   const collectors: Collector[] = [];
   if (cfg.collector_gpu) collectors.push(createGpuCollector(config.gpu, { log: log.child({ collector: 'gpu' }) }) as Collector);
   if (cfg.collector_ollama) collectors.push(createOllamaCollector(config.ollama, config.models, cfg) as Collector);
+  // Only keep_warm models are probed; with none, there is nothing to run (and nothing to be "ready" for).
+  if (cfg.collector_probe && config.models.some((m) => m.keep_warm)) collectors.push(createProbeCollector(config.ollama, config.models, cfg) as Collector);
   const scheduler = new CollectorScheduler(collectors, { log, now });
 
   const state = (): ExporterState => {
@@ -33,7 +36,13 @@ export function createExporter(config: LoadedConfig, version: string, log: Logge
       gpu: scheduler.snapshot<GpuSnapshot>('gpu'),
       gpuError: gpuStatus && !gpuStatus.ok ? (gpuStatus.lastError?.reason ?? null) : null,
       ollama: scheduler.snapshot<OllamaSnapshot>('ollama'),
-      probes: undefined,
+      probes: scheduler.snapshot<ProbeSnapshot>('probe')?.probes.map((p) => ({
+        target: p.target,
+        model: p.model,
+        result: p.result,
+        consecutiveFailures: p.consecutiveFailures,
+        ...(p.message !== undefined ? { message: p.message } : {}),
+      })),
       gpuUsage: undefined,
     });
     return buildExporterState(version, scheduler.ready(), statuses, observations, now());

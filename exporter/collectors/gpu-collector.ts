@@ -129,7 +129,7 @@ const REASONS = Object.keys(CLOCK_EVENT_REASON_BITS) as ClockEventReason[];
 
 /** Pure: the latest good snapshot -> series. Absent readings are omitted, never written as a sentinel value. */
 export function renderGpuSnapshot(s: GpuSnapshot, sink: MetricSink): void {
-  sink.gauge('sentinel_gpu_count', 'Number of GPUs that answered nvidia-smi in the last collection.', {}, s.gpus.length);
+  sink.gauge('sentinel_gpus', 'Number of GPUs that answered nvidia-smi in the last collection.', {}, s.gpus.length);
   sink.gauge(
     'sentinel_gpu_nvidia_smi_exit_code',
     'Exit code of the last nvidia-smi --query-gpu run that produced data; non-zero means some GPU did not answer.',

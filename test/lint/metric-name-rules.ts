@@ -7,7 +7,7 @@ export const UNIT_SUFFIXES = ['_bytes', '_seconds', '_ratio', '_celsius', '_watt
 
 export const DIMENSIONLESS: Readonly<Record<string, string>> = {
   sentinel_collector_success: '0/1 state',
-  sentinel_gpu_count: 'a count of GPUs',
+  sentinel_gpus: 'a count of GPUs',
   sentinel_gpu_lost: '0/1 state',
   sentinel_gpu_unidentified_unreachable: 'a count of GPUs',
   sentinel_gpu_pstate: 'NVML performance state number 0-15',

@@ -10,7 +10,7 @@ test('the naming lint flags missing prefixes, units and counter suffixes', () =>
     '# TYPE sentinel_other_total gauge',
     '# TYPE gpu_temp_celsius gauge',
     '# TYPE sentinel_power_milliwatts gauge',
-    '# TYPE sentinel_gpu_count gauge',
+    '# TYPE sentinel_gpus gauge',
     '# TYPE process_cpu_seconds_total counter',
   ].join('\n');
   const got = checkMetricNames(text, ['process_']).map((p) => p.name);

@@ -128,7 +128,7 @@ test('real idle capture: fields checked once, dropped ones logged, series in bas
   const col = (f: string) => cells![Q2_FIELDS.indexOf(f)]!;
   const uuid = col('uuid');
   const u = { uuid };
-  assert.equal(sink.one('sentinel_gpu_count'), 1);
+  assert.equal(sink.one('sentinel_gpus'), 1);
   assert.equal(sink.one('sentinel_gpu_lost', u), 0);
   assert.equal(sink.one('sentinel_gpu_nvidia_smi_exit_code'), 0);
   assert.deepEqual(sink.named('sentinel_gpu_info')[0]!.labels, {
@@ -168,7 +168,7 @@ test('every series follows the naming rules: sentinel_ prefix, unit suffix, HELP
   c.render(snap, sink);
   assert.ok(sink.samples.length > 20);
   for (const s of sink.samples) {
-    assert.match(s.name, /^sentinel_gpu_[a-z_]+$/);
+    assert.match(s.name, /^sentinel_gpus?_[a-z_]+$|^sentinel_gpus$/);
     assert.ok(s.help.length > 10, s.name);
     assert.equal(s.type, 'gauge', s.name);
     assert.doesNotMatch(s.name, /_total$/);
@@ -259,11 +259,11 @@ test('a GPU seen before that is now lost stays visible as sentinel_gpu_lost 1, t
   const c = createGpuCollector(CFG, { log: memoryLog().log, run });
 
   let sink = await collectAndRender(c);
-  assert.equal(sink.one('sentinel_gpu_count'), 2);
+  assert.equal(sink.one('sentinel_gpus'), 2);
   assert.deepEqual(sink.named('sentinel_gpu_lost').map((s) => [s.labels['uuid'], s.value]), [['GPU-aaaa', 0], ['GPU-bbbb', 0]]);
 
   sink = await collectAndRender(c);
-  assert.equal(sink.one('sentinel_gpu_count'), 1);
+  assert.equal(sink.one('sentinel_gpus'), 1);
   assert.equal(sink.one('sentinel_gpu_lost', { uuid: 'GPU-bbbb' }), 1);
   assert.equal(sink.one('sentinel_gpu_lost', { uuid: 'GPU-aaaa' }), 0);
   assert.equal(sink.one('sentinel_gpu_memory_used_bytes', { uuid: 'GPU-aaaa' }), 100 * 1048576);
@@ -272,7 +272,7 @@ test('a GPU seen before that is now lost stays visible as sentinel_gpu_lost 1, t
   assert.equal(sink.one('sentinel_gpu_unidentified_unreachable'), 0);
 
   sink = await collectAndRender(c);
-  assert.equal(sink.one('sentinel_gpu_count'), 0);
+  assert.equal(sink.one('sentinel_gpus'), 0);
   assert.deepEqual(sink.named('sentinel_gpu_lost').map((s) => s.value), [1, 1]);
 
   sink = await collectAndRender(c);
@@ -333,7 +333,7 @@ test('sim: two H100s with a process, then one falls off the bus, then the driver
     const c = createGpuCollector(sim.cfg, { log: memoryLog().log });
 
     let sink = await collectAndRender(c);
-    assert.equal(sink.one('sentinel_gpu_count'), 2);
+    assert.equal(sink.one('sentinel_gpus'), 2);
     for (const g of s.gpus) {
       assert.equal(sink.one('sentinel_gpu_memory_used_bytes', { uuid: g.uuid }), memoryUsedMiB(s, g) * 1048576);
       assert.equal(sink.one('sentinel_gpu_temperature_celsius', { uuid: g.uuid }), g.temperatureC);
@@ -347,7 +347,7 @@ test('sim: two H100s with a process, then one falls off the bus, then the driver
     s.gpus[1]!.lost = true;
     sim.state(s);
     sink = await collectAndRender(c);
-    assert.equal(sink.one('sentinel_gpu_count'), 1);
+    assert.equal(sink.one('sentinel_gpus'), 1);
     assert.equal(sink.one('sentinel_gpu_lost', { uuid: s.gpus[1]!.uuid }), 1);
     assert.equal(sink.one('sentinel_gpu_lost', { uuid: s.gpus[0]!.uuid }), 0);
     const listed = await listGpus(sim.cfg, { signal: AbortSignal.timeout(10_000) });

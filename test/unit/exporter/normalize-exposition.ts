@@ -1,0 +1,34 @@
+/**
+ * Makes exposition text comparable across runs: values that depend on timing or the machine become "<v>", PIDs and
+ * ports in labels become placeholders. Everything else (names, labels, HELP, TYPE, states, sizes) stays exact.
+ */
+const VOLATILE = [
+  /_seconds(_total)?$/,
+  /_timestamp_seconds$/,
+  /_per_second$/,
+  /^sentinel_collector_(runs|skipped_runs)_total$/,
+  /^sentinel_probe_runs_total$/,
+  /^sentinel_ollama_stage_errors_total$/,
+];
+
+export function normalizeExposition(text: string): string {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') {
+      out.push(line);
+      continue;
+    }
+    const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/);
+    if (!m) {
+      out.push(line);
+      continue;
+    }
+    const [, name, rawLabels = '', value] = m as unknown as [string, string, string | undefined, string];
+    const labels = rawLabels
+      .replace(/nodejs_version="[^"]*"/, 'nodejs_version="<node>"')
+      .replace(/pid="\d+"/, 'pid="<pid>"')
+      .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
+    out.push(`${name}${labels} ${VOLATILE.some((r) => r.test(name)) ? '<v>' : value}`);
+  }
+  return out.join('\n');
+}
