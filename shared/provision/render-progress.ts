@@ -23,7 +23,8 @@ export function renderProgress(state: ProgressState, nowMs: number, mode: Render
   const retry = state.attempt > 1 ? ` (attempt ${state.attempt})` : '';
   const status = shorten(state.status, 40);
   const speed = t.bytesPerSecond !== undefined ? `${formatBytes(t.bytesPerSecond)}/s` : undefined;
-  const eta = t.etaMs !== undefined ? formatDurationMs(t.etaMs) : undefined;
+  // Under a second the estimate is noise (the last small layers), so it is not shown.
+  const eta = t.etaMs !== undefined && t.etaMs >= 1000 ? formatDurationMs(t.etaMs) : undefined;
   const percent = t.fraction !== undefined ? `${Math.floor(t.fraction * 100)}%` : undefined;
 
   if (!mode.tty) {

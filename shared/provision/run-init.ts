@@ -163,7 +163,7 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
         );
         results.set(model.name, {
           model: model.name,
-          fetch: { ok: false, stage: err.stage, problem: err.message, permanent: err.details.permanent, attempts: err.details.attempts, durationMs: now() - t0 },
+          fetch: { ok: false, stage: err.stage, problem: err.details.cause instanceof Error ? err.details.cause.message : err.message, permanent: err.details.permanent, attempts: err.details.attempts, durationMs: now() - t0 },
         });
       }
     }
