@@ -79,6 +79,10 @@ export interface ActionDeps {
   readonly dockerHost: string;
   /** docker CLI path; default: /usr/local/bin/docker when present, else `docker` on PATH. */
   readonly dockerCli?: string;
+  /** Extra environment for the docker CLI (e.g. DOCKER_CONFIG); DOCKER_HOST always comes from `dockerHost`. */
+  readonly dockerCliEnv?: Readonly<Record<string, string>>;
+  /** `t` of container restart/stop, in seconds; default: the container's own StopTimeout (Docker: 10 s). */
+  readonly stopTimeoutS?: number;
   /** Signal delivery; default process.kill. Injected for unit tests only. */
   readonly kill?: (pid: number, signal: NodeJS.Signals) => void;
   /** Cancellable wait; default a timer. */
@@ -95,8 +99,20 @@ export interface ActionRequest {
   readonly incidentId: string;
   /** redeploy_stack: `docker stack rm`, wait until gone, then deploy (a harder reset; default false). */
   readonly removeStackFirst?: boolean;
+  /**
+   * Called (and awaited) with the `before` evidence once it is collected and BEFORE the first mutating call, so the
+   * engine can persist it with the intent: if the remediator dies mid-step, actionHappened compares against it.
+   * Not called in dry-run, nor when the action stops before mutating anything.
+   */
+  readonly onBefore?: (before: Record<string, unknown>) => void | Promise<void>;
 }
 
+/**
+ * done: the step was carried out (verification is separate: see remediator/verify).
+ * skipped: not applicable here, nothing changed (no eligible PID, no host PID view, no stack file, dry-run): the
+ *   ladder may move on.
+ * failed: it was tried, or refused because the target could not be proven / is the remediator itself.
+ */
 export type ActionOutcome = 'done' | 'skipped' | 'failed';
 
 export interface ActionResult {

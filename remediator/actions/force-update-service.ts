@@ -1,0 +1,130 @@
+import { swarmServiceName } from '../../shared/docker/container-list-filter.js';
+import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
+import { boundedSignal } from './bounded-signal.js';
+import type { CallLog } from './call-log.js';
+import { errorText } from './error-text.js';
+import { isOutOfSequence } from './is-out-of-sequence.js';
+import { serviceConverged, type Convergence } from './service-converged.js';
+import { forceUpdateCounter, inspectService, listDesiredRunningTasks, type SwarmServiceInfo } from './swarm-service.js';
+import { waitUntil } from './wait-until.js';
+
+/** Stale-index retries: a rolling update bumps the index itself (swarmkit#1379), so a few are normal. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * `docker service update --force` through the API: the FULL current spec with TaskTemplate.ForceUpdate + 1 at the
+ * inspected Version.Index (a partial spec would replace everything), retried on "update out of sequence", then
+ * waited on until every task runs with the new counter. The resolved image digest stays pinned: a pure restart.
+ */
+export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, calls: CallLog): Promise<ActionResult> {
+  const { target, signal } = req;
+  const result = (outcome: ActionResult['outcome'], detail: string, before?: Record<string, unknown>): ActionResult => ({
+    outcome,
+    detail,
+    calls: calls.calls,
+    ...(before ? { before } : {}),
+  });
+  const selector = target.container;
+  if (selector?.kind !== 'swarm') {
+    return result('skipped', `target ${target.name} is not a Swarm service (${selector?.kind ?? 'no container selector'})`);
+  }
+  const name = swarmServiceName(selector);
+  if (deps.self.swarmService !== undefined && name === deps.self.swarmService) {
+    return result('failed', `refused: ${name} is the remediator's own service`);
+  }
+
+  const dockerSignal = () => boundedSignal(signal, deps.timeouts.dockerMs);
+  calls.read(`GET /services/${name}`);
+  let info = await inspectService(deps.docker, name, dockerSignal());
+  if (!info) return result('failed', `no Swarm service ${name}: cannot prove the target`);
+  if (selector.stack && info.Spec.Labels?.['com.docker.stack.namespace'] !== selector.stack) {
+    return result('failed', `service ${name} is not part of stack ${selector.stack}: cannot prove the target`);
+  }
+  calls.read(`GET /tasks?filters={"service":["${info.ID}"],"desired-state":["running"]}`);
+  const tasks = await listDesiredRunningTasks(deps.docker, info.ID, dockerSignal());
+  if (deps.self.containerId !== null && tasks.some((t) => t.Status?.ContainerStatus?.ContainerID === deps.self.containerId)) {
+    return result('failed', `refused: a task of ${name} is the remediator's own container`);
+  }
+
+  const from = forceUpdateCounter(info);
+  const before = {
+    service: name,
+    serviceId: info.ID,
+    version: info.Version.Index,
+    forceUpdate: from,
+    taskIds: tasks.map((t) => t.ID).sort(),
+  };
+  const to = from + 1;
+  if (req.dryRun) {
+    calls.write(`POST /services/${info.ID}/update?version=${info.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to})`);
+    calls.write(`poll GET /services/${info.ID} and GET /tasks until every task runs with ForceUpdate ${to}`);
+    return result('skipped', `dry-run: would force-update ${name} (ForceUpdate ${from} -> ${to}, ${tasks.length} task(s))`, before);
+  }
+  await req.onBefore?.(before);
+
+  let applied = to;
+  for (let attempt = 1; ; attempt++) {
+    const current: SwarmServiceInfo = info;
+    if (forceUpdateCounter(current) > from) {
+      // Our earlier attempt (whose answer was lost) or someone else already forced it: do not restart twice.
+      applied = forceUpdateCounter(current);
+      break;
+    }
+    const spec = structuredClone(current.Spec) as SwarmServiceInfo['Spec'] & { TaskTemplate: { ForceUpdate?: number } };
+    spec.TaskTemplate.ForceUpdate = to;
+    calls.write(`POST /services/${current.ID}/update?version=${current.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to})`);
+    try {
+      await deps.docker.getService(current.ID).update({
+        _query: { version: current.Version.Index },
+        _body: spec,
+        abortSignal: dockerSignal(),
+      } as unknown as object);
+      break;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const status = (err as { statusCode?: unknown }).statusCode;
+      // A stale index is certainly not applied; a lost answer may have been: both re-inspect and decide again.
+      if ((isOutOfSequence(err) || typeof status !== 'number') && attempt < MAX_ATTEMPTS) {
+        deps.log.info({ incident: req.incidentId, service: name, attempt, err: errorText(err) }, 'service update retried');
+        calls.read(`GET /services/${name}`);
+        const fresh = await inspectService(deps.docker, name, dockerSignal());
+        if (!fresh) return result('failed', `service ${name} disappeared during the update`, before);
+        info = fresh;
+        continue;
+      }
+      return result('failed', `update of ${name} failed after ${attempt} attempt(s): ${errorText(err)}`, before);
+    }
+  }
+
+  calls.read(`poll GET /services/${before.serviceId} and GET /tasks until every task runs with ForceUpdate ${applied}`);
+  const converged = await waitServiceConverged(before.serviceId, applied, req, deps);
+  if (converged.state !== 'converged') {
+    return result('failed', `${name} force-updated (ForceUpdate ${from} -> ${applied}) but not converged within ${deps.timeouts.convergeMs} ms: ${converged.why}`, before);
+  }
+  return result(
+    'done',
+    `force-updated ${name}: ForceUpdate ${from} -> ${applied}, converged with task(s) ${converged.taskIds.map((t) => t.slice(0, 12)).join(', ')} (before: ${before.taskIds.map((t) => t.slice(0, 12)).join(', ') || 'none'})`,
+    before,
+  );
+}
+
+/** Polls until converged, failed, or the converge deadline; the last verdict is returned. */
+export async function waitServiceConverged(
+  serviceId: string,
+  forceUpdate: number | undefined,
+  req: Pick<ActionRequest, 'signal'>,
+  deps: ActionDeps,
+): Promise<Convergence> {
+  let last: Convergence = { state: 'pending', why: 'not inspected yet' };
+  const dockerSignal = () => boundedSignal(req.signal, deps.timeouts.dockerMs);
+  const verdict = await waitUntil(
+    async () => {
+      const info = await inspectService(deps.docker, serviceId, dockerSignal());
+      if (!info) return (last = { state: 'failed', why: 'the service disappeared' });
+      last = serviceConverged(info, await listDesiredRunningTasks(deps.docker, serviceId, dockerSignal()), forceUpdate);
+      return last.state === 'pending' ? undefined : last;
+    },
+    { timeoutMs: deps.timeouts.convergeMs, intervalMs: 500, signal: req.signal, now: () => deps.now(), ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+  );
+  return verdict ?? last;
+}

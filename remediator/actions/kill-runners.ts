@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DockerApi } from '../../shared/docker/docker-api.js';
+import { isDockerNotFound } from '../../shared/docker/is-docker-not-found.js';
+import { resolveTargetContainers } from '../../shared/docker/resolve-target-containers.js';
+import { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
+import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
+import { boundedSignal } from './bounded-signal.js';
+import type { CallLog } from './call-log.js';
+import { describeContainerList, describeSelector } from './describe-selector.js';
+import { errorText } from './error-text.js';
+import { findHostOllamaServers } from './find-host-ollama-servers.js';
+import { hasHostPidView } from './has-host-pid-view.js';
+import { selectKillCandidates, type KillCandidateInput, type KillScope } from './select-kill-candidates.js';
+import { terminateProcess, type TerminateOutcome } from './terminate-process.js';
+
+/**
+ * kill_runner / kill_orphans: discovery (nvidia-smi, /proc, Docker), the pure selection, then the verified
+ * SIGTERM -> grace -> SIGKILL ladder per process. Container- or API-level actions are gentler; this one exists for
+ * runners that hold VRAM while Ollama no longer tracks them (ollama#7927, #5642).
+ */
+export async function killRunners(
+  mode: 'runner' | 'orphans',
+  req: ActionRequest,
+  deps: ActionDeps,
+  calls: CallLog,
+): Promise<ActionResult> {
+  const { target, signal } = req;
+  const result = (outcome: ActionResult['outcome'], detail: string, before?: Record<string, unknown>): ActionResult => ({
+    outcome,
+    detail,
+    calls: calls.calls,
+    ...(before ? { before } : {}),
+  });
+
+  calls.read(`readlink ${deps.procRoot}/1/ns/pid`);
+  const view = await hasHostPidView(deps.procRoot);
+  if (!view.ok) return result('skipped', `no host PID view, cannot match GPU PIDs to processes: ${view.reason}`);
+
+  const docker = deps.docker as unknown as DockerApi;
+  let scope: KillScope;
+  if (target.container) {
+    calls.read(describeContainerList(target.container));
+    const containers = await resolveTargetContainers(docker, target.container, boundedSignal(signal, deps.timeouts.dockerMs));
+    if (deps.self.containerId !== null && containers.some((c) => c.id === deps.self.containerId)) {
+      return result('failed', `refused: ${describeSelector(target.container)} matches the remediator's own container`);
+    }
+    if (mode === 'runner' && containers.length === 0) {
+      return result('skipped', `no running container for ${describeSelector(target.container)}: no runner to kill`);
+    }
+    scope = { kind: 'containers', ids: new Set(containers.map((c) => c.id)) };
+  } else {
+    calls.read(`scan ${deps.procRoot}/*/cmdline for ollama serve outside containers`);
+    scope = { kind: 'host', hostServerPids: await findHostOllamaServers(deps.procRoot) };
+  }
+
+  calls.read('nvidia-smi --query-compute-apps=gpu_uuid,pid,process_name,used_gpu_memory --format=csv,nounits');
+  const apps = await deps.queryComputeApps(boundedSignal(signal, deps.gpu.timeout_ms + 5_000));
+  const inputs: KillCandidateInput[] = [];
+  const known = new Map<string, boolean | null>();
+  for (const app of apps) {
+    calls.read(`read ${deps.procRoot}/${app.pid}/{stat,cmdline,exe,cgroup,status}`);
+    const identity = await readProcessIdentity(deps.procRoot, app.pid);
+    const parent = identity && identity.ppid > 0 ? await readProcessIdentity(deps.procRoot, identity.ppid) : null;
+    let containerExists: boolean | null = null;
+    let dockerCgroup = false;
+    const cid = identity?.containerId ?? null;
+    if (cid !== null && !(scope.kind === 'containers' && scope.ids.has(cid))) {
+      if (!known.has(cid)) {
+        calls.read(`GET /containers/${cid}/json`);
+        known.set(cid, await dockerKnowsContainer(docker, cid, boundedSignal(signal, deps.timeouts.dockerMs)));
+      }
+      containerExists = known.get(cid)!;
+      if (containerExists === false) dockerCgroup = await isDockerCgroup(deps.procRoot, app.pid, cid);
+    }
+    inputs.push({ app, identity, parent, containerExists, dockerCgroup });
+  }
+
+  const selection = selectKillCandidates(inputs, { mode, scope, self: deps.self });
+  const rejectedText = selection.rejected.map((r) => `PID ${r.pid}: ${r.reason}`).join('; ');
+  if (selection.eligible.length === 0) {
+    const what = mode === 'runner' ? 'runner of the target' : 'orphaned runner';
+    return result('skipped', `no ${what} on the GPU (${apps.length} GPU process(es)${rejectedText ? `; left alone: ${rejectedText}` : ''})`);
+  }
+
+  const before = {
+    mode,
+    pids: selection.eligible.map((c) => ({
+      pid: c.pid,
+      startTime: c.startTime,
+      exe: c.exe,
+      argv: c.argv,
+      containerId: c.containerId,
+      gpuUuid: c.gpuUuid,
+      usedMemoryBytes: c.usedMemoryBytes ?? null,
+      why: c.why,
+    })),
+  };
+  if (!req.dryRun) await req.onBefore?.(before);
+
+  const kill = deps.kill ?? ((pid: number, sig: NodeJS.Signals) => process.kill(pid, sig));
+  const outcomes: { pid: number; outcome: TerminateOutcome | 'error'; error?: string }[] = [];
+  for (const c of selection.eligible) {
+    try {
+      const outcome = await terminateProcess(c, {
+        procRoot: deps.procRoot,
+        graceMs: deps.killGraceMs,
+        killWaitMs: Math.max(2_000, deps.killGraceMs),
+        calls,
+        signal,
+        kill,
+        now: () => deps.now(),
+        ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      });
+      outcomes.push({ pid: c.pid, outcome });
+      deps.log.info({ incident: req.incidentId, pid: c.pid, outcome, why: c.why, dryRun: req.dryRun }, 'runner kill');
+    } catch (err) {
+      if (signal.aborted) throw err;
+      outcomes.push({ pid: c.pid, outcome: 'error', error: errorText(err) });
+    }
+  }
+
+  const summary = outcomes
+    .map((o) => `PID ${o.pid} ${o.outcome}${o.error ? ` (${o.error})` : ''} [${selection.eligible.find((c) => c.pid === o.pid)!.why}]`)
+    .join('; ');
+  const tail = rejectedText ? `; left alone: ${rejectedText}` : '';
+  if (req.dryRun) return result('skipped', `dry-run: would stop ${summaryPids(outcomes)}: ${summary}${tail}`, before);
+  const bad = outcomes.filter((o) => o.outcome === 'survived' || o.outcome === 'error');
+  return result(bad.length > 0 ? 'failed' : 'done', `${summary}${tail}`, before);
+}
+
+function summaryPids(outcomes: { pid: number }[]): string {
+  return outcomes.map((o) => `PID ${o.pid}`).join(', ');
+}
+
+async function dockerKnowsContainer(docker: DockerApi, id: string, signal: AbortSignal): Promise<boolean | null> {
+  try {
+    await docker.getContainer(id).inspect({ abortSignal: signal });
+    return true;
+  } catch (err) {
+    return isDockerNotFound(err) ? false : null;
+  }
+}
+
+/** Only a Docker-named cgroup makes "Docker does not know it" mean "its container is gone". */
+async function isDockerCgroup(procRoot: string, pid: number, id: string): Promise<boolean> {
+  try {
+    const text = await readFile(join(procRoot, String(pid), 'cgroup'), 'utf8');
+    return text.includes(`/docker/${id}`) || text.includes(`/docker-${id}.scope`);
+  } catch {
+    return false;
+  }
+}

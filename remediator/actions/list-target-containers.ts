@@ -1,0 +1,67 @@
+import type Dockerode from 'dockerode';
+import type { ContainerSelector } from '../../shared/config/types.js';
+import { containerListFilter } from '../../shared/docker/container-list-filter.js';
+import type { ListedContainer } from '../../shared/docker/docker-api.js';
+import { isDockerNotFound } from '../../shared/docker/is-docker-not-found.js';
+
+/** A target container as restart/recreate need it: StartedAt is kept raw, it is the before/after evidence. */
+export interface TargetContainer {
+  readonly id: string;
+  readonly name: string;
+  readonly running: boolean;
+  readonly status: string;
+  /** As Docker writes it (nanosecond RFC 3339); "0001-01-01T00:00:00Z" when never started. */
+  readonly startedAt: string;
+  readonly pid: number;
+}
+
+interface InspectState {
+  Id: string;
+  Name: string;
+  State: { Running: boolean; Status: string; StartedAt: string; Pid: number };
+}
+
+export function toTargetContainer(info: InspectState): TargetContainer {
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ''),
+    running: info.State.Running,
+    status: info.State.Status,
+    startedAt: info.State.StartedAt,
+    pid: info.State.Pid,
+  };
+}
+
+/**
+ * The target's containers in ANY state (a crashed Ollama container is exactly what a restart is for), matched exactly
+ * as resolveTargetContainers does: Compose project + service labels without one-off `compose run` containers, or the
+ * exact name. Sorted by name.
+ */
+export async function listTargetContainers(
+  docker: Dockerode,
+  selector: ContainerSelector,
+  signal: AbortSignal,
+): Promise<TargetContainer[]> {
+  const { filters, matches } = containerListFilter(selector);
+  const { status: _running, ...anyState } = filters;
+  const listed = (await docker.listContainers({ all: true, filters: anyState, abortSignal: signal } as Dockerode.ContainerListOptions)) as unknown as ListedContainer[];
+  const found: TargetContainer[] = [];
+  for (const c of listed.filter(matches)) {
+    try {
+      found.push(toTargetContainer((await docker.getContainer(c.Id).inspect({ abortSignal: signal })) as unknown as InspectState));
+    } catch (err) {
+      if (!isDockerNotFound(err)) throw err;
+    }
+  }
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Inspect one container; null when Docker no longer knows it. */
+export async function inspectTargetContainer(docker: Dockerode, id: string, signal: AbortSignal): Promise<TargetContainer | null> {
+  try {
+    return toTargetContainer((await docker.getContainer(id).inspect({ abortSignal: signal })) as unknown as InspectState);
+  } catch (err) {
+    if (isDockerNotFound(err)) return null;
+    throw err;
+  }
+}
