@@ -647,7 +647,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         if (!local.has(name)) addLocal(name);
         emit({ status: 'success' });
       } finally {
-        pullJobs.delete(name);
+        if (pullJobs.get(name) === job) pullJobs.delete(name);
         job.events.emit('end');
       }
     })();
@@ -660,7 +660,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     if (name === undefined) throw new SimError(400, 'invalid model name');
     const stream = body.stream !== false;
     // Concurrent pulls of one model share one transfer; each client sees its progress from when it joined.
-    const job = pullJobs.get(name) ?? startPull(name);
+    const existing = pullJobs.get(name);
+    // An abandoned job is still winding down: a new client starts afresh (the bytes done so far are kept: resume).
+    const job = existing && !existing.aborted ? existing : startPull(name);
     job.subscribers++;
     const write = stream ? startNdjson(res) : undefined;
     let last: Record<string, unknown> = {};
