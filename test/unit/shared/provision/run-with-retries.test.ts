@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RetriesFailed, runWithRetries } from '../../../../shared/provision/run-with-retries.js';
+
+const backoff = { initialMs: 100, maxMs: 1_000 };
+
+function recorder() {
+  const sleeps: number[] = [];
+  return { sleeps, sleep: async (ms: number) => void sleeps.push(ms) };
+}
+
+test('returns the value and the attempt count after transient failures, sleeping with backoff', async () => {
+  const { sleeps, sleep } = recorder();
+  const failures: Array<{ attempt: number; retryInMs?: number }> = [];
+  let calls = 0;
+  const result = await runWithRetries(
+    async (attempt) => {
+      calls++;
+      assert.equal(attempt, calls);
+      if (attempt < 3) throw new Error(`fail ${attempt}`);
+      return 'ok';
+    },
+    { retries: 5, backoff, isPermanent: () => false, sleep, random: () => 0.999999, onFailure: (e) => failures.push({ attempt: e.attempt, ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}) }) },
+  );
+  assert.deepEqual(result, { value: 'ok', attempts: 3 });
+  assert.deepEqual(sleeps, [100, 200]);
+  assert.deepEqual(failures, [{ attempt: 1, retryInMs: 100 }, { attempt: 2, retryInMs: 200 }]);
+});
+
+test('gives up after retries + 1 attempts with the last error', async () => {
+  const { sleeps, sleep } = recorder();
+  let calls = 0;
+  await assert.rejects(
+    runWithRetries(async () => {
+      calls++;
+      throw new Error(`boom ${calls}`);
+    }, { retries: 2, backoff, isPermanent: () => false, sleep, random: () => 0 }),
+    (err: unknown) => {
+      assert.ok(err instanceof RetriesFailed);
+      assert.equal(err.attempts, 3);
+      assert.equal(err.permanent, false);
+      assert.equal((err.last as Error).message, 'boom 3');
+      return true;
+    },
+  );
+  assert.equal(calls, 3);
+  assert.equal(sleeps.length, 2);
+});
+
+test('a permanent error stops at once', async () => {
+  const { sleeps, sleep } = recorder();
+  let calls = 0;
+  const seen: boolean[] = [];
+  await assert.rejects(
+    runWithRetries(async () => {
+      calls++;
+      throw new Error('file does not exist');
+    }, { retries: 5, backoff, isPermanent: () => true, sleep, onFailure: (e) => seen.push(e.permanent) }),
+    (err: unknown) => err instanceof RetriesFailed && err.permanent && err.attempts === 1,
+  );
+  assert.equal(calls, 1);
+  assert.deepEqual(sleeps, []);
+  assert.deepEqual(seen, [true]);
+});
+
+test('a shutdown during the (one-minute) backoff rejects with the abort at once, not RetriesFailed', async () => {
+  const controller = new AbortController();
+  const run = runWithRetries(
+    async () => {
+      throw new Error('refused');
+    },
+    { retries: 5, backoff: { initialMs: 60_000, maxMs: 60_000 }, isPermanent: () => false, signal: controller.signal },
+  );
+  setTimeout(() => controller.abort(new Error('SIGTERM')), 20);
+  await assert.rejects(run, (err: unknown) => !(err instanceof RetriesFailed));
+});
