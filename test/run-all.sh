@@ -42,23 +42,44 @@ record() { # record <passed> <failed> <skipped> <what>
 }
 note() { SUMMARY+=("$(printf '%-36s %s' "$1:" "$2")"); }
 
+# Stops the environment only if this run started it: on a shared machine someone else's running
+# environment is theirs to stop.
+stop_env() {
+  ((ENV_STARTED_HERE)) || return 0
+  ENV_STARTED_HERE=0
+  if [[ ${SENTINEL_TEST_KEEP_ENV:-} == 1 ]]; then
+    echo "run-all: leaving the test environment running (SENTINEL_TEST_KEEP_ENV=1); stop it with: bash $TEST_ENV stop"
+    return 0
+  fi
+  say "teardown"
+  if ! timeout 180 bash "$TEST_ENV" stop </dev/null; then
+    echo "run-all: WARNING: test-env.sh stop failed" >&2
+    return 1
+  fi
+}
+
 teardown() {
   local rc=$?
   trap - EXIT INT TERM HUP
-  if ((ENV_STARTED_HERE)); then
-    if [[ ${SENTINEL_TEST_KEEP_ENV:-} == 1 ]]; then
-      echo "run-all: leaving the test environment running (SENTINEL_TEST_KEEP_ENV=1); stop it with: bash $TEST_ENV stop"
-    else
-      say "teardown"
-      timeout 180 bash "$TEST_ENV" stop </dev/null || echo "run-all: WARNING: test-env.sh stop failed" >&2
-    fi
-  fi
+  stop_env || true
   rm -rf "$RESULTS_DIR"
   exit "$rc"
 }
 trap teardown EXIT
 trap 'echo "run-all: interrupted" >&2; exit 130' INT HUP
 trap 'echo "run-all: terminated (overall timeout ${SENTINEL_TEST_TIMEOUT_S:-3600}s?)" >&2; exit 143' TERM
+
+# Prints the summary (its last line is `N passed, N failed`) and exits: non-zero when anything failed.
+finish() {
+  # Teardown first, so that the summary line really is the last line.
+  stop_env || record 0 1 0 "teardown"
+  say "summary"
+  printf '%s\n' "${SUMMARY[@]}"
+  ((SKIPPED == 0)) || echo "($SKIPPED skipped)"
+  echo "$PASSED passed, $FAILED failed"
+  if ((FAILED == 0)); then exit 0; fi
+  exit 1
+}
 
 # Compiled tests whose .ts source still exists: a stale dist/ must not run deleted tests.
 test_files() {
@@ -108,7 +129,10 @@ say "set-up: npm dependencies"
 # npm ci wipes node_modules: only when it is missing or older than the lock file (fresh clone, CI),
 # not under the feet of someone else's build on a shared checkout.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund </dev/null
+  if ! npm ci --no-audit --no-fund </dev/null; then
+    record 0 1 0 "set-up (npm ci)"
+    finish
+  fi
 else
   echo "node_modules is up to date with package-lock.json"
 fi
@@ -202,8 +226,4 @@ fi
 
 # --- summary ---------------------------------------------------------------------------------------
 
-say "summary"
-printf '%s\n' "${SUMMARY[@]}"
-((SKIPPED == 0)) || echo "($SKIPPED skipped)"
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+finish

@@ -380,7 +380,11 @@ cmd_rebuild_images() {
   local p
   p=$(problems)
   [[ -z $p ]] || die "environment not running (${p//$'\n'/; }); run: $0 start"
-  build_images "$(env_value SENTINEL_TEST_REGISTRY)"
+  local registry
+  registry=$(env_value SENTINEL_TEST_REGISTRY)
+  build_images "$registry"
+  # SENTINEL_TEST_REPO names the checkout the images now come from.
+  write_env_file "$registry"
   log "images rebuilt from $REPO_ROOT"
 }
 
@@ -401,15 +405,18 @@ our_leftover_pids() {
   done
 }
 
+# Docker makes the parent relative to its own cgroup, which may be nested (e.g. memory/process_api/ID/...).
+our_cgroup_dirs() { find /sys/fs/cgroup -maxdepth 6 -type d -name "$CGROUP_PARENT" -prune 2>/dev/null; }
+
 # Every process in our containers' cgroups (the containers themselves, if dockerd died under them).
 our_cgroup_pids() {
-  find /sys/fs/cgroup -maxdepth 3 -type d -name "$CGROUP_PARENT" 2>/dev/null | while read -r dir; do
+  our_cgroup_dirs | while read -r dir; do
     find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null || true
   done | sort -u
 }
 
 remove_cgroup_dirs() {
-  find /sys/fs/cgroup -maxdepth 3 -type d -name "$CGROUP_PARENT" 2>/dev/null | while read -r dir; do
+  our_cgroup_dirs | while read -r dir; do
     # Children first: rmdir only works on empty cgroups.
     find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null || true
   done
