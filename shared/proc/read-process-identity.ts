@@ -32,9 +32,9 @@ function isGone(err: unknown): boolean {
 async function readOptionalLink(path: string): Promise<string | null> {
   try {
     return await readlink(path);
-  } catch (err) {
-    if (isGone(err)) throw err;
-    // EACCES without CAP_SYS_PTRACE over the process; argv[0] still stands in for the role.
+  } catch {
+    // EACCES without CAP_SYS_PTRACE over the process, ENOENT for kernel threads and zombies: argv[0] still stands
+    // in for the role, and the second stat read below tells whether the process itself is gone.
     return null;
   }
 }

@@ -47,17 +47,27 @@ test('readProcessIdentity: a runner inside a container (fake proc root)', async 
   });
 });
 
-test('readProcessIdentity: missing exe link (no permission) leaves exe null', async (t) => {
+test('readProcessIdentity: an unreadable exe link leaves exe null, the process is still there', async (t) => {
   const root = await fakeProc();
   t.after(() => rm(root, { recursive: true, force: true }));
   await writeProcess(root, 5, { comm: 'x', ppid: 1, startTime: 9, argv: ['x'], cgroup: '0::/\n', nspid: '5' });
-  // A missing link in a fake tree reads as ENOENT = gone; a real EACCES keeps the process. Emulate EACCES with a
-  // directory where readlink fails with EINVAL (not a link): exe is unreadable but the process is there.
+  // Not a link at all (readlink fails with EINVAL), as unreadable as EACCES for a non-root reader.
   await mkdir(join(root, '5', 'exe'));
   const id = await readProcessIdentity(root, 5);
   assert.ok(id);
   assert.equal(id.exe, null);
   assert.equal(id.containerId, null);
+});
+
+test('readProcessIdentity: a kernel thread (no exe, empty cmdline) is a live process', async (t) => {
+  // kthreadd is PID 2 in the host PID namespace; inside a container's namespace there is no kernel thread to read.
+  const stat = await readFile('/proc/2/stat', 'utf8').catch(() => '');
+  if (!stat.includes('(kthreadd)')) return t.skip('no kernel thread visible in this PID namespace');
+  const id = await readProcessIdentity('/proc', 2);
+  assert.ok(id);
+  assert.equal(id.comm, 'kthreadd');
+  assert.equal(id.exe, null);
+  assert.deepEqual(id.argv, []);
 });
 
 test('readProcessIdentity: a PID that does not exist gives null', async (t) => {
