@@ -1,0 +1,26 @@
+/** Why an alert is recorded but not acted on; also the `reason` label of the refused counter. */
+export type RefusalReason = 'no_target_label' | 'unknown_target' | 'no_matching_rule';
+
+/** One alert as accepted from a webhook, before anything is done about it. Durable before the 2xx is sent. */
+export interface JournalRecord {
+  /** Monotonic across restarts; state remembers the last one applied. */
+  readonly seq: number;
+  readonly receivedAt: number;
+  readonly fingerprint: string;
+  readonly status: 'firing' | 'resolved';
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly summary?: string;
+  readonly receiver: string;
+  readonly groupKey: string;
+  /** Resolved target and rule; absent when refused. */
+  readonly target?: string;
+  readonly rule?: string;
+  readonly refused?: RefusalReason;
+}
+
+/** Identity of one notification of one alert: Alertmanager re-sends exactly this on repeat and in HA pairs. */
+export function alertKey(a: { readonly fingerprint: string; readonly startsAt: string; readonly status: string }): string {
+  return `${a.fingerprint}|${a.startsAt}|${a.status}`;
+}
