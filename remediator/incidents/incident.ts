@@ -1,0 +1,75 @@
+import type { Condition } from '../../shared/diagnosis/diagnose-target.js';
+import type { ActionName } from '../actions/action.js';
+
+/** How an incident ended. `dry_run`: the ladder was only logged. `cleared`: healthy before anything was done. */
+export type IncidentOutcome = 'healed' | 'failed' | 'escalated' | 'resolved' | 'dropped' | 'cleared' | 'dry_run';
+
+/**
+ * Where an open incident stands. pending: work to do now. deferred: waiting for a quiet window to end.
+ * running: a driver owns it. waiting: blocked (cooldown, breaker, inconclusive diagnosis) until a new notification.
+ */
+export type IncidentPhase = 'pending' | 'deferred' | 'running' | 'waiting';
+
+export interface IncidentAlert {
+  readonly fingerprint: string;
+  readonly startsAt: string;
+  status: 'firing' | 'resolved';
+  readonly labels: Readonly<Record<string, string>>;
+  readonly summary?: string;
+  lastSeenAt: number;
+}
+
+export type StepOutcome = 'done' | 'skipped' | 'failed' | 'dry_run' | 'interrupted';
+
+export interface StepRecord {
+  readonly action: ActionName;
+  readonly model?: string;
+  readonly startedAt: number;
+  finishedAt?: number;
+  outcome?: StepOutcome;
+  detail?: string;
+  calls?: string[];
+  /** Verification right after the step (absent in dry-run or when it never finished). */
+  healthy?: boolean;
+  verifyDetail?: string;
+  readonly dryRun: boolean;
+}
+
+/** A step whose intent is durable but whose result is not: after a crash, `actionHappened` decides. */
+export interface InFlightStep {
+  readonly action: ActionName;
+  readonly model?: string;
+  readonly ladderIndex: number;
+  readonly startedAt: number;
+  readonly before?: Readonly<Record<string, unknown>>;
+}
+
+export interface Incident {
+  readonly id: string;
+  readonly rule: string;
+  readonly target: string;
+  readonly openedAt: number;
+  updatedAt: number;
+  closedAt?: number;
+  status: 'open' | IncidentOutcome;
+  phase?: IncidentPhase;
+  /** Why it closed, or why it waits. */
+  reason?: string;
+  alerts: IncidentAlert[];
+  /** Model named by the rule's model_label on the first alert that had it. */
+  model?: string;
+  condition?: Condition;
+  ladder?: ActionName[];
+  /** Index of the next ladder step allowed: only ever grows, so an incident never climbs down and loops. */
+  ladderPos: number;
+  /** Real actions taken (dry-run excluded). */
+  attempts: number;
+  steps: StepRecord[];
+  inFlight?: InFlightStep;
+  deferredUntil?: number;
+  /** A resolved notification arrived while a step ran: finish the step, then stop. */
+  cancelRequested?: boolean;
+  silenceId?: string;
+}
+
+export const MAX_ALERTS_PER_INCIDENT = 100;
