@@ -66,8 +66,8 @@ teardown() {
   exit "$rc"
 }
 trap teardown EXIT
-trap 'echo "run-all: interrupted" >&2; exit 130' INT HUP
-trap 'echo "run-all: terminated (overall timeout ${SENTINEL_TEST_TIMEOUT_S:-3600}s?)" >&2; exit 143' TERM
+trap 'echo "run-all: interrupted" >&2; record 0 1 0 "interrupted"; finish' INT HUP
+trap 'echo "run-all: terminated (overall timeout ${SENTINEL_TEST_TIMEOUT_S:-3600}s?)" >&2; record 0 1 0 "terminated (timeout?)"; finish' TERM
 
 # Prints the summary (its last line is `N passed, N failed`) and exits: non-zero when anything failed.
 finish() {

@@ -90,8 +90,12 @@ check_swarm_port() {
   local holders
   holders=$(ss -Hltnup 2>/dev/null | awk '$5 ~ /:7946$/' || true)
   if [[ -n $holders ]]; then
+    local pid who=''
+    for pid in $(grep -o 'pid=[0-9]*' <<<"$holders" | cut -d= -f2 | sort -u); do
+      who+=$'\n'"  pid $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-300)"
+    done
     die "port 7946 (Docker Swarm gossip) is already in use on this host:
-$holders
+$holders$who
 Another Docker Swarm runs here (only one Swarm per host is possible; its port cannot be moved).
 Leave it (docker swarm leave --force on that daemon) or stop that process, then run start again."
   fi
