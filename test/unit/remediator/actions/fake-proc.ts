@@ -1,0 +1,48 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface FakeProcess {
+  readonly comm: string;
+  readonly ppid: number;
+  readonly startTime: number;
+  readonly argv: readonly string[];
+  readonly exe?: string;
+  /** Container id (Docker cgroupfs path) or none (host). */
+  readonly containerId?: string;
+  /** NSpid line values, outermost first. */
+  readonly nsPids: readonly number[];
+}
+
+/** A /proc look-alike in a temp dir: `1/ns/pid` says which PID namespace it is; processes are added and removed. */
+export class FakeProc {
+  private constructor(readonly root: string) {}
+
+  static async create(hostNamespace = true): Promise<FakeProc> {
+    const root = await mkdtemp(join(tmpdir(), 'sentinel-fake-proc-'));
+    await mkdir(join(root, '1', 'ns'), { recursive: true });
+    await symlink(hostNamespace ? 'pid:[4026531836]' : 'pid:[4026532999]', join(root, '1', 'ns', 'pid'));
+    return new FakeProc(root);
+  }
+
+  async add(pid: number, p: FakeProcess): Promise<void> {
+    const dir = join(this.root, String(pid));
+    await mkdir(dir, { recursive: true });
+    const mid = Array.from({ length: 17 }, (_, i) => String(i + 5)).join(' ');
+    const tail = Array.from({ length: 30 }, () => '0').join(' ');
+    await writeFile(join(dir, 'stat'), `${pid} (${p.comm}) S ${p.ppid} ${mid} ${p.startTime} ${tail}\n`);
+    await writeFile(join(dir, 'cmdline'), p.argv.map((a) => `${a}\0`).join(''));
+    await writeFile(join(dir, 'cgroup'), p.containerId ? `12:memory:/docker/${p.containerId}\n0::/docker/${p.containerId}\n` : '0::/user.slice/session-1.scope\n');
+    await writeFile(join(dir, 'status'), `Name:\t${p.comm}\nPid:\t${pid}\nPPid:\t${p.ppid}\nNSpid:\t${p.nsPids.join('\t')}\n`);
+    await rm(join(dir, 'exe'), { force: true });
+    if (p.exe) await symlink(p.exe, join(dir, 'exe'));
+  }
+
+  async remove(pid: number): Promise<void> {
+    await rm(join(this.root, String(pid)), { recursive: true, force: true });
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
