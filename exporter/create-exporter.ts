@@ -7,6 +7,10 @@ import { CollectorScheduler } from './collector-scheduler.js';
 import { createGpuCollector, type GpuSnapshot } from './collectors/gpu-collector.js';
 import { createOllamaCollector, type OllamaSnapshot } from './collectors/ollama-collector.js';
 import { createProbeCollector, type ProbeSnapshot } from './collectors/probe-collector.js';
+import { createGpuProcessesCollector, type GpuProcessesSnapshot } from './collectors/gpu-processes-collector.js';
+import { createContainersCollector } from './collectors/containers-collector.js';
+import { queryComputeApps } from '../shared/gpu/query-compute-apps.js';
+import { createDockerClient } from '../shared/docker/create-docker-client.js';
 import { buildObservations } from './build-observations.js';
 import { buildExporterState, renderDiagnosis, type ExporterState } from './exporter-state.js';
 import { createExporterApp } from './create-exporter-app.js';
@@ -25,6 +29,29 @@ export function createExporter(config: LoadedConfig, version: string, log: Logge
   if (cfg.collector_ollama) collectors.push(createOllamaCollector(config.ollama, config.models, cfg) as Collector);
   // Only keep_warm models are probed; with none, there is nothing to run (and nothing to be "ready" for).
   if (cfg.collector_probe && config.models.some((m) => m.keep_warm)) collectors.push(createProbeCollector(config.ollama, config.models, cfg) as Collector);
+  const needsDocker = cfg.collector_gpu_processes || (cfg.collector_containers && config.ollama.some((t) => t.container));
+  const docker = needsDocker ? createDockerClient(config.docker) : undefined;
+  if (cfg.collector_gpu_processes) {
+    collectors.push(
+      createGpuProcessesCollector(config.gpu, {
+        queryComputeApps: (signal) => queryComputeApps(config.gpu, { signal }),
+        // Idle GPUs get an explicit 0 from the GPU collector's latest reading: no extra nvidia-smi run.
+        listGpuUuids: async () => scheduler.snapshot<GpuSnapshot>('gpu')?.gpus.map((g) => g.uuid) ?? [],
+        docker: docker!,
+        targets: config.ollama,
+        log: log.child({ collector: 'gpu_processes' }),
+        dockerTimeoutMs: config.docker.timeout_ms,
+      }) as Collector,
+    );
+  }
+  if (cfg.collector_containers && config.ollama.some((t) => t.container)) {
+    collectors.push(
+      createContainersCollector(
+        { intervalMs: cfg.containers_interval_ms, timeoutMs: config.docker.timeout_ms, procRoot: config.gpu.proc_root },
+        { docker: docker!, targets: config.ollama, log: log.child({ collector: 'containers' }) },
+      ) as Collector,
+    );
+  }
   const scheduler = new CollectorScheduler(collectors, { log, now });
 
   const state = (): ExporterState => {
@@ -43,7 +70,7 @@ export function createExporter(config: LoadedConfig, version: string, log: Logge
         consecutiveFailures: p.consecutiveFailures,
         ...(p.message !== undefined ? { message: p.message } : {}),
       })),
-      gpuUsage: undefined,
+      gpuUsage: scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')?.targets,
     });
     return buildExporterState(version, scheduler.ready(), statuses, observations, now());
   };

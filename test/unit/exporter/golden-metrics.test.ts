@@ -41,8 +41,6 @@ gpu:
   interval: 1s
 exporter:
   listen_address: 127.0.0.1:${port}
-  collector_gpu_processes: false
-  collector_containers: false
   ollama_interval: 1s
   probe_interval: 1s
 `,
@@ -61,7 +59,7 @@ exporter:
     async () => {
       const res = await fetch(`${base}/metrics`);
       const body = await res.text();
-      return /sentinel_probe_success\{[^}]*\} 1/.test(body) && /sentinel_ollama_model_loaded\{[^}]*model="gpt-oss:20b"[^}]*\} 1/.test(body) && /sentinel_gpu_processes_on_gpu|sentinel_gpu_memory_used_bytes\{[^}]*\} [1-9]\d{9}/.test(body) ? body : false;
+      return /sentinel_probe_success\{[^}]*\} 1/.test(body) && /sentinel_ollama_model_loaded\{[^}]*model="gpt-oss:20b"[^}]*\} 1/.test(body) && /sentinel_gpu_memory_used_bytes\{[^}]*\} [1-9]\d{9}/.test(body) && /sentinel_gpu_process_memory_used_bytes\{/.test(body) ? body : false;
     },
     { timeoutMs: 30_000, intervalMs: 250, what: `exporter metrics with a loaded, probed model\n${exporter.output()}` },
   );
