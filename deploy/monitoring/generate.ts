@@ -1,0 +1,48 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { monitoringConfig } from './monitoring-config.js';
+import { renderArtefacts } from './render-artefacts.js';
+
+/**
+ * `node dist/deploy/monitoring/generate.js [--check] [--root DIR]`: writes the rules, runbook and dashboards from
+ * monitoring-config.ts. With --check it writes nothing and exits 1 listing every file that differs from what the
+ * config generates (CI runs it, like fastify's validator integrity check).
+ */
+function main(argv: readonly string[]): number {
+  const check = argv.includes('--check');
+  const rootAt = argv.indexOf('--root');
+  // dist/deploy/monitoring/generate.js -> the repository root.
+  const root = rootAt >= 0 && argv[rootAt + 1] ? resolve(argv[rootAt + 1]!) : fileURLToPath(new URL('../../../', import.meta.url));
+  const unknown = argv.filter((a, i) => a !== '--check' && a !== '--root' && !(rootAt >= 0 && i === rootAt + 1));
+  if (unknown.length > 0) {
+    process.stderr.write(`generate: unknown argument(s) ${unknown.join(' ')}\nusage: generate.js [--check] [--root DIR]\n`);
+    return 2;
+  }
+  const stale: string[] = [];
+  for (const [path, content] of renderArtefacts(monitoringConfig)) {
+    const file = join(root, path);
+    let current: string | undefined;
+    try {
+      current = readFileSync(file, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current === content) continue;
+    if (check) {
+      stale.push(`${path}: ${current === undefined ? 'missing' : 'differs from what monitoring-config.ts generates'}`);
+    } else {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, content);
+      process.stdout.write(`generate: wrote ${path}\n`);
+    }
+  }
+  if (stale.length > 0) {
+    process.stderr.write(`generate --check: generated files are out of date:\n${stale.map((s) => `  ${s}`).join('\n')}\nrun: npx tsc -p tsconfig.json && node dist/deploy/monitoring/generate.js, then commit the result\n`);
+    return 1;
+  }
+  if (check) process.stdout.write('generate --check: every generated file is up to date\n');
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,146 @@
+/**
+ * The one knob file behind the shipped monitoring content: alert and recording rules
+ * (deploy/prometheus/ollama-sentinel.rules.yml), the runbook (deploy/monitoring/runbook.md) and the Grafana
+ * dashboards (grafana/dashboards/*.json) are all generated from it by `generate.ts`. Change a value here, run the
+ * generator, commit both; CI fails when they disagree. Like node-mixin's config.libsonnet, every value says why.
+ */
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export const ALERT_NAMES = [
+  'SentinelExporterDown',
+  'SentinelExporterAbsent',
+  'SentinelCollectorFailing',
+  'SentinelCollectorStale',
+  'SentinelCollectorStuck',
+  'GpuLost',
+  'GpuUnreachable',
+  'GpuEccUncorrectedErrors',
+  'GpuHardwareSlowdown',
+  'GpuMemoryNearlyFull',
+  'OllamaApiDown',
+  'OllamaGpuIdleWhileModelLoaded',
+  'OllamaProbeHung',
+  'OllamaProbeFailing',
+  'OllamaOutOfMemory',
+  'OllamaProbeSlow',
+  'OllamaModelMissing',
+  'OllamaModelPartialOffload',
+  'OllamaOrphanRunners',
+  'OllamaModelStuckStopping',
+  'OllamaServerBusy',
+  'OllamaSlowColdLoad',
+  'OllamaFrequentColdLoads',
+] as const;
+export type AlertName = (typeof ALERT_NAMES)[number];
+
+export interface AlertSettings {
+  readonly severity: Severity;
+  /** Prometheus `for:` duration; "0m" fires on the first evaluation that matches. */
+  readonly for: string;
+  /** Adds remediate="true": the Alertmanager route to the remediator keys on it. Only for conditions it can heal. */
+  readonly remediate: boolean;
+}
+
+export interface MonitoringConfig {
+  /** Label matchers (without braces) that select the exporter's series; also the `up` series of its scrape job. */
+  readonly exporterSelector: string;
+  /** Labels that tell exporters apart; every join and aggregation keeps them so several hosts never mix. */
+  readonly instanceLabels: readonly string[];
+  /** Alert label carrying the Ollama target; must equal the remediator's `target_label` (default "ollama"). */
+  readonly targetAlertLabel: string;
+  /** runbook_url = this + "#" + lower-cased alert name (GitHub's heading anchors in runbook.md). */
+  readonly runbookBaseUrl: string;
+  readonly thresholds: {
+    /** A collector whose last success is older than this while it still reports success has frozen. */
+    readonly collectorStaleSeconds: number;
+    /** used / total VRAM above which a GPU counts as nearly full (a model that fits now will not after growth). */
+    readonly gpuMemoryNearlyFullRatio: number;
+    /** NVML clock event reasons that mean the hardware slows the GPU down (not power capping by policy). */
+    readonly gpuSlowdownReasons: readonly string[];
+    /**
+     * GPU memory the target's processes hold, as a fraction of the VRAM /api/ps claims for resident models, below
+     * which the claim is a lie (silent CPU fallback). Same floor as the exporter's vram_mismatch diagnosis.
+     */
+    readonly gpuIdleVramEvidenceRatio: number;
+    /** Probe failures in a row before a runner counts as hung (with the 60 s probe interval: about N minutes). */
+    readonly probeFailuresInARow: number;
+    /** First-token latency of a successful warm probe above which inference counts as slow. */
+    readonly probeSlowTtfbSeconds: number;
+    /** load_duration above which a cold load counts as slow (large models from slow disks take minutes). */
+    readonly slowColdLoadSeconds: number;
+    /** Window over which a slow cold load stays visible: the gauge only keeps the latest probe. */
+    readonly slowColdLoadWindow: string;
+    /** Cold loads of one keep_warm model within `frequentColdLoadWindow` that mean something keeps unloading it. */
+    readonly frequentColdLoads: number;
+    readonly frequentColdLoadWindow: string;
+  };
+  readonly alerts: { readonly [K in AlertName]: AlertSettings };
+  readonly dashboards: {
+    readonly uidPrefix: string;
+    readonly tags: readonly string[];
+    /** Dashboard auto-refresh; matches the exporter's 15 s default collection interval. */
+    readonly refresh: string;
+    readonly timeFrom: string;
+  };
+}
+
+export const monitoringConfig: MonitoringConfig = {
+  exporterSelector: 'job="ollama-sentinel"',
+  instanceLabels: ['instance', 'job'],
+  targetAlertLabel: 'ollama',
+  runbookBaseUrl: 'https://github.com/ollama-sentinel/ollama-sentinel/blob/main/deploy/monitoring/runbook.md',
+  thresholds: {
+    // The probe collector may legitimately run 6 min (5 min load deadline + first token); 15 min is clearly frozen.
+    collectorStaleSeconds: 900,
+    gpuMemoryNearlyFullRatio: 0.95,
+    gpuSlowdownReasons: ['hw_slowdown', 'hw_thermal_slowdown', 'hw_power_brake_slowdown'],
+    gpuIdleVramEvidenceRatio: 0.5,
+    probeFailuresInARow: 3,
+    probeSlowTtfbSeconds: 10,
+    slowColdLoadSeconds: 120,
+    slowColdLoadWindow: '30m',
+    frequentColdLoads: 3,
+    frequentColdLoadWindow: '1h',
+  },
+  alerts: {
+    SentinelExporterDown: { severity: 'critical', for: '5m', remediate: false },
+    // Longer than Down: right after a config change Prometheus may need a few scrapes to discover the target.
+    SentinelExporterAbsent: { severity: 'warning', for: '15m', remediate: false },
+    SentinelCollectorFailing: { severity: 'warning', for: '10m', remediate: false },
+    SentinelCollectorStale: { severity: 'warning', for: '5m', remediate: false },
+    // A run that outlived its kill is nvidia-smi stuck in the kernel: the driver is wedged.
+    SentinelCollectorStuck: { severity: 'critical', for: '1m', remediate: false },
+    // Host-level faults: restarting containers cannot fix them, so never remediate.
+    GpuLost: { severity: 'critical', for: '1m', remediate: false },
+    GpuUnreachable: { severity: 'critical', for: '5m', remediate: false },
+    GpuEccUncorrectedErrors: { severity: 'critical', for: '0m', remediate: false },
+    GpuHardwareSlowdown: { severity: 'warning', for: '5m', remediate: false },
+    GpuMemoryNearlyFull: { severity: 'warning', for: '15m', remediate: false },
+    OllamaApiDown: { severity: 'critical', for: '2m', remediate: true },
+    // Several minutes: a model being loaded or unloaded passes through states that look like this for seconds.
+    OllamaGpuIdleWhileModelLoaded: { severity: 'critical', for: '5m', remediate: true },
+    // probeFailuresInARow already spans minutes; no extra wait.
+    OllamaProbeHung: { severity: 'critical', for: '0m', remediate: true },
+    OllamaProbeFailing: { severity: 'warning', for: '0m', remediate: true },
+    // More VRAM or a smaller context is needed: a restart would only repeat the failure.
+    OllamaOutOfMemory: { severity: 'warning', for: '0m', remediate: false },
+    OllamaProbeSlow: { severity: 'warning', for: '10m', remediate: false },
+    // Long enough for `init` to finish pulling on first start before the remediator pulls too.
+    OllamaModelMissing: { severity: 'critical', for: '10m', remediate: true },
+    // Too large a context or other VRAM users: the operator decides, restarts do not help.
+    OllamaModelPartialOffload: { severity: 'warning', for: '10m', remediate: false },
+    OllamaOrphanRunners: { severity: 'warning', for: '5m', remediate: true },
+    OllamaModelStuckStopping: { severity: 'warning', for: '5m', remediate: true },
+    // Overloaded, not broken: restarting would drop the queue.
+    OllamaServerBusy: { severity: 'warning', for: '10m', remediate: false },
+    OllamaSlowColdLoad: { severity: 'info', for: '0m', remediate: false },
+    OllamaFrequentColdLoads: { severity: 'warning', for: '0m', remediate: false },
+  },
+  dashboards: {
+    uidPrefix: 'ollama-sentinel',
+    tags: ['ollama', 'ollama-sentinel', 'gpu'],
+    refresh: '30s',
+    timeFrom: 'now-6h',
+  },
+};
