@@ -1,22 +1,33 @@
-import { readlink } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseProcStat } from '../../shared/proc/parse-proc-stat.js';
 
 /** The kernel's initial PID namespace always has this inode (PROC_PID_INIT_INO, fixed since Linux 3.8). */
 const INIT_PID_NS = 'pid:[4026531836]';
 
 /**
- * Does `procRoot` show the host's PIDs, the only ones nvidia-smi reports (the driver ignores PID namespaces)? Read
- * from `<procRoot>/1/ns/pid`: PID 1 of a /proc mounted from the host lives in the initial namespace. Anything else
- * (a container's own /proc) would make a GPU PID name a different process, so killing must not even be attempted.
+ * Does `procRoot` show the host's PIDs, the only ones nvidia-smi reports (the driver ignores PID namespaces)? A GPU
+ * PID looked up in a container's own /proc would name a different process, so killing must not even be attempted.
+ * 1. `<procRoot>/1/ns/pid` names the initial namespace (reading it needs ptrace rights over PID 1, often denied);
+ * 2. else kernel threads: kthreadd is PID 2 with parent 0 only in the initial namespace (no other namespace sees
+ *    kernel threads), and /proc/<pid>/stat is world-readable.
  */
 export async function hasHostPidView(procRoot: string): Promise<{ readonly ok: boolean; readonly reason: string }> {
-  const path = join(procRoot, '1', 'ns', 'pid');
+  const nsPath = join(procRoot, '1', 'ns', 'pid');
+  let nsProblem: string;
   try {
-    const ns = await readlink(path);
-    return ns === INIT_PID_NS
-      ? { ok: true, reason: `${path} is the initial PID namespace` }
-      : { ok: false, reason: `${procRoot} is not the host's /proc (${path} -> ${ns}, not ${INIT_PID_NS}): mount the host /proc and set gpu.proc_root, or run with pid: host` };
+    const ns = await readlink(nsPath);
+    if (ns === INIT_PID_NS) return { ok: true, reason: `${nsPath} is the initial PID namespace` };
+    return { ok: false, reason: `${procRoot} is not the host's /proc (${nsPath} -> ${ns}, not ${INIT_PID_NS}): mount the host /proc and set gpu.proc_root, or run with pid: host` };
   } catch (err) {
-    return { ok: false, reason: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}): cannot prove ${procRoot} shows host PIDs` };
+    nsProblem = `cannot read ${nsPath} (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+  }
+  const statPath = join(procRoot, '2', 'stat');
+  try {
+    const stat = parseProcStat(await readFile(statPath, 'utf8'));
+    if (stat.comm === 'kthreadd' && stat.ppid === 0) return { ok: true, reason: `${statPath} is kthreadd: kernel threads are visible only in the initial PID namespace` };
+    return { ok: false, reason: `${nsProblem}, and PID 2 there is not kthreadd: ${procRoot} does not show host PIDs (mount the host /proc, or run with pid: host)` };
+  } catch (err) {
+    return { ok: false, reason: `${nsProblem}, and no ${statPath} (${(err as NodeJS.ErrnoException).code ?? String(err)}): cannot prove ${procRoot} shows host PIDs` };
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallLog } from '../../../../remediator/actions/call-log.js';
@@ -20,19 +20,33 @@ test('classifyGpuList: listed GPU, NVML failure, anything else', () => {
   assert.equal(classifyGpuList(0, ''), null, 'exit 0 without a GPU line proves nothing');
 });
 
-test('hasHostPidView: initial PID namespace vs a container /proc vs unreadable', async (t) => {
+test('hasHostPidView: initial PID namespace, kthreadd fallback, a container /proc, nothing', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'sentinel-pidns-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   const host = join(root, 'host');
   const container = join(root, 'container');
+  const hostNoPtrace = join(root, 'host-no-ptrace');
+  const containerNoPtrace = join(root, 'container-no-ptrace');
   for (const dir of [host, container]) await mkdir(join(dir, '1', 'ns'), { recursive: true });
   await symlink('pid:[4026531836]', join(host, '1', 'ns', 'pid'));
   await symlink('pid:[4026532301]', join(container, '1', 'ns', 'pid'));
+  // ns links unreadable (no ptrace rights over PID 1): only PID 2's stat to go by
+  const stat = (comm: string, ppid: number) => `2 (${comm}) S ${ppid} 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 2 0 0\n`;
+  for (const [dir, text] of [[hostNoPtrace, stat('kthreadd', 0)], [containerNoPtrace, stat('node', 1)]] as const) {
+    await mkdir(join(dir, '2'), { recursive: true });
+    await writeFile(join(dir, '2', 'stat'), text);
+  }
 
   assert.equal((await hasHostPidView(host)).ok, true);
   const inner = await hasHostPidView(container);
   assert.equal(inner.ok, false);
   assert.match(inner.reason, /not the host's \/proc/);
+  const viaKthreadd = await hasHostPidView(hostNoPtrace);
+  assert.equal(viaKthreadd.ok, true);
+  assert.match(viaKthreadd.reason, /kthreadd/);
+  const innerNoPtrace = await hasHostPidView(containerNoPtrace);
+  assert.equal(innerNoPtrace.ok, false);
+  assert.match(innerNoPtrace.reason, /not kthreadd/);
   const missing = await hasHostPidView(join(root, 'nothing'));
   assert.equal(missing.ok, false);
   assert.match(missing.reason, /ENOENT/);
