@@ -165,3 +165,31 @@ test('a lost GPU: gpu_lost 1 for it, the other GPU keeps its data, gpu_fault; al
   assertFollowsState(m, readGpuState(h.stateFile));
   assert.equal(condition(m, 'gpu_fault'), 0);
 });
+
+test('compute-apps failing fails only gpu_processes: its series go, the GPU series stay; then both agree again', async (t) => {
+  const state = defaultH100State();
+  // This test process stands in for a GPU process: /proc has it, so it is traced (as a host process).
+  state.procs.push({ gpuUuid: state.gpus[0]!.uuid, pid: process.pid, usedMiB: 2048, name: process.execPath });
+  const h = await startExporterHarness({ gpuState: state, exporter: { collector_gpu_processes: true } });
+  t.after(() => h.close());
+  const uuid = state.gpus[0]!.uuid;
+  const ok = (m: Exposition, c: string) => m.get('sentinel_collector_success', { collector: c }) === 1;
+  let m = await h.waitForMetrics('the process traced', (x) => ok(x, 'gpu_processes') && x.get('sentinel_gpu_processes', { uuid }) === 1);
+  const proc = m.all('sentinel_gpu_process_memory_used_bytes', { uuid, pid: String(process.pid) });
+  assert.equal(proc.length, 1);
+  assert.equal(proc[0]!.value, 2048 * MIB);
+  assert.equal(proc[0]!.labels.attribution, 'host');
+
+  const before = m.get('sentinel_collector_errors_total', { collector: 'gpu_processes', reason: 'nvml_init_failed' }) ?? 0;
+  await h.updateGpu((s) => void (s.faults = [{ target: 'apps', kind: 'unknown-error' }]));
+  m = await h.waitForMetrics('gpu_processes failing', (x) => (x.get('sentinel_collector_errors_total', { collector: 'gpu_processes', reason: 'nvml_init_failed' }) ?? 0) > before && !ok(x, 'gpu_processes'));
+  assert.equal(m.has('sentinel_gpu_processes'), false, 'no process count while compute-apps fails');
+  assert.equal(m.has('sentinel_gpu_process_memory_used_bytes'), false);
+  assert.equal(m.has('sentinel_gpu_container_memory_used_bytes'), false);
+  assert.equal(ok(m, 'gpu'), true, 'the GPU query is another source: it keeps working');
+  assertFollowsState(m, readGpuState(h.stateFile));
+
+  await h.updateGpu((s) => void (s.faults = []));
+  m = await h.waitForMetrics('gpu_processes back', (x) => ok(x, 'gpu_processes') && x.get('sentinel_gpu_processes', { uuid }) === 1);
+  assert.equal(m.get('sentinel_gpu_process_memory_used_bytes', { uuid, pid: String(process.pid) }), 2048 * MIB);
+});

@@ -21,6 +21,8 @@ export interface NvidiaSmiWrapper {
   /** What to put in `gpu.nvidia_smi`. */
   readonly command: string;
   runs(): SmiRun[];
+  /** The log's current length in lines: runs whose endSeq is at least this ended after this moment. */
+  mark(): number;
 }
 
 /**
@@ -51,6 +53,7 @@ exit "$rc"
   chmodSync(command, 0o755);
   return {
     command,
+    mark: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').length - 1 : 0),
     runs() {
       if (!existsSync(log)) return [];
       const byId = new Map<string, { id: string; args: string; childPid?: number; end?: string; startSeq: number; endSeq?: number }>();
