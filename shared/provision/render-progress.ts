@@ -36,7 +36,8 @@ export function renderProgress(state: ProgressState, nowMs: number, mode: Render
     return parts.join(', ');
   }
 
-  const columns = Math.max(20, mode.columns ?? 80);
+  // 0 or absent means the width is unknown (some pseudo-terminals): assume the classic 80.
+  const columns = mode.columns !== undefined && mode.columns > 0 ? Math.max(20, mode.columns) : 80;
   const head = `${prefix}${state.model}${retry}`;
   if (percent === undefined) return fit(`${head}  ${status}  ${formatDurationMs(t.elapsedMs)}`, columns);
   const tail = [

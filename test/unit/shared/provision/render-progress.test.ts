@@ -67,3 +67,9 @@ test('long statuses are shortened', () => {
   assert.match(line, /…/);
   assert.ok(line.length < 80, line);
 });
+
+test('an unknown terminal width (0) is taken as 80 columns', () => {
+  const line = renderProgress(downloading(60), 60_000, { tty: true, columns: 0 });
+  assert.ok(line.length > 40 && line.length <= 79, line);
+  assert.match(line, /\[#+\.+\]/);
+});
