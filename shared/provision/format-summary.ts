@@ -51,6 +51,7 @@ function describeModel(m: ModelOutcome): string {
 }
 
 function describeVerify(v: VerifyModelResult): string {
+  if (v.skipped !== undefined) return v.skipped;
   const after = v.unloaded ? ', unloaded' : v.wasResident ? ', left loaded (was already loaded)' : ', left loaded (keep_warm)';
   if (!v.ok) return `verification FAILED (${v.stage ?? 'load'}): ${v.problem ?? 'unknown'}${after}`;
   const ratio = v.offload?.ratio !== undefined ? `${Math.floor(v.offload.ratio * 1000) / 10}% in VRAM` : 'in VRAM';

@@ -184,7 +184,10 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
   function reportVerify(target: OllamaTargetConfig, model: ModelConfig, verify: Awaited<ReturnType<typeof verifyModel>>, say: (text: string) => void): void {
     const unload = verify.unloadProblem !== undefined ? `; unloading afterwards failed: ${verify.unloadProblem}` : verify.unloaded ? '; unloaded (not keep_warm)' : '';
     const fields = { target: target.name, model: model.name, stage: verify.stage, vramRatio: verify.offload?.ratio, loadMs: verify.loadMs, generateMs: verify.generateMs, unloaded: verify.unloaded };
-    if (verify.ok) {
+    if (verify.skipped !== undefined) {
+      say(`${model.name} ${verify.skipped}`);
+      input.log.warn({ ...fields, skipped: verify.skipped }, 'model not verified');
+    } else if (verify.ok) {
       say(`${model.name} verified: ${Math.floor((verify.offload?.ratio ?? 0) * 1000) / 10}% in VRAM, loaded in ${formatDurationMs(verify.loadMs ?? 0)}, answered in ${formatDurationMs(verify.generateMs ?? 0)}${unload}`);
       input.log.info(fields, 'model verified');
     } else {

@@ -30,6 +30,11 @@ export interface VerifyModelResult {
   readonly loadMs?: number;
   readonly generateMs?: number;
   readonly durationMs: number;
+  /**
+   * Set (with ok true) when the model could not be checked this way: an embedding-only model cannot be loaded through
+   * /api/generate (Ollama answers 400 "does not support generate"), so it is left alone rather than failed.
+   */
+  readonly skipped?: string;
   readonly wasResident: boolean;
   readonly unloaded: boolean;
   /** The unload after the check failed: the model may still hold VRAM until its keep_alive runs out. */
@@ -48,6 +53,20 @@ export async function verifyModel(client: ProvisionClient, model: ModelConfig, o
   const started = now();
   const fields = modelRequestFields(model);
   const signal = opts.signal ? { signal: opts.signal } : {};
+  const capabilities = await client
+    .show(model.name, signal)
+    .then((info): string[] | null => (info === null ? null : Array.isArray(info.capabilities) ? info.capabilities.filter((c): c is string => typeof c === 'string') : []))
+    .catch((err: unknown): string[] => {
+      if (opts.signal?.aborted) throw err;
+      return []; // unknown: let the load itself report what is wrong
+    });
+  if (capabilities === null) {
+    return { model: model.name, ok: false, stage: 'load', problem: 'not present on the server (/api/show answered 404)', durationMs: now() - started, wasResident: false, unloaded: false };
+  }
+  if (capabilities.length > 0 && !capabilities.includes('completion')) {
+    const skipped = `not verified: its capabilities (${capabilities.join(', ')}) lack completion, so it cannot be loaded through /api/generate`;
+    return { model: model.name, ok: true, skipped, durationMs: now() - started, wasResident: false, unloaded: false };
+  }
   const wasResident = await client
     .ps(signal)
     .then((running) => findRunningModel(running, model.name) !== undefined)

@@ -11,7 +11,7 @@ const model = (name: string, extra: Partial<ModelConfig> = {}): ModelConfig => (
 });
 
 async function withSim(fn: (sim: OllamaSim, client: OllamaClient) => Promise<void>): Promise<void> {
-  const sim = await startOllamaSim({ models: ['qwen2.5:0.5b', 'llama3:latest'] });
+  const sim = await startOllamaSim({ models: ['qwen2.5:0.5b', 'llama3:latest', 'nomic-embed-text:latest'] });
   try {
     await fn(sim, new OllamaClient({ name: 'sim', url: sim.url, headers: {} }));
   } finally {
@@ -108,6 +108,7 @@ test('out of memory while loading fails at the load step with Ollama\'s message'
 test('a failed one-token answer fails at the generate step', async () => {
   let resident = false;
   const server = await startLocalServer((req, res) => {
+    if (req.url === '/api/show') return json(res, 200, { capabilities: ['completion'] });
     if (req.url === '/api/ps') return json(res, 200, { models: resident ? [{ name: 'm:1', model: 'm:1', size: 100, size_vram: 100, digest: 'd' }] : [] });
     const body = JSON.parse(req.body) as { prompt?: string; keep_alive?: unknown };
     if (body.prompt === undefined) {
@@ -128,3 +129,20 @@ test('a failed one-token answer fails at the generate step', async () => {
     await server.close();
   }
 });
+
+test('an embedding-only model is reported as not verified instead of failing (it cannot load through generate)', () =>
+  withSim(async (sim, client) => {
+    const result = await verifyModel(client, model('nomic-embed-text:latest'), { timeoutMs: 10_000 });
+    assert.equal(result.ok, true);
+    assert.match(result.skipped!, /not verified: its capabilities \(embedding\) lack completion/);
+    assert.equal((await sim.control.requests()).filter((r) => r.path === '/api/generate').length, 0);
+  }));
+
+test('a model missing from the server fails at the load step without trying to load it', () =>
+  withSim(async (sim, client) => {
+    const result = await verifyModel(client, model('gpt-oss:20b'), { timeoutMs: 10_000 });
+    assert.equal(result.ok, false);
+    assert.equal(result.stage, 'load');
+    assert.match(result.problem!, /not present/);
+    assert.equal((await sim.control.requests()).filter((r) => r.path === '/api/generate').length, 0);
+  }));
