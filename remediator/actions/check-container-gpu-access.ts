@@ -58,8 +58,8 @@ async function execGpuList(containerId: string, deps: GpuAccessDeps, outer: Abor
       AttachStdin: false,
       Tty: false,
       abortSignal: signal,
-    } as object as Parameters<ReturnType<ActionDeps['docker']['getContainer']>['exec']>[0]);
-    const stream = (await exec.start({ hijack: true, stdin: false, Detach: false, Tty: false, abortSignal: signal } as object)) as NodeJS.ReadableStream & { destroy(): void };
+    });
+    const stream = (await exec.start({ hijack: true, stdin: false, Detach: false, Tty: false, abortSignal: signal })) as NodeJS.ReadableStream & { destroy(): void };
     const output = await collect(stream, deps, signal);
     // The stream can end a moment before the daemon records the exit code.
     let info: { ExitCode: number | null; Running: boolean } = { ExitCode: null, Running: true };

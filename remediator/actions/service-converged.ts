@@ -28,6 +28,6 @@ export function serviceConverged(info: SwarmServiceInfo, tasks: readonly SwarmTa
     const errs = current.map((t) => t.Status?.Err).filter(Boolean).join('; ');
     return { state: 'pending', why: `${running.length}/${want} task(s) running (states: ${states})${errs ? `; ${errs}` : ''}` };
   }
-  if (update === 'updating' || update === 'rollback_started') return { state: 'pending', why: `update ${update}` };
+  if (update === 'updating') return { state: 'pending', why: 'update still running' };
   return { state: 'converged', taskIds: running.map((t) => t.ID).sort() };
 }
