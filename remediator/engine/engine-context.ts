@@ -1,0 +1,36 @@
+import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import type { Logger } from '../../shared/log/create-logger.js';
+import type { IncidentBook } from '../incidents/incident-book.js';
+import type { Incident, IncidentOutcome } from '../incidents/incident.js';
+import type { RemediatorMetrics } from '../operators/remediator-metrics.js';
+import type { SafetyLimits, SafetyState } from '../policy/safety-state.js';
+import type { RemediatorConfig, RuleConfig } from '../remediator-config.js';
+import type { AuditEntry } from '../state/audit-log.js';
+import type { Clock } from './clock.js';
+import type { Notifier, RemediationPorts, Silencer } from './remediation-ports.js';
+
+/** What the healing code needs from the engine; one object so the ladder walk and crash recovery share it. */
+export interface EngineContext {
+  readonly cfg: RemediatorConfig;
+  readonly ports: RemediationPorts;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: RemediatorMetrics;
+  readonly book: IncidentBook;
+  readonly safety: SafetyState;
+  readonly limits: SafetyLimits;
+  readonly silencer?: Silencer;
+  readonly notifier?: Notifier;
+  /** Fires when shutdown's grace for a running step is over. */
+  readonly abortSteps: AbortSignal;
+  stopping(): boolean;
+  rule(name: string): RuleConfig | undefined;
+  target(name: string): OllamaTargetConfig | undefined;
+  /** The ModelConfig for a name (normalised), or the target's keep-warm model when no name is given. */
+  model(target: string, name?: string): ModelConfig | undefined;
+  save(): Promise<void>;
+  /** Writes an audit line; false when the log cannot be written (acting is then refused). */
+  audit(entry: AuditEntry): Promise<boolean>;
+  /** Closes the incident, records why, removes its silence, notifies on escalation/failure, persists. */
+  close(inc: Incident, outcome: IncidentOutcome, reason: string, detail: string): Promise<void>;
+}

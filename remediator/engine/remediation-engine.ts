@@ -1,0 +1,333 @@
+import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import type { Logger } from '../../shared/log/create-logger.js';
+import { normalizeModelName } from '../../shared/ollama/normalize-model-name.js';
+import type { WebhookAlert } from '../ingress/webhook-payload.js';
+import { IncidentBook } from '../incidents/incident-book.js';
+import type { Incident } from '../incidents/incident.js';
+import { newIncidentId } from '../incidents/new-incident-id.js';
+import type { JournalRecord } from '../journal/journal-record.js';
+import type { RemediatorMetrics } from '../operators/remediator-metrics.js';
+import { resetBreaker } from '../policy/check-safety.js';
+import type { SafetyLimits, SafetyState } from '../policy/safety-state.js';
+import { WINDOW_END_SEARCH_MS, type QuietWindow } from '../quiet/quiet-window.js';
+import type { RemediatorConfig, RuleConfig } from '../remediator-config.js';
+import type { AuditEntry, AuditLog } from '../state/audit-log.js';
+import type { PersistedState } from '../state/persisted-state.js';
+import type { Clock } from './clock.js';
+import { closeIncident } from './close-incident.js';
+import type { EngineContext } from './engine-context.js';
+import { healIncident } from './heal-incident.js';
+import { recoverInFlight } from './recover-in-flight.js';
+import type { Notifier, RemediationPorts, Silencer } from './remediation-ports.js';
+import { TargetLock } from './target-lock.js';
+
+export interface EngineDeps {
+  readonly cfg: RemediatorConfig;
+  readonly targets: readonly OllamaTargetConfig[];
+  readonly models: readonly ModelConfig[];
+  readonly quiet: ReadonlyMap<string, QuietWindow>;
+  readonly ports: RemediationPorts;
+  readonly audit: Pick<AuditLog, 'write'>;
+  /** Persists `snapshot()`; resolves once a snapshot taken after the call is durable. */
+  save(): Promise<void>;
+  readonly metrics: RemediatorMetrics;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly silencer?: Silencer;
+  readonly notifier?: Notifier;
+  readonly newId?: (now: number) => string;
+}
+
+/**
+ * Turns recorded alerts into incidents and drives each one (quiet hours, target lock, diagnosis, ladder) in the
+ * background. All state it keeps is in `snapshot()`; `start()` resumes whatever a previous run left unfinished.
+ */
+export class RemediationEngine {
+  readonly #d: EngineDeps;
+  readonly #book: IncidentBook;
+  readonly #safety: SafetyState;
+  readonly #limits: SafetyLimits;
+  readonly #locks: TargetLock;
+  readonly #ctx: EngineContext;
+  readonly #driving = new Map<string, Promise<void>>();
+  readonly #timers = new Map<string, () => void>();
+  readonly #stopAbort = new AbortController();
+  readonly #stepAbort = new AbortController();
+  #appliedSeq: number;
+  #stopping = false;
+
+  constructor(deps: EngineDeps, initial: PersistedState) {
+    this.#d = deps;
+    const cfg = deps.cfg;
+    this.#book = new IncidentBook(cfg.history_size, initial.book);
+    this.#safety = structuredClone(initial.safety);
+    this.#appliedSeq = initial.appliedSeq;
+    this.#limits = { cooldownMs: cfg.cooldown_ms, maxAttemptsPerIncident: cfg.max_attempts_per_incident, breakerMaxActions: cfg.breaker_max_actions, breakerWindowMs: cfg.breaker_window_ms };
+    this.#locks = new TargetLock(deps.clock);
+    const rules = new Map(cfg.rules.map((r) => [r.name, r]));
+    this.#ctx = {
+      cfg,
+      ports: deps.ports,
+      clock: deps.clock,
+      log: deps.log,
+      metrics: deps.metrics,
+      book: this.#book,
+      safety: this.#safety,
+      limits: this.#limits,
+      ...(deps.silencer ? { silencer: deps.silencer } : {}),
+      ...(deps.notifier ? { notifier: deps.notifier } : {}),
+      abortSteps: this.#stepAbort.signal,
+      stopping: () => this.#stopping,
+      rule: (name) => rules.get(name),
+      target: (name) => deps.targets.find((t) => t.name === name),
+      model: (target, name) => this.#model(target, name),
+      save: () => deps.save(),
+      audit: (entry) => this.#audit(entry),
+      close: (inc, outcome, reason, detail) => closeIncident(this.#ctx, inc, outcome, reason, detail),
+    };
+    deps.metrics.breakerOpen.set(this.#safety.breaker.open ? 1 : 0);
+  }
+
+  /** Resumes after a restart: interrupted steps are judged, deferred work re-armed, pending work driven. */
+  start(): void {
+    for (const inc of this.#book.open()) {
+      if (inc.inFlight || inc.phase === 'running' || inc.phase === 'pending') {
+        inc.phase = 'pending';
+        this.#kick(inc);
+      } else if (inc.phase === 'deferred') this.#armDeferred(inc);
+    }
+    this.#refreshGauges();
+  }
+
+  /** Applies durably recorded alerts (from the webhook or a journal replay). */
+  accept(records: readonly JournalRecord[]): void {
+    const now = this.#d.clock.now();
+    for (const rec of records) {
+      if (rec.seq <= this.#appliedSeq) continue; // replayed twice: already applied
+      this.#appliedSeq = rec.seq;
+      const alert = { fingerprint: rec.fingerprint, startsAt: rec.startsAt, status: rec.status, ...(rec.labels.alertname ? { alertname: rec.labels.alertname } : {}) };
+      const effect = this.#book.apply(rec, now, () => (this.#d.newId ?? newIncidentId)(now), (rule) => this.#ctx.rule(rule)?.model_label ?? 'model');
+      switch (effect.kind) {
+        case 'refused':
+          this.#d.log.info({ alert, reason: rec.refused }, 'alert refused');
+          void this.#audit({ kind: 'alert', decision: 'skipped', reason: rec.refused ?? 'refused', alert, ...(rec.target ? { target: rec.target } : {}) });
+          break;
+        case 'opened':
+        case 'joined':
+        case 'refreshed':
+          void this.#audit({ kind: 'alert', incident: effect.incident.id, rule: rec.rule, target: rec.target, alert, result: effect.kind });
+          if (effect.incident.phase === 'pending' || effect.incident.phase === 'waiting') {
+            effect.incident.phase = 'pending';
+            this.#kick(effect.incident);
+          }
+          break;
+        case 'closed_before':
+          void this.#audit({ kind: 'alert', decision: 'skipped', reason: 'incident_closed', incident: effect.incidentId, rule: rec.rule, target: rec.target, alert });
+          break;
+        case 'all_resolved':
+          void this.#audit({ kind: 'alert', incident: effect.incident.id, rule: rec.rule, target: rec.target, alert, result: 'all_resolved' });
+          this.#cancel(effect.incident);
+          break;
+        case 'partly_resolved':
+        case 'unknown_resolution':
+          void this.#audit({ kind: 'alert', rule: rec.rule, target: rec.target, alert, result: effect.kind, ...('incident' in effect ? { incident: effect.incident.id } : {}) });
+          break;
+      }
+    }
+    this.#refreshGauges();
+    void this.#d.save().catch((err: Error) => this.#d.log.error({ err: err.message }, 'cannot save state'));
+  }
+
+  /** Re-sends of recorded alerts: an open incident that waits (cooldown, breaker, inconclusive) gets another look. */
+  poke(alerts: readonly WebhookAlert[]): void {
+    for (const inc of this.#book.open()) {
+      if (inc.phase !== 'waiting') continue;
+      if (alerts.some((a) => a.status === 'firing' && inc.alerts.some((x) => x.fingerprint === a.fingerprint))) {
+        inc.phase = 'pending';
+        this.#kick(inc);
+      }
+    }
+  }
+
+  resetBreaker(by: string): { wasOpen: boolean } {
+    const wasOpen = resetBreaker(this.#safety, this.#d.clock.now(), by);
+    this.#d.metrics.breakerOpen.set(0);
+    this.#d.log.warn({ by, wasOpen }, 'circuit breaker reset by an operator');
+    void this.#audit({ kind: 'breaker', result: 'reset', detail: `reset by ${by}`, was_open: wasOpen });
+    void this.#d.save().catch((err: Error) => this.#d.log.error({ err: err.message }, 'cannot save state'));
+    return { wasOpen };
+  }
+
+  breakerOpen(): boolean {
+    return this.#safety.breaker.open;
+  }
+
+  /** Whether a target is being healed right now (scheduled jobs stay away from it). */
+  targetBusy(target: string): boolean {
+    return this.#locks.isHeld(target);
+  }
+
+  /** For scheduled jobs: the same per-target lock the healing uses. */
+  lockTarget(target: string, waitMs: number): Promise<(() => void) | null> {
+    return this.#locks.acquire(target, waitMs, this.#stopAbort.signal);
+  }
+
+  incidents(limit: number): { incidents: Incident[]; breaker: SafetyState['breaker'] } {
+    return { incidents: this.#book.recent(limit), breaker: this.#safety.breaker };
+  }
+
+  snapshot(): PersistedState {
+    return { version: 1, savedAt: this.#d.clock.now(), appliedSeq: this.#appliedSeq, book: this.#book.snapshot(), safety: this.#safety };
+  }
+
+  /** Resolves when no incident is being driven (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.#driving.size > 0) await Promise.allSettled([...this.#driving.values()]);
+  }
+
+  /**
+   * Stops taking new work, lets a running step finish for up to `graceMs` (then aborts it; its intent stays on
+   * disk for the next start to judge), and persists the state.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    this.#stopAbort.abort(new Error('shutting down'));
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+    const drained = this.idle();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    if ((await Promise.race([drained.then(() => 'done' as const), graceOver])) === 'timeout') {
+      this.#d.log.warn({ graceMs }, 'shutdown grace over: aborting the running step');
+      this.#stepAbort.abort(new Error('shutdown grace over'));
+      await Promise.race([drained, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    }
+    clearTimeout(timer);
+    await this.#d.save();
+  }
+
+  #kick(inc: Incident): void {
+    if (this.#stopping || this.#driving.has(inc.id)) return;
+    const run = this.#drive(inc)
+      .catch((err: Error) => {
+        this.#d.log.error({ incident: inc.id, err: err.message, stack: err.stack }, 'incident driver failed');
+        if (inc.status === 'open' && !inc.inFlight) inc.phase = 'waiting';
+      })
+      .finally(() => {
+        this.#driving.delete(inc.id);
+        this.#refreshGauges();
+      });
+    this.#driving.set(inc.id, run);
+  }
+
+  async #drive(inc: Incident): Promise<void> {
+    await Promise.resolve(); // let the caller finish its synchronous bookkeeping first
+    if (inc.status !== 'open') return;
+    const rule = this.#ctx.rule(inc.rule);
+    if (!rule) return closeIncident(this.#ctx, inc, 'dropped', 'rule_removed', `rule "${inc.rule}" is no longer configured`);
+    const now = this.#d.clock.now();
+    if (!inc.inFlight && rule.quiet) {
+      const window = this.#d.quiet.get(rule.quiet);
+      if (window?.isQuiet(now)) {
+        if (rule.quiet_mode === 'drop') {
+          this.#d.metrics.skips.inc({ reason: 'quiet_drop' });
+          await this.#audit({ kind: 'decision', decision: 'dropped', reason: 'quiet_hours', incident: inc.id, rule: inc.rule, target: inc.target, detail: `inside quiet window "${rule.quiet}"` });
+          return closeIncident(this.#ctx, inc, 'dropped', 'quiet_hours', `inside quiet window "${rule.quiet}" (quiet_mode drop)`);
+        }
+        const end = window.endAfter(now) ?? now + WINDOW_END_SEARCH_MS;
+        inc.phase = 'deferred';
+        inc.deferredUntil = end;
+        inc.updatedAt = now;
+        this.#d.metrics.skips.inc({ reason: 'quiet_defer' });
+        await this.#audit({ kind: 'decision', decision: 'deferred', reason: 'quiet_hours', incident: inc.id, rule: inc.rule, target: inc.target, detail: `inside quiet window "${rule.quiet}"; re-check at ${new Date(end).toISOString()}`, until: new Date(end).toISOString() });
+        await this.#d.save();
+        if (inc.cancelRequested) return closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved while deferring');
+        this.#armDeferred(inc);
+        return;
+      }
+    }
+    inc.phase = 'running';
+    delete inc.deferredUntil;
+    const release = await this.#locks.acquire(inc.target, this.#d.cfg.lock_wait_ms, this.#stopAbort.signal);
+    if (!release) {
+      if (this.#stopping) {
+        inc.phase = 'pending';
+        return;
+      }
+      this.#d.metrics.skips.inc({ reason: 'locked' });
+      await this.#audit({ kind: 'decision', decision: 'skipped', reason: 'locked', incident: inc.id, rule: inc.rule, target: inc.target, detail: `another incident held ${inc.target} for longer than lock_wait` });
+      inc.phase = 'waiting';
+      inc.reason = 'locked: the target was busy for longer than lock_wait';
+      return;
+    }
+    try {
+      if (inc.cancelRequested) return await closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
+      if (inc.inFlight && (await recoverInFlight(this.#ctx, inc))) return;
+      if (inc.status !== 'open') return;
+      await healIncident(this.#ctx, inc, rule, rule.dry_run ?? this.#d.cfg.dry_run);
+    } finally {
+      release();
+    }
+  }
+
+  /** Cancels pending and deferred work; a running step finishes first, then the incident stops. */
+  #cancel(inc: Incident): void {
+    const cancel = this.#timers.get(inc.id);
+    if (cancel) {
+      cancel();
+      this.#timers.delete(inc.id);
+    }
+    if (this.#driving.has(inc.id)) {
+      inc.cancelRequested = true;
+      return;
+    }
+    void closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved before anything ran').then(() => this.#refreshGauges());
+  }
+
+  #armDeferred(inc: Incident): void {
+    this.#timers.get(inc.id)?.();
+    const delay = Math.max(0, (inc.deferredUntil ?? 0) - this.#d.clock.now());
+    this.#timers.set(
+      inc.id,
+      this.#d.clock.setTimer(() => {
+        this.#timers.delete(inc.id);
+        if (inc.status !== 'open' || inc.phase !== 'deferred') return;
+        // The window is over: act if the alert still fires (a resolution would have closed the incident).
+        inc.phase = 'pending';
+        delete inc.deferredUntil;
+        this.#kick(inc);
+      }, delay),
+    );
+    this.#refreshGauges();
+  }
+
+  #model(target: string, name?: string): ModelConfig | undefined {
+    const forTarget = this.#d.models.filter((m) => m.targets.length === 0 || m.targets.includes(target));
+    if (name) {
+      let wanted: string;
+      try {
+        wanted = normalizeModelName(name);
+      } catch {
+        return undefined;
+      }
+      return forTarget.find((m) => m.name === wanted);
+    }
+    return forTarget.find((m) => m.keep_warm) ?? forTarget[0];
+  }
+
+  async #audit(entry: AuditEntry): Promise<boolean> {
+    try {
+      await this.#d.audit.write(entry);
+      return true;
+    } catch (err) {
+      this.#d.log.error({ err: (err as Error).message, entry: entry.kind }, 'cannot write the audit log');
+      return false;
+    }
+  }
+
+  #refreshGauges(): void {
+    const open = this.#book.open();
+    this.#d.metrics.incidentsOpen.set(open.length);
+    this.#d.metrics.deferred.set(open.filter((i) => i.phase === 'deferred').length);
+  }
+}

@@ -1,0 +1,50 @@
+import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import type { Diagnosis } from '../../shared/diagnosis/diagnose-target.js';
+import type { ActionName, ActionRequest, ActionResult } from '../actions/action.js';
+
+export interface DiagnosisReport {
+  readonly diagnosis: Diagnosis;
+  /** Where the observation came from, for the audit log. */
+  readonly source: string;
+}
+
+export interface VerifyVerdict {
+  /** null: could not be verified (no model to probe with). */
+  readonly healthy: boolean | null;
+  readonly detail: string;
+}
+
+/**
+ * Everything the engine does to the outside world, behind one interface: the command wires the real actions,
+ * verification and the exporter; unit tests pass fakes that record what they were asked.
+ */
+export interface RemediationPorts {
+  diagnose(target: OllamaTargetConfig, signal: AbortSignal): Promise<DiagnosisReport>;
+  runStep(req: ActionRequest): Promise<ActionResult>;
+  actionHappened(action: ActionName, before: Record<string, unknown>, target: OllamaTargetConfig, signal: AbortSignal): Promise<boolean | null>;
+  verify(target: OllamaTargetConfig, model: ModelConfig | undefined, signal: AbortSignal): Promise<VerifyVerdict>;
+}
+
+export interface SilenceRequest {
+  readonly matchers: readonly { readonly name: string; readonly value: string }[];
+  readonly endsAt: number;
+  readonly comment: string;
+}
+
+/** Alertmanager silences over an incident while it is being healed. */
+export interface Silencer {
+  create(req: SilenceRequest, signal: AbortSignal): Promise<string>;
+  remove(id: string, signal: AbortSignal): Promise<void>;
+}
+
+export interface NotifyEvent {
+  readonly event: 'escalated' | 'failed' | 'breaker_tripped';
+  readonly at: string;
+  readonly detail: string;
+  readonly incident?: { readonly id: string; readonly rule: string; readonly target: string; readonly condition?: string; readonly status: string; readonly reason?: string };
+}
+
+/** A webhook told when humans are needed. */
+export interface Notifier {
+  send(event: NotifyEvent, signal: AbortSignal): Promise<void>;
+}
