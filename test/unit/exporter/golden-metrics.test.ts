@@ -77,5 +77,9 @@ exporter:
     writeFileSync(golden, normalized);
     t.diagnostic(`wrote ${golden}`);
   }
-  assert.equal(normalized, readFileSync(golden, 'utf8'), 'differs from the golden file: review, then rerun with SENTINEL_UPDATE_GOLDEN=1 if intended');
+  const want = readFileSync(golden, 'utf8').split('\n');
+  const got = normalized.split('\n');
+  const diff = [...want.filter((l) => !got.includes(l)).map((l) => `- ${l}`), ...got.filter((l) => !want.includes(l)).map((l) => `+ ${l}`)];
+  assert.deepEqual(diff, [], 'differs from the golden file (- expected, + got): review, then rerun with SENTINEL_UPDATE_GOLDEN=1 if intended');
+  assert.equal(normalized, want.join('\n'), 'same lines, different order');
 });

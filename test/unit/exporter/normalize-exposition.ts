@@ -27,7 +27,8 @@ export function normalizeExposition(text: string): string {
     const labels = rawLabels
       .replace(/nodejs_version="[^"]*"/, 'nodejs_version="<node>"')
       .replace(/pid="\d+"/, 'pid="<pid>"')
-      .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
+      .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
+      .replace(/process_name="[^"]*\/ollama-sim-[^/"]+\//, 'process_name="<simdir>/');
     out.push(`${name}${labels} ${VOLATILE.some((r) => r.test(name)) ? '<v>' : value}`);
   }
   return out.join('\n');
