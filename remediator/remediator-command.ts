@@ -1,0 +1,54 @@
+import { once } from 'node:events';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CommandDef } from '../shared/cli/command-def.js';
+import { readVersion } from '../shared/cli/run-cli.js';
+import { authProblem } from './config/auth-problem.js';
+import { selfConflicts } from './config/self-conflicts.js';
+import type { RemediatorConfig } from './remediator-config.js';
+import { remediatorSection } from './remediator-section.js';
+import { resetBreakerFromCli } from './wiring/reset-breaker-offline.js';
+import { startRemediator } from './wiring/start-remediator.js';
+
+export const command: CommandDef = {
+  name: 'remediator',
+  summary: 'Alertmanager webhook receiver that heals the Ollama stack safely (ladders, cooldowns, breaker, quiet hours).',
+  description: `Receives Alertmanager webhooks (payload version 4) on POST /webhook, records every alert durably
+before answering, and heals each incident in the background: diagnosis first (the exporter's /api/state plus
+nvidia-smi inside the container), then the rule's ladder from the step that fits, verifying recovery after each
+step. Conditions a restart cannot fix (host GPU faults, partial offload, out of memory, overload) are escalated.
+Safety: a lock per target, cooldown per target and action, max attempts per incident, a circuit breaker that
+only an operator resets, dry-run, quiet hours. State, journal and audit log live in remediator.data_dir.
+Endpoints: POST /webhook, GET /metrics, GET /api/incidents, POST /api/breaker/reset, GET /healthz, GET /readyz.
+  --reset-breaker   reset the circuit breaker (asks the running instance, else edits the state file) and exit
+Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or configuration (e.g. no credentials).`,
+  sections: [remediatorSection],
+  options: {
+    'reset-breaker': { kind: 'bool', doc: 'Reset the circuit breaker and exit.' },
+    operator: { kind: 'string', doc: 'Name recorded with --reset-breaker (default: $USER).' },
+  },
+  async run(ctx) {
+    const cfg = ctx.config.remediator as RemediatorConfig;
+    if (ctx.options.has('reset-breaker')) {
+      const by = (ctx.options.get('operator') as string | undefined) ?? ctx.env.USER ?? 'cli';
+      try {
+        ctx.stdout.write(`${await resetBreakerFromCli(cfg, by)}\n`);
+        return EXIT_OK;
+      } catch (err) {
+        ctx.stderr.write(`ollama-sentinel remediator: cannot reset the breaker: ${(err as Error).message}\n`);
+        return EXIT_FAILURE;
+      }
+    }
+    const problems = [authProblem(cfg), ...selfConflicts(cfg.self, ctx.config.ollama)].filter((p): p is string => p !== undefined);
+    if (problems.length > 0) {
+      ctx.stderr.write(`ollama-sentinel remediator: refusing to start:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      return EXIT_USAGE;
+    }
+    if (cfg.insecure_no_auth && !cfg.bearer_token_file && !cfg.basic_auth_username) ctx.log.warn('insecure_no_auth: anyone who can reach the listener can make this remediator restart containers');
+    if (cfg.dry_run) ctx.log.warn('dry_run: decisions are logged, nothing is acted on');
+    const running = await startRemediator(ctx.config, ctx.log, { version: readVersion() });
+    ctx.stderr.write(`ollama-sentinel remediator listening on ${running.url} (webhook at ${running.url}/webhook)\n`);
+    if (!ctx.shutdown.aborted) await once(ctx.shutdown, 'abort');
+    await running.stop();
+    ctx.log.info('remediator stopped');
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,37 @@
+import type Dockerode from 'dockerode';
+import type { LoadedConfig } from '../../shared/config/load-config.js';
+import { queryComputeApps } from '../../shared/gpu/query-compute-apps.js';
+import type { Logger } from '../../shared/log/create-logger.js';
+import { OllamaClient } from '../../shared/ollama/ollama-client.js';
+import type { ActionDeps, SelfIdentity } from '../actions/action.js';
+import type { RemediatorConfig } from '../remediator-config.js';
+
+/** The real dependencies of the actions, from the validated configuration. */
+export function buildActionDeps(config: LoadedConfig, cfg: RemediatorConfig, docker: Dockerode, self: SelfIdentity, log: Logger): ActionDeps {
+  const clients = new Map<string, OllamaClient>();
+  return {
+    docker,
+    log,
+    gpu: config.gpu,
+    procRoot: config.gpu.proc_root,
+    self,
+    now: () => Date.now(),
+    ollama(target) {
+      let c = clients.get(target.name);
+      if (!c) clients.set(target.name, (c = new OllamaClient(target, { userAgent: 'ollama-sentinel-remediator' })));
+      return c;
+    },
+    queryComputeApps: (signal) => queryComputeApps(config.gpu, { signal }),
+    timeouts: {
+      dockerMs: config.docker.timeout_ms,
+      containerReadyMs: cfg.container_ready_timeout_ms,
+      convergeMs: cfg.converge_timeout_ms,
+      stackCommandMs: cfg.stack_command_timeout_ms,
+      loadMs: cfg.load_timeout_ms,
+      pullMs: cfg.pull_timeout_ms,
+      execMs: cfg.exec_timeout_ms,
+    },
+    killGraceMs: cfg.kill_grace_ms,
+    dockerHost: config.docker.host,
+  };
+}

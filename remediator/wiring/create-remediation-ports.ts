@@ -1,0 +1,60 @@
+import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import { diagnoseTarget } from '../../shared/diagnosis/diagnose-target.js';
+import type { Logger } from '../../shared/log/create-logger.js';
+import { actionHappened, checkContainerGpuAccess, runAction, type ActionDeps } from '../actions/action.js';
+import { blankObservation, readExporterObservation } from '../engine/read-exporter-observation.js';
+import type { RemediationPorts } from '../engine/remediation-ports.js';
+import type { RemediatorConfig } from '../remediator-config.js';
+import { verifyRecovery } from '../verify/verify-recovery.js';
+
+export interface PortsOptions {
+  readonly cfg: RemediatorConfig;
+  readonly actionDeps: ActionDeps;
+  readonly log: Logger;
+  /** Authorization header for the exporter, when it requires basic auth. */
+  readonly exporterAuth?: string;
+  /** Deadline for the first token once the model is loaded, during verification. */
+  readonly firstTokenTimeoutMs: number;
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * The real outside world: the exporter's /api/state (fetched with a timeout) plus the remediator's own
+ * `nvidia-smi -L` inside the container build the diagnosis; the real actions act; verifyRecovery verifies.
+ */
+export function createRemediationPorts(o: PortsOptions): RemediationPorts {
+  const doFetch = o.fetch ?? fetch;
+  return {
+    async diagnose(target, signal) {
+      let observation = blankObservation(target.name);
+      let source = 'exporter unavailable';
+      try {
+        const res = await doFetch(`${o.cfg.exporter_url.replace(/\/+$/, '')}/api/state`, {
+          headers: { accept: 'application/json', ...(o.exporterAuth ? { authorization: o.exporterAuth } : {}) },
+          signal: AbortSignal.any([signal, AbortSignal.timeout(o.cfg.exporter_timeout_ms)]),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const read = readExporterObservation(await res.json(), target.name);
+        if ('problem' in read) source = `exporter: ${read.problem}`;
+        else {
+          observation = read.observation;
+          source = 'exporter';
+        }
+      } catch (err) {
+        source = `exporter unavailable (${(err as Error).message})`;
+        o.log.warn({ target: target.name, err: (err as Error).message }, 'cannot read the exporter state; diagnosing from direct checks only');
+      }
+      // Checked directly, now: the exporter's value may be minutes old and this decides restart vs not.
+      const access = await checkContainerGpuAccess(target, o.actionDeps, signal).catch(() => null);
+      if (access !== null) observation = { ...observation, containerGpuAccess: access };
+      return { diagnosis: diagnoseTarget(observation), source: `${source}; container GPU access ${access === null ? 'unknown' : access ? 'ok' : 'LOST'}` };
+    },
+    runStep: (req) => runAction(req, o.actionDeps),
+    actionHappened: (action, before, target, signal) => actionHappened(action, before, target, o.actionDeps, signal),
+    async verify(target: OllamaTargetConfig, model: ModelConfig | undefined, signal) {
+      if (!model) return { healthy: null, detail: `no model is configured for target "${target.name}": nothing to probe` };
+      const v = await verifyRecovery(target, model, o.actionDeps, { signal, loadTimeoutMs: o.cfg.load_timeout_ms, firstTokenTimeoutMs: o.firstTokenTimeoutMs });
+      return { healthy: v.healthy, detail: v.detail };
+    },
+  };
+}

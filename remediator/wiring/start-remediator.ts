@@ -1,0 +1,171 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LoadedConfig } from '../../shared/config/load-config.js';
+import { createDockerClient } from '../../shared/docker/create-docker-client.js';
+import { readSecretFile, startHttpServer, type RunningServer } from '../../shared/http/start-http-server.js';
+import type { Logger } from '../../shared/log/create-logger.js';
+import { systemClock, type Clock } from '../engine/clock.js';
+import { RemediationEngine } from '../engine/remediation-engine.js';
+import type { RemediationPorts } from '../engine/remediation-ports.js';
+import { AlertIntake } from '../ingress/alert-intake.js';
+import { createRemediatorApp } from '../ingress/create-remediator-app.js';
+import { DEFAULT_PAYLOAD_LIMITS } from '../ingress/webhook-payload.js';
+import { AlertJournal } from '../journal/alert-journal.js';
+import { DedupCache } from '../journal/dedup-cache.js';
+import { alertKey } from '../journal/journal-record.js';
+import { alertmanagerSilencer } from '../operators/alertmanager-silencer.js';
+import { RemediatorMetrics } from '../operators/remediator-metrics.js';
+import { webhookNotifier } from '../operators/webhook-notifier.js';
+import { compileRules } from '../policy/compiled-rule.js';
+import { QuietWindow } from '../quiet/quiet-window.js';
+import type { RemediatorConfig } from '../remediator-config.js';
+import { nodeCronScheduler, type CronScheduler } from '../schedules/cron-scheduler.js';
+import { ScheduleRunner } from '../schedules/schedule-runner.js';
+import { AuditLog } from '../state/audit-log.js';
+import { acquireInstanceLock } from '../state/instance-lock.js';
+import { StateStore } from '../state/state-store.js';
+import { buildActionDeps } from './build-action-deps.js';
+import { checkReadiness } from './check-readiness.js';
+import { createRemediationPorts } from './create-remediation-ports.js';
+import { resolveSelfIdentity } from './resolve-self-identity.js';
+
+export interface RunningRemediator {
+  readonly url: string;
+  readonly engine: RemediationEngine;
+  /** SIGTERM path: stop accepting, let the running step finish (bounded), persist, release everything. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly version: string;
+  readonly clock?: Clock;
+  readonly scheduler?: CronScheduler;
+  /** Replaces the real outside world (Docker, Ollama, exporter); only for tests of the assembly. */
+  readonly ports?: RemediationPorts;
+}
+
+const DEDUP_CAPACITY = 50_000;
+
+/** Assembles and starts the remediator from a validated configuration. */
+export async function startRemediator(config: LoadedConfig, log: Logger, opts: StartOptions): Promise<RunningRemediator> {
+  const cfg = config.remediator as RemediatorConfig;
+  const clock = opts.clock ?? systemClock;
+  await mkdir(cfg.data_dir, { recursive: true, mode: 0o700 });
+  const lock = await acquireInstanceLock(cfg.data_dir);
+  const cleanups: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
+  try {
+    const state = await StateStore.load(cfg.data_dir);
+    const opened = await AlertJournal.open(join(cfg.data_dir, 'journal'), cfg.journal_segment_bytes, state.appliedSeq);
+    const journal = opened.journal;
+    cleanups.push(() => journal.close());
+    if (opened.damagedLines > 0) log.warn({ lines: opened.damagedLines }, 'skipped unreadable journal lines (a write cut short by a crash is never acknowledged)');
+    const audit = await AuditLog.open(cfg.data_dir, () => clock.now());
+    cleanups.push(() => audit.close());
+
+    const docker = createDockerClient(config.docker);
+    const self = await resolveSelfIdentity(config.gpu.proc_root, cfg.self, docker, AbortSignal.timeout(config.docker.timeout_ms));
+    log.info({ self }, 'remediator identity (never acted on)');
+    const actionDeps = buildActionDeps(config, cfg, docker, self, log);
+    const exporterAuth = cfg.exporter_basic_auth_username && cfg.exporter_basic_auth_password_file
+      ? `Basic ${Buffer.from(`${cfg.exporter_basic_auth_username}:${readSecretFile(cfg.exporter_basic_auth_password_file)}`).toString('base64')}`
+      : undefined;
+    const ports = opts.ports ?? createRemediationPorts({ cfg, actionDeps, log, firstTokenTimeoutMs: 30_000, ...(exporterAuth ? { exporterAuth } : {}) });
+
+    const metrics = new RemediatorMetrics(opts.version);
+    const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
+    cleanups.push(() => quiet.forEach((w) => w.destroy()));
+    let engine: RemediationEngine | undefined;
+    const store = new StateStore(cfg.data_dir, () => engine!.snapshot(), async (s) => {
+      await journal.compact(s.appliedSeq).catch((err: Error) => log.warn({ err: err.message }, 'journal compaction failed'));
+    });
+    engine = new RemediationEngine(
+      {
+        cfg,
+        targets: config.ollama,
+        models: config.models,
+        quiet,
+        ports,
+        audit,
+        save: () => store.save(),
+        metrics,
+        clock,
+        log: log.child({ component: 'engine' }),
+        ...(cfg.silence.enabled && cfg.silence.alertmanager_url
+          ? { silencer: alertmanagerSilencer(cfg.silence.alertmanager_url, { now: () => clock.now(), ...(cfg.silence.bearer_token_file ? { bearerToken: readSecretFile(cfg.silence.bearer_token_file) } : {}) }) }
+          : {}),
+        ...(cfg.notify ? { notifier: webhookNotifier(cfg.notify.url, cfg.notify.bearer_token_file ? { bearerToken: readSecretFile(cfg.notify.bearer_token_file) } : {}) } : {}),
+      },
+      state,
+    );
+    const running = engine;
+
+    const dedup = new DedupCache(DEDUP_CAPACITY);
+    for (const inc of state.book.incidents) for (const a of inc.alerts) dedup.add(alertKey(a));
+    for (const rec of opened.pending) dedup.add(alertKey(rec));
+    // Accepted before the crash but never applied: apply now, before new webhooks.
+    if (opened.pending.length > 0) log.info({ records: opened.pending.length }, 'replaying the alert journal');
+    running.accept(opened.pending);
+    running.start();
+
+    const schedules = new ScheduleRunner({
+      schedules: cfg.schedules,
+      targets: config.ollama,
+      models: config.models,
+      dryRun: cfg.dry_run,
+      stepTimeoutMs: cfg.step_timeout_ms,
+      scheduler: opts.scheduler ?? nodeCronScheduler,
+      clock,
+      log: log.child({ component: 'schedules' }),
+      metrics,
+      runStep: (req) => ports.runStep(req),
+      lockTarget: (t) => (running.targetBusy(t) ? Promise.resolve(null) : running.lockTarget(t, 0)),
+      audit: (e) => audit.write(e).catch((err: Error) => log.error({ err: err.message }, 'cannot write the audit log')),
+    });
+    schedules.start();
+    cleanups.push(() => schedules.stop());
+
+    let accepting = true;
+    const intake = new AlertIntake({
+      journal,
+      dedup,
+      rules: compileRules(cfg.rules),
+      targetLabel: cfg.target_label,
+      targetNames: config.ollama.map((t) => t.name),
+      defaultSingleTarget: cfg.default_single_target,
+      now: () => clock.now(),
+      onRecorded: (records) => running.accept(records),
+      onDuplicates: (alerts) => running.poke(alerts),
+    });
+    const app = createRemediatorApp({
+      credentials: {
+        ...(cfg.bearer_token_file ? { bearerToken: readSecretFile(cfg.bearer_token_file) } : {}),
+        ...(cfg.basic_auth_username && cfg.basic_auth_password_file ? { basic: { username: cfg.basic_auth_username, password: readSecretFile(cfg.basic_auth_password_file) } } : {}),
+      },
+      maxBodyBytes: cfg.max_body_bytes,
+      limits: { ...DEFAULT_PAYLOAD_LIMITS, maxAlerts: cfg.max_alerts_per_request },
+      metrics,
+      log: log.child({ component: 'http' }),
+      version: opts.version,
+      ingest: (p) => intake.ingest(p),
+      accepting: () => accepting,
+      incidents: (limit) => running.incidents(limit),
+      resetBreaker: (by) => running.resetBreaker(by),
+      ready: () => checkReadiness(cfg.data_dir, (signal) => Promise.race([docker.ping(), new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('no answer within 3 s')), { once: true }))]), () => accepting),
+    });
+    const server: RunningServer = await startHttpServer(cfg, app, log.child({ component: 'http' }));
+    return {
+      url: server.url,
+      engine: running,
+      async stop() {
+        accepting = false;
+        await server.close(5_000);
+        schedules.stop();
+        await running.stop(cfg.shutdown_grace_ms);
+        for (const c of cleanups.reverse()) await c();
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    throw err;
+  }
+}
