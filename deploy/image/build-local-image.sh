@@ -2,7 +2,8 @@
 # Builds the ollama-sentinel image WITHOUT any registry or base image: a root filesystem made of this host's
 # /usr/bin/node and the libraries it links, the compiled app (dist/) and the production node_modules, imported
 # with `docker import`. Same entrypoint, command, user and ports as deploy/image/Dockerfile; for hosts that cannot
-# pull node:20-slim (air-gapped GPU servers, CI). Run `npx tsc -p tsconfig.json` first.
+# pull node:20-slim (air-gapped GPU servers, CI). Run `npx tsc -p tsconfig.json` first. Like the Dockerfile it sets
+# no listen address: pass SENTINEL_EXPORTER_LISTEN_ADDRESS=:9778 where the port is published.
 set -euo pipefail
 
 usage() {
@@ -121,7 +122,7 @@ tar -C "$rootfs" -cf - . | docker import \
   -c 'CMD ["exporter"]' \
   -c 'WORKDIR /app' \
   -c 'USER 1000:1000' \
-  -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production SENTINEL_EXPORTER_LISTEN_ADDRESS=:9778 SENTINEL_REMEDIATOR_LISTEN_ADDRESS=:9779' \
+  -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production' \
   -c 'EXPOSE 9778 9779' \
   -m "ollama-sentinel built by deploy/image/build-local-image.sh from $REPO_ROOT" \
   - "$tag" >/dev/null

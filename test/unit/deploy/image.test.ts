@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { repoPath } from './repo-path.js';
+
+const dockerfile = readFileSync(repoPath('deploy/image/Dockerfile'), 'utf8');
+const script = readFileSync(repoPath('deploy/image/build-local-image.sh'), 'utf8');
+/** Instructions of the final stage, continuation lines joined. */
+const finalStage = dockerfile.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => !l.startsWith('#')).join('\n').split(/^FROM /m).pop()!;
+const instruction = (name: string) => [...finalStage.matchAll(new RegExp(`^${name} (.+)$`, 'gm'))].map((m) => m[1]!);
+
+describe('deploy/image/Dockerfile', () => {
+  it('builds on node:20-slim and installs production dependencies only in the final image', () => {
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-slim$/m);
+    assert.match(dockerfile, /npm ci --omit=dev/);
+    assert.deepEqual(instruction('COPY').filter((c) => c.includes('node_modules')), ['--from=deps /app/node_modules ./node_modules']);
+  });
+
+  it('runs as the node user with the CLI as entrypoint and the exporter as default command', () => {
+    assert.deepEqual(instruction('USER'), ['node']);
+    assert.deepEqual(instruction('ENTRYPOINT').map((e) => JSON.parse(e)), [['node', '/app/dist/shared/cli/main.js']]);
+    assert.deepEqual(instruction('CMD').map((e) => JSON.parse(e)), [['exporter']]);
+    // The same file package.json publishes as the `ollama-sentinel` binary.
+    const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { bin: Record<string, string> };
+    assert.equal(`/app/${pkg.bin['ollama-sentinel']}`, '/app/dist/shared/cli/main.js');
+    assert.ok(existsSync(repoPath('shared/cli/main.ts')));
+  });
+
+  it('checks health with node (no curl in slim images) on /healthz', () => {
+    const hc = instruction('HEALTHCHECK');
+    assert.equal(hc.length, 1);
+    const cmd = JSON.parse(hc[0]!.replace(/^.*?CMD /, '')) as string[];
+    assert.deepEqual(cmd.slice(0, 2), ['node', '-e']);
+    assert.match(cmd[2]!, /fetch\(.*\/healthz/);
+  });
+
+  it('bakes in no listen address (environment would silently beat the config file)', () => {
+    assert.doesNotMatch(finalStage, /SENTINEL_\w*LISTEN_ADDRESS/);
+  });
+
+  it('tells users to run it with an init process', () => {
+    assert.match(dockerfile, /--init/);
+  });
+});
+
+describe('deploy/image/build-local-image.sh', () => {
+  it('imports the same entrypoint, command and (numeric) node user as the Dockerfile', () => {
+    const changes = [...script.matchAll(/-c '(\w+) (.+)'/g)].map((m) => [m[1]!, m[2]!] as const);
+    const get = (k: string) => changes.find(([key]) => key === k)?.[1];
+    assert.deepEqual(JSON.parse(get('ENTRYPOINT')!), ['/usr/bin/node', '/app/dist/shared/cli/main.js']);
+    assert.deepEqual(JSON.parse(get('CMD')!), JSON.parse(instruction('CMD')[0]!));
+    assert.equal(get('USER'), '1000:1000');
+    assert.match(script, /node:x:1000:1000:/, 'uid 1000 is "node" as in the official image');
+  });
+
+  it('copies node with exactly the libraries ldd lists and leaves dev dependencies out', () => {
+    assert.match(script, /ldd "\$node_bin"/);
+    assert.match(script, /npm ls --omit=dev --all --parseable/);
+    assert.match(script, /docker import/);
+  });
+});
