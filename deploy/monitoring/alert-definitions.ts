@@ -176,26 +176,41 @@ ${q.metric('sentinel_collector_success')} == 1`,
     {
       name: 'OllamaGpuIdleWhileModelLoaded',
       group: 'ollama',
+      // The process evidence needs every GPU process traced to its container: while some GPU memory on the host
+      // belongs to processes that could not be traced (no host /proc, unknown container), it is inconclusive and
+      // must not trigger restarts. A model /api/ps itself places on the CPU needs no such evidence.
       expr: `(
-  ${RECORDED.residentModelSize} > 0
-  and ${q.on('target')}
   (
+    ${RECORDED.residentModelSize} > 0
+    and ${q.on('target')}
     ${q.metric('sentinel_ollama_gpu_memory_used_bytes')}
       < ${q.on('target')}
     ${t.gpuIdleVramEvidenceRatio} * ${RECORDED.residentModelVram}
-    or ${q.on('target')}
-    ${RECORDED.residentModelVram} == 0
   )
+  or ${q.on('target')}
+  (
+    max ${q.by('target')} (${q.metric('sentinel_ollama_condition', 'condition="vram_mismatch"')}) == 1
+  )
+)
+unless ${q.on()}
+(
+  sum ${q.by()} (${q.metric('sentinel_gpu_container_memory_used_bytes', 'attribution=~"exited|unconfirmed"')}) > 0
 )
 or ${q.on('target')}
 (
-  max ${q.by('target')} (${q.metric('sentinel_ollama_condition', 'condition=~"vram_mismatch|model_on_cpu"')}) == 1
+  ${RECORDED.residentModelSize} > 0
+  and ${q.on('target')}
+  ${RECORDED.residentModelVram} == 0
+)
+or ${q.on('target')}
+(
+  max ${q.by('target')} (${q.metric('sentinel_ollama_condition', 'condition="model_on_cpu"')}) == 1
 )`,
       perTarget: true,
       summary: 'Ollama has a model loaded but the GPU is not holding it: silent CPU fallback.',
       description: `Ollama target {{ $labels.target }} (exporter ${where}) lists a resident model in /api/ps, but its processes hold less than ${Math.round(t.gpuIdleVramEvidenceRatio * 100)} % of the claimed VRAM on the GPU, or the model sits entirely on the CPU, for ${cfg.alerts.OllamaGpuIdleWhileModelLoaded.for}. Inference runs on the CPU.`,
       meaning:
-        'A model is loaded and not on its way out (not "Stopping"), yet the GPU does not hold it: the container lost its GPU (e.g. after `systemctl daemon-reload` with the systemd cgroup driver) or Ollama fell back to the CPU. A model unloaded by keep_alive is not loaded any more and does not fire this alert.',
+        'A model is loaded and not on its way out (not "Stopping"), yet the GPU does not hold it: the container lost its GPU (e.g. after `systemctl daemon-reload` with the systemd cgroup driver) or Ollama fell back to the CPU. A model unloaded by keep_alive is not loaded any more and does not fire this alert, and neither does a host where some GPU memory cannot be traced to a container (the evidence is then inconclusive). A model deliberately run on the CPU (num_gpu: 0) does fire it: silence it for that target.',
       steps: [
         'The remediator restarts the Ollama container (remediate="true"), then re-warms the keep_warm models.',
         'Confirm by hand: `docker exec <ollama> nvidia-smi -L` ("Failed to initialize NVML" = the cgroup bug) and `ollama ps` (PROCESSOR column).',
