@@ -12,7 +12,19 @@ const INIT_PID_NS = 'pid:[4026531836]';
  * 2. else kernel threads: kthreadd is PID 2 with parent 0 only in the initial namespace (no other namespace sees
  *    kernel threads), and /proc/<pid>/stat is world-readable.
  */
-export async function hasHostPidView(procRoot: string): Promise<{ readonly ok: boolean; readonly reason: string }> {
+export async function hasHostPidView(procRoot: string, ownPid: number = process.pid): Promise<{ readonly ok: boolean; readonly reason: string }> {
+  // kill(2) acts in OUR PID namespace: a host /proc mounted into a container without `pid: host` shows host PIDs
+  // that mean other processes here. procfs resolves `self` in the namespace it was mounted for, so it names our
+  // own PID only when that namespace is ours.
+  const selfPath = join(procRoot, 'self');
+  try {
+    const self = await readlink(selfPath);
+    if (self !== String(ownPid)) {
+      return { ok: false, reason: `${procRoot} belongs to another PID namespace than this process (${selfPath} -> ${self}, our PID is ${ownPid}): signals would reach other processes; run with pid: host and gpu.proc_root=/proc` };
+    }
+  } catch (err) {
+    return { ok: false, reason: `cannot read ${selfPath} (${(err as NodeJS.ErrnoException).code ?? String(err)}): cannot prove signals reach the PIDs read there` };
+  }
   const nsPath = join(procRoot, '1', 'ns', 'pid');
   let nsProblem: string;
   try {

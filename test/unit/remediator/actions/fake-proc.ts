@@ -22,6 +22,8 @@ export class FakeProc {
     const root = await mkdtemp(join(tmpdir(), 'sentinel-fake-proc-'));
     await mkdir(join(root, '1', 'ns'), { recursive: true });
     await symlink(hostNamespace ? 'pid:[4026531836]' : 'pid:[4026532999]', join(root, '1', 'ns', 'pid'));
+    // Seen from this process's own PID namespace, as procfs `self` shows (signals go to the PIDs listed here).
+    await symlink(String(process.pid), join(root, 'self'));
     return new FakeProc(root);
   }
 

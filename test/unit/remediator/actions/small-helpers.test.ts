@@ -36,6 +36,15 @@ test('hasHostPidView: initial PID namespace, kthreadd fallback, a container /pro
     await mkdir(join(dir, '2'), { recursive: true });
     await writeFile(join(dir, '2', 'stat'), text);
   }
+  // procfs `self` names our own PID only in our PID namespace
+  for (const dir of [host, container, hostNoPtrace, containerNoPtrace]) await symlink(String(process.pid), join(dir, 'self'));
+  const foreign = join(root, 'host-proc-in-a-container');
+  await mkdir(join(foreign, '1', 'ns'), { recursive: true });
+  await symlink('pid:[4026531836]', join(foreign, '1', 'ns', 'pid'));
+  await symlink(String(process.pid + 100_000), join(foreign, 'self'));
+  const wrongNs = await hasHostPidView(foreign);
+  assert.equal(wrongNs.ok, false, 'a host /proc seen from another PID namespace: signals would hit other processes');
+  assert.match(wrongNs.reason, /another PID namespace/);
 
   assert.equal((await hasHostPidView(host)).ok, true);
   const inner = await hasHostPidView(container);
