@@ -1,6 +1,6 @@
 import type { CommandDef } from './command-def.js';
 
-/** Every command of the one `ollama-sentinel` binary; loaded lazily so one command's modules never slow another. */
+/** Every command of the one `ollama-sentinel` binary (their config sections are needed to validate a shared file). */
 export async function loadCommands(): Promise<CommandDef[]> {
   const modules = await Promise.all([
     import('../../exporter/exporter-command.js'),
