@@ -44,7 +44,7 @@ Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or configuration (e
     }
     if (cfg.insecure_no_auth && !cfg.bearer_token_file && !cfg.basic_auth_username) ctx.log.warn('insecure_no_auth: anyone who can reach the listener can make this remediator restart containers');
     if (cfg.dry_run) ctx.log.warn('dry_run: decisions are logged, nothing is acted on');
-    const running = await startRemediator(ctx.config, ctx.log, { version: readVersion() });
+    const running = await startRemediator(ctx.config, ctx.log, { version: readVersion(), env: ctx.env });
     ctx.stderr.write(`ollama-sentinel remediator listening on ${running.url} (webhook at ${running.url}/webhook)\n`);
     if (!ctx.shutdown.aborted) await once(ctx.shutdown, 'abort');
     await running.stop();

@@ -93,6 +93,7 @@ export interface RemediatorConfig extends ListenConfig {
   readonly pull_timeout_ms: number;
   readonly exec_timeout_ms: number;
   readonly kill_grace_ms: number;
+  readonly stop_timeout_ms?: number;
   readonly rules: readonly RuleConfig[];
   readonly quiet_hours: Readonly<Record<string, QuietWindowConfig>>;
   readonly schedules: readonly ScheduleConfig[];

@@ -45,6 +45,7 @@ export const remediatorSection: ConfigSection = {
     pull_timeout: { kind: 'duration', default: '60m', min: 1000, doc: 'Limit of one model pull.' },
     exec_timeout: { kind: 'duration', default: '15s', min: 100, doc: 'Limit of `nvidia-smi -L` inside the container.' },
     kill_grace: { kind: 'duration', default: '10s', min: 0, doc: 'SIGTERM to SIGKILL grace when killing runner processes.' },
+    stop_timeout: { kind: 'duration', optional: true, min: 0, max: 3_600_000, doc: "Grace Docker gives a container's process on restart/stop before SIGKILL; default: the container's own StopTimeout (10 s)." },
   },
   complexKeys: ['rules', 'quiet_hours', 'schedules', 'self', 'silence', 'notify'],
   complex(raw, issues, ctx) {

@@ -7,7 +7,7 @@ import type { ActionDeps, SelfIdentity } from '../actions/action.js';
 import type { RemediatorConfig } from '../remediator-config.js';
 
 /** The real dependencies of the actions, from the validated configuration. */
-export function buildActionDeps(config: LoadedConfig, cfg: RemediatorConfig, docker: Dockerode, self: SelfIdentity, log: Logger): ActionDeps {
+export function buildActionDeps(config: LoadedConfig, cfg: RemediatorConfig, docker: Dockerode, self: SelfIdentity, log: Logger, env: Readonly<Record<string, string | undefined>>): ActionDeps {
   const clients = new Map<string, OllamaClient>();
   return {
     docker,
@@ -33,5 +33,8 @@ export function buildActionDeps(config: LoadedConfig, cfg: RemediatorConfig, doc
     },
     killGraceMs: cfg.kill_grace_ms,
     dockerHost: config.docker.host,
+    // The docker CLI (stack deploy) keeps its registry credentials where the operator's DOCKER_CONFIG says.
+    ...(env.DOCKER_CONFIG ? { dockerCliEnv: { DOCKER_CONFIG: env.DOCKER_CONFIG } } : {}),
+    ...(cfg.stop_timeout_ms !== undefined ? { stopTimeoutS: Math.ceil(cfg.stop_timeout_ms / 1000) } : {}),
   };
 }

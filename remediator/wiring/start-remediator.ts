@@ -38,6 +38,8 @@ export interface RunningRemediator {
 
 export interface StartOptions {
   readonly version: string;
+  /** The process environment (DOCKER_CONFIG for the docker CLI). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly clock?: Clock;
   readonly scheduler?: CronScheduler;
   /** Replaces the real outside world (Docker, Ollama, exporter); only for tests of the assembly. */
@@ -65,7 +67,7 @@ export async function startRemediator(config: LoadedConfig, log: Logger, opts: S
     const docker = createDockerClient(config.docker);
     const self = await resolveSelfIdentity(config.gpu.proc_root, cfg.self, docker, AbortSignal.timeout(config.docker.timeout_ms));
     log.info({ self }, 'remediator identity (never acted on)');
-    const actionDeps = buildActionDeps(config, cfg, docker, self, log);
+    const actionDeps = buildActionDeps(config, cfg, docker, self, log, opts.env ?? {});
     const exporterAuth = cfg.exporter_basic_auth_username && cfg.exporter_basic_auth_password_file
       ? `Basic ${Buffer.from(`${cfg.exporter_basic_auth_username}:${readSecretFile(cfg.exporter_basic_auth_password_file)}`).toString('base64')}`
       : undefined;
