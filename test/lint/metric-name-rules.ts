@@ -34,6 +34,10 @@ export const DIMENSIONLESS: Readonly<Record<string, string>> = {
   sentinel_probe_success: '0/1 state',
   sentinel_probe_result: '0/1 state per outcome',
   sentinel_probe_consecutive_failures: 'a count of probes',
+  sentinel_remediator_actions_in_flight: 'a count of steps running',
+  sentinel_remediator_breaker_open: '0/1 state',
+  sentinel_remediator_incidents_open: 'a count of incidents',
+  sentinel_remediator_incidents_deferred: 'a count of incidents',
 };
 
 export interface NameProblem {
