@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RemediatorMetrics } from '../../../../remediator/operators/remediator-metrics.js';
+import { checkMetricNames } from '../../../lint/metric-name-rules.js';
+
+describe('remediator metrics', () => {
+  it('follow the project naming rules and live in their own registry', async () => {
+    const m = new RemediatorMetrics('1.2.3');
+    m.actions.inc({ action: 'restart_container', result: 'done' });
+    m.stepDuration.observe({ action: 'restart_container' }, 12);
+    m.lastAction.set({ target: 'main', action: 'restart_container' }, 1);
+    m.skips.inc({ reason: 'cooldown' });
+    const text = await m.registry.metrics();
+    assert.deepEqual(checkMetricNames(text), []);
+    assert.match(text, /sentinel_remediator_build_info\{version="1.2.3",nodejs_version="v[\d.]+"\} 1/);
+    assert.equal(new RemediatorMetrics().registry.getMetricsAsArray().length, m.registry.getMetricsAsArray().length, 'two instances do not collide');
+  });
+});

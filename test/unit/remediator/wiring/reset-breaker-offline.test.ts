@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { checkReadiness } from '../../../../remediator/wiring/check-readiness.js';
+import { resetBreakerFromCli } from '../../../../remediator/wiring/reset-breaker-offline.js';
+import { emptyState } from '../../../../remediator/state/persisted-state.js';
+import { StateStore } from '../../../../remediator/state/state-store.js';
+import { writeFileAtomic } from '../../../../remediator/state/write-file-atomic.js';
+import { localHttp } from '../local-http.js';
+import { loadRemediatorConfig } from '../load-remediator-config.js';
+import { tempDir } from '../temp-dir.js';
+
+describe('reset the breaker from the command line', () => {
+  it('edits the state file when no remediator runs on the data_dir', async () => {
+    const t = await tempDir('reset');
+    try {
+      const open = { ...emptyState(), safety: { cooldowns: {}, breaker: { open: true, trippedAt: 5, actions: [1, 2, 3] } } };
+      await writeFileAtomic(join(t.dir, 'state.json'), JSON.stringify(open));
+      await writeFile(join(t.dir, 'remediator.pid'), '999999999\n'); // a dead remediator's lock
+      const { cfg } = loadRemediatorConfig(`remediator: {data_dir: "${t.dir}", insecure_no_auth: true}\n`);
+      assert.match(await resetBreakerFromCli(cfg, 'bob'), /state file \(it was open\)/);
+      const after = await StateStore.load(t.dir);
+      assert.equal(after.safety.breaker.open, false);
+      assert.deepEqual(after.safety.breaker.actions, []);
+      assert.equal(after.safety.breaker.resetBy, 'bob');
+    } finally {
+      await t.remove();
+    }
+  });
+
+  it('asks the running remediator on its own listener with its own credentials', async () => {
+    const t = await tempDir('reset-live');
+    const server = await localHttp((req, res) => {
+      const ok = req.method === 'POST' && req.url === '/api/breaker/reset' && req.headers.authorization === 'Bearer s3';
+      res.writeHead(ok ? 200 : 401).end(ok ? '{"status":"ok","was_open":true}' : 'no');
+    });
+    try {
+      await writeFile(join(t.dir, 'token'), 's3\n');
+      await writeFile(join(t.dir, 'remediator.pid'), `${process.pid}\n`); // "running": this live process
+      const port = new URL(server.url).port;
+      const { cfg } = loadRemediatorConfig(`remediator: {data_dir: "${t.dir}", listen_address: ":${port}", bearer_token_file: "${join(t.dir, 'token')}"}\n`);
+      assert.match(await resetBreakerFromCli(cfg, 'carol'), /asked the running remediator .*"was_open":true/);
+      assert.equal(server.requests[0]!.headers['x-operator'], 'carol');
+    } finally {
+      await server.close();
+      await t.remove();
+    }
+  });
+});
+
+describe('readiness', () => {
+  it('is ready only with a writable data dir and a Docker Engine that answers', async () => {
+    const t = await tempDir('ready');
+    try {
+      const ok = await checkReadiness(t.dir, async () => 'OK', () => true);
+      assert.deepEqual(ok, { ok: true, checks: { config: 'ok', data_dir: 'ok', docker: 'ok', accepting: 'ok' } });
+      const bad = await checkReadiness(join(t.dir, 'missing'), async () => {
+        throw new Error('connect ENOENT /var/run/docker.sock');
+      }, () => false);
+      assert.equal(bad.ok, false);
+      assert.match(bad.checks.data_dir!, /not writable \(ENOENT\)/);
+      assert.match(bad.checks.docker!, /unreachable/);
+      assert.equal(bad.checks.accepting, 'shutting down');
+    } finally {
+      await t.remove();
+    }
+  });
+});
