@@ -1,3 +1,5 @@
+import type { ActionResult } from './action.js';
+
 /**
  * The human-readable list of every outside call an action makes (ActionResult.calls). Reads are always made, dry-run
  * or not (they touch nothing); mutating calls are only recorded as "would ..." in dry-run, and the caller checks
@@ -20,5 +22,10 @@ export class CallLog {
   write(description: string): boolean {
     this.calls.push(this.dryRun ? `would ${description}` : description);
     return !this.dryRun;
+  }
+
+  /** The action's result, carrying every call recorded so far. */
+  result(outcome: ActionResult['outcome'], detail: string, before?: Record<string, unknown>): ActionResult {
+    return { outcome, detail, calls: this.calls, ...(before ? { before } : {}) };
   }
 }

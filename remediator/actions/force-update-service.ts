@@ -18,12 +18,7 @@ const MAX_ATTEMPTS = 5;
  */
 export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, calls: CallLog): Promise<ActionResult> {
   const { target, signal } = req;
-  const result = (outcome: ActionResult['outcome'], detail: string, before?: Record<string, unknown>): ActionResult => ({
-    outcome,
-    detail,
-    calls: calls.calls,
-    ...(before ? { before } : {}),
-  });
+  const result = calls.result.bind(calls);
   const selector = target.container;
   if (selector?.kind !== 'swarm') {
     return result('skipped', `target ${target.name} is not a Swarm service (${selector?.kind ?? 'no container selector'})`);

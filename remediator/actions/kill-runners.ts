@@ -26,12 +26,7 @@ export async function killRunners(
   calls: CallLog,
 ): Promise<ActionResult> {
   const { target, signal } = req;
-  const result = (outcome: ActionResult['outcome'], detail: string, before?: Record<string, unknown>): ActionResult => ({
-    outcome,
-    detail,
-    calls: calls.calls,
-    ...(before ? { before } : {}),
-  });
+  const result = calls.result.bind(calls);
 
   calls.read(`readlink ${deps.procRoot}/1/ns/pid`);
   const view = await hasHostPidView(deps.procRoot);

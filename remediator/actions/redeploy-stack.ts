@@ -15,12 +15,7 @@ import { waitUntil } from './wait-until.js';
  */
 export async function redeployStack(req: ActionRequest, deps: ActionDeps, calls: CallLog): Promise<ActionResult> {
   const { target, signal } = req;
-  const result = (outcome: ActionResult['outcome'], detail: string, before?: Record<string, unknown>): ActionResult => ({
-    outcome,
-    detail,
-    calls: calls.calls,
-    ...(before ? { before } : {}),
-  });
+  const result = calls.result.bind(calls);
   const selector = target.container;
   if (selector?.kind !== 'swarm' || !selector.stack || !selector.stack_file) {
     return result('skipped', `target ${target.name} has no Swarm stack with a stack_file: nothing to redeploy`);

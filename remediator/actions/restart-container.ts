@@ -20,12 +20,7 @@ export async function restartContainer(
   calls: CallLog,
 ): Promise<ActionResult> {
   const { target, signal } = req;
-  const result = (outcome: ActionResult['outcome'], detail: string, before?: Record<string, unknown>): ActionResult => ({
-    outcome,
-    detail,
-    calls: calls.calls,
-    ...(before ? { before } : {}),
-  });
+  const result = calls.result.bind(calls);
   const selector = target.container;
   if (!selector) return result('skipped', `target ${target.name} has no container selector: nothing to restart`);
   if (selector.kind === 'swarm') {
