@@ -1,0 +1,20 @@
+#!/bin/sh
+# Entry point of the Ollama simulator container in the demo and the end-to-end test (bind-mounted into the test
+# environment's simulator image, which has busybox sh and node). Runs the simulator as `/opt/ollama/ollama serve ...`
+# so that /proc shows what a real Ollama shows: the exporter and the remediator tell the server and its runners apart
+# by that (a runner whose parent is not an `ollama serve` counts as orphaned, and the remediator kills orphans).
+#
+#   sim-entrypoint.sh [simulator flags...]      (test/sim/README.md: --host, --port, --pull-bytes-per-second...)
+#
+# SIM_MODELS_FILE: a file holding the comma-separated models the simulator starts with. The simulator keeps pulled
+# models in memory only, where a real Ollama keeps them on its volume; this file plays that volume, so a container
+# restart finds the models still there.
+set -eu
+dir=/opt/ollama
+# Idempotent: a restarted container finds the folder from its first start.
+/usr/bin/node -e "import('/app/dist/test/sim/prepare-ollama-executable-dir.js').then((m) => m.prepareOllamaExecutableDir('$dir', { simMainPath: '/app/dist/test/sim/ollama-sim-main.js' }))"
+models=
+if [ -n "${SIM_MODELS_FILE:-}" ] && [ -f "$SIM_MODELS_FILE" ]; then models=$(cat "$SIM_MODELS_FILE"); fi
+cd "$dir"
+# exec: the simulator is PID 1 and handles SIGTERM itself, so `docker restart` takes a second, not the stop timeout.
+exec "$dir/ollama" serve --models "$models" "$@"
