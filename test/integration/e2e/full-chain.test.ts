@@ -1,0 +1,163 @@
+/**
+ * The full chain on the test environment, every link real: the simulator container (Compose-labelled) -> the exporter
+ * (diagnosis, /metrics) -> Prometheus (the generated rules, fast variant) -> Alertmanager (remediate="true" routed to
+ * the remediator with bearer auth) -> the remediator (audit log) -> Docker. One case a restart heals, one it must not
+ * touch. Nothing is asserted about durations: every wait has a deadline only so a broken link fails instead of hanging.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type Docker from 'dockerode';
+import { clearFaults, injectCpuFallback, injectPartialOffload } from '../../../deploy/demo/inject-fault.js';
+import { readAuditLog, type AuditRecord } from '../../../deploy/demo/read-audit-log.js';
+import { readDiagnosis } from '../../../deploy/demo/read-diagnosis.js';
+import { readPrometheusAlerts } from '../../../deploy/demo/read-prometheus-alerts.js';
+import { readStartTimes } from '../../../deploy/demo/read-start-times.js';
+import { modelRequestFields } from '../../../shared/ollama/model-request-fields.js';
+import { readTestEnv } from '../../helpers/read-test-env.js';
+import { testDockerClient } from '../../helpers/test-docker-client.js';
+import { testEnvSkip } from '../../helpers/test-env-skip.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { startChain, type Chain } from './start-chain.js';
+
+const MODEL = 'qwen2.5:0.5b';
+const CPU_ALERT = 'OllamaGpuIdleWhileModelLoaded';
+const OFFLOAD_ALERT = 'OllamaModelPartialOffload';
+const STEP_MS = 90_000;
+
+describe('full chain: simulator container -> exporter -> Prometheus -> Alertmanager -> remediator -> Docker', { skip: testEnvSkip() }, () => {
+  let docker: Docker;
+  let chain: Chain;
+
+  before(async () => {
+    const env = readTestEnv();
+    docker = testDockerClient(env);
+    chain = await startChain(env, docker, {
+      tag: `e2e${process.pid}`,
+      model: MODEL,
+      rules: {
+        maxFor: '10s',
+        alerts: {
+          // A restart leaves the API down for a second or two: that must not fire an alert of its own.
+          OllamaApiDown: { for: '30s' },
+          // Shipped without remediate="true" (a restart cannot fix it). Routed to the remediator here on purpose:
+          // even when an escalation-only alert reaches it, the diagnosis must keep it from acting.
+          OllamaModelPartialOffload: { remediate: true },
+        },
+      },
+    });
+    // The exporter's probe loads the keep_warm model onto the (fake) GPU; wait until that is the healthy baseline.
+    await until('a healthy baseline with the model resident on the GPU', async () => {
+      const d = await readDiagnosis(chain.exporterUrl, chain.target.name);
+      const ps = (await (await fetch(`${chain.target.url}/api/ps`)).json()) as { models: { name: string; size: number; size_vram: number }[] };
+      return d?.status === 'healthy' && ps.models.some((m) => m.name === MODEL && m.size_vram === m.size);
+    });
+  });
+
+  after(async () => {
+    await chain?.stop();
+  });
+
+  /** Runs a case; any failure carries every component's recent output. */
+  const withLogs = (fn: () => Promise<void>) => async () => {
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof Error && !err.message.includes('--- exporter ---')) err.message += `\n${await chain.logs()}`;
+      throw err;
+    }
+  };
+
+  /** Waits for a step of the chain; on a deadline the failure carries every component's recent output. */
+  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>): Promise<T> {
+    try {
+      return await waitFor(probe, { timeoutMs: STEP_MS, intervalMs: 500, what });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${chain ? await chain.logs() : ''}`);
+    }
+  }
+  const startedAt = async () => Object.values(await readStartTimes(docker, chain.target.container));
+  const alerts = async (name: string) => (await readPrometheusAlerts(chain.prometheus.url, name)).filter((a) => a.labels.ollama === chain.target.name);
+  const audit = () => readAuditLog(chain.remediatorDataDir);
+  const incidentOf = async (alertname: string) =>
+    (await audit()).find((e) => e.kind === 'alert' && e.alert?.alertname === alertname && e.alert.status === 'firing' && e.incident);
+  const linesOf = async (incident: string) => (await audit()).filter((e) => e.incident === incident);
+  const raw = (lines: readonly AuditRecord[]) => lines.map((e) => e.raw).join('\n');
+
+  it('heals a silent CPU fallback by restarting the container, then everything reports healthy', { timeout: 180_000 }, withLogs(async () => {
+    const before = await startedAt();
+    assert.equal(before.length, 1, 'exactly one container runs the target');
+
+    await injectCpuFallback(chain.target.url, modelRequestFields(chain.model));
+
+    const seen = await until('the exporter to diagnose model_on_cpu', async () => {
+      const d = await readDiagnosis(chain.exporterUrl, chain.target.name);
+      return d?.status === 'model_on_cpu' ? d : undefined;
+    });
+    assert.match(seen.findings.find((f) => f.condition === 'model_on_cpu')!.detail, /0 bytes in VRAM/);
+
+    const firing = await until(`${CPU_ALERT} firing in Prometheus`, async () => (await alerts(CPU_ALERT)).find((a) => a.state === 'firing'));
+    assert.equal(firing.labels.remediate, 'true');
+    assert.equal(firing.labels.severity, 'critical');
+
+    // Alertmanager routed it to the remediator receiver (and the humans too).
+    const routed = await until(`${CPU_ALERT} in Alertmanager`, async () => {
+      const res = await fetch(`${chain.alertmanager.url}/api/v2/alerts?filter=alertname%3D%22${CPU_ALERT}%22`);
+      const list = (await res.json()) as { receivers: { name: string }[] }[];
+      return list[0];
+    });
+    assert.deepEqual(routed.receivers.map((r) => r.name).sort(), ['humans', 'sentinel-remediator']);
+
+    const received = await until(`the remediator to record ${CPU_ALERT}`, () => incidentOf(CPU_ALERT));
+    const incident = received.incident as string;
+
+    // Judged once the incident is over, so no step is still running while Docker is asked.
+    const closed = await until('the incident to close', async () => (await linesOf(incident)).find((e) => e.kind === 'close'));
+    const lines = await linesOf(incident);
+    const intent = lines.find((e) => e.kind === 'intent');
+    assert.ok(intent, `an intent line precedes the action:\n${raw(lines)}`);
+    assert.equal(intent.decision, 'acted');
+    assert.equal(intent.reason, 'model_on_cpu', 'the diagnosis the action was decided on');
+    assert.equal(intent.action, 'restart_container');
+    const result = lines.find((e) => e.kind === 'result');
+    assert.equal(result?.action, 'restart_container');
+    assert.equal(result.result, 'done', result.detail);
+    const verified = lines.find((e) => e.kind === 'verify');
+    assert.equal(verified?.result, 'healthy', `the remediator's own check after the restart:\n${raw(lines)}`);
+    assert.equal(closed.result, 'healed', raw(lines));
+
+    const after = await startedAt();
+    assert.equal(after.length, 1, 'the container runs');
+    assert.notEqual(after[0], before[0], 'Docker shows a new start time');
+
+    await until('the exporter to diagnose the target healthy again', async () => (await readDiagnosis(chain.exporterUrl, chain.target.name))?.status === 'healthy');
+    await until(`${CPU_ALERT} to resolve in Prometheus`, async () => (await alerts(CPU_ALERT)).length === 0);
+  }));
+
+  it('escalates a partial offload to humans and never touches the container', { timeout: 180_000 }, withLogs(async () => {
+    const before = await startedAt();
+    assert.equal(before.length, 1);
+
+    await injectPartialOffload(chain.target.url, modelRequestFields(chain.model), 0.5);
+
+    await until('the exporter to diagnose partial_offload', async () => (await readDiagnosis(chain.exporterUrl, chain.target.name))?.status === 'partial_offload');
+    const firing = await until(`${OFFLOAD_ALERT} firing in Prometheus`, async () => (await alerts(OFFLOAD_ALERT)).find((a) => a.state === 'firing'));
+    assert.equal(firing.labels.remediate, 'true');
+
+    const received = await until(`the remediator to record ${OFFLOAD_ALERT}`, () => incidentOf(OFFLOAD_ALERT));
+    const incident = received.incident as string;
+    const closed = await until('the incident to close', async () => (await linesOf(incident)).find((e) => e.kind === 'close'));
+    const lines = await linesOf(incident);
+    assert.equal(closed.result, 'escalated', raw(lines));
+    const decision = lines.find((e) => e.kind === 'decision');
+    assert.ok(decision, 'the decision is in the audit log');
+    assert.equal(decision.decision, 'escalated');
+    assert.equal(decision.reason, 'escalation_only');
+    assert.equal(decision.condition, 'partial_offload');
+    assert.deepEqual(lines.filter((e) => e.kind === 'intent' || e.kind === 'result'), [], 'no step was taken');
+    assert.deepEqual(await startedAt(), before, 'the container was not restarted');
+
+    // Back to healthy for whatever runs next.
+    await clearFaults(chain.target.url, modelRequestFields(chain.model));
+    await until('the exporter to diagnose the target healthy again', async () => (await readDiagnosis(chain.exporterUrl, chain.target.name))?.status === 'healthy');
+  }));
+});
