@@ -92,7 +92,10 @@ export async function runCpuFallbackScenario(env: ScenarioEnv): Promise<Scenario
       const lines = await newAudit();
       const mine = lines.filter((e) => e.incident === delivered.incident);
       const refused = mine.find((e) => e.decision === 'escalated' || e.decision === 'dropped' || (e.kind === 'close' && e.result !== 'healed'));
-      if (refused) throw new StageFailed(`the remediator did not heal it: ${refused.raw}`);
+      if (refused) {
+        const checks = mine.filter((e) => e.kind === 'verify').map((e) => `after ${e.action}: ${e.result}: ${e.detail}`);
+        throw new StageFailed(`the remediator did not heal it: ${refused.raw}${checks.length ? `\n  its own checks: ${checks.join('\n                  ')}` : ''}`);
+      }
       return mine.find((e) => e.kind === 'result' && RESTART_STEPS.includes(e.action ?? '') && e.result === 'done');
     });
     const intent = (await newAudit()).find((e) => e.kind === 'intent' && e.incident === acted.incident);
