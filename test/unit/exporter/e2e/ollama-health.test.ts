@@ -43,7 +43,10 @@ async function finding(condition: string): Promise<{ condition: string; model?: 
 }
 
 test('healthy baseline: up, every stage, the keep_warm model loaded on the GPU and probed, no condition but healthy', async () => {
-  const m = await waitHealthy();
+  await waitHealthy();
+  // While a model loads, /api/ps shows the default keep_alive; the probe's own (-1 = forever) applies once it answered.
+  const forever = 100 * 365 * 86400;
+  const m = await h.waitForMetrics('keep_alive -1 in /api/ps', (x) => x.get('sentinel_ollama_model_expires_in_seconds', l(WARM))! > forever);
   assert.equal(m.get('sentinel_ollama_up', { target: 'main' }), 1);
   for (const stage of ['head', 'version', 'ps', 'tags']) assert.equal(m.get('sentinel_ollama_stage_success', { target: 'main', stage }), 1, stage);
   assert.equal(m.get('sentinel_ollama_model_vram_ratio', l(WARM)), 1);
@@ -51,8 +54,16 @@ test('healthy baseline: up, every stage, the keep_warm model loaded on the GPU a
   assert.equal(m.get('sentinel_ollama_model_present', l(COLD)), 1);
   const held = m.all('sentinel_ollama_condition', { target: 'main' }).filter((s) => s.value === 1).map((s) => s.labels.condition);
   assert.deepEqual(held, ['healthy']);
+  // Every model series is the simulator's own record of the runner.
+  const sim = await h.sim.control.state();
+  const runner = sim.runners.find((r) => r.name === WARM)!;
+  assert.equal(m.get('sentinel_ollama_model_size_bytes', l(WARM)), runner.size);
+  assert.equal(m.get('sentinel_ollama_model_vram_bytes', l(WARM)), runner.sizeVram);
+  assert.equal(m.get('sentinel_ollama_model_context_length', l(WARM)), runner.numCtx);
+  assert.equal(m.get('sentinel_ollama_models_loaded', { target: 'main' }), sim.runners.length);
+  assert.equal(m.get('sentinel_ollama_models_available', { target: 'main' }), sim.localModels.length);
+  assert.equal(m.all('sentinel_ollama_info', { target: 'main' })[0]?.labels.version, sim.version);
   // The runner the probe loaded is a real process on the (fake) GPU: the driver view agrees with /api/ps.
-  const runner = (await h.sim.control.state()).runners.find((r) => r.name === WARM)!;
   const traced = await h.waitForMetrics('the runner traced', (x) => x.has('sentinel_gpu_process_memory_used_bytes'));
   const mib = 1048576;
   assert.equal(traced.get('sentinel_gpu_process_memory_used_bytes', { pid: String(runner.pid) }), Math.round(runner.sizeVram / mib) * mib, 'in whole MiB, as nvidia-smi reports it');
