@@ -58,6 +58,8 @@ type ProbeConfig = Pick<
 >;
 
 interface PairState {
+  /** Outcome of the previous probe of this pair (null before the first). */
+  lastResult: ProbeResult | null;
   consecutiveFailures: number;
   lastSuccessMs: number | null;
   coldLoads: number;
@@ -89,7 +91,7 @@ export function createProbeCollector(
   for (const p of pairs) {
     for (const m of p.models) {
       state.set(key(p.target.name, m.name), {
-        consecutiveFailures: 0, lastSuccessMs: null, coldLoads: 0,
+        lastResult: null, consecutiveFailures: 0, lastSuccessMs: null, coldLoads: 0,
         runs: { ok: 0, loading: 0, busy: 0, timeout: 0, not_found: 0, error: 0 },
       });
     }
@@ -103,8 +105,16 @@ export function createProbeCollector(
     async collect(ctx: CollectContext): Promise<ProbeSnapshot> {
       const outcomes = await Promise.all(
         pairs.map(async ({ target, api, models: probed }) => {
-          const resident = await residentModels(api, ctx);
-          return Promise.all(probed.map((m) => probeOne(target, api, m, resident, cfg, ctx)));
+          const listed = await residentModels(api, ctx);
+          return Promise.all(
+            probed.map((m) => {
+              const last = state.get(key(target.name, m.name))!.lastResult;
+              // /api/ps lists a model while it is still loading too: only a model this probe has seen answering (or
+              // hang after answering) counts as resident, so a slow cold load is never taken for a hung runner.
+              const proven = listed === null ? null : listed.has(nameKey(m.name)) && (last === 'ok' || last === 'timeout');
+              return probeOne(target, api, m, listed, proven, cfg, ctx);
+            }),
+          );
         }),
       );
       // An aborted run says nothing about the models: record nothing.
@@ -112,6 +122,7 @@ export function createProbeCollector(
       const atMs = ctx.now();
       const probes = outcomes.flat().map((o) => {
         const s = state.get(key(o.target, o.model))!;
+        s.lastResult = o.result;
         s.runs[o.result]++;
         if (o.result === 'ok') {
           s.consecutiveFailures = 0;
@@ -154,6 +165,7 @@ async function probeOne(
   api: ProbeApi,
   model: ModelConfig,
   resident: Set<string> | null,
+  provenResident: boolean | null,
   cfg: ProbeConfig,
   ctx: CollectContext,
 ): Promise<Outcome> {
@@ -167,7 +179,7 @@ async function probeOne(
       { ...fields, prompt: cfg.probe_prompt, options: { ...fields.options, num_predict: 1 } },
       {
         signal: ctx.signal,
-        loadTimeoutMs: wasLoaded ? cfg.probe_first_token_timeout_ms : cfg.probe_load_timeout_ms,
+        loadTimeoutMs: provenResident ? cfg.probe_first_token_timeout_ms : cfg.probe_load_timeout_ms,
         firstTokenTimeoutMs: cfg.probe_first_token_timeout_ms,
       },
     );
@@ -185,7 +197,7 @@ async function probeOne(
     if (!(err instanceof OllamaError)) throw err;
     return {
       ...base,
-      result: classify(err, wasLoaded === true),
+      result: classify(err, provenResident === true),
       reason: err.reason,
       message: err.message,
       ttfbSeconds: null,

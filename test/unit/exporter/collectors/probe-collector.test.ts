@@ -40,6 +40,8 @@ const stream = (res: ServerResponse, final: Record<string, unknown>): void => {
 };
 
 /** Behaviour by model name; the names say what each one does. */
+let hungWarmAnswered = 0;
+
 function fakeOllama(req: RecordedRequest, res: ServerResponse): void {
   if (req.url === '/api/ps') {
     return json(res, 200, {
@@ -48,6 +50,8 @@ function fakeOllama(req: RecordedRequest, res: ServerResponse): void {
     });
   }
   const body = JSON.parse(req.body) as { model: string };
+  // hung-warm answers its first probe, then its runner hangs
+  if (body.model === 'hung-warm:latest' && hungWarmAnswered++ === 0) return stream(res, { load_duration: 5_000_000, eval_count: 1, eval_duration: 20_000_000 });
   switch (body.model) {
     case 'good:latest':
       return stream(res, { load_duration: 5_000_000, eval_count: 1, eval_duration: 20_000_000, prompt_eval_count: 10, prompt_eval_duration: 10_000_000 });
@@ -79,7 +83,7 @@ test('classifies every outcome and sends keep_alive and options exactly, plus nu
     const result = Object.fromEntries(snap.probes.map((p) => [p.model.replace(':latest', ''), p.result]));
     assert.deepEqual(result, {
       good: 'ok', cold: 'ok', busy: 'busy', missing: 'not_found', oom: 'error', 'hung-after-headers': 'timeout',
-      'hung-warm': 'timeout', 'slow-load': 'loading', stopping: 'loading',
+      'hung-warm': 'ok', 'slow-load': 'loading', stopping: 'loading',
     });
 
     const generated = server.requests.filter((r) => r.url === '/api/generate').map((r) => JSON.parse(r.body) as Record<string, unknown>);
@@ -103,6 +107,12 @@ test('classifies every outcome and sends keep_alive and options exactly, plus nu
     const oom = snap.probes.find((p) => p.model === 'oom:latest')!;
     assert.equal(oom.reason, 'http_500');
     assert.match(oom.message ?? '', /out of memory/);
+
+    // A model that answered before and is still resident gets only the first-token deadline: silence is a hang.
+    // One merely listed by /api/ps (it may still be loading) got the load deadline above ("slow-load" is not listed).
+    const again = await collector.collect(ctx());
+    assert.equal(again.probes.find((p) => p.model === 'hung-warm:latest')!.result, 'timeout');
+    assert.equal(again.probes.find((p) => p.model === 'good:latest')!.result, 'ok');
 
     // Every family keeps one label set and passes prom-client (what /metrics uses).
     const prom = new PromSink();

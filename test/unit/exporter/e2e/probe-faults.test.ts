@@ -113,8 +113,8 @@ test('CUDA out of memory on load: result error, then out_of_memory from the seco
 // The simulator, like Ollama, lists a model in /api/ps while it is still loading (expires_at estimated). The probe
 // takes a listed model for resident and gives it only the first-token deadline, so the probes after the first one
 // during a slow cold load come back "timeout" and the diagnosis says probe_hung (action reload) for a load that is
-// merely slow. Marked todo until the probe collector tells a model it is loading from a resident one.
-test('slow load beyond the load deadline: result loading (never timeout or probe_hung), probe_failing after two', { todo: 'probe collector: a model still loading is listed by /api/ps and gets misread as a hung resident runner' }, async () => {
+// merely slow.
+test('slow load beyond the load deadline: result loading (never timeout or probe_hung), probe_failing after two', async () => {
   await h.sim.control.setLoadDelay(LOAD_MS * 4);
   try {
     await h.sim.control.expire(WARM);
