@@ -7,6 +7,8 @@ import type { ActionDeps } from '../actions/action.js';
 import { boundedSignal } from '../actions/bounded-signal.js';
 import { errorText } from '../actions/error-text.js';
 import { hasHostPidView } from '../actions/has-host-pid-view.js';
+import { waitForOllama } from '../../shared/provision/wait-for-ollama.js';
+import type { ProvisionClient } from '../../shared/provision/provision-client.js';
 import { attributeGpuMemory, type GpuOwner } from './attribute-gpu-memory.js';
 import { judgeRecovery, type GpuEvidence, type ProbeEvidence, type PsEvidence } from './judge-recovery.js';
 
@@ -44,8 +46,13 @@ export async function verifyRecovery(target: OllamaTargetConfig, model: ModelCon
   const client = deps.ollama(target);
   const fields = modelRequestFields(model);
 
+  // A restarted container's Ollama needs a moment to listen again: connection refused right after a restart means
+  // "not up yet", not "still broken". Wait for the API (within the load deadline) before judging.
+  const up = await waitForOllama(client as ProvisionClient, { timeoutMs: opts.loadTimeoutMs, backoff: { initialMs: 250, maxMs: 5000 }, signal: opts.signal });
   let probe: ProbeEvidence;
-  try {
+  if (!up.ok) {
+    probe = { ok: false, error: `Ollama API did not answer within ${opts.loadTimeoutMs} ms (${up.attempts} attempts): ${up.error.message}` };
+  } else try {
     const r = await client.generate(
       // num_predict is a sampling option, not a runner option: it does not make Ollama reload the model.
       { model: fields.model, prompt: opts.prompt ?? 'Hi', keep_alive: fields.keep_alive, options: { ...fields.options, num_predict: 1 } },

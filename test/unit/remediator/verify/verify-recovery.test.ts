@@ -20,6 +20,9 @@ async function setup(t: import('node:test').TestContext, opts: { hang?: boolean;
       if (opts.hang) return; // never answers: the deadline must end it
       res.setHeader('content-type', 'application/x-ndjson');
       res.end('{"response":"Hel","done":false}\n{"response":"","done":true,"done_reason":"length","load_duration":1200000}\n');
+    } else if (req.url === '/api/version') {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"version":"0.12.3"}');
     } else if (req.url === '/api/ps') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ models: [{ name: model.name, model: model.name, size: 6 * GIB, size_vram: opts.sizeVram ?? 6 * GIB, digest: 'd' }] }));
@@ -92,4 +95,31 @@ test('nvidia-smi failing falls back to /api/ps and says so', async (t) => {
   assert.equal(v.healthy, true);
   assert.equal(v.evidence.vramSource, 'api_ps');
   assert.match(v.detail, /no GPU process data: nvidia-smi timed out/);
+});
+
+test('right after a restart, an API that is not listening yet is waited for instead of judged unhealthy', async (t) => {
+  const { createServer } = await import('node:http');
+  const { findFreePort } = await import('../../../helpers/find-free-port.js');
+  const port = await findFreePort();
+  // Nothing listens on the port for the first 600 ms (connection refused), then a healthy Ollama does.
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', req.url === '/api/generate' ? 'application/x-ndjson' : 'application/json');
+    if (req.url === '/api/version') res.end('{"version":"0.12.3"}');
+    else if (req.url === '/api/generate') res.end('{"response":"","done":true,"done_reason":"length","load_duration":1200000}\n');
+    else if (req.url === '/api/ps') res.end(JSON.stringify({ models: [{ name: model.name, model: model.name, size: 6 * GIB, size_vram: 6 * GIB, digest: 'd' }] }));
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  const late = setTimeout(() => server.listen(port, '127.0.0.1'), 600);
+  t.after(() => {
+    clearTimeout(late);
+    server.close();
+  });
+  const target: OllamaTargetConfig = { name: 'main', url: `http://127.0.0.1:${port}`, headers: {} };
+  const deps = testDeps({} as never, { procRoot: '/nonexistent', queryComputeApps: async () => [] });
+  const v = await verifyRecovery(target, model, deps, { signal: new AbortController().signal, loadTimeoutMs: 10_000, firstTokenTimeoutMs: 2_000 });
+  assert.equal(v.evidence.probe.ok, true, v.detail);
+  assert.equal(v.evidence.ps.listed, true);
 });
