@@ -1,5 +1,7 @@
 import type { ConfigSection } from '../shared/config/config-section.js';
+import type { ConfigIssues } from '../shared/config/config-issues.js';
 import type { ScalarSchema } from '../shared/config/scalar-field.js';
+import { parseListenAddress } from '../shared/http/parse-listen-address.js';
 
 /** Listener settings shared by both HTTP services. */
 export function listenScalars(defaultAddress: string): ScalarSchema {
@@ -10,6 +12,26 @@ export function listenScalars(defaultAddress: string): ScalarSchema {
     basic_auth_username: { kind: 'string', optional: true, doc: 'Require HTTP basic auth with this user name.' },
     basic_auth_password_file: { kind: 'string', optional: true, doc: 'File holding the basic auth password (trailing newline ignored).' },
   };
+}
+
+/**
+ * The listener's settings must make sense together: half of a TLS or basic-auth pair would otherwise start a plain,
+ * unauthenticated server the operator believes is protected.
+ */
+export function checkListen(section: string, values: Readonly<Record<string, unknown>>, issues: ConfigIssues): void {
+  try {
+    parseListenAddress(String(values.listen_address));
+  } catch (err) {
+    issues.add(`${section}.listen_address`, (err as Error).message, 'write host:port, e.g. 127.0.0.1:9778, [::1]:9778 or :9778');
+  }
+  const pair = (a: string, b: string, what: string) => {
+    if ((values[a] === undefined) !== (values[b] === undefined)) {
+      const missing = values[a] === undefined ? a : b;
+      issues.add(`${section}.${missing}`, `${what} needs both ${section}.${a} and ${section}.${b}`, `set ${section}.${missing} too, or remove the other one`);
+    }
+  };
+  pair('tls_cert_file', 'tls_key_file', 'TLS');
+  pair('basic_auth_username', 'basic_auth_password_file', 'basic auth');
 }
 
 export const exporterSection: ConfigSection = {
@@ -33,4 +55,5 @@ export const exporterSection: ConfigSection = {
     probe_prompt: { kind: 'string', default: 'Say OK.', doc: 'Prompt of the one-token probe.' },
     containers_interval: { kind: 'duration', default: '15s', min: 1000, doc: 'How often container resources are read.' },
   },
+  check: (values, issues) => checkListen('exporter', values, issues),
 };

@@ -1,5 +1,5 @@
 import type { ConfigSection } from '../shared/config/config-section.js';
-import { listenScalars } from '../exporter/exporter-section.js';
+import { checkListen, listenScalars } from '../exporter/exporter-section.js';
 import { validateNotify } from './config/validate-notify.js';
 import { validateQuietHours } from './config/validate-quiet-hours.js';
 import { validateRules } from './config/validate-rules.js';
@@ -47,6 +47,7 @@ export const remediatorSection: ConfigSection = {
     kill_grace: { kind: 'duration', default: '10s', min: 0, doc: 'SIGTERM to SIGKILL grace when killing runner processes.' },
     stop_timeout: { kind: 'duration', optional: true, min: 0, max: 3_600_000, doc: "Grace Docker gives a container's process on restart/stop before SIGKILL; default: the container's own StopTimeout (10 s)." },
   },
+  check: (values, issues) => checkListen('remediator', values, issues),
   complexKeys: ['rules', 'quiet_hours', 'schedules', 'self', 'silence', 'notify'],
   complex(raw, issues, ctx) {
     const quietHours = validateQuietHours(raw.quiet_hours, issues);

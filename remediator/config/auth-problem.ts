@@ -5,10 +5,8 @@ import type { RemediatorConfig } from '../remediator-config.js';
  * webhook can restart containers, so running open is an explicit, visible choice (insecure_no_auth).
  */
 export function authProblem(cfg: RemediatorConfig): string | undefined {
-  const basicUser = cfg.basic_auth_username !== undefined;
-  const basicFile = cfg.basic_auth_password_file !== undefined;
-  if (basicUser !== basicFile) return 'basic auth needs both remediator.basic_auth_username and remediator.basic_auth_password_file';
-  const hasAuth = cfg.bearer_token_file !== undefined || basicUser;
+  // Half a basic-auth pair is already refused when the config is loaded (checkListen).
+  const hasAuth = cfg.bearer_token_file !== undefined || cfg.basic_auth_username !== undefined;
   if (!hasAuth && !cfg.insecure_no_auth) {
     return 'no credentials configured: set remediator.bearer_token_file (and/or basic auth), or remediator.insecure_no_auth: true to run without (not recommended)';
   }

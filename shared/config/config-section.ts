@@ -16,6 +16,8 @@ export interface ConfigSection {
   readonly doc: string;
   readonly scalars: ScalarSchema;
   readonly complexKeys?: readonly string[];
+  /** Cross-field checks on the final scalar values (after env and flag overrides), keyed as stored. */
+  readonly check?: (values: Readonly<Record<string, unknown>>, issues: ConfigIssues) => void;
   readonly complex?: (
     raw: Readonly<Record<string, unknown>>,
     issues: ConfigIssues,

@@ -96,6 +96,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
       if (result.ok) values[storedKey(key, field)] = result.value;
       else issues.add(origin, result.problem, result.fix);
     }
+    section.check?.(values, issues);
     if (section.complex) Object.assign(values, section.complex(raw, issues, ctx));
     out[section.key] = values;
   }
