@@ -191,7 +191,8 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
     assert.equal(result.outcome, 'done', result.detail);
     assert.match(result.detail, new RegExp(`PID ${runner.pid} killed`), 'it ignored SIGTERM, so SIGKILL was needed');
     assert.ok(result.calls.includes(`kill -KILL PID ${runner.pid} (start ${runner.startTime}, ${BIN}/ollama runner)`), result.calls.join('\n'));
-    assert.equal(await stillAlive(runner.pid, runner.startTime), false);
+    // A SIGKILLed process loses its exe link before the kernel finishes tearing it down: give that a moment.
+    await waitFor(async () => !(await stillAlive(runner.pid, runner.startTime)), { timeoutMs: 5_000, intervalMs: 20, what: `PID ${runner.pid} to be gone` });
     // why each decoy was left alone is in the detail
     assert.match(result.detail, new RegExp(`PID ${procs.get('c.runner-pid1')!.pid}: PID 1 of its PID namespace`));
     assert.match(result.detail, new RegExp(`PID ${procs.get('a1.serve')!.pid}: not an Ollama model runner \\(ollama_server`));
@@ -217,7 +218,7 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
     const result = await runAction(request('kill_orphans', target2), d);
     assert.equal(result.outcome, 'done', result.detail);
     assert.match(result.detail, new RegExp(`PID ${runner.pid} terminated \\[orphaned runner of the target \\(parent PID \\d+ is /bin/sh`));
-    assert.equal(await stillAlive(runner.pid, runner.startTime), false);
+    await waitFor(async () => !(await stillAlive(runner.pid, runner.startTime)), { timeoutMs: 5_000, intervalMs: 20, what: `PID ${runner.pid} to be gone` });
     await assertAlive(['a1.runner', 'a2.serve', 'a2.runner']);
     assert.equal(await actionHappened('kill_orphans', result.before!, target2, d), true);
   });

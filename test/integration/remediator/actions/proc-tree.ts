@@ -21,8 +21,11 @@ export async function argvOf(pid: number): Promise<string[]> {
   return (await readProcessIdentity('/proc', pid))?.argv.slice() ?? [];
 }
 
-/** Still the very process recorded (same start time), not gone and not a reused PID. */
+/**
+ * Still the very process recorded (same start time), not gone, not a reused PID, and not a zombie: a killed process
+ * stays in /proc until its parent reaps it, which may take a moment when the parent is busy.
+ */
 export async function stillAlive(pid: number, startTime: number): Promise<boolean> {
-  const id = await readProcessIdentity('/proc', pid);
-  return id !== null && id.startTime === startTime;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').then(parseProcStat, () => null);
+  return stat !== null && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
 }
