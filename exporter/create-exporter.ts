@@ -54,10 +54,9 @@ export function createExporter(config: LoadedConfig, version: string, log: Logge
   }
   const scheduler = new CollectorScheduler(collectors, { log, now });
 
-  const state = (): ExporterState => {
-    const statuses = scheduler.statuses();
-    const gpuStatus = statuses.find((s) => s.name === 'gpu');
-    const observations = buildObservations({
+  const observations = () => {
+    const gpuStatus = scheduler.statuses().find((s) => s.name === 'gpu');
+    return buildObservations({
       targets: config.ollama,
       models: config.models,
       gpu: scheduler.snapshot<GpuSnapshot>('gpu'),
@@ -72,8 +71,9 @@ export function createExporter(config: LoadedConfig, version: string, log: Logge
       })),
       gpuUsage: scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')?.targets,
     });
-    return buildExporterState(version, scheduler.ready(), statuses, observations, now());
   };
-  const app = createExporterApp(cfg, { scheduler, version, state, extraSeries: (sink) => renderDiagnosis(state(), sink) });
+  const state = (): ExporterState => buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(), now());
+  // Scrapes need only the verdicts, not the JSON copy of every snapshot that /api/state serves.
+  const app = createExporterApp(cfg, { scheduler, version, state, extraSeries: (sink) => renderDiagnosis(observations(), sink) });
   return { scheduler, app, state };
 }

@@ -34,8 +34,10 @@ function toJsonable(v: unknown): unknown {
 }
 
 /** One series per target and condition (bounded set), 1 where the condition holds: alert rules key on it. */
-export function renderDiagnosis(state: ExporterState, sink: MetricSink): void {
-  for (const [target, { diagnosis }] of Object.entries(state.targets)) {
+export function renderDiagnosis(observations: readonly TargetObservation[], sink: MetricSink): void {
+  for (const o of observations) {
+    const target = o.target;
+    const diagnosis = diagnoseTarget(o);
     const held = new Set(diagnosis.findings.map((f) => f.condition));
     for (const condition of CONDITIONS) {
       const value = condition === 'healthy' ? (diagnosis.status === 'healthy' ? 1 : 0) : held.has(condition) ? 1 : 0;
