@@ -27,6 +27,8 @@ export interface ChainOptions {
   /** The model the simulator has (as if on its volume) and the exporter keeps warm. */
   readonly model: string;
   readonly rules: FastMonitoringOptions;
+  /** Remediator settings on top of the chain's own (e.g. a shorter cooldown when several cases restart the target). */
+  readonly remediator?: Readonly<Record<string, unknown>>;
 }
 
 export interface Chain {
@@ -112,6 +114,7 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
         data_dir: dataDir,
         exporter_url: `http://127.0.0.1:${exporterPort}`,
         rules: [{ name: 'heal-ollama', match: { remediate: 'true' } }],
+        ...opts.remediator,
       },
     };
     const configFile = join(dir, 'sentinel.yaml');
