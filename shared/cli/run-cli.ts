@@ -17,6 +17,7 @@ interface Io {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   on(signal: 'SIGTERM' | 'SIGINT', fn: () => void): unknown;
+  on(event: 'unhandledRejection', fn: (reason: unknown) => void): unknown;
 }
 
 /** Parses argv, loads and validates config, and runs one command; returns the exit code. */
@@ -76,6 +77,9 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   };
   io.on('SIGTERM', () => stop('SIGTERM'));
   io.on('SIGINT', () => stop('SIGINT'));
+  // A long-running service must not die of one forgotten promise (Node 20 exits on an unhandled rejection):
+  // log it loudly and keep serving; every known failure path is handled where it happens.
+  io.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (a bug: please report it); continuing'));
   try {
     return await cmd.run({ config, options: parsed.options, positionals: parsed.positionals, log, env, stderr: io.stderr, stdout: io.stdout, shutdown: shutdown.signal });
   } catch (err) {
