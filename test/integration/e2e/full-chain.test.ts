@@ -101,6 +101,28 @@ describe('full chain: simulator container -> exporter -> Prometheus -> Alertmana
     (await audit()).find((e) => e.kind === 'alert' && e.alert?.alertname === alertname && e.alert.status === 'firing' && e.incident);
   const linesOf = async (incident: string) => (await audit()).filter((e) => e.incident === incident);
   const raw = (lines: readonly AuditRecord[]) => lines.map((e) => e.raw).join('\n');
+
+  /** The incident's audit trail shows one restart decided on `reason`, done and verified; Docker agrees. */
+  async function assertHealedByRestart(incident: string, reason: string, before: readonly string[]): Promise<void> {
+    // Judged once the incident is over, so no step is still running while Docker is asked.
+    const closed = await until('the incident to close', async () => (await linesOf(incident)).find((e) => e.kind === 'close'));
+    const lines = await linesOf(incident);
+    const intent = lines.find((e) => e.kind === 'intent');
+    assert.ok(intent, `an intent line precedes the action:\n${raw(lines)}`);
+    assert.equal(intent.decision, 'acted');
+    assert.equal(intent.reason, reason, 'the diagnosis the action was decided on');
+    assert.equal(intent.action, 'restart_container');
+    const result = lines.find((e) => e.kind === 'result');
+    assert.equal(result?.action, 'restart_container');
+    assert.equal(result.result, 'done', result.detail);
+    const verified = lines.find((e) => e.kind === 'verify');
+    assert.equal(verified?.result, 'healthy', `the remediator's own check after the restart:\n${raw(lines)}`);
+    assert.equal(closed.result, 'healed', raw(lines));
+
+    const after = await startedAt();
+    assert.equal(after.length, 1, 'the container runs');
+    assert.notEqual(after[0], before[0], 'Docker shows a new start time');
+  }
   const exporterState = async () => (await (await fetch(`${chain.exporterUrl}/api/state`)).json()) as ExporterStateDoc;
   /** The exporter's sentinel_ollama_condition for the target and one condition, from /metrics (undefined: absent). */
   const conditionMetric = async (condition: string): Promise<number | undefined> => {
@@ -139,24 +161,7 @@ describe('full chain: simulator container -> exporter -> Prometheus -> Alertmana
     const received = await until(`the remediator to record ${CPU_ALERT}`, () => incidentOf(CPU_ALERT));
     const incident = received.incident as string;
 
-    // Judged once the incident is over, so no step is still running while Docker is asked.
-    const closed = await until('the incident to close', async () => (await linesOf(incident)).find((e) => e.kind === 'close'));
-    const lines = await linesOf(incident);
-    const intent = lines.find((e) => e.kind === 'intent');
-    assert.ok(intent, `an intent line precedes the action:\n${raw(lines)}`);
-    assert.equal(intent.decision, 'acted');
-    assert.equal(intent.reason, 'model_on_cpu', 'the diagnosis the action was decided on');
-    assert.equal(intent.action, 'restart_container');
-    const result = lines.find((e) => e.kind === 'result');
-    assert.equal(result?.action, 'restart_container');
-    assert.equal(result.result, 'done', result.detail);
-    const verified = lines.find((e) => e.kind === 'verify');
-    assert.equal(verified?.result, 'healthy', `the remediator's own check after the restart:\n${raw(lines)}`);
-    assert.equal(closed.result, 'healed', raw(lines));
-
-    const after = await startedAt();
-    assert.equal(after.length, 1, 'the container runs');
-    assert.notEqual(after[0], before[0], 'Docker shows a new start time');
+    await assertHealedByRestart(incident, 'model_on_cpu', before);
 
     await until('the exporter to diagnose the target healthy again', async () => (await readDiagnosis(chain.exporterUrl, chain.target.name))?.status === 'healthy');
     await until(`${CPU_ALERT} to resolve in Prometheus`, async () => (await alerts(CPU_ALERT)).length === 0);
@@ -234,23 +239,7 @@ describe('full chain: simulator container -> exporter -> Prometheus -> Alertmana
       (await audit()).find((e) => e.kind === 'alert' && e.alert?.alertname === CPU_ALERT && e.alert.status === 'firing' && e.incident && !knownIncidents.has(e.incident)));
     const incident = received.incident as string;
 
-    const closed = await until('the incident to close', async () => (await linesOf(incident)).find((e) => e.kind === 'close'));
-    const lines = await linesOf(incident);
-    const intent = lines.find((e) => e.kind === 'intent');
-    assert.ok(intent, `an intent line precedes the action:\n${raw(lines)}`);
-    assert.equal(intent.decision, 'acted');
-    assert.equal(intent.reason, 'vram_mismatch', 'the diagnosis the action was decided on');
-    assert.equal(intent.action, 'restart_container');
-    const result = lines.find((e) => e.kind === 'result');
-    assert.equal(result?.action, 'restart_container');
-    assert.equal(result.result, 'done', result.detail);
-    const verified = lines.find((e) => e.kind === 'verify');
-    assert.equal(verified?.result, 'healthy', `the remediator's own check after the restart:\n${raw(lines)}`);
-    assert.equal(closed.result, 'healed', raw(lines));
-
-    const after = await startedAt();
-    assert.equal(after.length, 1, 'the container runs');
-    assert.notEqual(after[0], before[0], 'Docker shows a new start time');
+    await assertHealedByRestart(incident, 'vram_mismatch', before);
 
     // A fresh simulator: the lie is gone, and the model's new runner is on the GPU and attributed again.
     assert.equal((await sim.state()).faults.psLie, false);
