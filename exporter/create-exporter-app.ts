@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { ExporterConfig } from '../shared/config/types.js';
+import type { ExporterConfig } from './exporter-section.js';
 import { readSecretFile } from '../shared/http/start-http-server.js';
 import { requireBasicAuth } from '../shared/http/require-basic-auth.js';
 import type { CollectorScheduler } from './collector-scheduler.js';

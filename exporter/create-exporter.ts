@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import type { LoadedConfig } from '../shared/config/load-config.js';
-import type { ExporterConfig } from '../shared/config/types.js';
+import type { ExporterConfig } from './exporter-section.js';
 import type { Logger } from '../shared/log/create-logger.js';
 import type { Collector } from './collector.js';
 import { CollectorScheduler } from './collector-scheduler.js';

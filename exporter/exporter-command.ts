@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { CommandDef } from '../shared/cli/command-def.js';
-import type { ExporterConfig } from '../shared/config/types.js';
-import { readVersion } from '../shared/cli/run-cli.js';
+import type { ExporterConfig } from './exporter-section.js';
+import { readVersion } from '../shared/version.js';
 import { startHttpServer } from '../shared/http/start-http-server.js';
 import { exporterSection } from './exporter-section.js';
 import { createExporter } from './create-exporter.js';

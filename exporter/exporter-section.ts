@@ -1,37 +1,26 @@
 import type { ConfigSection } from '../shared/config/config-section.js';
-import type { ConfigIssues } from '../shared/config/config-issues.js';
-import type { ScalarSchema } from '../shared/config/scalar-field.js';
-import { parseListenAddress } from '../shared/http/parse-listen-address.js';
+import { checkListen, listenScalars, type ListenConfig } from '../shared/http/listen-settings.js';
 
-/** Listener settings shared by both HTTP services. */
-export function listenScalars(defaultAddress: string): ScalarSchema {
-  return {
-    listen_address: { kind: 'string', default: defaultAddress, doc: 'host:port to listen on (":PORT" = every interface).' },
-    tls_cert_file: { kind: 'string', optional: true, doc: 'PEM certificate; with tls_key_file, serve HTTPS.' },
-    tls_key_file: { kind: 'string', optional: true, doc: 'PEM private key for tls_cert_file.' },
-    basic_auth_username: { kind: 'string', optional: true, doc: 'Require HTTP basic auth with this user name.' },
-    basic_auth_password_file: { kind: 'string', optional: true, doc: 'File holding the basic auth password (trailing newline ignored).' },
-  };
-}
-
-/**
- * The listener's settings must make sense together: half of a TLS or basic-auth pair would otherwise start a plain,
- * unauthenticated server the operator believes is protected.
- */
-export function checkListen(section: string, values: Readonly<Record<string, unknown>>, issues: ConfigIssues): void {
-  try {
-    parseListenAddress(String(values.listen_address));
-  } catch (err) {
-    issues.add(`${section}.listen_address`, (err as Error).message, 'write host:port, e.g. 127.0.0.1:9778, [::1]:9778 or :9778');
-  }
-  const pair = (a: string, b: string, what: string) => {
-    if ((values[a] === undefined) !== (values[b] === undefined)) {
-      const missing = values[a] === undefined ? a : b;
-      issues.add(`${section}.${missing}`, `${what} needs both ${section}.${a} and ${section}.${b}`, `set ${section}.${missing} too, or remove the other one`);
-    }
-  };
-  pair('tls_cert_file', 'tls_key_file', 'TLS');
-  pair('basic_auth_username', 'basic_auth_password_file', 'basic auth');
+/** The `exporter:` section as loadConfig stores it (durations in milliseconds). */
+export interface ExporterConfig extends ListenConfig {
+  readonly telemetry_path: string;
+  readonly max_concurrent_scrapes: number;
+  /** Node's process_* and nodejs_* series. */
+  readonly node_metrics: boolean;
+  readonly collector_gpu: boolean;
+  readonly collector_gpu_processes: boolean;
+  readonly collector_ollama: boolean;
+  readonly collector_probe: boolean;
+  readonly collector_containers: boolean;
+  readonly ollama_interval_ms: number;
+  readonly ollama_timeout_ms: number;
+  readonly probe_interval_ms: number;
+  /** Deadline for the model to load (headers of the probe's generate). */
+  readonly probe_load_timeout_ms: number;
+  /** Deadline for the first token once the model is loaded. */
+  readonly probe_first_token_timeout_ms: number;
+  readonly probe_prompt: string;
+  readonly containers_interval_ms: number;
 }
 
 export const exporterSection: ConfigSection = {

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CommandDef } from '../shared/cli/command-def.js';
-import { readVersion } from '../shared/cli/run-cli.js';
+import { readVersion } from '../shared/version.js';
 import { authProblem } from './config/auth-problem.js';
 import { selfConflicts } from './config/self-conflicts.js';
 import type { RemediatorConfig } from './remediator-config.js';

@@ -1,5 +1,5 @@
 import type { ActionName } from './actions/action.js';
-import type { ListenConfig } from '../shared/config/types.js';
+import type { ListenConfig } from '../shared/http/listen-settings.js';
 
 /** What to do with an alert that arrives inside its rule's quiet window. */
 export type QuietMode = 'defer' | 'drop';

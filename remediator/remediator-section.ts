@@ -1,5 +1,5 @@
 import type { ConfigSection } from '../shared/config/config-section.js';
-import { checkListen, listenScalars } from '../exporter/exporter-section.js';
+import { checkListen, listenScalars } from '../shared/http/listen-settings.js';
 import { validateNotify } from './config/validate-notify.js';
 import { validateQuietHours } from './config/validate-quiet-hours.js';
 import { validateRules } from './config/validate-rules.js';

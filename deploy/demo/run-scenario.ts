@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../shared/config/load-config.js';
-import type { ExporterConfig } from '../../shared/config/types.js';
+import type { ExporterConfig } from '../../exporter/exporter-section.js';
 import { ConfigError } from '../../shared/config/config-issues.js';
 import { createDockerClient } from '../../shared/docker/create-docker-client.js';
 import { exporterSection } from '../../exporter/exporter-section.js';

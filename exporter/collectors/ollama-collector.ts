@@ -1,4 +1,5 @@
-import type { ExporterConfig, ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import type { ExporterConfig } from '../exporter-section.js';
 import { normalizeModelName } from '../../shared/ollama/normalize-model-name.js';
 import { OllamaClient } from '../../shared/ollama/ollama-client.js';
 import { OllamaError } from '../../shared/ollama/ollama-error.js';

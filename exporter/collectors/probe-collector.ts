@@ -1,4 +1,5 @@
-import type { ExporterConfig, ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import type { ExporterConfig } from '../exporter-section.js';
 import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
 import { normalizeModelName } from '../../shared/ollama/normalize-model-name.js';
 import { OllamaClient, type GenerateResult } from '../../shared/ollama/ollama-client.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { parseListenAddress } from '../../shared/http/parse-listen-address.js';
+import { parseListenAddress } from '../../shared/http/listen-settings.js';
 import { readSecretFile } from '../../shared/http/start-http-server.js';
 import { resetBreaker } from '../policy/check-safety.js';
 import type { RemediatorConfig } from '../remediator-config.js';

@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/config-issues.js';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/create-logger.js';
 import { EXIT_FAILURE, EXIT_USAGE, type CommandDef } from './command-def.js';
-import { loadCommands } from './commands.js';
 import { formatHelp } from './format-help.js';
 import { parseCommandLine } from './parse-command-line.js';
-
-export function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { readVersion } from '../version.js';
 
 interface Io {
   readonly stdout: NodeJS.WritableStream;
@@ -21,8 +14,7 @@ interface Io {
 }
 
 /** Parses argv, loads and validates config, and runs one command; returns the exit code. */
-export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<number> {
-  const commands = await loadCommands();
+export async function runCli(commands: readonly CommandDef[], argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === 'version') {
     io.stdout.write(`ollama-sentinel ${readVersion()}\n`);

@@ -65,33 +65,3 @@ export interface SharedConfig {
   readonly ollama: readonly OllamaTargetConfig[];
   readonly models: readonly ModelConfig[];
 }
-
-export interface ListenConfig {
-  /** host:port; ":9778" means every interface. */
-  readonly listen_address: string;
-  readonly tls_cert_file?: string;
-  readonly tls_key_file?: string;
-  readonly basic_auth_username?: string;
-  readonly basic_auth_password_file?: string;
-}
-
-export interface ExporterConfig extends ListenConfig {
-  readonly telemetry_path: string;
-  readonly max_concurrent_scrapes: number;
-  /** Node's process_* and nodejs_* series. */
-  readonly node_metrics: boolean;
-  readonly collector_gpu: boolean;
-  readonly collector_gpu_processes: boolean;
-  readonly collector_ollama: boolean;
-  readonly collector_probe: boolean;
-  readonly collector_containers: boolean;
-  readonly ollama_interval_ms: number;
-  readonly ollama_timeout_ms: number;
-  readonly probe_interval_ms: number;
-  /** Deadline for the model to load (headers of the probe's generate). */
-  readonly probe_load_timeout_ms: number;
-  /** Deadline for the first token once the model is loaded. */
-  readonly probe_first_token_timeout_ms: number;
-  readonly probe_prompt: string;
-  readonly containers_interval_ms: number;
-}

@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { ListenConfig } from '../config/types.js';
 import type { Logger } from '../log/create-logger.js';
-import { parseListenAddress } from './parse-listen-address.js';
+import { parseListenAddress, type ListenConfig } from './listen-settings.js';
 
 export interface RunningServer {
   readonly server: Server;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { loadCommands } from '../../../shared/cli/commands.js';
+import { loadCommands } from '../../../shared/cli/main.js';
 import { loadConfig } from '../../../shared/config/load-config.js';
 
 const example = fileURLToPath(new URL('../../../../deploy/config.example.yaml', import.meta.url));

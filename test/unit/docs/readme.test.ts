@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCommands } from '../../../shared/cli/commands.js';
+import { loadCommands } from '../../../shared/cli/main.js';
 import { sharedSections } from '../../../shared/config/shared-sections.js';
 import { envNameFor } from '../../../shared/config/override-names.js';
 

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { createExporter, type Exporter } from '../../../../exporter/create-exporter.js';
 import { exporterSection } from '../../../../exporter/exporter-section.js';
 import { loadConfig, type LoadedConfig } from '../../../../shared/config/load-config.js';
-import type { ExporterConfig } from '../../../../shared/config/types.js';
+import type { ExporterConfig } from '../../../../exporter/exporter-section.js';
 import { startHttpServer, type RunningServer } from '../../../../shared/http/start-http-server.js';
 import { createLogger } from '../../../../shared/log/create-logger.js';
 import { startOllamaSim, type OllamaSimOptions } from '../../../sim/ollama-sim.js';

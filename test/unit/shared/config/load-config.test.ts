@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../../../shared/config/load-config.js';
 import { ConfigError } from '../../../../shared/config/config-issues.js';
 import { exporterSection } from '../../../../exporter/exporter-section.js';
-import type { ExporterConfig } from '../../../../shared/config/types.js';
+import type { ExporterConfig } from '../../../../exporter/exporter-section.js';
 
 const files = (text: string) => () => text;
 

@@ -1,0 +1,51 @@
+import type { ConfigIssues } from '../config/config-issues.js';
+import type { ScalarSchema } from '../config/scalar-field.js';
+
+/** Listener settings shared by both HTTP services (exporter and remediator). */
+export interface ListenConfig {
+  /** host:port; ":9778" means every interface. */
+  readonly listen_address: string;
+  readonly tls_cert_file?: string;
+  readonly tls_key_file?: string;
+  readonly basic_auth_username?: string;
+  readonly basic_auth_password_file?: string;
+}
+
+/** "127.0.0.1:9778", "[::1]:9778" or ":9778" (every interface) -> host and port; port 0 picks a free one. */
+export function parseListenAddress(value: string): { host: string | undefined; port: number } {
+  const m = value.match(/^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/);
+  if (!m || Number(m[3]) > 65535) throw new Error(`listen address "${value}" is not host:port (e.g. 127.0.0.1:9778, [::1]:9778 or :9778)`);
+  const host = m[1] ?? m[2];
+  return { host: host === '' ? undefined : host, port: Number(m[3]) };
+}
+
+/** Listener settings shared by both HTTP services. */
+export function listenScalars(defaultAddress: string): ScalarSchema {
+  return {
+    listen_address: { kind: 'string', default: defaultAddress, doc: 'host:port to listen on (":PORT" = every interface).' },
+    tls_cert_file: { kind: 'string', optional: true, doc: 'PEM certificate; with tls_key_file, serve HTTPS.' },
+    tls_key_file: { kind: 'string', optional: true, doc: 'PEM private key for tls_cert_file.' },
+    basic_auth_username: { kind: 'string', optional: true, doc: 'Require HTTP basic auth with this user name.' },
+    basic_auth_password_file: { kind: 'string', optional: true, doc: 'File holding the basic auth password (trailing newline ignored).' },
+  };
+}
+
+/**
+ * The listener's settings must make sense together: half of a TLS or basic-auth pair would otherwise start a plain,
+ * unauthenticated server the operator believes is protected.
+ */
+export function checkListen(section: string, values: Readonly<Record<string, unknown>>, issues: ConfigIssues): void {
+  try {
+    parseListenAddress(String(values.listen_address));
+  } catch (err) {
+    issues.add(`${section}.listen_address`, (err as Error).message, 'write host:port, e.g. 127.0.0.1:9778, [::1]:9778 or :9778');
+  }
+  const pair = (a: string, b: string, what: string) => {
+    if ((values[a] === undefined) !== (values[b] === undefined)) {
+      const missing = values[a] === undefined ? a : b;
+      issues.add(`${section}.${missing}`, `${what} needs both ${section}.${a} and ${section}.${b}`, `set ${section}.${missing} too, or remove the other one`);
+    }
+  };
+  pair('tls_cert_file', 'tls_key_file', 'TLS');
+  pair('basic_auth_username', 'basic_auth_password_file', 'basic auth');
+}
