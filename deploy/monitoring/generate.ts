@@ -3,13 +3,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitoringConfig } from './monitoring-config.js';
 import { renderArtefacts } from './render-artefacts.js';
+import { configSections } from './render-config-reference.js';
 
 /**
  * `node dist/deploy/monitoring/generate.js [--check] [--root DIR]`: writes the rules, runbook and dashboards from
- * monitoring-config.ts. With --check it writes nothing and exits 1 listing every file that differs from what the
+ * monitoring-config.ts, and deploy/CONFIGURATION.md from the commands' config sections. With --check it writes nothing and exits 1 listing every file that differs from what the
  * config generates (CI runs it, like fastify's validator integrity check).
  */
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const check = argv.includes('--check');
   const rootAt = argv.indexOf('--root');
   // dist/deploy/monitoring/generate.js -> the repository root.
@@ -20,7 +21,7 @@ function main(argv: readonly string[]): number {
     return 2;
   }
   const stale: string[] = [];
-  for (const [path, content] of renderArtefacts(monitoringConfig)) {
+  for (const [path, content] of renderArtefacts(monitoringConfig, await configSections())) {
     const file = join(root, path);
     let current: string | undefined;
     try {
@@ -30,7 +31,7 @@ function main(argv: readonly string[]): number {
     }
     if (current === content) continue;
     if (check) {
-      stale.push(`${path}: ${current === undefined ? 'missing' : 'differs from what monitoring-config.ts generates'}`);
+      stale.push(`${path}: ${current === undefined ? 'missing' : 'differs from what its source generates'}`);
     } else {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, content);
@@ -45,4 +46,4 @@ function main(argv: readonly string[]): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,17 +1,23 @@
+import type { ConfigSection } from '../../shared/config/config-section.js';
 import { gpuDashboard } from './grafana/gpu-dashboard.js';
 import { overviewDashboard } from './grafana/overview-dashboard.js';
 import type { MonitoringConfig } from './monitoring-config.js';
+import { renderConfigReference } from './render-config-reference.js';
 import { renderRulesFile } from './render-rules-file.js';
 import { renderRunbook } from './render-runbook.js';
 import { sortKeys } from './sort-keys.js';
 
-/** Every generated file, by path relative to the repository root, with its exact content. */
-export function renderArtefacts(cfg: MonitoringConfig): ReadonlyMap<string, string> {
+/**
+ * Every generated file, by path relative to the repository root, with its exact content. `sections` are the config
+ * sections of every command (configSections()), for the configuration reference.
+ */
+export function renderArtefacts(cfg: MonitoringConfig, sections: readonly ConfigSection[]): ReadonlyMap<string, string> {
   const json = (dashboard: unknown) => `${JSON.stringify(sortKeys(dashboard), null, 2)}\n`;
   return new Map([
     ['deploy/prometheus/ollama-sentinel.rules.yml', renderRulesFile(cfg)],
     ['deploy/monitoring/runbook.md', renderRunbook(cfg)],
     ['grafana/dashboards/ollama-sentinel-overview.json', json(overviewDashboard(cfg))],
     ['grafana/dashboards/ollama-sentinel-gpu.json', json(gpuDashboard(cfg))],
+    ['deploy/CONFIGURATION.md', renderConfigReference(sections)],
   ]);
 }

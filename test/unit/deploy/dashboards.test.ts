@@ -7,10 +7,13 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { monitoringConfig } from '../../../deploy/monitoring/monitoring-config.js';
 import { renderArtefacts } from '../../../deploy/monitoring/render-artefacts.js';
+import { configSections } from '../../../deploy/monitoring/render-config-reference.js';
 import { dashboardQueries, substituteMacros } from './dashboard-queries.js';
 import { exporterMetricNames } from './exporter-metric-names.js';
 import { promqlMetricNames } from './promql-metric-names.js';
 import { repoPath } from './repo-path.js';
+
+const sections = await configSections();
 
 interface Panel {
   id: number;
@@ -32,7 +35,7 @@ const DS = '${datasource}';
 
 describe('grafana dashboards', () => {
   it('are the two generated ones, byte for byte what the config generates', () => {
-    const generated = [...renderArtefacts(monitoringConfig)].filter(([p]) => p.startsWith('grafana/dashboards/'));
+    const generated = [...renderArtefacts(monitoringConfig, sections)].filter(([p]) => p.startsWith('grafana/dashboards/'));
     assert.deepEqual(files, generated.map(([p]) => p.slice('grafana/dashboards/'.length)).sort());
     for (const [path, content] of generated) {
       assert.equal(readFileSync(repoPath(path), 'utf8'), content, `${path} is stale: run node dist/deploy/monitoring/generate.js`);
@@ -40,7 +43,7 @@ describe('grafana dashboards', () => {
   });
 
   it('render identically twice (no timestamps, no random ids)', () => {
-    assert.deepEqual([...renderArtefacts(monitoringConfig)], [...renderArtefacts(monitoringConfig)]);
+    assert.deepEqual([...renderArtefacts(monitoringConfig, sections)], [...renderArtefacts(monitoringConfig, sections)]);
   });
 
   for (const { file, json: d } of dashboards) {

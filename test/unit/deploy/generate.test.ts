@@ -6,7 +6,10 @@ import { after, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { monitoringConfig } from '../../../deploy/monitoring/monitoring-config.js';
 import { renderArtefacts } from '../../../deploy/monitoring/render-artefacts.js';
+import { configSections } from '../../../deploy/monitoring/render-config-reference.js';
 import { repoPath } from './repo-path.js';
+
+const sections = await configSections();
 
 const generator = repoPath('dist/deploy/monitoring/generate.js');
 const run = (...args: string[]) => execa('node', [generator, ...args], { reject: false, all: true });
@@ -14,7 +17,7 @@ const run = (...args: string[]) => execa('node', [generator, ...args], { reject:
 describe('generate.js', () => {
   const root = mkdtempSync(join(tmpdir(), 'sentinel-generate-'));
   after(() => rmSync(root, { recursive: true, force: true }));
-  const paths = [...renderArtefacts(monitoringConfig).keys()];
+  const paths = [...renderArtefacts(monitoringConfig, sections).keys()];
 
   it('--check fails on an empty tree, naming every missing file, and writes nothing', async () => {
     const r = await run('--check', '--root', root);
@@ -26,7 +29,7 @@ describe('generate.js', () => {
   it('writes every file, after which --check passes', async () => {
     const w = await run('--root', root);
     assert.equal(w.exitCode, 0, w.all);
-    for (const p of paths) assert.equal(readFileSync(join(root, p), 'utf8'), renderArtefacts(monitoringConfig).get(p));
+    for (const p of paths) assert.equal(readFileSync(join(root, p), 'utf8'), renderArtefacts(monitoringConfig, sections).get(p));
     const c = await run('--check', '--root', root);
     assert.equal(c.exitCode, 0, c.all);
   });

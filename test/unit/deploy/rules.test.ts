@@ -5,10 +5,13 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ALERT_NAMES, monitoringConfig } from '../../../deploy/monitoring/monitoring-config.js';
 import { renderArtefacts } from '../../../deploy/monitoring/render-artefacts.js';
+import { configSections } from '../../../deploy/monitoring/render-config-reference.js';
 import { remediatorSection } from '../../../remediator/remediator-section.js';
 import { exporterMetricNames } from './exporter-metric-names.js';
 import { promqlMetricNames } from './promql-metric-names.js';
 import { repoPath } from './repo-path.js';
+
+const sections = await configSections();
 
 interface Rule {
   alert?: string;
@@ -44,7 +47,7 @@ const alertTests = testGroups.flatMap((g) => (g.alert_rule_test ?? []).map((t) =
 
 describe('prometheus rules', () => {
   it('are what monitoring-config.ts generates (rules file and runbook)', () => {
-    const generated = renderArtefacts(monitoringConfig);
+    const generated = renderArtefacts(monitoringConfig, sections);
     assert.equal(rulesText, generated.get(rulesPath), `${rulesPath} is stale: run node dist/deploy/monitoring/generate.js`);
     assert.equal(runbook, generated.get('deploy/monitoring/runbook.md'), 'runbook.md is stale');
   });
