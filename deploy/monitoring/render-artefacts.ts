@@ -3,7 +3,7 @@ import { overviewDashboard } from './grafana/overview-dashboard.js';
 import type { MonitoringConfig } from './monitoring-config.js';
 import { renderRulesFile } from './render-rules-file.js';
 import { renderRunbook } from './render-runbook.js';
-import { sortKeys } from './sort-keys.js';
+import { sortKeys } from './grafana/build-dashboard.js';
 
 /** Every generated file, by path relative to the repository root, with its exact content. */
 export function renderArtefacts(cfg: MonitoringConfig): ReadonlyMap<string, string> {

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { monitoringConfig } from '../../../deploy/monitoring/monitoring-config.js';
-import { renderArtefacts } from '../../../deploy/monitoring/render-artefacts.js';
-import { repoPath } from './repo-path.js';
+import { monitoringConfig } from '../../../../deploy/monitoring/monitoring-config.js';
+import { renderArtefacts } from '../../../../deploy/monitoring/render-artefacts.js';
+import { repoPath } from '../repo-path.js';
 
 const generator = repoPath('dist/deploy/monitoring/generate.js');
 const run = (...args: string[]) => execa('node', [generator, ...args], { reject: false, all: true });

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { monitoringConfig } from '../../../deploy/monitoring/monitoring-config.js';
-import { renderArtefacts } from '../../../deploy/monitoring/render-artefacts.js';
+import { monitoringConfig } from '../../../../../deploy/monitoring/monitoring-config.js';
+import { renderArtefacts } from '../../../../../deploy/monitoring/render-artefacts.js';
 import { dashboardQueries, substituteMacros } from './dashboard-queries.js';
-import { exporterMetricNames } from './exporter-metric-names.js';
-import { promqlMetricNames } from './promql-metric-names.js';
-import { repoPath } from './repo-path.js';
+import { exporterMetricNames } from '../exporter-metric-names.js';
+import { promqlMetricNames } from '../promql-metric-names.js';
+import { repoPath } from '../../repo-path.js';
 
 interface Panel {
   id: number;
