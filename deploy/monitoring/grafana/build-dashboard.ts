@@ -107,7 +107,7 @@ export function labelValuesVariable(name: string, label: string, metricSelector:
   };
 }
 
-/** Deep copy with object keys in code-point order, so the dashboards' JSON diffs stay stable whatever the build order. */
+/** Deep copy with object keys in code-point order, so generated JSON diffs stay stable whatever the build order. */
 export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
