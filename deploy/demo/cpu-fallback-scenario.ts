@@ -1,12 +1,8 @@
 import type Docker from 'dockerode';
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
+import { readAuditLog, readDiagnosis, readPrometheusAlerts, readStartTimes, type AuditRecord } from './chain-observers.js';
 import { injectCpuFallback } from './inject-fault.js';
-import { GiveUp, pollUntil } from './poll-until.js';
-import { readAuditLog, type AuditRecord } from './read-audit-log.js';
-import { readDiagnosis } from './read-diagnosis.js';
-import { readPrometheusAlerts } from './read-prometheus-alerts.js';
-import { readStartTimes } from './read-start-times.js';
 
 export const CPU_FALLBACK_ALERT = 'OllamaGpuIdleWhileModelLoaded';
 /** The steps that replace the Ollama process: what "healed by a container restart" means. */
@@ -32,6 +28,28 @@ export interface ScenarioResult {
   readonly elapsedMs: number;
   /** What did not happen (or went wrong), with where to look. */
   readonly failure?: string;
+}
+
+/** Thrown by a probe to stop waiting at once: what it saw means the awaited thing will not happen. */
+class GiveUp extends Error {}
+
+/**
+ * Calls `probe` until it returns something other than undefined, or the deadline passes (then null). A probe that
+ * throws counts as "not yet" (the services being watched restart on purpose during a scenario), except GiveUp.
+ */
+async function pollUntil<T>(probe: () => Promise<T | undefined>, opts: { readonly deadline: number; readonly intervalMs?: number; readonly signal?: AbortSignal }): Promise<T | null> {
+  const interval = opts.intervalMs ?? 1000;
+  for (;;) {
+    if (opts.signal?.aborted) return null;
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      if (err instanceof GiveUp) throw err;
+    }
+    if (Date.now() + interval > opts.deadline) return null;
+    await new Promise((r) => setTimeout(r, interval));
+  }
 }
 
 class StageFailed extends GiveUp {}

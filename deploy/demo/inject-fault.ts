@@ -1,6 +1,25 @@
 import type { ModelRequestFields } from '../../shared/ollama/model-request-fields.js';
-import { SimControl } from '../../test/sim/sim-control.js';
-import { fetchJson } from './fetch-json.js';
+import { fetchJson } from './chain-observers.js';
+
+/**
+ * The calls of the simulator's control API (test/sim/README.md, "Control API") the demo needs. The simulator runs as
+ * its own process, so the demo speaks HTTP to it rather than importing the tests' client (deploy/ never imports
+ * test/); the bodies are subsets of the simulator's SimFaults and SimConfig (test/sim/sim-control.ts).
+ */
+type SimControlCall =
+  | { readonly path: 'faults'; readonly body: { readonly cpuFallback: boolean } }
+  | { readonly path: 'config'; readonly body: { readonly partialOffloadRatio: number | null } }
+  | { readonly path: 'expire'; readonly body: { readonly model: string } }
+  | { readonly path: 'reset' };
+
+async function simControl(ollamaUrl: string, call: SimControlCall): Promise<void> {
+  await fetchJson(`${ollamaUrl}/_sim/${call.path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...('body' in call ? { body: JSON.stringify(call.body) } : {}),
+    timeoutMs: 10_000,
+  });
+}
 
 /**
  * Unloads `fields.model` as if its keep_alive ran out, then loads it again with exactly the fields every component
@@ -8,8 +27,7 @@ import { fetchJson } from './fetch-json.js';
  * the new runner lands.
  */
 async function reloadModel(ollamaUrl: string, fields: ModelRequestFields): Promise<void> {
-  const sim = new SimControl(ollamaUrl);
-  await sim.expire(fields.model).catch((err: Error) => {
+  await simControl(ollamaUrl, { path: 'expire', body: { model: fields.model } }).catch((err: Error) => {
     if (!/404/.test(err.message)) throw err; // not loaded right now: the load below is the reload
   });
   // An empty prompt only loads the model (Ollama's documented "load" request).
@@ -27,7 +45,7 @@ async function reloadModel(ollamaUrl: string, fields: ModelRequestFields): Promi
  * GPU: the diagnosis calls it model_on_cpu and suggests a restart.
  */
 export async function injectCpuFallback(ollamaUrl: string, fields: ModelRequestFields): Promise<void> {
-  await new SimControl(ollamaUrl).setCpuFallback(true);
+  await simControl(ollamaUrl, { path: 'faults', body: { cpuFallback: true } });
   await reloadModel(ollamaUrl, fields);
 }
 
@@ -36,14 +54,13 @@ export async function injectCpuFallback(ollamaUrl: string, fields: ModelRequestF
  * A restart cannot fix that, so the diagnosis escalates it to humans.
  */
 export async function injectPartialOffload(ollamaUrl: string, fields: ModelRequestFields, ratio: number): Promise<void> {
-  await new SimControl(ollamaUrl).setPartialOffload(ratio);
+  await simControl(ollamaUrl, { path: 'config', body: { partialOffloadRatio: ratio } });
   await reloadModel(ollamaUrl, fields);
 }
 
 /** Clears every simulator fault and the partial offload, then reloads the model onto the GPU. */
 export async function clearFaults(ollamaUrl: string, fields: ModelRequestFields): Promise<void> {
-  const sim = new SimControl(ollamaUrl);
-  await sim.reset();
-  await sim.setPartialOffload(null);
+  await simControl(ollamaUrl, { path: 'reset' });
+  await simControl(ollamaUrl, { path: 'config', body: { partialOffloadRatio: null } });
   await reloadModel(ollamaUrl, fields);
 }

@@ -1,6 +1,5 @@
-import { createPromql } from './create-promql.js';
 import type { AlertName, MonitoringConfig } from './monitoring-config.js';
-import { RECORDED } from './recording-rules.js';
+import { createPromql, RECORDED } from './recording-rules.js';
 
 export type AlertGroup = 'exporter' | 'gpu' | 'ollama';
 

@@ -4,6 +4,7 @@
  * dashboards (grafana/dashboards/*.json) are all generated from it by `generate.ts`. Change a value here, run the
  * generator, commit both; CI fails when they disagree. Like node-mixin's config.libsonnet, every value says why.
  */
+import type { DashboardSettings } from './grafana/build-dashboard.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -76,13 +77,7 @@ export interface MonitoringConfig {
     readonly frequentColdLoadWindow: string;
   };
   readonly alerts: { readonly [K in AlertName]: AlertSettings };
-  readonly dashboards: {
-    readonly uidPrefix: string;
-    readonly tags: readonly string[];
-    /** Dashboard auto-refresh; matches the exporter's 15 s default collection interval. */
-    readonly refresh: string;
-    readonly timeFrom: string;
-  };
+  readonly dashboards: DashboardSettings;
 }
 
 export const monitoringConfig: MonitoringConfig = {

@@ -5,7 +5,7 @@ import type { MonitoringConfig } from './monitoring-config.js';
 import { renderConfigReference } from './render-config-reference.js';
 import { renderRulesFile } from './render-rules-file.js';
 import { renderRunbook } from './render-runbook.js';
-import { sortKeys } from './sort-keys.js';
+import { sortKeys } from './grafana/build-dashboard.js';
 
 /**
  * Every generated file, by path relative to the repository root, with its exact content. `sections` are the config

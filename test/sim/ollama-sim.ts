@@ -1,7 +1,8 @@
 /**
  * Ollama simulator (node:http only): the documented API (see /work/shared/reference/ollama.md §1, §3, §4) with real
  * runner processes (`<dir>/ollama runner --model B --port N`), VRAM accounting in the fake GPU state file, and a
- * control API under /_sim/ for failure injection (documented in test/sim/README.md; client in sim-control.ts).
+ * control API under /_sim/ for failure injection (documented in test/sim/README.md; its body and answer types and
+ * the client in sim-control.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -16,7 +17,9 @@ import {
   findCatalogueModel, genericModel, modelLayers, normalizeSimModelName, sha256Hex, type CatalogueModel,
 } from './model-catalogue.js';
 import { prepareOllamaExecutableDir } from './prepare-ollama-executable-dir.js';
-import { SimControl } from './sim-control.js';
+import {
+  SimControl, type ForcedAnswer, type LoggedRequest, type PullFault, type SimConfig, type SimFaults, type SimSnapshot,
+} from './sim-control.js';
 
 export interface OllamaSimOptions {
   host?: string;
@@ -47,87 +50,6 @@ export interface OllamaSimOptions {
   /** Like OLLAMA_MAX_QUEUE: concurrent generate/chat beyond this get 503. Default 512. */
   maxQueue?: number;
   log?: (line: string) => void;
-}
-
-export interface SimRunnerInfo {
-  name: string;
-  pid: number | undefined;
-  port: number;
-  argv: string[];
-  size: number;
-  sizeVram: number;
-  /** Whether its VRAM is recorded as a process in the GPU state. */
-  onGpu: boolean;
-  numCtx: number;
-  expiresAt: string;
-  loading: boolean;
-  stopping: boolean;
-}
-
-export interface SimConfig {
-  loadDelayMs: number;
-  tokenDelayMs: number;
-  pullBytesPerSecond: number;
-  maxQueue: number;
-  /** New loads put this fraction of the model on the GPU (null = decided by free VRAM). */
-  partialOffloadRatio: number | null;
-  /** Caps the VRAM the sim may use for all its runners together (null = the GPU state's free memory). */
-  vramLimitMiB: number | null;
-}
-
-export interface SimFaults {
-  /** New loads get size_vram 0 and no GPU process (silent CPU fallback). */
-  cpuFallback: boolean;
-  /** /api/ps reports size_vram = size while the GPU state holds no process for the runners. */
-  psLie: boolean;
-  /** generate/chat accept and never answer: 'headers' sends 200 headers first, 'nothing' sends zero bytes. */
-  hangGenerate: 'headers' | 'nothing' | false;
-  /** Loads that fail with CUDA OOM: a count, -1 = every load, 0 = off. */
-  oomOnLoad: number;
-  /** `nvidia-smi` inside the sim container fails (written to the GPU state as container_nvml_lost). */
-  containerGpuLost: boolean;
-  /** Destroy the connection of the next N API requests (no answer, the socket just closes). */
-  flakyConnections: number;
-}
-
-export interface ForcedAnswer {
-  /** Request path (e.g. "/api/generate") or "*" for every /api/ path and "/". */
-  endpoint: string;
-  status: 404 | 500 | 503 | number;
-  /** How many requests get it; omitted = until cleared. */
-  count?: number;
-  message?: string;
-}
-
-export interface PullFault {
-  mode: 'error' | 'stall';
-  /** Bytes a pull transfers before the fault hits. */
-  afterBytes: number;
-  /** error mode: the error line's text (default `max retries exceeded: EOF`). */
-  message?: string;
-  /** error mode: how many pulls fail (default 1); stall lasts until cleared. */
-  count?: number;
-}
-
-export interface LoggedRequest {
-  at: string;
-  method: string;
-  path: string;
-  /** Parsed JSON when it parses, else the raw text; undefined without a body. */
-  body: unknown;
-}
-
-export interface SimSnapshot {
-  version: string;
-  url: string;
-  executable: string;
-  runners: SimRunnerInfo[];
-  localModels: string[];
-  config: SimConfig;
-  faults: SimFaults;
-  forcedAnswers: ForcedAnswer[];
-  pullFault: PullFault | null;
-  inFlight: number;
 }
 
 export interface OllamaSim {

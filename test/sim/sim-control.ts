@@ -1,9 +1,90 @@
 /**
- * Typed client for the simulator's control API (/_sim/ on the sim's own port), for tests and the demo.
+ * The simulator's control API (/_sim/ on the sim's own port): the shapes of its JSON bodies and answers, and a typed
+ * client for tests. ollama-sim.ts implements the server side; this file imports nothing from it, so the contract
+ * reads on its own. The demo (deploy/demo/inject-fault.ts) speaks the few calls it needs over HTTP itself: deploy/
+ * may not import test/.
  */
-import type {
-  ForcedAnswer, LoggedRequest, PullFault, SimConfig, SimFaults, SimSnapshot,
-} from './ollama-sim.js';
+
+export interface SimRunnerInfo {
+  name: string;
+  pid: number | undefined;
+  port: number;
+  argv: string[];
+  size: number;
+  sizeVram: number;
+  /** Whether its VRAM is recorded as a process in the GPU state. */
+  onGpu: boolean;
+  numCtx: number;
+  expiresAt: string;
+  loading: boolean;
+  stopping: boolean;
+}
+
+export interface SimConfig {
+  loadDelayMs: number;
+  tokenDelayMs: number;
+  pullBytesPerSecond: number;
+  maxQueue: number;
+  /** New loads put this fraction of the model on the GPU (null = decided by free VRAM). */
+  partialOffloadRatio: number | null;
+  /** Caps the VRAM the sim may use for all its runners together (null = the GPU state's free memory). */
+  vramLimitMiB: number | null;
+}
+
+export interface SimFaults {
+  /** New loads get size_vram 0 and no GPU process (silent CPU fallback). */
+  cpuFallback: boolean;
+  /** /api/ps reports size_vram = size while the GPU state holds no process for the runners. */
+  psLie: boolean;
+  /** generate/chat accept and never answer: 'headers' sends 200 headers first, 'nothing' sends zero bytes. */
+  hangGenerate: 'headers' | 'nothing' | false;
+  /** Loads that fail with CUDA OOM: a count, -1 = every load, 0 = off. */
+  oomOnLoad: number;
+  /** `nvidia-smi` inside the sim container fails (written to the GPU state as container_nvml_lost). */
+  containerGpuLost: boolean;
+  /** Destroy the connection of the next N API requests (no answer, the socket just closes). */
+  flakyConnections: number;
+}
+
+export interface ForcedAnswer {
+  /** Request path (e.g. "/api/generate") or "*" for every /api/ path and "/". */
+  endpoint: string;
+  status: 404 | 500 | 503 | number;
+  /** How many requests get it; omitted = until cleared. */
+  count?: number;
+  message?: string;
+}
+
+export interface PullFault {
+  mode: 'error' | 'stall';
+  /** Bytes a pull transfers before the fault hits. */
+  afterBytes: number;
+  /** error mode: the error line's text (default `max retries exceeded: EOF`). */
+  message?: string;
+  /** error mode: how many pulls fail (default 1); stall lasts until cleared. */
+  count?: number;
+}
+
+export interface LoggedRequest {
+  at: string;
+  method: string;
+  path: string;
+  /** Parsed JSON when it parses, else the raw text; undefined without a body. */
+  body: unknown;
+}
+
+export interface SimSnapshot {
+  version: string;
+  url: string;
+  executable: string;
+  runners: SimRunnerInfo[];
+  localModels: string[];
+  config: SimConfig;
+  faults: SimFaults;
+  forcedAnswers: ForcedAnswer[];
+  pullFault: PullFault | null;
+  inFlight: number;
+}
 
 export class SimControl {
   constructor(readonly baseUrl: string, private readonly token?: string) {}

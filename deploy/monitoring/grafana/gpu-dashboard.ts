@@ -1,11 +1,5 @@
-import type { MonitoringConfig } from '../monitoring-config.js';
-import { buildDashboard } from './build-dashboard.js';
-import { datasourceVariable } from './datasource-variable.js';
-import { labelValuesVariable } from './label-values-variable.js';
-import { rowPanel } from './row-panel.js';
-import { statPanel } from './stat-panel.js';
-import { stateTimelinePanel } from './state-timeline-panel.js';
-import { timeseriesPanel } from './timeseries-panel.js';
+import { buildDashboard, datasourceVariable, labelValuesVariable, type DashboardConfig } from './build-dashboard.js';
+import { rowPanel, statPanel, stateTimelinePanel, timeseriesPanel } from './panels.js';
 
 const HOST = 'job=~"$job", instance=~"$instance"';
 const GPU = `${HOST}, uuid=~"$gpu"`;
@@ -15,7 +9,7 @@ const named = (expr: string) => `${expr} * on (instance, job, uuid) group_left (
 const LEGEND = '{{instance}} GPU {{index}}';
 
 /** Every GPU the exporters see: identity, faults, utilization, memory, thermals, power, clocks and slowdowns. */
-export function gpuDashboard(cfg: MonitoringConfig): Record<string, unknown> {
+export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
   return buildDashboard(cfg, {
     uidSuffix: 'gpu',
     title: 'Ollama Sentinel / GPUs',

@@ -1,11 +1,5 @@
-import type { MonitoringConfig } from '../monitoring-config.js';
-import { buildDashboard } from './build-dashboard.js';
-import { datasourceVariable } from './datasource-variable.js';
-import { labelValuesVariable } from './label-values-variable.js';
-import { rowPanel } from './row-panel.js';
-import { statPanel } from './stat-panel.js';
-import { stateTimelinePanel } from './state-timeline-panel.js';
-import { timeseriesPanel } from './timeseries-panel.js';
+import { buildDashboard, datasourceVariable, labelValuesVariable, type DashboardConfig } from './build-dashboard.js';
+import { rowPanel, statPanel, stateTimelinePanel, timeseriesPanel } from './panels.js';
 
 const HOST = 'job=~"$job", instance=~"$instance"';
 const TARGET = `${HOST}, target=~"$target"`;
@@ -13,7 +7,7 @@ const m = (name: string, extra = '') => `${name}{${TARGET}${extra ? `, ${extra}`
 const h = (name: string, extra = '') => `${name}{${HOST}${extra ? `, ${extra}` : ''}}`;
 
 /** Per Ollama target: health and diagnosis, models in VRAM, the probe, GPU memory and the CPU-fallback signature. */
-export function overviewDashboard(cfg: MonitoringConfig): Record<string, unknown> {
+export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown> {
   return buildDashboard(cfg, {
     uidSuffix: 'overview',
     title: 'Ollama Sentinel / Overview',

@@ -3,13 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ALERT_NAMES, monitoringConfig } from '../../../deploy/monitoring/monitoring-config.js';
-import { renderArtefacts } from '../../../deploy/monitoring/render-artefacts.js';
-import { configSections } from '../../../deploy/monitoring/render-config-reference.js';
-import { remediatorSection } from '../../../remediator/remediator-section.js';
+import { ALERT_NAMES, monitoringConfig } from '../../../../deploy/monitoring/monitoring-config.js';
+import { renderArtefacts } from '../../../../deploy/monitoring/render-artefacts.js';
+import { remediatorSection } from '../../../../remediator/remediator-section.js';
+import { configSections } from '../../../../deploy/monitoring/render-config-reference.js';
 import { exporterMetricNames } from './exporter-metric-names.js';
 import { promqlMetricNames } from './promql-metric-names.js';
-import { repoPath } from './repo-path.js';
+import { repoPath } from '../repo-path.js';
 
 const sections = await configSections();
 

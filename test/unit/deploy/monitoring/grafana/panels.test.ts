@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { layoutPanels } from '../../../deploy/monitoring/grafana/layout-panels.js';
-import { rowPanel } from '../../../deploy/monitoring/grafana/row-panel.js';
-import type { PanelSpec } from '../../../deploy/monitoring/grafana/panel-types.js';
+import { layoutPanels, rowPanel, type PanelSpec } from '../../../../../deploy/monitoring/grafana/panels.js';
 
 const box = (title: string, w: number, h: number): PanelSpec => ({ type: 'timeseries', title, w, h });
 

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { monitoringConfig } from '../../../deploy/monitoring/monitoring-config.js';
-import { renderArtefacts } from '../../../deploy/monitoring/render-artefacts.js';
-import { configSections } from '../../../deploy/monitoring/render-config-reference.js';
+import { monitoringConfig } from '../../../../../deploy/monitoring/monitoring-config.js';
+import { renderArtefacts } from '../../../../../deploy/monitoring/render-artefacts.js';
+import { configSections } from '../../../../../deploy/monitoring/render-config-reference.js';
 import { dashboardQueries, substituteMacros } from './dashboard-queries.js';
-import { exporterMetricNames } from './exporter-metric-names.js';
-import { promqlMetricNames } from './promql-metric-names.js';
-import { repoPath } from './repo-path.js';
+import { exporterMetricNames } from '../exporter-metric-names.js';
+import { promqlMetricNames } from '../promql-metric-names.js';
+import { repoPath } from '../../repo-path.js';
 
 const sections = await configSections();
 

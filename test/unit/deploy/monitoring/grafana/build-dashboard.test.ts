@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sortKeys } from '../../../deploy/monitoring/sort-keys.js';
+import { sortKeys } from '../../../../../deploy/monitoring/grafana/build-dashboard.js';
 
 describe('sortKeys', () => {
   it('orders keys at every depth, keeps array order and drops undefined values', () => {
