@@ -5,8 +5,7 @@ import { explainAlert, formatExplanation } from './operators/explain-alert.js';
 import { compileRules } from './policy/compiled-rule.js';
 import { planRemediation } from './policy/plan-remediation.js';
 import { QuietWindow } from './quiet/quiet-window.js';
-import type { RemediatorConfig } from './remediator-config.js';
-import { remediatorSection } from './remediator-section.js';
+import { remediatorSection, type RemediatorConfig } from './remediator-section.js';
 
 /** Exit code when the labels meet no target or no rule (like amtool's route test failing). */
 export const EXIT_NOT_HANDLED = 3;

@@ -1,6 +1,5 @@
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
-import { CallLog } from './call-log.js';
-import { errorText } from './error-text.js';
+import { CallLog, errorText } from './call-log.js';
 import { forceUpdateService } from './force-update-service.js';
 import { killRunners } from './kill-runners.js';
 import { pullModel } from './pull-model.js';

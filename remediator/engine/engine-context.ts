@@ -4,7 +4,7 @@ import type { IncidentBook } from '../incidents/incident-book.js';
 import type { Incident, IncidentOutcome } from '../incidents/incident.js';
 import type { RemediatorMetrics } from '../operators/remediator-metrics.js';
 import type { SafetyLimits, SafetyState } from '../policy/safety-state.js';
-import type { RemediatorConfig, RuleConfig } from '../remediator-config.js';
+import type { RemediatorConfig, RuleConfig } from '../remediator-section.js';
 import type { AuditEntry } from '../state/audit-log.js';
 import type { Clock } from './clock.js';
 import type { Notifier, RemediationPorts, Silencer } from './remediation-ports.js';

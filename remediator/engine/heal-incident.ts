@@ -3,7 +3,7 @@ import type { ActionName, ActionResult } from '../actions/action.js';
 import type { Incident } from '../incidents/incident.js';
 import { checkSafety, recordAction } from '../policy/check-safety.js';
 import { planRemediation, type Plan } from '../policy/plan-remediation.js';
-import type { RuleConfig } from '../remediator-config.js';
+import type { RuleConfig } from '../remediator-section.js';
 import { clockSignal } from './clock.js';
 import { closeIncident, notify } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';

@@ -7,7 +7,7 @@ import { defaultLadder } from '../policy/ladder-families.js';
 import { matchRule } from '../policy/match-rule.js';
 import { resolveTarget } from '../policy/resolve-target.js';
 import type { QuietWindow } from '../quiet/quiet-window.js';
-import type { RemediatorConfig, RuleConfig } from '../remediator-config.js';
+import type { RemediatorConfig, RuleConfig } from '../remediator-section.js';
 
 export interface Explanation {
   readonly labels: Readonly<Record<string, string>>;

@@ -1,4 +1,4 @@
-import type { RuleConfig } from '../remediator-config.js';
+import type { RuleConfig } from '../remediator-section.js';
 
 /** A rule with its regexes compiled once (anchored like Alertmanager's =~ matchers). */
 export interface CompiledRule {

@@ -3,7 +3,7 @@ import type { Logger } from '../../shared/log/create-logger.js';
 import type { ActionRequest, ActionResult } from '../actions/action.js';
 import { clockSignal, type Clock } from '../engine/clock.js';
 import type { RemediatorMetrics } from '../operators/remediator-metrics.js';
-import type { ScheduleConfig } from '../remediator-config.js';
+import type { ScheduleConfig } from '../remediator-section.js';
 import type { AuditEntry } from '../state/audit-log.js';
 import type { CronScheduler } from './cron-scheduler.js';
 

@@ -7,7 +7,7 @@ import { checkContainerGpuAccess } from '../actions/check-container-gpu-access.j
 import { runAction } from '../actions/run-action.js';
 import { blankObservation, readExporterObservation } from '../engine/read-exporter-observation.js';
 import type { RemediationPorts } from '../engine/remediation-ports.js';
-import type { RemediatorConfig } from '../remediator-config.js';
+import type { RemediatorConfig } from '../remediator-section.js';
 import { verifyRecovery } from '../verify/verify-recovery.js';
 
 export interface PortsOptions {

@@ -18,7 +18,7 @@ import { RemediatorMetrics } from '../operators/remediator-metrics.js';
 import { webhookNotifier } from '../operators/webhook-notifier.js';
 import { compileRules } from '../policy/compiled-rule.js';
 import { QuietWindow } from '../quiet/quiet-window.js';
-import type { RemediatorConfig } from '../remediator-config.js';
+import type { RemediatorConfig } from '../remediator-section.js';
 import { nodeCronScheduler, type CronScheduler } from '../schedules/cron-scheduler.js';
 import { ScheduleRunner } from '../schedules/schedule-runner.js';
 import { AuditLog } from '../state/audit-log.js';
