@@ -1,6 +1,6 @@
 import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from '../../shared/log/create-logger.js';
-import type { RemediatorMetrics } from '../operators/remediator-metrics.js';
+import type { RemediatorMetrics } from '../remediator-metrics.js';
 import { IntakeUnavailableError, type IngestReport } from './alert-intake.js';
 import { checkCredentials, type Credentials } from './check-credentials.js';
 import { parseWebhookPayload } from './parse-webhook-payload.js';

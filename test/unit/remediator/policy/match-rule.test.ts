@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileRules } from '../../../../remediator/policy/compiled-rule.js';
-import { matchRule } from '../../../../remediator/policy/match-rule.js';
+import { compileRules, matchRule } from '../../../../remediator/policy/match-rule.js';
 import { resolveTarget } from '../../../../remediator/policy/resolve-target.js';
 import type { RuleConfig } from '../../../../remediator/remediator-section.js';
 
