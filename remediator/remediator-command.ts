@@ -1,10 +1,8 @@
 import { once } from 'node:events';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CommandDef } from '../shared/cli/command-def.js';
 import { readVersion } from '../shared/version.js';
-import { authProblem } from './config/auth-problem.js';
-import { selfConflicts } from './config/self-conflicts.js';
-import type { RemediatorConfig } from './remediator-config.js';
-import { remediatorSection } from './remediator-section.js';
+import { selfConflicts } from './config/validate-self.js';
+import { authProblem, remediatorSection, type RemediatorConfig } from './remediator-section.js';
 import { resetBreakerFromCli } from './wiring/reset-breaker-offline.js';
 import { startRemediator } from './wiring/start-remediator.js';
 

@@ -1,11 +1,59 @@
 import type { ConfigSection } from '../shared/config/config-section.js';
-import { checkListen, listenScalars } from '../shared/http/listen-settings.js';
-import { validateNotify } from './config/validate-notify.js';
-import { validateQuietHours } from './config/validate-quiet-hours.js';
-import { validateRules } from './config/validate-rules.js';
-import { validateSchedules } from './config/validate-schedules.js';
-import { validateSelf } from './config/validate-self.js';
-import { validateSilence } from './config/validate-silence.js';
+import { checkListen, listenScalars, type ListenConfig } from '../shared/http/listen-settings.js';
+import { validateNotify, type NotifyConfig } from './config/validate-notify.js';
+import { validateQuietHours, type QuietWindowConfig } from './config/validate-quiet-hours.js';
+import { validateRules, type RuleConfig } from './config/validate-rules.js';
+import { validateSchedules, type ScheduleConfig } from './config/validate-schedules.js';
+import { validateSelf, type SelfConfig } from './config/validate-self.js';
+import { validateSilence, type SilenceConfig } from './config/validate-silence.js';
+
+// Each complex part's type lives next to its validator; this file is the one place to import them from.
+export type { NotifyConfig } from './config/validate-notify.js';
+export type { QuietWindowConfig } from './config/validate-quiet-hours.js';
+export type { QuietMode, RuleConfig } from './config/validate-rules.js';
+export type { ScheduleConfig } from './config/validate-schedules.js';
+export type { SelfConfig } from './config/validate-self.js';
+export type { SilenceConfig } from './config/validate-silence.js';
+
+/** The `remediator:` section as loadConfig stores it (durations in milliseconds). */
+export interface RemediatorConfig extends ListenConfig {
+  readonly bearer_token_file?: string;
+  readonly insecure_no_auth: boolean;
+  readonly max_body_bytes: number;
+  readonly max_alerts_per_request: number;
+  readonly data_dir: string;
+  readonly dry_run: boolean;
+  readonly exporter_url: string;
+  readonly exporter_timeout_ms: number;
+  readonly exporter_basic_auth_username?: string;
+  readonly exporter_basic_auth_password_file?: string;
+  readonly target_label: string;
+  readonly default_single_target: boolean;
+  readonly cooldown_ms: number;
+  readonly max_attempts_per_incident: number;
+  readonly breaker_max_actions: number;
+  readonly breaker_window_ms: number;
+  readonly step_timeout_ms: number;
+  readonly verify_timeout_ms: number;
+  readonly lock_wait_ms: number;
+  readonly shutdown_grace_ms: number;
+  readonly history_size: number;
+  readonly journal_segment_bytes: number;
+  readonly container_ready_timeout_ms: number;
+  readonly converge_timeout_ms: number;
+  readonly stack_command_timeout_ms: number;
+  readonly load_timeout_ms: number;
+  readonly pull_timeout_ms: number;
+  readonly exec_timeout_ms: number;
+  readonly kill_grace_ms: number;
+  readonly stop_timeout_ms?: number;
+  readonly rules: readonly RuleConfig[];
+  readonly quiet_hours: Readonly<Record<string, QuietWindowConfig>>;
+  readonly schedules: readonly ScheduleConfig[];
+  readonly self: SelfConfig;
+  readonly silence: SilenceConfig;
+  readonly notify?: NotifyConfig;
+}
 
 /**
  * `remediator:` in the shared YAML file. Scalars can be overridden by SENTINEL_REMEDIATOR_* and
@@ -38,6 +86,8 @@ export const remediatorSection: ConfigSection = {
     shutdown_grace: { kind: 'duration', default: '60s', min: 0, doc: 'On SIGTERM, how long the running step may take to finish before it is aborted.' },
     history_size: { kind: 'int', default: 200, min: 10, max: 100_000, doc: 'Closed incidents kept in state and shown by /api/incidents.' },
     journal_segment_bytes: { kind: 'bytes', default: '8MiB', min: 4096, max: 1024 ** 3, doc: 'Size after which the alert journal starts a new segment (processed segments are deleted).' },
+    // Action waits, sized for one Ollama host: a restart waits out Docker's 10 s stop timeout plus a slow start; a Swarm
+    // force update of one replica took ~15-17 s on the test machines; a cold load of a 20B model can take 30 s and more.
     container_ready_timeout: { kind: 'duration', default: '2m', min: 1000, doc: 'Until a restarted container runs again.' },
     converge_timeout: { kind: 'duration', default: '3m', min: 1000, doc: 'Until a force-updated Swarm service has converged.' },
     stack_command_timeout: { kind: 'duration', default: '5m', min: 1000, doc: 'Limit of one `docker stack deploy`/`rm`.' },
@@ -64,3 +114,16 @@ export const remediatorSection: ConfigSection = {
     };
   },
 };
+
+/**
+ * Why the remediator must not start with these credentials settings, or undefined. Anyone who can POST to the
+ * webhook can restart containers, so running open is an explicit, visible choice (insecure_no_auth).
+ */
+export function authProblem(cfg: RemediatorConfig): string | undefined {
+  // Half a basic-auth pair is already refused when the config is loaded (checkListen).
+  const hasAuth = cfg.bearer_token_file !== undefined || cfg.basic_auth_username !== undefined;
+  if (!hasAuth && !cfg.insecure_no_auth) {
+    return 'no credentials configured: set remediator.bearer_token_file (and/or basic auth), or remediator.insecure_no_auth: true to run without (not recommended)';
+  }
+  return undefined;
+}

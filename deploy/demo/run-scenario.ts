@@ -4,8 +4,7 @@ import type { ExporterConfig } from '../../exporter/exporter-section.js';
 import { ConfigError } from '../../shared/config/config-issues.js';
 import { createDockerClient } from '../../shared/docker/create-docker-client.js';
 import { exporterSection } from '../../exporter/exporter-section.js';
-import type { RemediatorConfig } from '../../remediator/remediator-config.js';
-import { remediatorSection } from '../../remediator/remediator-section.js';
+import { remediatorSection, type RemediatorConfig } from '../../remediator/remediator-section.js';
 import { runCpuFallbackScenario } from './cpu-fallback-scenario.js';
 
 const USAGE = `usage: run-scenario.js --config FILE --scenario cpu-fallback --prometheus-url URL [--timeout-s 300]

@@ -1,13 +1,13 @@
 import type { OllamaTargetConfig } from '../../shared/config/types.js';
 import { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
 import type { ActionDeps, ActionName } from './action.js';
-import { boundedSignal } from './bounded-signal.js';
 import { hasHostPidView } from './has-host-pid-view.js';
 import { inspectTargetContainer } from './list-target-containers.js';
-import { sameProcess } from './same-process.js';
 import type { KillCandidate } from './select-kill-candidates.js';
 import { listStackServices } from './stack-services.js';
 import { forceUpdateCounter, inspectService } from './swarm-service.js';
+import { sameProcess } from './terminate-process.js';
+import { boundedSignal } from './wait-until.js';
 
 type Json = Record<string, unknown>;
 

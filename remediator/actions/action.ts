@@ -126,7 +126,3 @@ export interface ActionResult {
    */
   readonly before?: Record<string, unknown>;
 }
-
-export { runAction } from './run-action.js';
-export { actionHappened } from './action-happened.js';
-export { checkContainerGpuAccess } from './check-container-gpu-access.js';

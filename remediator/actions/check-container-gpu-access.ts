@@ -3,9 +3,8 @@ import type { OllamaTargetConfig } from '../../shared/config/types.js';
 import type { DockerApi } from '../../shared/docker/docker-api.js';
 import { resolveTargetContainers } from '../../shared/docker/resolve-target-containers.js';
 import type { ActionDeps } from './action.js';
-import { boundedSignal } from './bounded-signal.js';
-import { classifyGpuList } from './classify-gpu-list.js';
-import { errorText } from './error-text.js';
+import { errorText } from './call-log.js';
+import { boundedSignal } from './wait-until.js';
 
 const MAX_OUTPUT = 64 * 1024;
 
@@ -98,4 +97,16 @@ function collect(stream: NodeJS.ReadableStream & { destroy(): void }, deps: GpuA
     stream.on('close', () => finish());
     stream.on('error', (err) => finish(err));
   });
+}
+
+/**
+ * Pure: what `nvidia-smi -L` run inside a container says about its GPU access. true: it listed a GPU. false: NVML
+ * cannot initialise ("Failed to initialize NVML: Unknown Error"), the Docker cgroup bug that silently moves Ollama to
+ * the CPU (ollama#14658, nvidia-container-toolkit#48). null: anything else (not installed, other errors, no GPU
+ * configured), which is not evidence either way.
+ */
+export function classifyGpuList(exitCode: number | null, output: string): boolean | null {
+  if (/Failed to initialize NVML/i.test(output)) return false;
+  if (exitCode === 0 && /^GPU \d+:/m.test(output)) return true;
+  return null;
 }

@@ -1,12 +1,9 @@
 import { swarmServiceName } from '../../shared/docker/container-list-filter.js';
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
-import { boundedSignal } from './bounded-signal.js';
-import type { CallLog } from './call-log.js';
-import { errorText } from './error-text.js';
-import { isOutOfSequence } from './is-out-of-sequence.js';
+import { errorText, type CallLog } from './call-log.js';
 import { serviceConverged, type Convergence } from './service-converged.js';
 import { forceUpdateCounter, inspectService, listDesiredRunningTasks, type SwarmServiceInfo } from './swarm-service.js';
-import { waitUntil } from './wait-until.js';
+import { boundedSignal, waitUntil } from './wait-until.js';
 
 /** Stale-index retries: a rolling update bumps the index itself (swarmkit#1379), so a few are normal. */
 const MAX_ATTEMPTS = 5;
@@ -122,4 +119,9 @@ export async function waitServiceConverged(
     { timeoutMs: deps.timeouts.convergeMs, intervalMs: 500, signal: req.signal, now: () => deps.now(), ...(deps.sleep ? { sleep: deps.sleep } : {}) },
   );
   return verdict ?? last;
+}
+
+/** Swarm's answer to a stale Version.Index (moby#30794): the update was NOT applied; re-inspect and retry. */
+export function isOutOfSequence(err: unknown): boolean {
+  return /update out of sequence/i.test(errorText(err));
 }

@@ -1,18 +1,18 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DockerApi } from '../../shared/docker/docker-api.js';
 import { isDockerNotFound } from '../../shared/docker/is-docker-not-found.js';
 import { resolveTargetContainers } from '../../shared/docker/resolve-target-containers.js';
+import { classifyProcessRole } from '../../shared/proc/classify-process-role.js';
+import { parseCmdline } from '../../shared/proc/parse-cmdline.js';
 import { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
-import { boundedSignal } from './bounded-signal.js';
-import type { CallLog } from './call-log.js';
-import { describeContainerList, describeSelector } from './describe-selector.js';
-import { errorText } from './error-text.js';
-import { findHostOllamaServers } from './find-host-ollama-servers.js';
+import { errorText, type CallLog } from './call-log.js';
 import { hasHostPidView } from './has-host-pid-view.js';
+import { describeContainerList, describeSelector } from './list-target-containers.js';
 import { selectKillCandidates, type KillCandidateInput, type KillScope } from './select-kill-candidates.js';
 import { terminateProcess, type TerminateOutcome } from './terminate-process.js';
+import { boundedSignal } from './wait-until.js';
 
 /**
  * kill_runner / kill_orphans: discovery (nvidia-smi, /proc, Docker), the pure selection, then the verified
@@ -145,4 +145,27 @@ async function isDockerCgroup(procRoot: string, pid: number, id: string): Promis
   } catch {
     return false;
   }
+}
+
+/**
+ * PIDs of every `ollama serve` outside any container, for a target installed on the host: its runners are owned by
+ * it only when it is the one such server. cmdline is read first so only candidates cost a full identity read.
+ */
+async function findHostOllamaServers(procRoot: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir(procRoot)) {
+    if (!/^[1-9]\d*$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = parseCmdline(await readFile(join(procRoot, entry, 'cmdline')));
+    } catch {
+      continue; // exited while we listed
+    }
+    if (classifyProcessRole(argv, null) !== 'ollama_server') continue;
+    const identity = await readProcessIdentity(procRoot, Number(entry)).catch(() => null);
+    if (identity && identity.containerId === null && classifyProcessRole(identity.argv, identity.exe) === 'ollama_server') {
+      pids.push(identity.pid);
+    }
+  }
+  return pids.sort((a, b) => a - b);
 }

@@ -1,7 +1,7 @@
 import { ensureModel } from '../../shared/provision/ensure-model.js';
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
-import { boundedSignal } from './bounded-signal.js';
 import type { CallLog } from './call-log.js';
+import { boundedSignal } from './wait-until.js';
 
 /**
  * pull_model: the same strict path init uses (shared/provision ensureModel: /api/show first, pull or create, fail on

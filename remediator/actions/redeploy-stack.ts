@@ -1,11 +1,11 @@
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { execa } from 'execa';
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
-import { boundedSignal } from './bounded-signal.js';
 import type { CallLog } from './call-log.js';
 import { waitServiceConverged } from './force-update-service.js';
-import { dockerCliPath, runDockerCli, type DockerCliOutcome } from './run-docker-cli.js';
 import { listStackServices, stackLeftovers } from './stack-services.js';
-import { waitUntil } from './wait-until.js';
+import { boundedSignal, waitUntil } from './wait-until.js';
 
 /**
  * `docker stack deploy -c FILE --resolve-image never STACK`: re-applies the pinned stack file (recreates a deleted
@@ -80,4 +80,46 @@ export async function redeployStack(req: ActionRequest, deps: ActionDeps, calls:
 function cliFailure(out: DockerCliOutcome): string {
   const text = (out.stderr || out.stdout).trim().split('\n').slice(-3).join(' | ');
   return out.timedOut ? `timed out${text ? `: ${text}` : ''}` : `exit ${out.exitCode ?? '?'}${text ? `: ${text}` : ''}`;
+}
+
+interface DockerCliOutcome {
+  readonly exitCode: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+}
+
+/** The docker CLI this host has: the newer client in /usr/local/bin first, else whatever PATH finds. */
+function dockerCliPath(deps: Pick<ActionDeps, 'dockerCli'>): string {
+  if (deps.dockerCli) return deps.dockerCli;
+  return existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker';
+}
+
+/**
+ * Runs the docker CLI for what only it does (`docker stack deploy` is client-side). argv only, no shell: stack names
+ * and file paths are never interpreted. DOCKER_HOST is the configured daemon; the rest of the environment stays, since
+ * the stack file may interpolate ${VARS} from it. The whole process group is killed at the deadline or on abort.
+ */
+async function runDockerCli(
+  deps: Pick<ActionDeps, 'dockerCli' | 'dockerCliEnv' | 'dockerHost'>,
+  args: readonly string[],
+  opts: { readonly timeoutMs: number; readonly signal: AbortSignal },
+): Promise<DockerCliOutcome> {
+  const result = await execa(dockerCliPath(deps), args, {
+    env: { ...deps.dockerCliEnv, DOCKER_HOST: deps.dockerHost, DOCKER_CLI_HINTS: 'false' },
+    extendEnv: true,
+    timeout: opts.timeoutMs,
+    cancelSignal: opts.signal,
+    forceKillAfterDelay: 2_000,
+    reject: false,
+    stdin: 'ignore',
+    maxBuffer: 4 * 1024 * 1024,
+    encoding: 'utf8',
+  });
+  return {
+    exitCode: result.exitCode,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    timedOut: result.timedOut === true,
+  };
 }

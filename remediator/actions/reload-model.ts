@@ -1,8 +1,7 @@
 import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
-import { boundedSignal } from './bounded-signal.js';
 import type { CallLog } from './call-log.js';
-import { waitUntil } from './wait-until.js';
+import { boundedSignal, waitUntil } from './wait-until.js';
 
 /** Ollama answers the unload at once; the runner exits (and frees VRAM) a moment later. */
 const UNLOAD_WAIT_MS = 30_000;

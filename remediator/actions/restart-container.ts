@@ -1,10 +1,7 @@
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
-import { boundedSignal } from './bounded-signal.js';
-import type { CallLog } from './call-log.js';
-import { describeContainerList, describeSelector } from './describe-selector.js';
-import { errorText } from './error-text.js';
-import { inspectTargetContainer, listTargetContainers, type TargetContainer } from './list-target-containers.js';
-import { waitUntil } from './wait-until.js';
+import { errorText, type CallLog } from './call-log.js';
+import { describeContainerList, describeSelector, inspectTargetContainer, listTargetContainers, type TargetContainer } from './list-target-containers.js';
+import { boundedSignal, waitUntil } from './wait-until.js';
 
 /**
  * restart_container (`POST /containers/{id}/restart`) or, for recreate_container on Compose/plain containers, stop +

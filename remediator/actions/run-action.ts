@@ -1,6 +1,5 @@
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
-import { CallLog } from './call-log.js';
-import { errorText } from './error-text.js';
+import { CallLog, errorText } from './call-log.js';
 import { forceUpdateService } from './force-update-service.js';
 import { killRunners } from './kill-runners.js';
 import { pullModel } from './pull-model.js';
@@ -10,6 +9,9 @@ import { restartContainer } from './restart-container.js';
 import { warmUp } from './warm-up.js';
 
 /**
+ * The registry: the one file that maps action names to their implementations (dispatch below). Only the wiring
+ * imports it; config validation, policy and the engine need just the contract in action.ts.
+ *
  * Runs one healing step and never throws: an error becomes `failed` with the calls made so far and the `before`
  * evidence if it was already taken (so a half-done step can still be judged by actionHappened).
  */

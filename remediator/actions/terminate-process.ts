@@ -1,6 +1,5 @@
 import { readProcessIdentity, type ProcessIdentity } from '../../shared/proc/read-process-identity.js';
 import type { CallLog } from './call-log.js';
-import { sameProcess } from './same-process.js';
 import type { KillCandidate } from './select-kill-candidates.js';
 import { defaultSleep, type Sleep } from './wait-until.js';
 
@@ -76,4 +75,20 @@ function send(kill: (pid: number, signal: NodeJS.Signals) => void, pid: number, 
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw err;
   }
+}
+
+/**
+ * Pure: is `now` (just re-read from /proc) still the process chosen at discovery? The start time (stat field 22)
+ * catches PID reuse; exe, argv and container catch an exec or a zombie (empty argv) in between.
+ */
+export function sameProcess(chosen: KillCandidate, now: ProcessIdentity | null): boolean {
+  if (now === null) return false;
+  return (
+    now.pid === chosen.pid &&
+    now.startTime === chosen.startTime &&
+    now.exe === chosen.exe &&
+    now.containerId === chosen.containerId &&
+    now.argv.length === chosen.argv.length &&
+    now.argv.every((a, i) => a === chosen.argv[i])
+  );
 }

@@ -30,3 +30,8 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined>, opts: Wa
     await sleep(Math.min(opts.intervalMs, left), opts.signal);
   }
 }
+
+/** `signal` plus a deadline of `ms`: whichever fires first aborts (the reason says which). */
+export function boundedSignal(signal: AbortSignal, ms: number): AbortSignal {
+  return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+}

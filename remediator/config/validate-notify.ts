@@ -1,8 +1,12 @@
 import type { ConfigIssues } from '../../shared/config/config-issues.js';
 import { parseDuration } from '../../shared/config/parse-duration.js';
 import { checkKeys, isRecord } from '../../shared/config/yaml-shapes.js';
-import type { NotifyConfig } from '../remediator-config.js';
-import { urlProblem } from './validate-endpoint.js';
+
+export interface NotifyConfig {
+  readonly url: string;
+  readonly bearer_token_file?: string;
+  readonly timeout_ms: number;
+}
 
 /** `remediator.notify`: a webhook told about escalations, failed incidents and breaker trips. */
 export function validateNotify(raw: unknown, issues: ConfigIssues): NotifyConfig | undefined {
@@ -23,4 +27,17 @@ export function validateNotify(raw: unknown, issues: ConfigIssues): NotifyConfig
     timeout_ms: timeout ?? 5000,
     ...(typeof raw.bearer_token_file === 'string' ? { bearer_token_file: raw.bearer_token_file } : {}),
   };
+}
+
+/** Why `value` is not an http(s) URL the remediator may call, or undefined when it is fine. */
+export function urlProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return `expected a URL, got ${JSON.stringify(value)}`;
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${value}" is not http or https`;
+    if (u.username || u.password) return `"${value}" carries credentials in the URL; use bearer_token_file`;
+    return undefined;
+  } catch {
+    return `"${value}" is not a URL`;
+  }
 }

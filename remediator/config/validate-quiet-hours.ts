@@ -1,8 +1,13 @@
 import type { ConfigIssues } from '../../shared/config/config-issues.js';
 import { checkKeys, isRecord } from '../../shared/config/yaml-shapes.js';
-import type { QuietWindowConfig } from '../remediator-config.js';
-import { cronProblem } from './cron-problem.js';
-import { isValidTimezone } from './is-valid-timezone.js';
+import { cronProblem, isValidTimezone } from './cron-problem.js';
+
+export interface QuietWindowConfig {
+  /** IANA zone the cron expressions are read in. */
+  readonly timezone: string;
+  /** A minute is quiet when it matches any of these node-cron expressions. */
+  readonly cron: readonly string[];
+}
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/;
 

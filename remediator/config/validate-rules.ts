@@ -1,7 +1,29 @@
 import { ACTION_NAMES, type ActionName } from '../actions/action.js';
 import type { ConfigIssues } from '../../shared/config/config-issues.js';
 import { checkKeys, isRecord } from '../../shared/config/yaml-shapes.js';
-import type { QuietMode, RuleConfig } from '../remediator-config.js';
+
+/** What to do with an alert that arrives inside its rule's quiet window. */
+export type QuietMode = 'defer' | 'drop';
+
+/** One `remediator.rules[]` entry: which alerts it takes and how it heals them. First matching rule wins. */
+export interface RuleConfig {
+  readonly name: string;
+  /** Label equality; every pair must hold. */
+  readonly match: Readonly<Record<string, string>>;
+  /** Label regex, anchored at both ends (as Alertmanager's =~); every pair must hold. Source kept for explain. */
+  readonly match_re: Readonly<Record<string, string>>;
+  /** Explicit escalation ladder; absent = chosen from the diagnosis. */
+  readonly ladder?: readonly ActionName[];
+  /** 'auto' = the step that fits the diagnosis; an action name = always start there (still diagnosis-gated). */
+  readonly start: 'auto' | ActionName;
+  /** Overrides the global dry_run for this rule when set. */
+  readonly dry_run?: boolean;
+  /** Name of a quiet_hours window. */
+  readonly quiet?: string;
+  readonly quiet_mode: QuietMode;
+  /** Label naming the model the alert is about (used by warm_up, reload and pull_model). */
+  readonly model_label: string;
+}
 
 const RULE_KEYS = ['name', 'match', 'match_re', 'ladder', 'start', 'dry_run', 'quiet', 'quiet_mode', 'model_label'];
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/;

@@ -2,9 +2,18 @@ import type { ConfigIssues } from '../../shared/config/config-issues.js';
 import type { SectionContext } from '../../shared/config/config-section.js';
 import { checkKeys, isRecord } from '../../shared/config/yaml-shapes.js';
 import { normalizeModelName } from '../../shared/ollama/normalize-model-name.js';
-import type { ScheduleConfig } from '../remediator-config.js';
-import { cronProblem } from './cron-problem.js';
-import { isValidTimezone } from './is-valid-timezone.js';
+import { cronProblem, isValidTimezone } from './cron-problem.js';
+
+export interface ScheduleConfig {
+  readonly name: string;
+  readonly cron: string;
+  readonly timezone: string;
+  readonly action: 'warm_up';
+  /** Empty = every target. */
+  readonly targets: readonly string[];
+  /** Empty = the keep_warm models of each target. Normalised names. */
+  readonly models: readonly string[];
+}
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/;
 

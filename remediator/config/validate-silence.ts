@@ -1,8 +1,15 @@
 import type { ConfigIssues } from '../../shared/config/config-issues.js';
 import { parseDuration } from '../../shared/config/parse-duration.js';
 import { checkKeys, isRecord } from '../../shared/config/yaml-shapes.js';
-import type { SilenceConfig } from '../remediator-config.js';
-import { urlProblem } from './validate-endpoint.js';
+import { urlProblem } from './validate-notify.js';
+
+export interface SilenceConfig {
+  readonly enabled: boolean;
+  readonly alertmanager_url?: string;
+  /** Upper bound of a silence: it expires by itself if the remediator dies while healing. */
+  readonly duration_ms: number;
+  readonly bearer_token_file?: string;
+}
 
 const DEFAULT_DURATION = '30m';
 

@@ -2,9 +2,9 @@ import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.
 import type { Logger } from '../../shared/log/create-logger.js';
 import type { IncidentBook } from '../incidents/incident-book.js';
 import type { Incident, IncidentOutcome } from '../incidents/incident.js';
-import type { RemediatorMetrics } from '../operators/remediator-metrics.js';
 import type { SafetyLimits, SafetyState } from '../policy/safety-state.js';
-import type { RemediatorConfig, RuleConfig } from '../remediator-config.js';
+import type { RemediatorMetrics } from '../remediator-metrics.js';
+import type { RemediatorConfig, RuleConfig } from '../remediator-section.js';
 import type { AuditEntry } from '../state/audit-log.js';
 import type { Clock } from './clock.js';
 import type { Notifier, RemediationPorts, Silencer } from './remediation-ports.js';

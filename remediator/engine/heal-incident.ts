@@ -1,13 +1,14 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import type { ActionName, ActionResult } from '../actions/action.js';
 import type { Incident } from '../incidents/incident.js';
-import { checkSafety, recordAction } from '../policy/check-safety.js';
+import { checkSafety } from '../policy/check-safety.js';
 import { planRemediation, type Plan } from '../policy/plan-remediation.js';
-import type { RuleConfig } from '../remediator-config.js';
+import type { RuleConfig } from '../remediator-section.js';
 import { clockSignal } from './clock.js';
-import { closeIncident, notify } from './close-incident.js';
+import { closeIncident } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';
 import type { DiagnosisReport } from './remediation-ports.js';
+import { runRealStep } from './run-real-step.js';
 
 const MODEL_ACTIONS: readonly ActionName[] = ['warm_up', 'reload', 'pull_model'];
 
@@ -72,7 +73,8 @@ export async function healIncident(ctx: EngineContext, inc: Incident, rule: Rule
       continue;
     }
     const outcome = await runRealStep(ctx, inc, target, action, i, model, plan.detail);
-    if (outcome === 'not_started' || outcome === 'interrupted') return;
+    if (outcome === 'not_started') return wait(ctx, inc, 'not_recorded', 'the intent could not be written to the audit log and state: not acting');
+    if (outcome === 'interrupted') return;
     if (outcome.outcome === 'skipped') continue; // nothing changed: no point verifying
     const verdict = await verify(ctx, target, model ?? ctx.model(inc.target, modelName));
     const step = inc.steps[inc.steps.length - 1]!;
@@ -84,62 +86,6 @@ export async function healIncident(ctx: EngineContext, inc: Incident, rule: Rule
     if (inc.cancelRequested) return closeIncident(ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
   }
   return closeIncident(ctx, inc, 'failed', 'ladder_exhausted', `no step of [${plan.ladder.join(', ')}] healed ${inc.target} (${plan.detail})`);
-}
-
-/** One real step: durable intent, silence, the action under step_timeout, its result, safety bookkeeping. */
-async function runRealStep(ctx: EngineContext, inc: Incident, target: OllamaTargetConfig, action: ActionName, index: number, model: ModelConfig | undefined, why: string): Promise<ActionResult | 'not_started' | 'interrupted'> {
-  const startedAt = ctx.clock.now();
-  inc.inFlight = { action, ladderIndex: index, startedAt, ...(model ? { model: model.name } : {}) };
-  inc.ladderPos = index + 1;
-  const base = { incident: inc.id, rule: inc.rule, target: inc.target, action, dry_run: false, ...(model ? { model: model.name } : {}) };
-  const recorded = (await ctx.audit({ kind: 'intent', decision: 'acted', reason: inc.condition ?? 'unknown', detail: why, attempt: inc.attempts + 1, ...base })) && (await ctx.save().then(() => true, () => false));
-  if (!recorded) {
-    delete inc.inFlight;
-    inc.ladderPos = index;
-    await wait(ctx, inc, 'not_recorded', 'the intent could not be written to the audit log and state: not acting');
-    return 'not_started';
-  }
-  await silence(ctx, inc);
-  ctx.metrics.inFlight.inc();
-  const limit = clockSignal(ctx.clock, ctx.cfg.step_timeout_ms, `step_timeout (${ctx.cfg.step_timeout_ms} ms) reached`, ctx.abortSteps);
-  let result: ActionResult;
-  try {
-    result = await ctx.ports.runStep({
-      action,
-      target,
-      ...(model ? { model } : {}),
-      dryRun: false,
-      signal: limit.signal,
-      incidentId: inc.id,
-      onBefore: async (before) => {
-        if (inc.inFlight) inc.inFlight = { ...inc.inFlight, before };
-        await ctx.save();
-      },
-    });
-  } catch (err) {
-    result = { outcome: 'failed', detail: `${action} threw: ${(err as Error).message}`, calls: [] };
-  } finally {
-    limit.dispose();
-    ctx.metrics.inFlight.dec();
-  }
-  if (ctx.abortSteps.aborted) {
-    // Shutdown cut the step short: keep the intent so the next start asks Docker whether it happened.
-    ctx.log.warn({ incident: inc.id, action }, 'step aborted by shutdown; it will be judged after the restart');
-    return 'interrupted';
-  }
-  const finishedAt = ctx.clock.now();
-  delete inc.inFlight;
-  inc.steps.push({ action, ...(model ? { model: model.name } : {}), startedAt, finishedAt, outcome: result.outcome, detail: result.detail, calls: result.calls, dryRun: false });
-  ctx.metrics.actions.inc({ action, result: result.outcome });
-  ctx.metrics.stepDuration.observe({ action }, (finishedAt - startedAt) / 1000);
-  if (result.outcome !== 'skipped') {
-    inc.attempts++;
-    ctx.metrics.lastAction.set({ target: inc.target, action }, finishedAt / 1000);
-    if (recordAction(ctx.safety, ctx.limits, { target: inc.target, action, now: finishedAt })) await breakerTripped(ctx, inc, action);
-  }
-  await ctx.audit({ kind: 'result', result: result.outcome, detail: result.detail, calls: result.calls, duration_ms: finishedAt - startedAt, ...base });
-  await ctx.save().catch((err: Error) => ctx.log.error({ err: err.message }, 'cannot save state'));
-  return result;
 }
 
 /** Dry-run: every step from the start is asked what it WOULD do; nothing counts toward cooldowns, attempts or the breaker. */
@@ -199,31 +145,4 @@ async function wait(ctx: EngineContext, inc: Incident, reason: string, detail: s
   inc.reason = `${reason}: ${detail}`;
   inc.updatedAt = ctx.clock.now();
   await ctx.save().catch((err: Error) => ctx.log.error({ err: err.message }, 'cannot save state'));
-}
-
-async function silence(ctx: EngineContext, inc: Incident): Promise<void> {
-  if (!ctx.silencer || inc.silenceId) return;
-  const labels = inc.alerts[0]?.labels ?? {};
-  const matchers = [
-    ...(labels.alertname ? [{ name: 'alertname', value: labels.alertname }] : []),
-    ...(Object.hasOwn(labels, ctx.cfg.target_label) ? [{ name: ctx.cfg.target_label, value: labels[ctx.cfg.target_label]! }] : []),
-  ];
-  if (matchers.length === 0) return;
-  const s = clockSignal(ctx.clock, 10_000, 'silence creation timed out');
-  try {
-    inc.silenceId = await ctx.silencer.create({ matchers, endsAt: ctx.clock.now() + ctx.cfg.silence.duration_ms, comment: `ollama-sentinel is healing incident ${inc.id} (rule ${inc.rule}, target ${inc.target})` }, s.signal);
-    await ctx.save();
-  } catch (err) {
-    ctx.log.warn({ incident: inc.id, err: (err as Error).message }, 'cannot create the silence; healing anyway');
-  } finally {
-    s.dispose();
-  }
-}
-
-async function breakerTripped(ctx: EngineContext, inc: Incident, action: string): Promise<void> {
-  ctx.metrics.breakerOpen.set(1);
-  const detail = `circuit breaker tripped: ${ctx.limits.breakerMaxActions} actions within ${ctx.limits.breakerWindowMs / 1000} s (last: ${action} on ${inc.target}); no more actions until an operator resets it`;
-  ctx.log.error({ incident: inc.id, action }, detail);
-  await ctx.audit({ kind: 'breaker', result: 'tripped', incident: inc.id, target: inc.target, action, detail });
-  await notify(ctx, { ...inc, status: inc.status }, 'breaker_tripped', detail);
 }

@@ -3,20 +3,20 @@ import type { Logger } from '../../shared/log/create-logger.js';
 import { normalizeModelName } from '../../shared/ollama/normalize-model-name.js';
 import type { WebhookAlert } from '../ingress/webhook-payload.js';
 import { IncidentBook } from '../incidents/incident-book.js';
-import type { Incident } from '../incidents/incident.js';
-import { newIncidentId } from '../incidents/new-incident-id.js';
+import { newIncidentId, type Incident } from '../incidents/incident.js';
 import type { JournalRecord } from '../journal/journal-record.js';
-import type { RemediatorMetrics } from '../operators/remediator-metrics.js';
+import type { RemediatorMetrics } from '../remediator-metrics.js';
 import { resetBreaker } from '../policy/check-safety.js';
 import type { SafetyLimits, SafetyState } from '../policy/safety-state.js';
-import { WINDOW_END_SEARCH_MS, type QuietWindow } from '../quiet/quiet-window.js';
-import type { RemediatorConfig, RuleConfig } from '../remediator-config.js';
+import type { QuietWindow } from '../quiet/quiet-window.js';
+import type { RemediatorConfig, RuleConfig } from '../remediator-section.js';
 import type { AuditEntry, AuditLog } from '../state/audit-log.js';
 import type { PersistedState } from '../state/persisted-state.js';
 import type { Clock } from './clock.js';
 import { closeIncident } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';
 import { healIncident } from './heal-incident.js';
+import { holdForQuietHours } from './hold-for-quiet-hours.js';
 import { recoverInFlight } from './recover-in-flight.js';
 import type { Notifier, RemediationPorts, Silencer } from './remediation-ports.js';
 import { TargetLock } from './target-lock.js';
@@ -225,26 +225,10 @@ export class RemediationEngine {
     if (inc.status !== 'open') return;
     const rule = this.#ctx.rule(inc.rule);
     if (!rule) return closeIncident(this.#ctx, inc, 'dropped', 'rule_removed', `rule "${inc.rule}" is no longer configured`);
-    const now = this.#d.clock.now();
     if (!inc.inFlight && rule.quiet) {
-      const window = this.#d.quiet.get(rule.quiet);
-      if (window?.isQuiet(now)) {
-        if (rule.quiet_mode === 'drop') {
-          this.#d.metrics.skips.inc({ reason: 'quiet_drop' });
-          await this.#audit({ kind: 'decision', decision: 'dropped', reason: 'quiet_hours', incident: inc.id, rule: inc.rule, target: inc.target, detail: `inside quiet window "${rule.quiet}"` });
-          return closeIncident(this.#ctx, inc, 'dropped', 'quiet_hours', `inside quiet window "${rule.quiet}" (quiet_mode drop)`);
-        }
-        const end = window.endAfter(now) ?? now + WINDOW_END_SEARCH_MS;
-        inc.phase = 'deferred';
-        inc.deferredUntil = end;
-        inc.updatedAt = now;
-        this.#d.metrics.skips.inc({ reason: 'quiet_defer' });
-        await this.#audit({ kind: 'decision', decision: 'deferred', reason: 'quiet_hours', incident: inc.id, rule: inc.rule, target: inc.target, detail: `inside quiet window "${rule.quiet}"; re-check at ${new Date(end).toISOString()}`, until: new Date(end).toISOString() });
-        await this.#d.save();
-        if (inc.cancelRequested) return closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved while deferring');
-        this.#armDeferred(inc);
-        return;
-      }
+      const held = await holdForQuietHours(this.#ctx, inc, rule, this.#d.quiet.get(rule.quiet), this.#d.clock.now());
+      if (held === 'deferred') this.#armDeferred(inc);
+      if (held !== 'go') return;
     }
     inc.phase = 'running';
     delete inc.deferredUntil;

@@ -1,8 +1,7 @@
 import type { AlertJournal } from '../journal/alert-journal.js';
 import type { DedupCache } from '../journal/dedup-cache.js';
 import { alertKey, type JournalRecord, type RefusalReason } from '../journal/journal-record.js';
-import type { CompiledRule } from '../policy/compiled-rule.js';
-import { matchRule } from '../policy/match-rule.js';
+import { matchRule, type CompiledRule } from '../policy/match-rule.js';
 import { resolveTarget } from '../policy/resolve-target.js';
 import type { WebhookAlert, WebhookPayload } from './webhook-payload.js';
 

@@ -1,8 +1,9 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Express, type Request, type Response } from 'express';
+import { checkBasicAuth, secretsEqual } from '../../shared/http/basic-auth.js';
 import type { Logger } from '../../shared/log/create-logger.js';
-import type { RemediatorMetrics } from '../operators/remediator-metrics.js';
+import type { RemediatorMetrics } from '../remediator-metrics.js';
 import { IntakeUnavailableError, type IngestReport } from './alert-intake.js';
-import { checkCredentials, type Credentials } from './check-credentials.js';
 import { parseWebhookPayload } from './parse-webhook-payload.js';
 import { BodyTooLargeError, readLimitedBody } from './read-limited-body.js';
 import type { PayloadLimits, WebhookPayload } from './webhook-payload.js';
@@ -130,4 +131,26 @@ export function createRemediatorApp(deps: RemediatorAppDeps): Express {
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export interface Credentials {
+  readonly bearerToken?: string;
+  readonly basic?: { readonly username: string; readonly password: string };
+}
+
+export type CredentialCheck = 'ok' | 'missing' | 'wrong';
+
+/**
+ * Bearer and/or basic auth, compared in constant time. With both configured either is accepted (Alertmanager's
+ * http_config allows only one of them per receiver). With none configured every request passes: the caller only
+ * gets there with insecure_no_auth.
+ */
+export function checkCredentials(headers: IncomingHttpHeaders, creds: Credentials): CredentialCheck {
+  if (creds.bearerToken === undefined && creds.basic === undefined) return 'ok';
+  const header = headers.authorization;
+  if (!header) return 'missing';
+  const bearer = header.match(/^Bearer\s+(\S+)\s*$/i);
+  if (bearer && creds.bearerToken !== undefined && secretsEqual(bearer[1]!, creds.bearerToken)) return 'ok';
+  if (creds.basic !== undefined && checkBasicAuth({ headers } as Parameters<typeof checkBasicAuth>[0], creds.basic.username, creds.basic.password)) return 'ok';
+  return 'wrong';
 }

@@ -1,7 +1,7 @@
 import type { ContainerSelector } from '../../shared/config/types.js';
 import type { Condition, Diagnosis, SuggestedAction } from '../../shared/diagnosis/diagnose-target.js';
 import type { ActionName } from '../actions/action.js';
-import type { RuleConfig } from '../remediator-config.js';
+import type { RuleConfig } from '../remediator-section.js';
 import { defaultLadder, fittingSteps } from './ladder-families.js';
 
 export type Plan =

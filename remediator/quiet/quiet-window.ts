@@ -1,5 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { QuietWindowConfig } from '../remediator-config.js';
+import type { QuietWindowConfig } from '../remediator-section.js';
 
 const MINUTE = 60_000;
 /** How far ahead the end of a window is searched; a window that never ends within it is reported as such. */

@@ -1,11 +1,11 @@
+import cron from 'node-cron';
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/log/create-logger.js';
 import type { ActionRequest, ActionResult } from '../actions/action.js';
 import { clockSignal, type Clock } from '../engine/clock.js';
-import type { RemediatorMetrics } from '../operators/remediator-metrics.js';
-import type { ScheduleConfig } from '../remediator-config.js';
+import type { RemediatorMetrics } from '../remediator-metrics.js';
+import type { ScheduleConfig } from '../remediator-section.js';
 import type { AuditEntry } from '../state/audit-log.js';
-import type { CronScheduler } from './cron-scheduler.js';
 
 export interface ScheduleRunnerDeps {
   readonly schedules: readonly ScheduleConfig[];
@@ -77,3 +77,12 @@ export class ScheduleRunner {
     await this.d.audit({ kind: 'schedule', decision: 'acted', reason: 'schedule', rule: job.name, target: target.name, action: 'warm_up', model: model.name, dry_run: this.d.dryRun, result: result.outcome, detail: result.detail, calls: result.calls, duration_ms: this.d.clock.now() - started });
   }
 }
+
+/** Starts a job on a cron expression in a zone; returns its stop function. Tests substitute a fake-clock driver. */
+export type CronScheduler = (expression: string, timezone: string, name: string, run: () => Promise<void>) => () => void;
+
+/** node-cron: no overlapping runs of the same job; missed runs (process asleep) are not caught up. */
+export const nodeCronScheduler: CronScheduler = (expression, timezone, name, run) => {
+  const task = cron.schedule(expression, () => run(), { timezone, name: `schedule-${name}`, noOverlap: true, unref: true });
+  return () => void task.destroy();
+};

@@ -4,8 +4,8 @@ import { resolveTargetContainers } from '../../shared/docker/resolve-target-cont
 import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
 import { readProcessIdentity, type ProcessIdentity } from '../../shared/proc/read-process-identity.js';
 import type { ActionDeps } from '../actions/action.js';
-import { boundedSignal } from '../actions/bounded-signal.js';
-import { errorText } from '../actions/error-text.js';
+import { boundedSignal } from '../actions/wait-until.js';
+import { errorText } from '../actions/call-log.js';
 import { hasHostPidView } from '../actions/has-host-pid-view.js';
 import { waitForOllama } from '../../shared/provision/wait-for-ollama.js';
 import type { ProvisionClient } from '../../shared/provision/provision-client.js';

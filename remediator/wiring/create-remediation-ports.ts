@@ -1,10 +1,13 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import { diagnoseTarget } from '../../shared/diagnosis/diagnose-target.js';
 import type { Logger } from '../../shared/log/create-logger.js';
-import { actionHappened, checkContainerGpuAccess, runAction, type ActionDeps } from '../actions/action.js';
+import type { ActionDeps } from '../actions/action.js';
+import { actionHappened } from '../actions/action-happened.js';
+import { checkContainerGpuAccess } from '../actions/check-container-gpu-access.js';
+import { runAction } from '../actions/run-action.js';
 import { blankObservation, readExporterObservation } from '../engine/read-exporter-observation.js';
 import type { RemediationPorts } from '../engine/remediation-ports.js';
-import type { RemediatorConfig } from '../remediator-config.js';
+import type { RemediatorConfig } from '../remediator-section.js';
 import { verifyRecovery } from '../verify/verify-recovery.js';
 
 export interface PortsOptions {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseListenAddress } from '../../shared/http/listen-settings.js';
 import { readSecretFile } from '../../shared/http/start-http-server.js';
 import { resetBreaker } from '../policy/check-safety.js';
-import type { RemediatorConfig } from '../remediator-config.js';
+import type { RemediatorConfig } from '../remediator-section.js';
 import { acquireInstanceLock } from '../state/instance-lock.js';
 import { StateStore, STATE_FILE } from '../state/state-store.js';
 import { writeFileAtomic } from '../state/write-file-atomic.js';

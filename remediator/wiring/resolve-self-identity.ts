@@ -4,7 +4,7 @@ import type Dockerode from 'dockerode';
 import { parseCgroupContainerId } from '../../shared/proc/parse-cgroup-container-id.js';
 import { parseNsPids } from '../../shared/proc/parse-ns-pids.js';
 import type { SelfIdentity } from '../actions/action.js';
-import type { SelfConfig } from '../remediator-config.js';
+import type { SelfConfig } from '../remediator-section.js';
 
 /**
  * Who the remediator is, so actions never hit it: its container id (from its own cgroup, else by inspecting the

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../shared/config/load-config.js';
 import { createDockerClient } from '../../shared/docker/create-docker-client.js';
@@ -8,24 +9,22 @@ import { systemClock, type Clock } from '../engine/clock.js';
 import { RemediationEngine } from '../engine/remediation-engine.js';
 import type { RemediationPorts } from '../engine/remediation-ports.js';
 import { AlertIntake } from '../ingress/alert-intake.js';
-import { createRemediatorApp } from '../ingress/create-remediator-app.js';
+import { createRemediatorApp, type Readiness } from '../ingress/create-remediator-app.js';
 import { DEFAULT_PAYLOAD_LIMITS } from '../ingress/webhook-payload.js';
 import { AlertJournal } from '../journal/alert-journal.js';
 import { DedupCache } from '../journal/dedup-cache.js';
 import { alertKey } from '../journal/journal-record.js';
-import { alertmanagerSilencer } from '../operators/alertmanager-silencer.js';
-import { RemediatorMetrics } from '../operators/remediator-metrics.js';
-import { webhookNotifier } from '../operators/webhook-notifier.js';
-import { compileRules } from '../policy/compiled-rule.js';
+import { alertmanagerSilencer } from '../notify/alertmanager-silencer.js';
+import { webhookNotifier } from '../notify/webhook-notifier.js';
+import { compileRules } from '../policy/match-rule.js';
 import { QuietWindow } from '../quiet/quiet-window.js';
-import type { RemediatorConfig } from '../remediator-config.js';
-import { nodeCronScheduler, type CronScheduler } from '../schedules/cron-scheduler.js';
-import { ScheduleRunner } from '../schedules/schedule-runner.js';
+import { RemediatorMetrics } from '../remediator-metrics.js';
+import type { RemediatorConfig } from '../remediator-section.js';
+import { nodeCronScheduler, ScheduleRunner, type CronScheduler } from '../schedules/schedule-runner.js';
 import { AuditLog } from '../state/audit-log.js';
 import { acquireInstanceLock } from '../state/instance-lock.js';
 import { StateStore } from '../state/state-store.js';
 import { buildActionDeps } from './build-action-deps.js';
-import { checkReadiness } from './check-readiness.js';
 import { createRemediationPorts } from './create-remediation-ports.js';
 import { resolveSelfIdentity } from './resolve-self-identity.js';
 
@@ -170,4 +169,13 @@ export async function startRemediator(config: LoadedConfig, log: Logger, opts: S
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
     throw err;
   }
+}
+
+/** /readyz: the configuration loaded (we run), the data directory is writable, the Docker Engine answers. */
+export async function checkReadiness(dataDir: string, pingDocker: (signal: AbortSignal) => Promise<unknown>, accepting: () => boolean): Promise<Readiness> {
+  const checks: Record<string, string> = { config: 'ok' };
+  checks.data_dir = await access(dataDir, constants.W_OK).then(() => 'ok', (err: NodeJS.ErrnoException) => `not writable (${err.code ?? err.message})`);
+  checks.docker = await pingDocker(AbortSignal.timeout(3000)).then(() => 'ok', (err: Error) => `unreachable (${err.message})`);
+  checks.accepting = accepting() ? 'ok' : 'shutting down';
+  return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
 }

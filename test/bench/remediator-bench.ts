@@ -12,8 +12,8 @@ import { createRemediatorApp } from '../../remediator/ingress/create-remediator-
 import { DEFAULT_PAYLOAD_LIMITS } from '../../remediator/ingress/webhook-payload.js';
 import { AlertJournal } from '../../remediator/journal/alert-journal.js';
 import { DedupCache } from '../../remediator/journal/dedup-cache.js';
-import { RemediatorMetrics } from '../../remediator/operators/remediator-metrics.js';
-import { compileRules } from '../../remediator/policy/compiled-rule.js';
+import { RemediatorMetrics } from '../../remediator/remediator-metrics.js';
+import { compileRules } from '../../remediator/policy/match-rule.js';
 import { startHttpServer } from '../../shared/http/start-http-server.js';
 import { createLogger } from '../../shared/log/create-logger.js';
 

@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { compileRules } from '../../../remediator/policy/compiled-rule.js';
-import { matchRule } from '../../../remediator/policy/match-rule.js';
+import { compileRules, matchRule } from '../../../remediator/policy/match-rule.js';
 import { loadRemediatorConfig } from './load-remediator-config.js';
 
 const repoFile = (p: string) => readFileSync(fileURLToPath(new URL(`../../../../${p}`, import.meta.url)), 'utf8');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../../shared/config/config-issues.js';
-import { authProblem } from '../../../remediator/config/auth-problem.js';
-import { selfConflicts } from '../../../remediator/config/self-conflicts.js';
+import { authProblem } from '../../../remediator/remediator-section.js';
+import { selfConflicts } from '../../../remediator/config/validate-self.js';
 import { loadRemediatorConfig } from './load-remediator-config.js';
 
 const TARGETS = `

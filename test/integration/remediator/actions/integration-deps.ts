@@ -1,12 +1,18 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { ActionDeps } from '../../../../remediator/actions/action.js';
-import { DEFAULT_ACTION_TIMEOUTS } from '../../../../remediator/actions/default-action-timeouts.js';
+import { remediatorSection, type RemediatorConfig } from '../../../../remediator/remediator-section.js';
+import { actionTimeouts } from '../../../../remediator/wiring/build-action-deps.js';
+import { loadConfig } from '../../../../shared/config/load-config.js';
 import type { GpuConfig } from '../../../../shared/config/types.js';
 import { createDockerClient } from '../../../../shared/docker/create-docker-client.js';
 import { queryComputeApps } from '../../../../shared/gpu/query-compute-apps.js';
 import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
 import type { TestEnv } from '../../../helpers/read-test-env.js';
+
+/** The real defaults (docker.timeout and the remediator section's *_timeout settings). */
+const defaults = loadConfig({ file: 'defaults.yaml', readFile: () => '', flags: new Map(), env: {}, sections: [remediatorSection] });
+const DEFAULT_TIMEOUTS = actionTimeouts(defaults, defaults.remediator as RemediatorConfig);
 
 /**
  * ActionDeps wired to the real test environment: its private Docker Engine, the real /proc, the docker CLI with the
@@ -31,7 +37,7 @@ export function integrationDeps(env: TestEnv, gpuStateFile: string, over: Partia
     now: () => Date.now(),
     ollama: (target) => new OllamaClient(target, { timeoutMs: 10_000 }),
     queryComputeApps: (signal) => queryComputeApps(gpu, { signal }),
-    timeouts: { ...DEFAULT_ACTION_TIMEOUTS, containerReadyMs: 60_000, convergeMs: 90_000, stackCommandMs: 90_000 },
+    timeouts: { ...DEFAULT_TIMEOUTS, containerReadyMs: 60_000, convergeMs: 90_000, stackCommandMs: 90_000 },
     killGraceMs: 1_000,
     dockerHost: env.dockerHost,
     dockerCliEnv: { DOCKER_CONFIG: env.dockerConfig },

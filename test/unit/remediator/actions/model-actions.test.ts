@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
-import { actionHappened, runAction, type ActionRequest } from '../../../../remediator/actions/action.js';
+import type { ActionRequest } from '../../../../remediator/actions/action.js';
+import { actionHappened } from '../../../../remediator/actions/action-happened.js';
+import { runAction } from '../../../../remediator/actions/run-action.js';
 import { closedPort, startLocalServer, type RecordedRequest } from '../../shared/ollama/local-server.js';
 import { startFakeDockerEngine } from './fake-docker-engine.js';
 import { testDeps } from './test-deps.js';

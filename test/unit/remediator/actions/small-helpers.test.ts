@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CallLog } from '../../../../remediator/actions/call-log.js';
-import { classifyGpuList } from '../../../../remediator/actions/classify-gpu-list.js';
+import { CallLog, errorText } from '../../../../remediator/actions/call-log.js';
+import { classifyGpuList } from '../../../../remediator/actions/check-container-gpu-access.js';
+import { isOutOfSequence } from '../../../../remediator/actions/force-update-service.js';
 import { hasHostPidView } from '../../../../remediator/actions/has-host-pid-view.js';
-import { isOutOfSequence } from '../../../../remediator/actions/is-out-of-sequence.js';
-import { errorText } from '../../../../remediator/actions/error-text.js';
 
 test('classifyGpuList: listed GPU, NVML failure, anything else', () => {
   const listed = 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-f88d2996-314d-4abe-0c94-acc6aa417694)\n';

@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessIdentity } from '../../../../shared/proc/read-process-identity.js';
 import { CallLog } from '../../../../remediator/actions/call-log.js';
-import { sameProcess } from '../../../../remediator/actions/same-process.js';
+import { sameProcess, terminateProcess, type TerminateOptions } from '../../../../remediator/actions/terminate-process.js';
 import type { KillCandidate } from '../../../../remediator/actions/select-kill-candidates.js';
-import { terminateProcess, type TerminateOptions } from '../../../../remediator/actions/terminate-process.js';
 
 const argv = ['/usr/bin/ollama', 'runner', '--model', '/m', '--port', '1'];
 const chosen: KillCandidate = { pid: 4242, startTime: 9000, exe: '/usr/bin/ollama', argv, containerId: 'a'.repeat(64), gpuUuid: 'GPU-1', usedMemoryBytes: 1, why: 'test' };

@@ -2,8 +2,13 @@ import type Dockerode from 'dockerode';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
 import type { ActionDeps } from '../../../../remediator/actions/action.js';
-import { DEFAULT_ACTION_TIMEOUTS } from '../../../../remediator/actions/default-action-timeouts.js';
+import { actionTimeouts } from '../../../../remediator/wiring/build-action-deps.js';
 import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
+import { loadRemediatorConfig } from '../load-remediator-config.js';
+
+/** The real defaults (docker.timeout and the remediator section's *_timeout settings). */
+const { all, cfg } = loadRemediatorConfig('');
+const DEFAULT_TIMEOUTS = actionTimeouts(all, cfg);
 
 /** ActionDeps for unit tests: silent log, no real waits unless a test wants them. */
 export function testDeps(docker: Dockerode, over: Partial<ActionDeps> = {}): ActionDeps {
@@ -16,7 +21,7 @@ export function testDeps(docker: Dockerode, over: Partial<ActionDeps> = {}): Act
     now: () => Date.now(),
     ollama: (target) => new OllamaClient(target, { timeoutMs: 5000 }),
     queryComputeApps: async () => [],
-    timeouts: { ...DEFAULT_ACTION_TIMEOUTS, containerReadyMs: 5_000, convergeMs: 5_000, dockerMs: 5_000 },
+    timeouts: { ...DEFAULT_TIMEOUTS, containerReadyMs: 5_000, convergeMs: 5_000, dockerMs: 5_000 },
     killGraceMs: 300,
     dockerHost: 'unix:///nonexistent/docker.sock',
     // Polls stay real but short: tests script state changes, they do not wait out production intervals.

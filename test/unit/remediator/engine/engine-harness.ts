@@ -2,8 +2,8 @@ import type { ActionRequest, ActionResult } from '../../../../remediator/actions
 import { RemediationEngine } from '../../../../remediator/engine/remediation-engine.js';
 import type { NotifyEvent, RemediationPorts, SilenceRequest, VerifyVerdict } from '../../../../remediator/engine/remediation-ports.js';
 import type { JournalRecord } from '../../../../remediator/journal/journal-record.js';
-import { RemediatorMetrics } from '../../../../remediator/operators/remediator-metrics.js';
 import { QuietWindow } from '../../../../remediator/quiet/quiet-window.js';
+import { RemediatorMetrics } from '../../../../remediator/remediator-metrics.js';
 import type { AuditEntry } from '../../../../remediator/state/audit-log.js';
 import { emptyState, type PersistedState } from '../../../../remediator/state/persisted-state.js';
 import { diagnoseTarget } from '../../../../shared/diagnosis/diagnose-target.js';

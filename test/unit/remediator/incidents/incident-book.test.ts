@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IncidentBook } from '../../../../remediator/incidents/incident-book.js';
-import { newIncidentId } from '../../../../remediator/incidents/new-incident-id.js';
+import { newIncidentId } from '../../../../remediator/incidents/incident.js';
 import type { JournalRecord } from '../../../../remediator/journal/journal-record.js';
 
 let seq = 0;

@@ -12,8 +12,8 @@ import { AlertJournal } from '../../../../remediator/journal/alert-journal.js';
 import { DedupCache } from '../../../../remediator/journal/dedup-cache.js';
 import { DurableAppender } from '../../../../remediator/journal/durable-appender.js';
 import type { JournalRecord } from '../../../../remediator/journal/journal-record.js';
-import { compileRules } from '../../../../remediator/policy/compiled-rule.js';
-import { RemediatorMetrics } from '../../../../remediator/operators/remediator-metrics.js';
+import { compileRules } from '../../../../remediator/policy/match-rule.js';
+import { RemediatorMetrics } from '../../../../remediator/remediator-metrics.js';
 import { amFixture, amFixtureText } from '../fixtures.js';
 import { tempDir } from '../temp-dir.js';
 

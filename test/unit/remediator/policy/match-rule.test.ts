@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileRules } from '../../../../remediator/policy/compiled-rule.js';
-import { matchRule } from '../../../../remediator/policy/match-rule.js';
+import { compileRules, matchRule } from '../../../../remediator/policy/match-rule.js';
 import { resolveTarget } from '../../../../remediator/policy/resolve-target.js';
-import type { RuleConfig } from '../../../../remediator/remediator-config.js';
+import type { RuleConfig } from '../../../../remediator/remediator-section.js';
 
 const rule = (name: string, match: Record<string, string> = {}, match_re: Record<string, string> = {}): RuleConfig => ({ name, match, match_re, start: 'auto', quiet_mode: 'defer', model_label: 'model' });
 

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { checkReadiness } from '../../../../remediator/wiring/check-readiness.js';
 import { resetBreakerFromCli } from '../../../../remediator/wiring/reset-breaker-offline.js';
 import { emptyState } from '../../../../remediator/state/persisted-state.js';
 import { StateStore } from '../../../../remediator/state/state-store.js';
@@ -44,25 +43,6 @@ describe('reset the breaker from the command line', () => {
       assert.equal(server.requests[0]!.headers['x-operator'], 'carol');
     } finally {
       await server.close();
-      await t.remove();
-    }
-  });
-});
-
-describe('readiness', () => {
-  it('is ready only with a writable data dir and a Docker Engine that answers', async () => {
-    const t = await tempDir('ready');
-    try {
-      const ok = await checkReadiness(t.dir, async () => 'OK', () => true);
-      assert.deepEqual(ok, { ok: true, checks: { config: 'ok', data_dir: 'ok', docker: 'ok', accepting: 'ok' } });
-      const bad = await checkReadiness(join(t.dir, 'missing'), async () => {
-        throw new Error('connect ENOENT /var/run/docker.sock');
-      }, () => false);
-      assert.equal(bad.ok, false);
-      assert.match(bad.checks.data_dir!, /not writable \(ENOENT\)/);
-      assert.match(bad.checks.docker!, /unreachable/);
-      assert.equal(bad.checks.accepting, 'shutting down');
-    } finally {
       await t.remove();
     }
   });

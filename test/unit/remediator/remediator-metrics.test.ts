@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RemediatorMetrics } from '../../../../remediator/operators/remediator-metrics.js';
-import { checkMetricNames } from '../../../lint/metric-name-rules.js';
+import { RemediatorMetrics } from '../../../remediator/remediator-metrics.js';
+import { checkMetricNames } from '../../lint/metric-name-rules.js';
 
 describe('remediator metrics', () => {
   it('follow the project naming rules and live in their own registry', async () => {

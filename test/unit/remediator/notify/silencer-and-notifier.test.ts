@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { alertmanagerSilencer } from '../../../../remediator/operators/alertmanager-silencer.js';
-import { webhookNotifier } from '../../../../remediator/operators/webhook-notifier.js';
+import { alertmanagerSilencer } from '../../../../remediator/notify/alertmanager-silencer.js';
+import { webhookNotifier } from '../../../../remediator/notify/webhook-notifier.js';
 import { localHttp } from '../local-http.js';
 
 describe('Alertmanager silencer (API v2)', () => {
