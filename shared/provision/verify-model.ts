@@ -1,8 +1,9 @@
 import type { ModelConfig } from '../config/types.js';
 import { modelRequestFields } from '../ollama/model-request-fields.js';
+import { normalizeModelName } from '../ollama/normalize-model-name.js';
+import type { RunningModel } from '../ollama/parse-ps.js';
 import { assessOffload, type OffloadVerdict } from './assess-offload.js';
-import { findRunningModel } from './find-running-model.js';
-import type { ProvisionClient } from './provision-client.js';
+import type { ProvisionClient } from './ensure-model.js';
 
 export interface VerifyModelOptions {
   /** Deadline for the load, and again for the one-token answer. */
@@ -126,5 +127,19 @@ export async function verifyModel(client: ProvisionClient, model: ModelConfig, o
       if (opts.signal?.aborted) throw err;
       return { ok: false, stage: 'generate', problem: `one-token answer failed: ${(err as Error).message}`, offload, loadMs };
     }
+  }
+}
+
+/** The /api/ps entry of a (normalised) model name; Ollama compares names case-insensitively. */
+export function findRunningModel(running: readonly RunningModel[], name: string): RunningModel | undefined {
+  const wanted = name.toLowerCase();
+  return running.find((entry) => [entry.name, entry.model].some((n) => canonical(n) === wanted));
+}
+
+function canonical(name: string): string {
+  try {
+    return normalizeModelName(name).toLowerCase();
+  } catch {
+    return name.toLowerCase();
   }
 }
