@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../config/types.js';
 import { modelRequestFields } from '../ollama/model-request-fields.js';
-import { normalizeModelName } from '../ollama/normalize-model-name.js';
+import { modelNameKey } from '../ollama/normalize-model-name.js';
 import type { RunningModel } from '../ollama/parse-ps.js';
 import { assessOffload, type OffloadVerdict } from './assess-offload.js';
 import type { ProvisionClient } from './ensure-model.js';
@@ -130,16 +130,8 @@ export async function verifyModel(client: ProvisionClient, model: ModelConfig, o
   }
 }
 
-/** The /api/ps entry of a (normalised) model name; Ollama compares names case-insensitively. */
+/** The /api/ps entry of a model, whichever of its spellings /api/ps uses (name or model). */
 export function findRunningModel(running: readonly RunningModel[], name: string): RunningModel | undefined {
-  const wanted = name.toLowerCase();
-  return running.find((entry) => [entry.name, entry.model].some((n) => canonical(n) === wanted));
-}
-
-function canonical(name: string): string {
-  try {
-    return normalizeModelName(name).toLowerCase();
-  } catch {
-    return name.toLowerCase();
-  }
+  const wanted = modelNameKey(name);
+  return running.find((entry) => [entry.name, entry.model].some((n) => modelNameKey(n) === wanted));
 }
