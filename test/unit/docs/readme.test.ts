@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCommands } from '../../../shared/cli/main.js';
 import { sharedSections } from '../../../shared/config/shared-sections.js';
-import { envNameFor } from '../../../shared/config/override-names.js';
+import { envNameFor } from '../../../shared/config/scalar-field.js';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const readme = readFileSync(join(repo, 'README.md'), 'utf8');
