@@ -1,6 +1,6 @@
 import { loadCommands } from '../../shared/cli/main.js';
 import type { ConfigSection } from '../../shared/config/config-section.js';
-import { envNameFor, flagNameFor } from '../../shared/config/override-names.js';
+import { envNameFor, flagNameFor } from '../../shared/config/scalar-field.js';
 import type { ScalarField } from '../../shared/config/scalar-field.js';
 import { sharedSections } from '../../shared/config/shared-sections.js';
 

@@ -1,6 +1,6 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import type { ExporterConfig } from '../exporter-section.js';
-import { normalizeModelName } from '../../shared/ollama/normalize-model-name.js';
+import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
 import { OllamaClient } from '../../shared/ollama/ollama-client.js';
 import { OllamaError } from '../../shared/ollama/ollama-error.js';
 import type { RunningModel } from '../../shared/ollama/parse-ps.js';
@@ -133,14 +133,14 @@ async function collectTarget(
   }
 
   const now = ctx.now();
-  const byKey = new Map(models.map((m) => [modelKey(m.name), m]));
+  const byKey = new Map(models.map((m) => [modelNameKey(m.name), m]));
   const loaded = ps.value?.map((r) => toLoaded(r, byKey, now)) ?? null;
-  const loadedKeys = new Set(ps.value?.map((r) => modelKey(r.name)));
-  const presentKeys = new Set(tags.value?.map((t) => modelKey(t.name)));
+  const loadedKeys = new Set(ps.value?.map((r) => modelNameKey(r.name)));
+  const presentKeys = new Set(tags.value?.map((t) => modelNameKey(t.name)));
   const configured = models.map((m) => ({
     model: m.name,
-    present: tags.value ? presentKeys.has(modelKey(m.name)) : null,
-    loaded: ps.value ? loadedKeys.has(modelKey(m.name)) : null,
+    present: tags.value ? presentKeys.has(modelNameKey(m.name)) : null,
+    loaded: ps.value ? loadedKeys.has(modelNameKey(m.name)) : null,
     keepWarm: m.keep_warm,
     minVramRatio: m.min_vram_ratio,
   }));
@@ -170,7 +170,7 @@ async function stage<T>(ctx: CollectContext, fn: () => Promise<T>): Promise<{ ou
 }
 
 function toLoaded(r: RunningModel, configured: Map<string, ModelConfig>, now: number): LoadedModel {
-  const cfg = configured.get(modelKey(r.name));
+  const cfg = configured.get(modelNameKey(r.name));
   const expiresInSeconds = r.expiresAtMs !== undefined ? (r.expiresAtMs - now) / 1000 : null;
   return {
     model: cfg?.name ?? r.name,
@@ -182,15 +182,6 @@ function toLoaded(r: RunningModel, configured: Map<string, ModelConfig>, now: nu
     contextLength: r.context_length ?? null,
     configured: cfg !== undefined,
   };
-}
-
-/** Ollama compares names case-insensitively after filling in the default tag. */
-function modelKey(name: string): string {
-  try {
-    return normalizeModelName(name).toLowerCase();
-  } catch {
-    return name.toLowerCase();
-  }
 }
 
 const H = {

@@ -1,7 +1,7 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import type { ExporterConfig } from '../exporter-section.js';
 import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
-import { normalizeModelName } from '../../shared/ollama/normalize-model-name.js';
+import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
 import { OllamaClient, type GenerateResult } from '../../shared/ollama/ollama-client.js';
 import { OllamaError } from '../../shared/ollama/ollama-error.js';
 import { CollectError, type CollectContext, type Collector } from '../collector.js';
@@ -112,7 +112,7 @@ export function createProbeCollector(
               const last = state.get(key(target.name, m.name))!.lastResult;
               // /api/ps lists a model while it is still loading too: only a model this probe has seen answering (or
               // hang after answering) counts as resident, so a slow cold load is never taken for a hung runner.
-              const proven = listed === null ? null : listed.has(nameKey(m.name)) && (last === 'ok' || last === 'timeout');
+              const proven = listed === null ? null : listed.has(modelNameKey(m.name)) && (last === 'ok' || last === 'timeout');
               return probeOne(target, api, m, listed, proven, cfg, ctx);
             }),
           );
@@ -154,7 +154,7 @@ async function residentModels(api: ProbeApi, ctx: CollectContext): Promise<Set<s
   try {
     const ps = await api.ps({ signal: ctx.signal });
     const now = ctx.now();
-    return new Set(ps.filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now).map((m) => nameKey(m.name)));
+    return new Set(ps.filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now).map((m) => modelNameKey(m.name)));
   } catch (err) {
     if (err instanceof OllamaError) return null; // unknown: give the probe the (longer) load deadline
     throw err;
@@ -170,7 +170,7 @@ async function probeOne(
   cfg: ProbeConfig,
   ctx: CollectContext,
 ): Promise<Outcome> {
-  const wasLoaded = resident === null ? null : resident.has(nameKey(model.name));
+  const wasLoaded = resident === null ? null : resident.has(modelNameKey(model.name));
   const fields = modelRequestFields(model);
   const started = ctx.now();
   const base = { target: target.name, model: model.name, wasLoaded };
@@ -229,14 +229,6 @@ function classify(err: OllamaError, wasLoaded: boolean): ProbeResult {
 
 function rate(count: unknown, durationNs: unknown): number | null {
   return typeof count === 'number' && typeof durationNs === 'number' && count > 0 && durationNs > 0 ? (count / durationNs) * 1e9 : null;
-}
-
-function nameKey(name: string): string {
-  try {
-    return normalizeModelName(name).toLowerCase();
-  } catch {
-    return name.toLowerCase();
-  }
 }
 
 function key(target: string, model: string): string {

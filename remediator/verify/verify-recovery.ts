@@ -8,7 +8,7 @@ import { boundedSignal } from '../actions/wait-until.js';
 import { errorText } from '../actions/call-log.js';
 import { hasHostPidView } from '../actions/has-host-pid-view.js';
 import { waitForOllama } from '../../shared/provision/wait-for-ollama.js';
-import type { ProvisionClient } from '../../shared/provision/provision-client.js';
+import type { ProvisionClient } from '../../shared/provision/ensure-model.js';
 import { attributeGpuMemory, type GpuOwner } from './attribute-gpu-memory.js';
 import { judgeRecovery, type GpuEvidence, type ProbeEvidence, type PsEvidence } from './judge-recovery.js';
 

@@ -1,6 +1,6 @@
 import type { ConfigSection } from '../config/config-section.js';
 import { sharedSections } from '../config/shared-sections.js';
-import { envNameFor, flagNameFor } from '../config/override-names.js';
+import { envNameFor, flagNameFor } from '../config/scalar-field.js';
 import type { CommandDef } from './command-def.js';
 
 /** --help text of one command, generated from its config sections so flags and env names never drift. */

@@ -12,7 +12,7 @@ export async function loadCommands(): Promise<CommandDef[]> {
   const modules = await Promise.all([
     import('../../exporter/exporter-command.js'),
     import('../../remediator/remediator-command.js'),
-    import('../provision/init-command.js'),
+    import('../init/init-command.js'),
     import('../../remediator/explain-command.js'),
   ]);
   return modules.map((m) => m.command);

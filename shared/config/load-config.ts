@@ -2,14 +2,12 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError, ConfigIssues } from './config-issues.js';
 import type { ConfigSection } from './config-section.js';
-import { envNameFor, flagNameFor } from './override-names.js';
-import { parseScalar, storedKey } from './scalar-field.js';
+import { envNameFor, flagNameFor, parseScalar, storedKey } from './scalar-field.js';
 import { sharedSections } from './shared-sections.js';
 import type { SharedConfig } from './types.js';
 import { validateModels } from './validate-models.js';
 import { validateTargets } from './validate-targets.js';
 import { isRecord, checkKeys } from './yaml-shapes.js';
-import { deepFreeze } from './deep-freeze.js';
 
 export interface LoadConfigInput {
   /** Path of the YAML file; undefined = built-in defaults only. */
@@ -103,4 +101,13 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
 
   if (!issues.empty) throw new ConfigError(issues.list, source);
   return deepFreeze(out) as LoadedConfig;
+}
+
+/** Freezes an object graph so no component can change configuration after validation. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

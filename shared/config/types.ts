@@ -1,3 +1,5 @@
+import type { OllamaEndpoint } from '../ollama/ollama-transport.js';
+
 /**
  * The validated, frozen configuration. Keys keep their YAML spelling (snake_case) so a value in the file, its
  * environment variable and its flag are the same name; durations are normalised to milliseconds (`*_ms` is never
@@ -12,14 +14,8 @@ export type ContainerSelector =
   | { readonly kind: 'swarm'; readonly service: string; readonly stack?: string; readonly stack_file?: string }
   | { readonly kind: 'container'; readonly name: string };
 
-export interface OllamaTargetConfig {
-  /** Bounded label on every Ollama metric. */
-  readonly name: string;
-  /** Normalised base URL without trailing slash, e.g. "http://127.0.0.1:11434". */
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  /** PEM file with extra CA certificates for an authenticating TLS proxy. */
-  readonly ca_file?: string;
+/** One entry of `ollama:`: where the server is (name, url, headers, ca_file) and, optionally, its container(s). */
+export interface OllamaTargetConfig extends OllamaEndpoint {
   readonly container?: ContainerSelector;
 }
 

@@ -45,3 +45,16 @@ export function normalizeModelName(name: string): string {
   }
   return `${prefix}${model}:${tag}${digest !== undefined ? `@${digest}` : ''}`;
 }
+
+/**
+ * The key two spellings of one model share: Ollama fills in the default host, namespace and tag (ParseName) and
+ * compares every part case-insensitively (Name.EqualFold), so "Llama3" in /api/ps is the configured "llama3:latest".
+ * A name Ollama would reject still gets a key (lowercased as is), so a listing with one odd entry stays comparable.
+ */
+export function modelNameKey(name: string): string {
+  try {
+    return normalizeModelName(name).toLowerCase();
+  } catch {
+    return name.toLowerCase();
+  }
+}

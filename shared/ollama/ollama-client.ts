@@ -1,27 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { rootCertificates } from 'node:tls';
-import type { OllamaTargetConfig } from '../config/types.js';
-import { classifyNetworkError } from './classify-network-error.js';
 import { Deadline } from './deadline.js';
-import { httpRequest, type HttpResponse } from './http-request.js';
 import { OllamaError } from './ollama-error.js';
+import { asObject, OllamaTransport, type CallOptions, type OllamaEndpoint, type TransportOptions } from './ollama-transport.js';
 import { parsePsResponse, type RunningModel } from './parse-ps.js';
 import { parseTagsResponse, type LocalModel } from './parse-tags.js';
 import { readNdjson, type NdjsonObject } from './read-ndjson.js';
 
-export interface OllamaClientOptions {
-  /** Deadline of each short call (HEAD, version, ps, tags, show, delete, unload). Default 10 s. */
-  readonly timeoutMs?: number;
-  /** PEM text of extra CA certificates; by default read from target.ca_file on first use. */
-  readonly ca?: string | Buffer;
-  readonly readFile?: (path: string) => Promise<Buffer>;
+export interface OllamaClientOptions extends TransportOptions {
   readonly now?: () => number;
-  readonly userAgent?: string;
-}
-
-export interface CallOptions {
-  readonly signal?: AbortSignal;
-  readonly timeoutMs?: number;
 }
 
 export interface GenerateChunk extends NdjsonObject {
@@ -86,70 +71,63 @@ export interface LoadFields {
   readonly options?: Readonly<Record<string, unknown>>;
 }
 
-const JSON_LIMIT = 32 << 20;
-const ERROR_BODY_LIMIT = 64 << 10;
-
 /**
  * Ollama HTTP API client with a hard deadline on every call, raw status codes and failures classified into a bounded
- * `OllamaError.reason`. Streams are read strictly (see readNdjson).
+ * `OllamaError.reason`. Streams are read strictly (see readNdjson). What each route means lives here; how a call
+ * goes over the wire (URL, headers, CA, deadline, failure classification) lives in OllamaTransport.
  */
 export class OllamaClient {
-  readonly target: OllamaTargetConfig;
-  private readonly timeoutMs: number;
+  readonly target: OllamaEndpoint;
   private readonly now: () => number;
-  private readonly userAgent: string;
-  private readonly loadFile: (path: string) => Promise<Buffer>;
-  private ca: Promise<(string | Buffer)[] | undefined> | undefined;
+  private readonly http: OllamaTransport;
 
-  constructor(target: OllamaTargetConfig, private readonly opts: OllamaClientOptions = {}) {
+  constructor(target: OllamaEndpoint, opts: OllamaClientOptions = {}) {
     this.target = target;
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.now = opts.now ?? Date.now;
-    this.userAgent = opts.userAgent ?? 'ollama-sentinel';
-    this.loadFile = opts.readFile ?? ((path) => readFile(path));
+    this.http = new OllamaTransport(target, opts);
   }
 
   /** HEAD / : the HTTP server lives (it keeps answering while inference hangs). Returns the 2xx status. */
   async head(call: CallOptions = {}): Promise<number> {
-    return this.short('HEAD', '/', undefined, call, async (res) => {
+    return this.http.short('HEAD', '/', undefined, call, async (res) => {
       // A proxy answering 401/502 for Ollama is not a live Ollama.
-      await this.failUnlessOk('HEAD', '/', res);
+      await this.http.failUnlessOk('HEAD', '/', res);
       res.discard();
       return res.status;
     });
   }
 
   async version(call: CallOptions = {}): Promise<string> {
-    const json = await this.getJson('/api/version', call);
+    const json = await this.http.getJson('/api/version', call);
     const version = (json as { version?: unknown } | null)?.version;
     if (typeof version !== 'string') throw new OllamaError('bad_json', '/api/version: no "version" string');
     return version;
   }
 
   async ps(call: CallOptions = {}): Promise<RunningModel[]> {
-    return parsePsResponse(await this.getJson('/api/ps', call), this.now());
+    return parsePsResponse(await this.http.getJson('/api/ps', call), this.now());
   }
 
   async tags(call: CallOptions = {}): Promise<LocalModel[]> {
-    return parseTagsResponse(await this.getJson('/api/tags', call));
+    return parseTagsResponse(await this.http.getJson('/api/tags', call));
   }
 
   /** POST /api/show; null when the model is not in the local store (404). */
   async show(model: string, call: CallOptions & { verbose?: boolean } = {}): Promise<Record<string, unknown> | null> {
     const body = JSON.stringify({ model, ...(call.verbose ? { verbose: true } : {}) });
-    return this.short('POST', '/api/show', body, call, async (res) => {
+    return this.http.short('POST', '/api/show', body, call, async (res) => {
       if (res.status === 404) {
         res.discard();
         return null;
       }
-      await this.failUnlessOk('POST', '/api/show', res);
-      return asObject(await this.readJson(res, '/api/show'), '/api/show');
+      await this.http.failUnlessOk('POST', '/api/show', res);
+      return asObject(await this.http.readJson(res, '/api/show'), '/api/show');
     });
   }
 
   /** DELETE /api/delete; false when the model did not exist (404). */
   async delete(model: string, call: CallOptions = {}): Promise<boolean> {
-    return this.short('DELETE', '/api/delete', JSON.stringify({ model }), call, async (res) => {
+    return this.http.short('DELETE', '/api/delete', JSON.stringify({ model }), call, async (res) => {
       res.discard();
       return res.status !== 404;
     });
@@ -169,9 +147,9 @@ export class OllamaClient {
     let response = '';
     deadline.arm(opts.loadTimeoutMs, 'load_timeout', `no response headers within ${opts.loadTimeoutMs} ms (model loading?)`);
     try {
-      const res = await this.send('POST', '/api/generate', JSON.stringify({ ...request, stream: true }), deadline);
+      const res = await this.http.send('POST', '/api/generate', JSON.stringify({ ...request, stream: true }), deadline);
       headersMs = this.now() - started;
-      await this.failUnlessOk('POST', '/api/generate', res);
+      await this.http.failUnlessOk('POST', '/api/generate', res);
       deadline.arm(opts.firstTokenTimeoutMs, 'first_token_timeout', `no token within ${opts.firstTokenTimeoutMs} ms after headers`);
       const final = await readNdjson(res.body, {
         status: res.status,
@@ -186,7 +164,7 @@ export class OllamaClient {
       res.discard();
       return { final: final as GenerateChunk, headersMs, firstChunkMs, totalMs: this.now() - started, chunks, response };
     } catch (err) {
-      throw this.fail(err, deadline, 'POST /api/generate');
+      throw this.http.fail(err, deadline, 'POST /api/generate');
     } finally {
       deadline.dispose();
     }
@@ -204,9 +182,9 @@ export class OllamaClient {
       ...(fields.options !== undefined ? { options: fields.options } : {}),
       stream: false,
     });
-    const final = await this.short('POST', '/api/generate', body, { ...call, timeoutMs: call.timeoutMs ?? 600_000 }, async (res) => {
-      await this.failUnlessOk('POST', '/api/generate', res);
-      return asObject(await this.readJson(res, '/api/generate'), '/api/generate') as GenerateChunk;
+    const final = await this.http.short('POST', '/api/generate', body, { ...call, timeoutMs: call.timeoutMs ?? 600_000 }, async (res) => {
+      await this.http.failUnlessOk('POST', '/api/generate', res);
+      return asObject(await this.http.readJson(res, '/api/generate'), '/api/generate') as GenerateChunk;
     });
     return { loadMs: this.now() - started, final };
   }
@@ -214,8 +192,8 @@ export class OllamaClient {
   /** keep_alive 0 with an empty prompt: Ollama expires the runner at once (done_reason "unload"). */
   async unload(model: string, call: CallOptions = {}): Promise<void> {
     const body = JSON.stringify({ model, keep_alive: 0, stream: false });
-    await this.short('POST', '/api/generate', body, call, async (res) => {
-      await this.failUnlessOk('POST', '/api/generate', res);
+    await this.http.short('POST', '/api/generate', body, call, async (res) => {
+      await this.http.failUnlessOk('POST', '/api/generate', res);
       res.discard();
     });
   }
@@ -243,8 +221,8 @@ export class OllamaClient {
     let lastKey = '';
     stall();
     try {
-      const res = await this.send('POST', path, body, deadline);
-      await this.failUnlessOk('POST', path, res);
+      const res = await this.http.send('POST', path, body, deadline);
+      await this.http.failUnlessOk('POST', path, res);
       const final = await readNdjson(res.body, {
         status: res.status,
         isFinal: (v) => v.status === 'success',
@@ -262,122 +240,10 @@ export class OllamaClient {
       res.discard();
       return final as PullProgress;
     } catch (err) {
-      throw this.fail(err, deadline, `POST ${path}`);
+      throw this.http.fail(err, deadline, `POST ${path}`);
     } finally {
       clearTimeout(overall);
       deadline.dispose();
     }
   }
-
-  private async getJson(path: string, call: CallOptions): Promise<unknown> {
-    return this.short('GET', path, undefined, call, async (res) => {
-      await this.failUnlessOk('GET', path, res);
-      return this.readJson(res, path);
-    });
-  }
-
-  /** One request under a single deadline covering headers and body. */
-  private async short<T>(
-    method: string,
-    path: string,
-    body: string | undefined,
-    call: CallOptions,
-    handle: (res: HttpResponse) => Promise<T>,
-  ): Promise<T> {
-    const ms = call.timeoutMs ?? this.timeoutMs;
-    const deadline = new Deadline(call.signal);
-    deadline.arm(ms, 'timeout', `${method} ${path} took longer than ${ms} ms`);
-    try {
-      const res = await this.send(method, path, body, deadline);
-      return await handle(res);
-    } catch (err) {
-      throw this.fail(err, deadline, `${method} ${path}`);
-    } finally {
-      deadline.dispose();
-    }
-  }
-
-  private async send(method: string, path: string, body: string | undefined, deadline: Deadline): Promise<HttpResponse> {
-    const url = new URL(this.target.url.replace(/\/+$/, '') + path);
-    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json', ...this.target.headers };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const ca = url.protocol === 'https:' ? await this.extraCa() : undefined;
-    return httpRequest(url, { method, headers, signal: deadline.signal, ...(body !== undefined ? { body } : {}), ...(ca ? { ca } : {}) });
-  }
-
-  private extraCa(): Promise<(string | Buffer)[] | undefined> {
-    // https's `ca` replaces the default roots; keep them so a proxy with a public certificate still works.
-    this.ca ??= (async () => {
-      const pem = this.opts.ca ?? (this.target.ca_file ? await this.readCaFile(this.target.ca_file) : undefined);
-      return pem === undefined ? undefined : [...rootCertificates, pem];
-    })();
-    return this.ca;
-  }
-
-  private async readCaFile(path: string): Promise<Buffer> {
-    try {
-      return await this.loadFile(path);
-    } catch (cause) {
-      this.ca = undefined; // retry on the next call: the file may be mounted later
-      throw new OllamaError('config', `cannot read ca_file ${path}: ${(cause as Error).message}`, { cause });
-    }
-  }
-
-  private async failUnlessOk(method: string, path: string, res: HttpResponse): Promise<void> {
-    if (res.status >= 200 && res.status < 300) return;
-    let detail = '';
-    try {
-      const text = await res.text(ERROR_BODY_LIMIT);
-      try {
-        const parsed = JSON.parse(text) as { error?: unknown };
-        detail = typeof parsed.error === 'string' ? parsed.error : text;
-      } catch {
-        detail = text;
-      }
-    } catch {
-      res.discard();
-    }
-    detail = detail.trim().slice(0, 500);
-    throw new OllamaError(`http_${res.status}`, `${method} ${path}: HTTP ${res.status}${detail ? `: ${detail}` : ''}`, {
-      status: res.status,
-    });
-  }
-
-  private async readJson(res: HttpResponse, path: string): Promise<unknown> {
-    const text = await res.text(JSON_LIMIT);
-    try {
-      return JSON.parse(text);
-    } catch (cause) {
-      throw new OllamaError('bad_json', `${path}: response is not JSON: ${text.slice(0, 120)}`, { cause, status: res.status });
-    }
-  }
-
-  /**
-   * Classifies a failure and tears the request down (a stream error leaves the response open). The deadline's own
-   * failure wins: whatever the socket reported after an abort is a consequence of it.
-   */
-  private fail(err: unknown, deadline: Deadline, what: string): OllamaError {
-    const own = deadline.failure;
-    let failure: OllamaError;
-    if (own) {
-      failure = new OllamaError(own.reason, `${what} to ${this.target.name}: ${own.message}`, { cause: err === own ? own.cause : err });
-    } else if (err instanceof OllamaError) {
-      failure = err.message.startsWith(what)
-        ? err
-        : new OllamaError(err.reason, `${what} to ${this.target.name}: ${err.message}`, { cause: err.cause, ...(err.status !== undefined ? { status: err.status } : {}) });
-    } else {
-      const reason = classifyNetworkError(err);
-      const message = err instanceof Error ? err.message : String(err);
-      failure = new OllamaError(reason, `${what} to ${this.target.name} failed (${reason}): ${message}`, { cause: err });
-    }
-    deadline.abort(failure);
-    return failure;
-  }
-}
-
-function asObject(value: unknown, what: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new OllamaError('bad_json', `${what}: expected a JSON object`);
-  }
-  return value as Record<string, unknown>;
 }

@@ -1,14 +1,51 @@
 import type { ModelConfig } from '../config/types.js';
-import type { PullProgress } from '../ollama/ollama-client.js';
+import type { OllamaClient, PullProgress } from '../ollama/ollama-client.js';
 import { normalizeModelName } from '../ollama/normalize-model-name.js';
 import { OllamaError } from '../ollama/ollama-error.js';
-import type { SleepFn } from './abortable-sleep.js';
-import type { BackoffPolicy } from './backoff-delay.js';
-import { isPermanentFetchError } from './is-permanent-fetch-error.js';
-import type { ProvisionClient } from './provision-client.js';
-import { ProvisionError, type FetchStage } from './provision-error.js';
-import type { ProvisionEvents } from './provision-events.js';
-import { RetriesFailed, runWithRetries } from './run-with-retries.js';
+import { RetriesFailed, runWithRetries, type BackoffPolicy, type SleepFn } from './run-with-retries.js';
+
+/** The part of OllamaClient provisioning uses (tests and the remediator may pass anything shaped like it). */
+export type ProvisionClient = Pick<OllamaClient, 'target' | 'version' | 'show' | 'pull' | 'create' | 'load' | 'unload' | 'ps' | 'generate'>;
+
+export type FetchStage = 'show' | 'pull' | 'create';
+
+/** A model could not be made present: which step, whether retrying could help, and how many attempts were made. */
+export class ProvisionError extends Error {
+  constructor(
+    readonly model: string,
+    readonly stage: FetchStage,
+    message: string,
+    readonly details: {
+      /** Retrying cannot help (unknown model, bad request, authentication). */
+      readonly permanent: boolean;
+      readonly attempts: number;
+      /** OllamaError.reason of the last failure (stream_error, stalled, refused, http_400...). */
+      readonly reason: string;
+      readonly cause?: unknown;
+    },
+  ) {
+    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    this.name = 'ProvisionError';
+  }
+}
+
+/** Hooks for progress output; every one is optional so the remediator can pass only a logger-backed subset. */
+export interface ProvisionEvents {
+  /** A pull or create attempt begins (also each retry). */
+  readonly attemptStarted?: (e: { model: string; stage: FetchStage; attempt: number; maxAttempts: number }) => void;
+  /** One NDJSON progress line of the running pull or create. */
+  readonly progress?: (e: { model: string; stage: FetchStage; progress: PullProgress }) => void;
+  /** An attempt failed; `retryInMs` is absent when no retry follows. */
+  readonly attemptFailed?: (e: {
+    model: string;
+    stage: FetchStage;
+    attempt: number;
+    maxAttempts: number;
+    error: Error;
+    permanent: boolean;
+    retryInMs?: number;
+  }) => void;
+}
 
 export interface EnsureModelOptions {
   /** Pull (or re-create) even when the model is present: picks up a newer build of the same tag. */
@@ -155,3 +192,36 @@ function asProvisionError(err: unknown, name: string, stage: FetchStage, opts: E
     cause: last,
   });
 }
+
+/**
+ * Ollama's words for failures that a retry cannot fix. An unknown model arrives as HTTP 200 plus
+ * `{"error":"pull model manifest: file does not exist"}` (#4280, #5499); a private registry answers 401/403 or
+ * "manifest unknown".
+ */
+const PERMANENT_MESSAGE = /file does not exist|manifest unknown|invalid model name|invalid reference|unauthori[sz]ed|\b401\b|\b403\b|forbidden|denied/i;
+/** Create is a local, deterministic step; only these look like a passing network or server hiccup. */
+const TRANSIENT_CREATE_MESSAGE = /max retries exceeded|EOF|timeout|timed out|connection|temporar|try again|busy/i;
+
+/**
+ * Whether a failed pull, create or presence check should be given up on at once. Everything network-shaped
+ * (refused, reset, stalled, truncated, 5xx, 429, "max retries exceeded: EOF") is retried; Ollama resumes pulls.
+ */
+export function isPermanentFetchError(err: unknown, stage: FetchStage): boolean {
+  if (!(err instanceof OllamaError)) return false;
+  const http = /^http_(\d{3})$/.exec(err.reason);
+  if (http) {
+    const status = Number(http[1]);
+    return status >= 400 && status < 500 && status !== 408 && status !== 429;
+  }
+  switch (err.reason) {
+    case 'config':
+    case 'tls':
+      return true;
+    case 'stream_error':
+      if (PERMANENT_MESSAGE.test(err.message)) return true;
+      return stage === 'create' && !TRANSIENT_CREATE_MESSAGE.test(err.message);
+    default:
+      return false;
+  }
+}
+

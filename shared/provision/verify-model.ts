@@ -1,8 +1,9 @@
 import type { ModelConfig } from '../config/types.js';
 import { modelRequestFields } from '../ollama/model-request-fields.js';
+import { modelNameKey } from '../ollama/normalize-model-name.js';
+import type { RunningModel } from '../ollama/parse-ps.js';
 import { assessOffload, type OffloadVerdict } from './assess-offload.js';
-import { findRunningModel } from './find-running-model.js';
-import type { ProvisionClient } from './provision-client.js';
+import type { ProvisionClient } from './ensure-model.js';
 
 export interface VerifyModelOptions {
   /** Deadline for the load, and again for the one-token answer. */
@@ -127,4 +128,10 @@ export async function verifyModel(client: ProvisionClient, model: ModelConfig, o
       return { ok: false, stage: 'generate', problem: `one-token answer failed: ${(err as Error).message}`, offload, loadMs };
     }
   }
+}
+
+/** The /api/ps entry of a model, whichever of its spellings /api/ps uses (name or model). */
+export function findRunningModel(running: readonly RunningModel[], name: string): RunningModel | undefined {
+  const wanted = modelNameKey(name);
+  return running.find((entry) => [entry.name, entry.model].some((n) => modelNameKey(n) === wanted));
 }

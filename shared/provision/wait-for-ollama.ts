@@ -1,7 +1,6 @@
 import { OllamaError } from '../ollama/ollama-error.js';
-import { abortableSleep, type SleepFn } from './abortable-sleep.js';
-import { backoffDelay, type BackoffPolicy } from './backoff-delay.js';
-import type { ProvisionClient } from './provision-client.js';
+import type { ProvisionClient } from './ensure-model.js';
+import { abortableSleep, backoffDelay, type BackoffPolicy, type SleepFn } from './run-with-retries.js';
 
 export interface WaitForOllamaOptions {
   /** Overall deadline from the first attempt; 0 = a single attempt. */

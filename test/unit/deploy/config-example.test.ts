@@ -9,7 +9,7 @@ import { parseDocument } from 'yaml';
 import { configSections } from '../../../deploy/monitoring/render-config-reference.js';
 import { loadCommands } from '../../../shared/cli/main.js';
 import { loadConfig } from '../../../shared/config/load-config.js';
-import { envNameFor, flagNameFor } from '../../../shared/config/override-names.js';
+import { envNameFor, flagNameFor } from '../../../shared/config/scalar-field.js';
 import { parseScalar, type ScalarField } from '../../../shared/config/scalar-field.js';
 import { exporterMetricNames } from './monitoring/exporter-metric-names.js';
 

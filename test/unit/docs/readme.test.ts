@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSections, renderConfigReference } from '../../../deploy/monitoring/render-config-reference.js';
 import { loadCommands } from '../../../shared/cli/main.js';
-import { envNameFor } from '../../../shared/config/override-names.js';
+import { envNameFor } from '../../../shared/config/scalar-field.js';
 import { exporterMetricNames } from '../deploy/monitoring/exporter-metric-names.js';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));

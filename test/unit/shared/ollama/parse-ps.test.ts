@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePsResponse } from '../../../../shared/ollama/parse-ps.js';
+import { parseGoTime, parsePsResponse } from '../../../../shared/ollama/parse-ps.js';
 import { parseTagsResponse } from '../../../../shared/ollama/parse-tags.js';
-import { parseGoTime } from '../../../../shared/ollama/parse-go-time.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 

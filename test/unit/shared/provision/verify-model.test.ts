@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelConfig } from '../../../../shared/config/types.js';
 import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
-import { verifyModel } from '../../../../shared/provision/verify-model.js';
+import { verifyModel, findRunningModel } from '../../../../shared/provision/verify-model.js';
 import { startOllamaSim, type OllamaSim } from '../../../sim/ollama-sim.js';
 import { json, startLocalServer } from '../ollama/local-server.js';
+import type { RunningModel } from '../../../../shared/ollama/parse-ps.js';
 
 const model = (name: string, extra: Partial<ModelConfig> = {}): ModelConfig => ({
   name, keep_alive: '5m', keep_warm: false, min_vram_ratio: 0.9, options: { num_ctx: 2048 }, targets: [], ...extra,
@@ -146,3 +147,17 @@ test('a model missing from the server fails at the load step without trying to l
     assert.match(result.problem!, /not present/);
     assert.equal((await sim.control.requests()).filter((r) => r.path === '/api/generate').length, 0);
   }));
+
+const running = (name: string, model = name): RunningModel => ({ name, model, size: 1, size_vram: 1, digest: '', stopping: false });
+
+test('matches the normalised name, whatever spelling /api/ps uses', () => {
+  const list = [running('qwen2.5:0.5b'), running('registry.ollama.ai/library/llama3:latest', 'llama3'), running('Gpt-OSS:20B')];
+  assert.equal(findRunningModel(list, 'llama3:latest'), list[1]);
+  assert.equal(findRunningModel(list, 'gpt-oss:20b'), list[2]);
+  assert.equal(findRunningModel(list, 'qwen2.5:0.5b'), list[0]);
+});
+
+test('a different tag is a different model', () => {
+  assert.equal(findRunningModel([running('llama3:8b')], 'llama3:latest'), undefined);
+  assert.equal(findRunningModel([], 'llama3:latest'), undefined);
+});

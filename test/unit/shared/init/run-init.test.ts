@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelConfig } from '../../../../shared/config/types.js';
-import { modelsForTarget } from '../../../../shared/provision/models-for-target.js';
+import { modelsForTarget } from '../../../../shared/init/run-init.js';
 
 const model = (name: string, targets: string[]): ModelConfig => ({ name, keep_alive: '5m', keep_warm: false, min_vram_ratio: 0.9, options: {}, targets });
 

@@ -1,7 +1,6 @@
-import { formatDurationMs } from './format-duration-ms.js';
-import { INIT_EXIT } from './init-exit-codes.js';
-import type { ModelOutcome, TargetOutcome } from './init-outcome.js';
-import type { VerifyModelResult } from './verify-model.js';
+import type { VerifyModelResult } from '../provision/verify-model.js';
+import { formatDurationMs } from './init-progress.js';
+import { INIT_EXIT, type ModelOutcome, type TargetOutcome } from './init-outcome.js';
 
 const EXIT_MEANING: Record<number, string> = {
   [INIT_EXIT.OK]: 'every model ready',

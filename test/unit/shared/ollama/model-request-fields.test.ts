@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepAliveJson } from '../../../../shared/ollama/keep-alive-json.js';
-import { modelRequestFields } from '../../../../shared/ollama/model-request-fields.js';
+import { keepAliveJson, modelRequestFields } from '../../../../shared/ollama/model-request-fields.js';
 import type { ModelConfig } from '../../../../shared/config/types.js';
 
 test('numbers are seconds and pass through unchanged', () => {

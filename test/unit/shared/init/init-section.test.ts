@@ -2,12 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../../../shared/config/config-issues.js';
 import { loadConfig } from '../../../../shared/config/load-config.js';
-import { initSection } from '../../../../shared/provision/init-section.js';
-import type { InitSettings } from '../../../../shared/provision/init-settings.js';
+import { initSection, type InitConfig } from '../../../../shared/init/init-section.js';
 
-function load(yaml: string, env: Record<string, string> = {}, flags: [string, string | true][] = []): InitSettings {
+function load(yaml: string, env: Record<string, string> = {}, flags: [string, string | true][] = []): InitConfig {
   const config = loadConfig({ file: 'init.yaml', readFile: () => yaml, env, flags: new Map(flags), sections: [initSection] });
-  return config.init as InitSettings;
+  return config.init as InitConfig;
 }
 
 test('defaults: 5m wait, 60s stall, 5 retries from 2s, no verification, 10s progress lines', () => {

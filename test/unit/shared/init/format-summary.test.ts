@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatSummary } from '../../../../shared/provision/format-summary.js';
-import type { TargetOutcome } from '../../../../shared/provision/init-outcome.js';
+import { formatSummary } from '../../../../shared/init/format-summary.js';
+import type { TargetOutcome } from '../../../../shared/init/init-outcome.js';
 
 test('lists per target and model what happened and how long it took', () => {
   const targets: TargetOutcome[] = [

@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initExitCode } from '../../../../shared/provision/init-exit-code.js';
-import { INIT_EXIT } from '../../../../shared/provision/init-exit-codes.js';
-import type { ModelOutcome, TargetOutcome } from '../../../../shared/provision/init-outcome.js';
+import { initExitCode, INIT_EXIT, type ModelOutcome, type TargetOutcome } from '../../../../shared/init/init-outcome.js';
 import type { VerifyModelResult } from '../../../../shared/provision/verify-model.js';
 
 const up = { ok: true, version: '0.12.6', attempts: 1, waitedMs: 5 };

@@ -1,8 +1,7 @@
 import { EXIT_USAGE, type CommandDef } from '../cli/command-def.js';
 import { OllamaClient } from '../ollama/ollama-client.js';
-import { initSection } from './init-section.js';
-import type { InitSettings } from './init-settings.js';
-import type { ProgressStream } from './progress-reporter.js';
+import type { ProgressStream } from './init-progress.js';
+import { initSection, type InitConfig } from './init-section.js';
 import { runInit } from './run-init.js';
 
 const DESCRIPTION = `
@@ -43,7 +42,7 @@ export const command: CommandDef = {
     target: { kind: 'list', doc: 'only these targets (names from ollama:), comma-separated or repeated' },
   },
   async run(ctx) {
-    const settings = ctx.config.init as InitSettings;
+    const settings = ctx.config.init as InitConfig;
     const wanted = ctx.options.get('target');
     const names = Array.isArray(wanted) ? wanted : [];
     const known = ctx.config.ollama.map((t) => t.name);

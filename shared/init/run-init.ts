@@ -1,20 +1,12 @@
 import type { ModelConfig, OllamaTargetConfig } from '../config/types.js';
-import { abortableSleep, type SleepFn } from './abortable-sleep.js';
-import { backoffDelay, type BackoffPolicy } from './backoff-delay.js';
-import { ensureModel } from './ensure-model.js';
-import { formatDurationMs } from './format-duration-ms.js';
+import { ensureModel, ProvisionError, type ProvisionClient, type ProvisionEvents } from '../provision/ensure-model.js';
+import { abortableSleep, backoffDelay, type BackoffPolicy, type SleepFn } from '../provision/run-with-retries.js';
+import { verifyModel } from '../provision/verify-model.js';
+import { waitForOllama } from '../provision/wait-for-ollama.js';
 import { formatSummary } from './format-summary.js';
-import { initExitCode } from './init-exit-code.js';
-import { INIT_EXIT } from './init-exit-codes.js';
-import type { ModelOutcome, TargetOutcome } from './init-outcome.js';
-import type { InitSettings } from './init-settings.js';
-import { modelsForTarget } from './models-for-target.js';
-import { ProgressReporter, type ProgressStream } from './progress-reporter.js';
-import type { ProvisionClient } from './provision-client.js';
-import { ProvisionError } from './provision-error.js';
-import type { ProvisionEvents } from './provision-events.js';
-import { verifyModel } from './verify-model.js';
-import { waitForOllama } from './wait-for-ollama.js';
+import { formatDurationMs, ProgressReporter, type ProgressStream } from './init-progress.js';
+import { initExitCode, INIT_EXIT, type ModelOutcome, type TargetOutcome } from './init-outcome.js';
+import type { InitConfig } from './init-section.js';
 
 /** The structured log (pino in the command); JSON lines on stdout. */
 export interface InitLog {
@@ -35,7 +27,7 @@ export interface InitMode {
 export interface RunInitInput {
   readonly targets: readonly OllamaTargetConfig[];
   readonly models: readonly ModelConfig[];
-  readonly settings: InitSettings;
+  readonly settings: InitConfig;
   readonly mode: InitMode;
   readonly createClient: (target: OllamaTargetConfig) => ProvisionClient;
   /** Human-facing progress, per-attempt lines and the summary. */
@@ -245,4 +237,9 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
     const verify = await verifyModel(client, model, { timeoutMs, signal: input.signal, now });
     return verify.ok ? undefined : `verification failed (${verify.stage}): ${verify.problem}`;
   }
+}
+
+/** The models of the `models:` list that belong on a target: those naming it, and those naming no target at all. */
+export function modelsForTarget(models: readonly ModelConfig[], target: string): ModelConfig[] {
+  return models.filter((m) => m.targets.length === 0 || m.targets.includes(target));
 }
