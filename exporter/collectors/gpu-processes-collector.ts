@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { GpuConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import type { DockerApi } from '../../shared/docker/docker-api.js';
 import { createInspectContainerById, type InspectContainerById } from '../../shared/docker/inspect-container-by-id.js';
-import { NvidiaSmiError } from '../../shared/gpu/nvidia-smi-error.js';
+import { NvidiaSmiError } from '../../shared/gpu/run-nvidia-smi.js';
 import { attributeGpuProcesses, type GpuComputeApp } from '../../shared/proc/attribute-gpu-processes.js';
 import { PROCESS_ROLES } from '../../shared/proc/classify-process-role.js';
 import type { GpuAttribution, GpuProcess } from '../../shared/proc/gpu-attribution.js';

@@ -7,8 +7,7 @@ import type { Labels, MetricSink } from '../../../../exporter/metrics/metric-sin
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { GpuConfig } from '../../../../shared/config/types.js';
-import type { NvidiaSmiResult, RunNvidiaSmi } from '../../../../shared/gpu/run-nvidia-smi.js';
-import { NvidiaSmiError } from '../../../../shared/gpu/nvidia-smi-error.js';
+import { NvidiaSmiError, type NvidiaSmiResult, type RunNvidiaSmi } from '../../../../shared/gpu/run-nvidia-smi.js';
 import { CLOCK_EVENT_REASON_BITS } from '../../../../shared/gpu/decode-clock-event-reasons.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultH100Gpu, defaultH100State, memoryUsedMiB, writeGpuState, type GpuState } from '../../../sim/gpu-state.js';
 import { queryComputeApps } from '../../../../shared/gpu/query-compute-apps.js';
-import { listGpus } from '../../../../shared/gpu/list-gpus.js';
+import { listGpus } from '../../../sim/list-gpus.js';
 
 const ROOT = new URL('../../../../../', import.meta.url);
 const capture = (name: string) => readFileSync(new URL(`test/fixtures/nvidia-smi-h100/${name}`, ROOT), 'utf8');
