@@ -5,7 +5,7 @@ import { readSecretFile } from '../shared/http/start-http-server.js';
 import { requireBasicAuth } from '../shared/http/basic-auth.js';
 import type { CollectorScheduler } from './collector-scheduler.js';
 import { PromSink } from './metrics/prom-sink.js';
-import type { MetricSink } from './metrics/metric-sink.js';
+import type { MetricSink } from './collector.js';
 
 export interface ExporterAppDeps {
   readonly scheduler: CollectorScheduler;

@@ -8,8 +8,7 @@ import { resolveTargetContainers } from '../../shared/docker/resolve-target-cont
 import type { ContainerUsage } from '../../shared/proc/container-usage.js';
 import { defaultCgroupRoot } from '../../shared/proc/default-cgroup-root.js';
 import { readCgroupUsage } from '../../shared/proc/read-cgroup-usage.js';
-import { CollectError, type CollectContext, type Collector } from '../collector.js';
-import type { MetricSink } from '../metrics/metric-sink.js';
+import { CollectError, type CollectContext, type Collector, type MetricSink } from '../collector.js';
 
 export interface ContainersSnapshot {
   /** Targets with a container selector, in configuration order. */

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { GpuConfig } from '../../shared/config/types.js';
-import { CollectError, type Collector, type CollectContext } from '../collector.js';
-import type { MetricSink } from '../metrics/metric-sink.js';
+import { CollectError, type Collector, type CollectContext, type MetricSink } from '../collector.js';
 import { createFieldCheck } from '../../shared/gpu/create-field-check.js';
 import { CLOCK_EVENT_REASON_BITS, type ClockEventReason } from '../../shared/gpu/decode-clock-event-reasons.js';
 import { GPU_QUERY_FIELDS, REQUIRED_GPU_FIELDS } from '../../shared/gpu/gpu-query-fields.js';

@@ -7,8 +7,7 @@ import { attributeGpuProcesses, type GpuComputeApp } from '../../shared/proc/att
 import { PROCESS_ROLES } from '../../shared/proc/classify-process-role.js';
 import type { GpuAttribution, GpuProcess } from '../../shared/proc/gpu-attribution.js';
 import type { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
-import { CollectError, type CollectContext, type Collector } from '../collector.js';
-import type { MetricSink } from '../metrics/metric-sink.js';
+import { CollectError, type CollectContext, type Collector, type MetricSink } from '../collector.js';
 
 /** What the diagnosis reads: per target, the VRAM its processes hold, its runners and its orphan runners. */
 export type GpuProcessesSnapshot = GpuAttribution;
