@@ -1,8 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { classifyProcessRole } from '../../shared/proc/classify-process-role.js';
-import { parseCmdline } from '../../shared/proc/parse-cmdline.js';
-import { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
+import { parseCmdline, readProcessIdentity } from '../../shared/proc/read-process-identity.js';
 
 /**
  * PIDs of every `ollama serve` outside any container, for a target installed on the host: its runners are owned by

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DockerApi } from '../../shared/docker/docker-api.js';
-import { isDockerNotFound } from '../../shared/docker/is-docker-not-found.js';
+import { isDockerNotFound, type DockerApi } from '../../shared/docker/docker-api.js';
 import { resolveTargetContainers } from '../../shared/docker/resolve-target-containers.js';
 import { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';

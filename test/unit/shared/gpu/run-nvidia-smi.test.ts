@@ -4,6 +4,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classifyNvidiaSmiFailure, NvidiaSmiError, runNvidiaSmi, splitCommand } from '../../../../shared/gpu/run-nvidia-smi.js';
+import { parseProcStat } from '../../../../shared/proc/parse-proc-stat.js';
+import { alive } from '../../../../shared/proc/read-process-identity.js';
 import { fixture } from './fixture.js';
 
 let dir: string;
@@ -15,11 +17,14 @@ function script(name: string, body: string): string {
   return path;
 }
 
-/** Running, not merely a zombie waiting for an init that may never reap it (as in some sandboxes). */
-function isAlive(pid: number): boolean {
+/**
+ * Running, not merely a zombie waiting for an init that may never reap it (as in some sandboxes): alive() counts a
+ * zombie as alive, so the state letter is checked too.
+ */
+function running(pid: number): boolean {
+  if (!alive(pid)) return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).state !== 'Z';
   } catch {
     return false;
   }
@@ -82,8 +87,8 @@ test('a hang that ignores SIGTERM is killed at the timeout, with its whole proce
   assert.ok(took >= 300 && took < 3000, `took ${took} ms`);
   const sleeper = Number(readFileSync(pidFile, 'utf8'));
   // SIGKILL to the group follows the grace (200 ms); give it a moment.
-  for (let i = 0; i < 50 && isAlive(sleeper); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(isAlive(sleeper), false);
+  for (let i = 0; i < 50 && running(sleeper); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(running(sleeper), false);
 });
 
 test('the caller signal aborts a run', async () => {
