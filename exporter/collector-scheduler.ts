@@ -1,6 +1,5 @@
 import type { Logger } from '../shared/log/create-logger.js';
-import { CollectError, type Collector } from './collector.js';
-import type { MetricSink } from './metrics/metric-sink.js';
+import { CollectError, type Collector, type MetricSink } from './collector.js';
 
 /** What the scheduler knows about one collector; the JSON state endpoint publishes it as is. */
 export interface CollectorStatus {

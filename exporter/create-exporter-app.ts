@@ -2,10 +2,10 @@ import express, { type Express } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExporterConfig } from './exporter-section.js';
 import { readSecretFile } from '../shared/http/start-http-server.js';
-import { requireBasicAuth } from '../shared/http/require-basic-auth.js';
+import { requireBasicAuth } from '../shared/http/basic-auth.js';
 import type { CollectorScheduler } from './collector-scheduler.js';
 import { PromSink } from './metrics/prom-sink.js';
-import type { MetricSink } from './metrics/metric-sink.js';
+import type { MetricSink } from './collector.js';
 
 export interface ExporterAppDeps {
   readonly scheduler: CollectorScheduler;

@@ -1,7 +1,7 @@
 import { CONDITIONS, diagnoseTarget, type Diagnosis } from '../shared/diagnosis/diagnose-target.js';
 import type { TargetObservation } from '../shared/diagnosis/target-observation.js';
 import type { CollectorStatus } from './collector-scheduler.js';
-import type { MetricSink } from './metrics/metric-sink.js';
+import type { MetricSink } from './collector.js';
 
 /** The document served at /api/state; the remediator reads `targets[name]` for its checks. */
 export interface ExporterState {

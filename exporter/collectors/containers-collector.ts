@@ -1,15 +1,11 @@
 import type { Logger } from 'pino';
 import type { OllamaTargetConfig } from '../../shared/config/types.js';
-import type { DockerApi } from '../../shared/docker/docker-api.js';
+import { isDockerNotFound, type DockerApi } from '../../shared/docker/docker-api.js';
 import type { DockerContainer } from '../../shared/docker/docker-container.js';
-import { isDockerNotFound } from '../../shared/docker/is-docker-not-found.js';
 import { readDockerStats } from '../../shared/docker/read-docker-stats.js';
 import { resolveTargetContainers } from '../../shared/docker/resolve-target-containers.js';
-import type { ContainerUsage } from '../../shared/proc/container-usage.js';
-import { defaultCgroupRoot } from '../../shared/proc/default-cgroup-root.js';
-import { readCgroupUsage } from '../../shared/proc/read-cgroup-usage.js';
-import { CollectError, type CollectContext, type Collector } from '../collector.js';
-import type { MetricSink } from '../metrics/metric-sink.js';
+import { defaultCgroupRoot, readCgroupUsage, type ContainerUsage } from '../../shared/proc/read-cgroup-usage.js';
+import { CollectError, type CollectContext, type Collector, type MetricSink } from '../collector.js';
 
 export interface ContainersSnapshot {
   /** Targets with a container selector, in configuration order. */

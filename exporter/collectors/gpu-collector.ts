@@ -1,18 +1,19 @@
 import type { Logger } from 'pino';
 import type { GpuConfig } from '../../shared/config/types.js';
-import { CollectError, type Collector, type CollectContext } from '../collector.js';
-import type { MetricSink } from '../metrics/metric-sink.js';
-import { classifyNvidiaSmiFailure } from '../../shared/gpu/classify-nvidia-smi-failure.js';
+import { CollectError, type Collector, type CollectContext, type MetricSink } from '../collector.js';
 import { createFieldCheck } from '../../shared/gpu/create-field-check.js';
 import { CLOCK_EVENT_REASON_BITS, type ClockEventReason } from '../../shared/gpu/decode-clock-event-reasons.js';
 import { GPU_QUERY_FIELDS, REQUIRED_GPU_FIELDS } from '../../shared/gpu/gpu-query-fields.js';
-import { normalizeBusId } from '../../shared/gpu/normalize-bus-id.js';
-import { NvidiaSmiError } from '../../shared/gpu/nvidia-smi-error.js';
-import { nvidiaSmiFailure } from '../../shared/gpu/nvidia-smi-failure.js';
-import { parseDeviceError, type DeviceError } from '../../shared/gpu/parse-device-error.js';
+import { normalizeBusId, parseDeviceError, type DeviceError } from '../../shared/gpu/parse-device-error.js';
 import type { FieldCatalog } from '../../shared/gpu/parse-help-query.js';
 import { parseQueryCsv, type QueryTable } from '../../shared/gpu/parse-query-csv.js';
-import { runNvidiaSmi, type RunNvidiaSmi } from '../../shared/gpu/run-nvidia-smi.js';
+import {
+  classifyNvidiaSmiFailure,
+  NvidiaSmiError,
+  nvidiaSmiFailure,
+  runNvidiaSmi,
+  type RunNvidiaSmi,
+} from '../../shared/gpu/run-nvidia-smi.js';
 import { toGpuReadings, type GpuReading } from '../../shared/gpu/to-gpu-readings.js';
 
 export interface GpuSnapshot {

@@ -2,17 +2,16 @@ import type { Logger } from 'pino';
 import type { GpuConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import type { DockerApi } from '../../shared/docker/docker-api.js';
 import { createInspectContainerById, type InspectContainerById } from '../../shared/docker/inspect-container-by-id.js';
-import { NvidiaSmiError } from '../../shared/gpu/nvidia-smi-error.js';
-import { attributeGpuProcesses, type GpuComputeApp } from '../../shared/proc/attribute-gpu-processes.js';
+import { attributeGpuProcesses, type GpuComputeApp } from '../../shared/attribution/attribute-gpu-processes.js';
+import type { GpuAttribution, GpuProcess } from '../../shared/attribution/gpu-attribution.js';
+import { NvidiaSmiError } from '../../shared/gpu/run-nvidia-smi.js';
 import { PROCESS_ROLES } from '../../shared/proc/classify-process-role.js';
-import type { GpuAttribution, GpuProcess } from '../../shared/proc/gpu-attribution.js';
 import type { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
-import { CollectError, type CollectContext, type Collector } from '../collector.js';
-import type { MetricSink } from '../metrics/metric-sink.js';
+import { CollectError, type CollectContext, type Collector, type MetricSink } from '../collector.js';
 
 /** What the diagnosis reads: per target, the VRAM its processes hold, its runners and its orphan runners. */
 export type GpuProcessesSnapshot = GpuAttribution;
-export type { GpuProcess, OrphanRunner, TargetGpuProcesses } from '../../shared/proc/gpu-attribution.js';
+export type { GpuProcess, OrphanRunner, TargetGpuProcesses } from '../../shared/attribution/gpu-attribution.js';
 
 export interface GpuProcessesDeps {
   /** The driver's compute-process list (host PIDs), e.g. nvidia-smi --query-compute-apps. */

@@ -5,8 +5,7 @@ import { OllamaClient } from '../../shared/ollama/ollama-client.js';
 import { OllamaError } from '../../shared/ollama/ollama-error.js';
 import type { RunningModel } from '../../shared/ollama/parse-ps.js';
 import type { LocalModel } from '../../shared/ollama/parse-tags.js';
-import { CollectError, type CollectContext, type Collector } from '../collector.js';
-import type { MetricSink } from '../metrics/metric-sink.js';
+import { CollectError, type CollectContext, type Collector, type MetricSink } from '../collector.js';
 
 export const OLLAMA_STAGES = ['head', 'version', 'ps', 'tags'] as const;
 export type OllamaStage = (typeof OLLAMA_STAGES)[number];

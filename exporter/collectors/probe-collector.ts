@@ -4,8 +4,7 @@ import { modelRequestFields } from '../../shared/ollama/model-request-fields.js'
 import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
 import { OllamaClient, type GenerateResult } from '../../shared/ollama/ollama-client.js';
 import { OllamaError } from '../../shared/ollama/ollama-error.js';
-import { CollectError, type CollectContext, type Collector } from '../collector.js';
-import type { MetricSink } from '../metrics/metric-sink.js';
+import { CollectError, type CollectContext, type Collector, type MetricSink } from '../collector.js';
 
 export const PROBE_RESULTS = ['ok', 'loading', 'busy', 'timeout', 'not_found', 'error'] as const;
 /**

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Labels, MetricSink } from './metric-sink.js';
+import type { Labels, MetricSink } from '../collector.js';
 
 interface Family {
   readonly type: 'gauge' | 'counter';

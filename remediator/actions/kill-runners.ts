@@ -1,11 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DockerApi } from '../../shared/docker/docker-api.js';
-import { isDockerNotFound } from '../../shared/docker/is-docker-not-found.js';
+import { isDockerNotFound, type DockerApi } from '../../shared/docker/docker-api.js';
 import { resolveTargetContainers } from '../../shared/docker/resolve-target-containers.js';
 import { classifyProcessRole } from '../../shared/proc/classify-process-role.js';
-import { parseCmdline } from '../../shared/proc/parse-cmdline.js';
-import { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
+import { parseCmdline, readProcessIdentity } from '../../shared/proc/read-process-identity.js';
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
 import { errorText, type CallLog } from './call-log.js';
 import { hasHostPidView } from './has-host-pid-view.js';

@@ -1,8 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { ContainerSelector } from '../../shared/config/types.js';
 import { containerListFilter } from '../../shared/docker/container-list-filter.js';
-import type { ListedContainer } from '../../shared/docker/docker-api.js';
-import { isDockerNotFound } from '../../shared/docker/is-docker-not-found.js';
+import { isDockerNotFound, type ListedContainer } from '../../shared/docker/docker-api.js';
 
 /** A target container as restart/recreate need it: StartedAt is kept raw, it is the before/after evidence. */
 export interface TargetContainer {

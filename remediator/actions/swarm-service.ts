@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import { isDockerNotFound } from '../../shared/docker/is-docker-not-found.js';
+import { isDockerNotFound } from '../../shared/docker/docker-api.js';
 
 /** GET /services/{id} and GET /tasks, the fields the Swarm actions read. */
 export interface SwarmServiceInfo {

@@ -1,5 +1,6 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { alive } from '../../shared/proc/read-process-identity.js';
 
 /**
  * One remediator per data_dir: two would both replay the journal and act twice. The pid file is taken with O_EXCL;
@@ -25,13 +26,4 @@ export async function acquireInstanceLock(dir: string, pid: number = process.pid
     }
   }
   throw new Error(`cannot take the lock file ${path}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { parseListenAddress } from '../../shared/http/listen-settings.js';
 import { readSecretFile } from '../../shared/http/start-http-server.js';
+import { alive } from '../../shared/proc/read-process-identity.js';
 import { resetBreaker } from '../policy/check-safety.js';
 import type { RemediatorConfig } from '../remediator-section.js';
 import { acquireInstanceLock } from '../state/instance-lock.js';
@@ -52,13 +53,4 @@ function postReset(cfg: RemediatorConfig, by: string): Promise<string> {
     req.on('error', reject);
     req.end();
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

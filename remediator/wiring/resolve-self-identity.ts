@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { parseCgroupContainerId } from '../../shared/proc/parse-cgroup-container-id.js';
-import { parseNsPids } from '../../shared/proc/parse-ns-pids.js';
+import { parseNsPids } from '../../shared/proc/read-process-identity.js';
 import type { SelfIdentity } from '../actions/action.js';
 import type { SelfConfig } from '../remediator-section.js';
 

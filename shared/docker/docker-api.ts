@@ -35,3 +35,8 @@ export interface InspectedContainer {
   readonly Config: { readonly Image: string; readonly Labels: { [label: string]: string } | null };
   readonly State: { readonly Running: boolean; readonly Pid: number; readonly StartedAt: string; readonly Status: string };
 }
+
+/** dockerode errors carry the HTTP status of the Engine's answer; 404 = no such container (it is gone). */
+export function isDockerNotFound(err: unknown): boolean {
+  return (err as { statusCode?: number } | null)?.statusCode === 404;
+}

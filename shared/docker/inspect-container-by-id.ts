@@ -1,6 +1,5 @@
-import type { DockerApi } from './docker-api.js';
+import { isDockerNotFound, type DockerApi } from './docker-api.js';
 import { toDockerContainer, type DockerContainer } from './docker-container.js';
-import { isDockerNotFound } from './is-docker-not-found.js';
 
 /** Looks a container up by full id; null when Docker does not know it. Cached (see createInspectContainerById). */
 export type InspectContainerById = (id: string, signal?: AbortSignal) => Promise<DockerContainer | null>;

@@ -1,8 +1,7 @@
 import type { ContainerSelector } from '../config/types.js';
 import { containerListFilter } from './container-list-filter.js';
-import type { DockerApi } from './docker-api.js';
+import { isDockerNotFound, type DockerApi } from './docker-api.js';
 import { toDockerContainer, type DockerContainer } from './docker-container.js';
-import { isDockerNotFound } from './is-docker-not-found.js';
 
 /**
  * The running containers of one Ollama target (Compose service, Swarm service tasks, or one named container), sorted

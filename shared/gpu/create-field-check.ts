@@ -1,8 +1,6 @@
 import type { Logger } from 'pino';
-import { NvidiaSmiError } from './nvidia-smi-error.js';
-import { nvidiaSmiFailure } from './nvidia-smi-failure.js';
 import { parseHelpQuery, type FieldCatalog } from './parse-help-query.js';
-import type { RunNvidiaSmi } from './run-nvidia-smi.js';
+import { NvidiaSmiError, nvidiaSmiFailure, type RunNvidiaSmi } from './run-nvidia-smi.js';
 
 export interface CheckedFields {
   /** The wanted fields this driver accepts, in the wanted order. */

@@ -1,6 +1,5 @@
-import { cellNumber } from './cell-number.js';
-import { NvidiaSmiError } from './nvidia-smi-error.js';
-import { parseQueryCsv } from './parse-query-csv.js';
+import { cellNumber, parseQueryCsv } from './parse-query-csv.js';
+import { NvidiaSmiError } from './run-nvidia-smi.js';
 
 export interface ComputeApp {
   /** As nvidia-smi prints it, e.g. "GPU-f88d2996-...". */

@@ -1,7 +1,6 @@
 import type { FieldCatalog } from './parse-help-query.js';
-import { NvidiaSmiError } from './nvidia-smi-error.js';
+import { NvidiaSmiError } from './run-nvidia-smi.js';
 import { parseDeviceError, type DeviceError } from './parse-device-error.js';
-import { splitCsvRow } from './split-csv-row.js';
 
 /** One cell: `ok` false for `[N/A]`, `N/A`, `[Not Supported]`, `[GPU is lost]`... (text kept for diagnosis). */
 export type Cell = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly text: string };
@@ -122,6 +121,72 @@ function toCell(raw: string, unit: string | undefined): Cell {
   // Without `nounits` the unit follows the value ("4467 MiB", "100 %"): drop it, the header already names it.
   if (unit !== undefined && text.endsWith(` ${unit}`)) return { ok: true, text: text.slice(0, -unit.length - 1) };
   return { ok: true, text };
+}
+
+/**
+ * Splits one nvidia-smi CSV line (fields joined by ", ", never quoted) into exactly `count` cells. Free text (a
+ * process or product name) may itself contain ", ", so it is read outside-in: the cells left of `freeTextIndex`
+ * from the left, the cells right of it from the right, and the free-text cell is whatever lies between.
+ * Returns undefined when the line has too few cells.
+ */
+export function splitCsvRow(line: string, count: number, freeTextIndex?: number): string[] | undefined {
+  const parts = line.split(', ');
+  if (parts.length === count) return parts.map((p) => p.trim());
+  if (parts.length < count || freeTextIndex === undefined || freeTextIndex < 0 || freeTextIndex >= count) {
+    return undefined;
+  }
+  const right = count - freeTextIndex - 1;
+  const head = parts.slice(0, freeTextIndex);
+  const tail = right === 0 ? [] : parts.slice(parts.length - right);
+  const middle = parts.slice(freeTextIndex, parts.length - right).join(', ');
+  return [...head, middle, ...tail].map((p) => p.trim());
+}
+
+// Header unit -> factor to the Prometheus base unit. A unit not listed here is never guessed at.
+const TO_BASE: ReadonlyMap<string | undefined, number> = new Map<string | undefined, number>([
+  [undefined, 1],
+  ['MiB', 1048576],
+  ['KiB', 1024],
+  ['GiB', 1073741824],
+  ['%', 0.01],
+  ['W', 1],
+  ['mW', 0.001],
+  ['MHz', 1e6],
+  ['C', 1],
+  ['us', 1e-6],
+  ['ms', 1e-3],
+]);
+
+/**
+ * A numeric cell converted to base units using the header's unit (MiB -> bytes, % -> ratio, MHz -> hertz...).
+ * Undefined for unavailable cells, non-numbers and unknown units: such a series is omitted, never faked.
+ */
+export function cellNumber(cell: Cell | undefined, unit: string | undefined): number | undefined {
+  if (!cell?.ok) return undefined;
+  const factor = TO_BASE.get(unit);
+  if (factor === undefined) return undefined;
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(cell.text)) return undefined;
+  const value = Number(cell.text) * factor;
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** `P0` (maximum performance) .. `P15` -> 0..15; anything else (e.g. `[Unknown]`) -> undefined. */
+export function parsePstate(text: string): number | undefined {
+  const m = /^P(\d{1,2})$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n <= 15 ? n : undefined;
+}
+
+const ON = new Set(['enabled', 'yes', 'active', 'on']);
+const OFF = new Set(['disabled', 'no', 'not active', 'off']);
+
+/** nvidia-smi's two-state words (`Enabled`/`Disabled`, `Yes`/`No`, `Active`/`Not Active`) -> 1/0, else undefined. */
+export function parseEnabled(text: string): 0 | 1 | undefined {
+  const t = text.trim().toLowerCase();
+  if (ON.has(t)) return 1;
+  if (OFF.has(t)) return 0;
+  return undefined;
 }
 
 function clip(s: string): string {

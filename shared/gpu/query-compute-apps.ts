@@ -1,7 +1,6 @@
 import type { GpuConfig } from '../config/types.js';
-import { nvidiaSmiFailure } from './nvidia-smi-failure.js';
 import { COMPUTE_APPS_FIELDS, parseComputeApps, type ComputeApp } from './parse-compute-apps.js';
-import { runNvidiaSmi, type RunNvidiaSmi } from './run-nvidia-smi.js';
+import { nvidiaSmiFailure, runNvidiaSmi, type RunNvidiaSmi } from './run-nvidia-smi.js';
 
 export type { ComputeApp } from './parse-compute-apps.js';
 

@@ -1,9 +1,6 @@
-import { cellNumber } from './cell-number.js';
 import { decodeClockEventReasons, type ClockEventReason } from './decode-clock-event-reasons.js';
 import { isGpuLostText, type DeviceError } from './parse-device-error.js';
-import { parseEnabled } from './parse-enabled.js';
-import { parsePstate } from './parse-pstate.js';
-import type { Cell, QueryTable } from './parse-query-csv.js';
+import { cellNumber, parseEnabled, parsePstate, type Cell, type QueryTable } from './parse-query-csv.js';
 
 /** One GPU's reading in base units. An absent property = not available on this GPU/driver (never a sentinel). */
 export interface GpuReading {

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
 
 /** Constant-time comparison of two secrets of any length (hashing first hides the length too). */
 export function secretsEqual(a: string, b: string): boolean {
@@ -18,4 +19,13 @@ export function checkBasicAuth(req: IncomingMessage, username: string, password:
   const userOk = secretsEqual(decoded.slice(0, colon), username);
   const passOk = secretsEqual(decoded.slice(colon + 1), password);
   return userOk && passOk;
+}
+
+/** Express middleware: 401 with a reason and a WWW-Authenticate challenge unless the credentials match. */
+export function requireBasicAuth(username: string, password: string, realm: string): RequestHandler {
+  return (req, res, next) => {
+    if (checkBasicAuth(req, username, password)) return next();
+    res.status(401).set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`).type('text/plain')
+      .send(req.headers.authorization ? 'wrong credentials\n' : 'authentication required: send HTTP basic auth credentials\n');
+  };
 }

@@ -1,12 +1,18 @@
 import { access, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { ContainerUsage } from './container-usage.js';
-import { parseBlkioServiceBytes } from './parse-blkio-service-bytes.js';
+import { dirname, join, resolve } from 'node:path';
 import { parseCgroupPathContainerId } from './parse-cgroup-container-id.js';
-import { parseCgroupPaths } from './parse-cgroup-paths.js';
-import { parseFlatKeyed } from './parse-flat-keyed.js';
-import { parseIoStat } from './parse-io-stat.js';
-import { parseSingleValue } from './parse-single-value.js';
+
+/** Cumulative resource use of one container, whatever source it was read from. */
+export interface ContainerUsage {
+  /** CPU time of all its processes, user + system. */
+  readonly cpuSeconds: number;
+  /** Working set: usage minus inactive file cache (what `docker stats` shows and what the OOM killer weighs). */
+  readonly memoryBytes: number;
+  readonly ioReadBytes: number;
+  readonly ioWriteBytes: number;
+  /** cgroup files read directly, or the Docker stats API. */
+  readonly source: 'cgroup_v1' | 'cgroup_v2' | 'docker';
+}
 
 export interface CgroupUsageQuery {
   /** Host /proc as seen by this process. */
@@ -17,6 +23,14 @@ export interface CgroupUsageQuery {
   readonly pid: number;
   /** The container the PID should belong to; anything else is refused (the PID may have been reused). */
   readonly containerId: string;
+}
+
+/**
+ * The cgroup mount that goes with a proc root: /proc -> /sys/fs/cgroup, /host/proc -> /host/sys/fs/cgroup (the
+ * usual way a containerised agent mounts the host's /proc and /sys side by side).
+ */
+export function defaultCgroupRoot(procRoot: string): string {
+  return join(dirname(resolve(procRoot)), 'sys/fs/cgroup');
 }
 
 /** A path we may join under the cgroup root: absolute, no "..", which a private cgroup namespace would show. */
@@ -107,4 +121,89 @@ export async function readCgroupUsage(q: CgroupUsageQuery): Promise<ContainerUsa
     // Not visible from here (other namespace, missing mount, process gone): a fallback exists, so no error.
     return null;
   }
+}
+
+// The cgroup files' own formats (Documentation/admin-guide/cgroup-v1/ and cgroup-v2.rst), exported for their tests.
+
+/** Where one process sits in each cgroup hierarchy, from `/proc/<pid>/cgroup`. */
+export interface CgroupPaths {
+  /** Path in the unified (v2) hierarchy: the `0::` line; null when absent. */
+  readonly unified: string | null;
+  /**
+   * v1 controller -> [path, controllers as listed]. The listed string ("cpu,cpuacct") is also the usual name of the
+   * directory the hierarchy is mounted on, with one symlink per controller beside it.
+   */
+  readonly v1: ReadonlyMap<string, { readonly path: string; readonly mount: string }>;
+}
+
+export function parseCgroupPaths(text: string): CgroupPaths {
+  let unified: string | null = null;
+  const v1 = new Map<string, { path: string; mount: string }>();
+  for (const line of text.split('\n')) {
+    const first = line.indexOf(':');
+    const second = first < 0 ? -1 : line.indexOf(':', first + 1);
+    if (second < 0) continue;
+    const hierarchy = line.slice(0, first);
+    const controllers = line.slice(first + 1, second);
+    const path = line.slice(second + 1).trim();
+    if (hierarchy === '0' && controllers === '') {
+      unified = path;
+      continue;
+    }
+    for (const controller of controllers.split(',')) {
+      if (controller !== '') v1.set(controller, { path, mount: controllers });
+    }
+  }
+  return { unified, v1 };
+}
+
+/** A single number file such as `memory.current` or `cpuacct.usage`. */
+export function parseSingleValue(text: string): number {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`not a number: ${JSON.stringify(text.slice(0, 40))}`);
+  return value;
+}
+
+/** Flat keyed files (cgroup-v2.rst; v1 memory.stat too): `cpu.stat`, `memory.stat` ("key value" per line). */
+export function parseFlatKeyed(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [key, value, extra] = line.trim().split(/\s+/);
+    if (!key || value === undefined || extra !== undefined) continue;
+    const n = Number(value);
+    if (Number.isFinite(n)) out.set(key, n);
+  }
+  return out;
+}
+
+/** v2 `io.stat` (nested keyed, cgroup-v2.rst): "8:0 rbytes=1 wbytes=2 rios=3 ..." per device; summed over devices. */
+export function parseIoStat(text: string): { readBytes: number; writeBytes: number } {
+  let readBytes = 0;
+  let writeBytes = 0;
+  for (const line of text.split('\n')) {
+    for (const field of line.trim().split(/\s+/).slice(1)) {
+      const [key, value] = field.split('=');
+      const n = Number(value);
+      if (!Number.isFinite(n)) continue;
+      if (key === 'rbytes') readBytes += n;
+      else if (key === 'wbytes') writeBytes += n;
+    }
+  }
+  return { readBytes, writeBytes };
+}
+
+/** v1 `blkio.throttle.io_service_bytes[_recursive]` (cgroup-v1/blkio-controller.rst): "8:0 Read 4096" per device and op; the "Total" lines are skipped. */
+export function parseBlkioServiceBytes(text: string): { readBytes: number; writeBytes: number } {
+  let readBytes = 0;
+  let writeBytes = 0;
+  for (const line of text.split('\n')) {
+    const [device, op, value] = line.trim().split(/\s+/);
+    // A lone "Total N" line closes the file; only per-device lines count.
+    if (!device || !device.includes(':') || value === undefined) continue;
+    const n = Number(value);
+    if (!Number.isFinite(n)) continue;
+    if (op === 'Read') readBytes += n;
+    else if (op === 'Write') writeBytes += n;
+  }
+  return { readBytes, writeBytes };
 }

@@ -1,8 +1,6 @@
 import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCgroupContainerId } from './parse-cgroup-container-id.js';
-import { parseCmdline } from './parse-cmdline.js';
-import { parseNsPids } from './parse-ns-pids.js';
 import { parseProcStat } from './parse-proc-stat.js';
 
 /** Who a PID is, as far as /proc can tell. `pid` + `startTime` name one process for good (PIDs get reused). */
@@ -71,5 +69,50 @@ export async function readProcessIdentity(procRoot: string, pid: number): Promis
   } catch (err) {
     if (isGone(err)) return null;
     throw err;
+  }
+}
+
+/**
+ * argv from the bytes of `/proc/<pid>/cmdline`: NUL-terminated arguments. Empty for kernel threads and zombies.
+ * A process that rewrites its own argv (setproctitle) may leave one space-joined string: that is what it asked to
+ * show, so it is kept as is.
+ */
+export function parseCmdline(raw: Buffer | string): string[] {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  if (text.length === 0) return [];
+  const parts = text.split('\0');
+  // The final NUL terminates the last argument; it does not start an empty one.
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/**
+ * The `NSpid:` line of `/proc/<pid>/status`: the PID in each nested PID namespace, outermost (the reader's view)
+ * first, innermost (what the process sees as its own PID, e.g. 1 for a container's init) last. Empty on kernels
+ * before 4.1, which lack the line.
+ */
+export function parseNsPids(statusText: string): number[] {
+  const match = /^NSpid:\s*(.*)$/m.exec(statusText);
+  if (!match) return [];
+  return match[1]!
+    .trim()
+    .split(/\s+/)
+    .filter((s) => s !== '')
+    .map(Number)
+    .filter((n) => Number.isInteger(n));
+}
+
+/**
+ * Whether a PID names a live process, by signal 0 (nothing is sent). EPERM means it exists but is not ours to signal,
+ * so it counts as alive. A zombie counts as alive too (it still holds its PID until reaped). Never true for 0 or a
+ * negative number, which would probe a process group instead.
+ */
+export function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { alive } from '../../shared/proc/read-process-identity.js';
 import { parseEnvFile } from './parse-env-file.js';
 import { testEnvFilePath } from './test-env-file-path.js';
 
@@ -49,7 +50,7 @@ export function readTestEnv(env: NodeJS.ProcessEnv = process.env): TestEnv {
   };
   const dockerdPid = Number(need('SENTINEL_TEST_DOCKERD_PID'));
   const dockerSocket = need('SENTINEL_TEST_DOCKER_SOCKET');
-  if (!isAlive(dockerdPid) || !existsSync(dockerSocket)) {
+  if (!alive(dockerdPid) || !existsSync(dockerSocket)) {
     throw new Error(`test environment not running: its dockerd (pid ${dockerdPid}, ${dockerSocket}) is gone; ${START_HINT}`);
   }
   return {
@@ -68,15 +69,4 @@ export function readTestEnv(env: NodeJS.ProcessEnv = process.env): TestEnv {
     logDir: need('SENTINEL_TEST_LOG_DIR'),
     vars,
   };
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive but not ours to signal
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

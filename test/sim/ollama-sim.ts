@@ -11,6 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { alive } from '../../shared/proc/read-process-identity.js';
 import { formatGoTime, parseGoDuration } from './go-duration.js';
 import { memoryFreeMiB, readGpuState, updateGpuState, defaultH100State, type GpuState } from './gpu-state.js';
 import {
@@ -220,18 +221,10 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     const pids = new Set([...runners.values()].map((r) => r.proc?.pid));
     await editGpuState((s) => {
       const gpu = s.gpus.find((g) => !g.lost) ?? s.gpus[0];
-      s.procs = s.procs.filter((p) => !(p.name === exeDir.executable && (pids.has(p.pid) || !isAlive(p.pid))));
+      s.procs = s.procs.filter((p) => !(p.name === exeDir.executable && (pids.has(p.pid) || !alive(p.pid))));
       if (!gpu) return;
       for (const r of ours) s.procs.push({ gpuUuid: gpu.uuid, pid: r.proc!.pid!, usedMiB: Math.round(r.sizeVram / MIB), name: exeDir.executable });
     });
-  }
-  function isAlive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
   }
   /** MiB a new load may place on the GPU. */
   function availableVramMiB(exclude?: Runner): number {

@@ -1,16 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { alive } from '../../../shared/proc/read-process-identity.js';
 import { startProcess } from '../../helpers/start-process.js';
 import { waitFor } from '../../helpers/wait-for.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('collects stdout and stderr and reports the exit code', async () => {
   const proc = startProcess(process.execPath, ['-e', 'console.log("out-line"); console.error("err-line"); process.exit(3)']);

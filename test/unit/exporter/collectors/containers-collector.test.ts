@@ -7,7 +7,7 @@ import { createContainersCollector, type ContainersSnapshot } from '../../../../
 import { CollectError, type Collector } from '../../../../exporter/collector.js';
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import type { OllamaTargetConfig } from '../../../../shared/config/types.js';
-import { defaultCgroupRoot } from '../../../../shared/proc/default-cgroup-root.js';
+import { defaultCgroupRoot } from '../../../../shared/proc/read-cgroup-usage.js';
 import { RecordingSink } from '../recording-sink.js';
 import { FakeDockerApi, hexId } from '../../shared/docker/fake-docker-api.js';
 

@@ -5,9 +5,9 @@ import { createGpuProcessesCollector, type GpuProcessesSnapshot } from '../../..
 import { CollectError, type Collector } from '../../../../exporter/collector.js';
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import type { GpuConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
-import type { GpuComputeApp } from '../../../../shared/proc/attribute-gpu-processes.js';
+import type { GpuComputeApp } from '../../../../shared/attribution/attribute-gpu-processes.js';
 import { createInspectContainerById } from '../../../../shared/docker/inspect-container-by-id.js';
-import { NvidiaSmiError } from '../../../../shared/gpu/nvidia-smi-error.js';
+import { NvidiaSmiError } from '../../../../shared/gpu/run-nvidia-smi.js';
 import { RecordingSink } from '../recording-sink.js';
 import { FakeDockerApi, hexId } from '../../shared/docker/fake-docker-api.js';
 import { FakeProcRoot } from '../../shared/proc/fake-proc-root.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { createProbeCollector, PROBE_RESULTS, type ProbeSnapshot } from '../../../../exporter/collectors/probe-collector.js';
-import type { Labels, MetricSink } from '../../../../exporter/metrics/metric-sink.js';
+import type { Labels, MetricSink } from '../../../../exporter/collector.js';
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';

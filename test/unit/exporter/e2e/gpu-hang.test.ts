@@ -2,6 +2,7 @@
 // runs a second nvidia-smi meanwhile, reports a run that outlives its kill as stuck, and recovers once it ends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { alive } from '../../../../shared/proc/read-process-identity.js';
 import type { GpuState } from '../../../sim/gpu-state.js';
 import type { Exposition } from './parse-exposition.js';
 import { startExporterHarness, type ExporterHarness } from './start-exporter-harness.js';
@@ -27,15 +28,6 @@ function assertNoOverlap(runs: readonly SmiRun[]): void {
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1]!;
     assert.ok(prev.endSeq !== undefined && prev.endSeq < sorted[i]!.startSeq, `run ${sorted[i]!.id} started before run ${prev.id} ended`);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

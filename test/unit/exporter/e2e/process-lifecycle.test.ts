@@ -7,6 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { alive } from '../../../../shared/proc/read-process-identity.js';
 import { startOllamaSim } from '../../../sim/ollama-sim.js';
 import { defaultH100State, writeGpuState } from '../../../sim/gpu-state.js';
 import { startProcess, type ProcessExit } from '../../../helpers/start-process.js';
@@ -67,15 +68,6 @@ async function exitWithin(exited: Promise<ProcessExit>, ms: number): Promise<Pro
     return await Promise.race([exited, late]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createDockerClient } from '../../../../shared/docker/create-docker-client.js';
+import { createDockerClient, parseDockerHost } from '../../../../shared/docker/create-docker-client.js';
 import type { DockerApi } from '../../../../shared/docker/docker-api.js';
 
 /** A stand-in Engine answering GET /containers/json, or never answering when `hang` is set. */
@@ -78,4 +78,23 @@ test('createDockerClient: an AbortSignal ends a call before the timeout', async 
   const port = (server.address() as AddressInfo).port;
   const docker = createDockerClient({ host: `tcp://127.0.0.1:${port}`, timeout_ms: 60_000 });
   await assert.rejects(docker.listContainers({ abortSignal: AbortSignal.timeout(100) }));
+});
+
+test('parseDockerHost: unix socket URL and bare path', () => {
+  assert.deepEqual(parseDockerHost('unix:///var/run/docker.sock'), { kind: 'unix', socketPath: '/var/run/docker.sock' });
+  assert.deepEqual(parseDockerHost('/run/user/1000/docker.sock'), { kind: 'unix', socketPath: '/run/user/1000/docker.sock' });
+});
+
+test('parseDockerHost: tcp, http and https with explicit ports, IPv6 in brackets', () => {
+  assert.deepEqual(parseDockerHost('tcp://127.0.0.1:2375'), { kind: 'tcp', host: '127.0.0.1', port: 2375, protocol: 'http' });
+  assert.deepEqual(parseDockerHost('https://docker.example:2376/'), { kind: 'tcp', host: 'docker.example', port: 2376, protocol: 'https' });
+  assert.deepEqual(parseDockerHost('tcp://[::1]:2375'), { kind: 'tcp', host: '::1', port: 2375, protocol: 'http' });
+});
+
+test('parseDockerHost: rejects what it cannot reach unambiguously', () => {
+  assert.throws(() => parseDockerHost('unix://relative.sock'), /absolute/);
+  assert.throws(() => parseDockerHost('tcp://127.0.0.1'), /tcp:\/\/HOST:PORT/);
+  assert.throws(() => parseDockerHost('ssh://me@host'), /expected/);
+  assert.throws(() => parseDockerHost('tcp://127.0.0.1:0'), /range/);
+  assert.throws(() => parseDockerHost(''), /expected/);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseComputeApps } from '../../../../shared/gpu/parse-compute-apps.js';
-import { NvidiaSmiError } from '../../../../shared/gpu/nvidia-smi-error.js';
+import { NvidiaSmiError } from '../../../../shared/gpu/run-nvidia-smi.js';
 import { captureCells, fixture } from './fixture.js';
 
 // The captures were taken with this order (see their README); the collector asks for gpu_uuid first.

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseQueryCsv } from '../../../../shared/gpu/parse-query-csv.js';
+import { cellNumber, parseEnabled, parsePstate, parseQueryCsv, splitCsvRow } from '../../../../shared/gpu/parse-query-csv.js';
 import { parseHelpQuery } from '../../../../shared/gpu/parse-help-query.js';
-import { NvidiaSmiError } from '../../../../shared/gpu/nvidia-smi-error.js';
+import { NvidiaSmiError } from '../../../../shared/gpu/run-nvidia-smi.js';
 import { captureCells, fixture, Q, Q2 } from './fixture.js';
 
 const catalog = parseHelpQuery(fixture('help-query-gpu.txt'));
@@ -90,4 +90,37 @@ test('a name holding ", " is read outside-in', () => {
 
 test('empty output is an empty table (noheader with no rows)', () => {
   assert.equal(parseQueryCsv('', ['uuid']).rows.length, 0);
+});
+
+test('pstate P0..P15', () => {
+  assert.equal(parsePstate('P0'), 0);
+  assert.equal(parsePstate('P8'), 8);
+  assert.equal(parsePstate('P15'), 15);
+  assert.equal(parsePstate('P16'), undefined);
+  assert.equal(parsePstate('[Unknown]'), undefined);
+});
+
+test('Enabled/Disabled words', () => {
+  assert.deepEqual(['Enabled', 'Disabled', 'Yes', 'No', 'Active', 'Not Active', 'N/A'].map(parseEnabled), [1, 0, 1, 0, 1, 0, undefined]);
+});
+
+test('splitCsvRow reads free text outside-in and refuses short lines', () => {
+  assert.deepEqual(splitCsvRow('a, b, c', 3), ['a', 'b', 'c']);
+  assert.deepEqual(splitCsvRow('a, b, x, c', 3, 1), ['a', 'b, x', 'c']);
+  assert.deepEqual(splitCsvRow('a, b, x', 2, 1), ['a', 'b, x']);
+  assert.equal(splitCsvRow('a, b', 3, 1), undefined);
+  assert.equal(splitCsvRow('a, b, c, d', 3), undefined);
+});
+
+test('cellNumber: base units from the header unit, nothing for unknown units or text', () => {
+  const ok = (text: string) => ({ ok: true as const, text });
+  assert.equal(cellNumber(ok('2'), 'MiB'), 2 * 1048576);
+  assert.equal(cellNumber(ok('45'), '%'), 0.45);
+  assert.equal(cellNumber(ok('1980'), 'MHz'), 1980e6);
+  assert.equal(cellNumber(ok('623.90'), 'W'), 623.9);
+  assert.equal(cellNumber(ok('57'), undefined), 57);
+  assert.equal(cellNumber(ok('57'), 'furlongs'), undefined);
+  assert.equal(cellNumber(ok('P0'), undefined), undefined);
+  assert.equal(cellNumber({ ok: false, text: '[N/A]' }, 'W'), undefined);
+  assert.equal(cellNumber(undefined, 'W'), undefined);
 });

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readProcessIdentity } from '../../../../shared/proc/read-process-identity.js';
+import { parseCmdline, parseNsPids, readProcessIdentity } from '../../../../shared/proc/read-process-identity.js';
 
 const fixtures = new URL('../../../../../test/fixtures/cgroup/', import.meta.url);
 
@@ -93,4 +94,49 @@ test('readProcessIdentity: this very process from the real /proc', async () => {
   assert.equal(id.exe, process.execPath);
   assert.ok(id.argv.length >= 1);
   assert.ok(id.startTime > 0);
+});
+
+test('parseCmdline: NUL-terminated argv of an Ollama runner', () => {
+  const raw = Buffer.from('/usr/bin/ollama\0runner\0--ollama-engine\0--model\0/root/.ollama/models/blobs/sha256-1\0--port\x0040123\0');
+  assert.deepEqual(parseCmdline(raw), [
+    '/usr/bin/ollama',
+    'runner',
+    '--ollama-engine',
+    '--model',
+    '/root/.ollama/models/blobs/sha256-1',
+    '--port',
+    '40123',
+  ]);
+});
+
+test('parseCmdline: arguments with spaces stay whole; empty arguments are kept', () => {
+  assert.deepEqual(parseCmdline('python3\0-c\0print("a b")\0\0x\0'), ['python3', '-c', 'print("a b")', '', 'x']);
+});
+
+test('parseCmdline: kernel threads have an empty cmdline', () => {
+  assert.deepEqual(parseCmdline(Buffer.alloc(0)), []);
+});
+
+test('parseCmdline: a process that rewrote its title without a final NUL', () => {
+  assert.deepEqual(parseCmdline('postgres: checkpointer'), ['postgres: checkpointer']);
+});
+
+const status = (nspid: string): string =>
+  `Name:\tollama\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t412\nNgid:\t0\nPid:\t412\nPPid:\t1\n${nspid}NSsid:\t1\nVmPeak:\t  100 kB\n`;
+
+test('parseNsPids: host process has one PID', () => {
+  assert.deepEqual(parseNsPids(status('NSpid:\t412\n')), [412]);
+});
+
+test('parseNsPids: process in a container lists host PID then container PID', () => {
+  assert.deepEqual(parseNsPids(status('NSpid:\t31337\t1\n')), [31337, 1]);
+});
+
+test('parseNsPids: old kernels without the line give an empty list', () => {
+  assert.deepEqual(parseNsPids(status('')), []);
+});
+
+test('parseNsPids: this process, from the real /proc', () => {
+  const pids = parseNsPids(readFileSync('/proc/self/status', 'utf8'));
+  assert.equal(pids[0], process.pid);
 });

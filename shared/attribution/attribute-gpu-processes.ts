@@ -3,9 +3,9 @@ import type { DockerApi } from '../docker/docker-api.js';
 import type { DockerContainer } from '../docker/docker-container.js';
 import type { InspectContainerById } from '../docker/inspect-container-by-id.js';
 import { resolveTargetContainers } from '../docker/resolve-target-containers.js';
-import { classifyProcessRole } from './classify-process-role.js';
+import { classifyProcessRole } from '../proc/classify-process-role.js';
+import { readProcessIdentity, type ProcessIdentity } from '../proc/read-process-identity.js';
 import type { Attribution, GpuAttribution, GpuProcess, OrphanRunner, TargetGpuProcesses } from './gpu-attribution.js';
-import { readProcessIdentity, type ProcessIdentity } from './read-process-identity.js';
 
 /** A GPU compute process as the driver lists it (nvidia-smi --query-compute-apps or NVML). */
 export interface GpuComputeApp {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDockerStats } from '../../../../shared/docker/parse-docker-stats.js';
+import { parseDockerStats } from '../../../../shared/docker/read-docker-stats.js';
 
 // Trimmed from real `GET /containers/{id}/stats?stream=false` answers of Docker 20.10 (cgroup v1) and 24 (cgroup v2).
 const v1 = {

@@ -1,4 +1,6 @@
-import { parseDeviceError, type DeviceError } from './parse-device-error.js';
+import type { GpuConfig } from '../../shared/config/types.js';
+import { parseDeviceError, type DeviceError } from '../../shared/gpu/parse-device-error.js';
+import { nvidiaSmiFailure, runNvidiaSmi, type RunNvidiaSmi } from '../../shared/gpu/run-nvidia-smi.js';
 
 export interface ListedGpu {
   readonly index: number;
@@ -38,4 +40,22 @@ export function parseGpuList(stdout: string): GpuList {
     if (err) unreachable.push(err);
   }
   return { gpus, unreachable };
+}
+
+/**
+ * `nvidia-smi -L`, read the way a diagnosis would: tests use it to check what the fake nvidia-smi lists (the exporter
+ * itself reads GPUs through --query-gpu). A lost GPU makes nvidia-smi exit non-zero while still listing the others: that
+ * is returned as data (`unreachable`). Throws an NvidiaSmiError only when nothing at all could be listed.
+ */
+export async function listGpus(
+  cfg: Pick<GpuConfig, 'nvidia_smi' | 'timeout_ms'>,
+  opts: { readonly signal: AbortSignal; readonly run?: RunNvidiaSmi },
+): Promise<GpuList> {
+  const run = opts.run ?? runNvidiaSmi;
+  const result = await run(cfg.nvidia_smi, ['-L'], { signal: opts.signal, timeoutMs: cfg.timeout_ms });
+  const list = parseGpuList(result.stdout);
+  if (result.exitCode !== 0 && list.gpus.length === 0 && list.unreachable.length === 0) {
+    throw nvidiaSmiFailure(result, '-L');
+  }
+  return list;
 }

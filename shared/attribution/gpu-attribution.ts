@@ -1,5 +1,5 @@
 import type { DockerContainer } from '../docker/docker-container.js';
-import type { ProcessRole } from './classify-process-role.js';
+import type { ProcessRole } from '../proc/classify-process-role.js';
 
 /**
  * How sure we are about a GPU process's container:
