@@ -13,7 +13,7 @@ import { runNvidiaSmi } from '../../shared/gpu/run-nvidia-smi.js';
 import { startOllamaSim } from '../sim/ollama-sim.js';
 import { defaultH100Gpu, defaultH100State, writeGpuState, type GpuState } from '../sim/gpu-state.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { FAKE_NVIDIA_SMI, startRealExporter } from '../unit/exporter/e2e/start-real-exporter.js';
+import { FAKE_NVIDIA_SMI, startRealExporter } from '../helpers/start-real-exporter.js';
 import type { BenchRow } from './bench-row.js';
 import { summarizeLatencies } from './summarize-latencies.js';
 

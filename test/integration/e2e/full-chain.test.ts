@@ -16,7 +16,7 @@ import { testDockerClient } from '../../helpers/test-docker-client.js';
 import { testEnvSkip } from '../../helpers/test-env-skip.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { SimControl } from '../../sim/sim-control.js';
-import { startChain, type Chain } from './start-chain.js';
+import { startChain, type Chain } from '../../helpers/start-chain.js';
 
 const MODEL = 'qwen2.5:0.5b';
 const CPU_ALERT = 'OllamaGpuIdleWhileModelLoaded';

@@ -26,7 +26,7 @@ import { readTestEnv, type TestEnv } from '../../helpers/read-test-env.js';
 import { testDockerClient } from '../../helpers/test-docker-client.js';
 import { testEnvSkip } from '../../helpers/test-env-skip.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { RecordingSink } from '../../unit/exporter/recording-sink.js';
+import { RecordingSink } from '../../helpers/recording-sink.js';
 
 const GPU = 'GPU-f88d2996-314d-4abe-0c94-acc6aa417694';
 const MODEL = '/root/.ollama/models/blobs/sha256-6a0746a1ec1aef3e7ec53868f220ff6e389f6f8ef87a01d77c96807de94ca2aa';

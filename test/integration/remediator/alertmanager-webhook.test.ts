@@ -16,9 +16,9 @@ import { testEnvSkip } from '../../helpers/test-env-skip.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { defaultH100State, writeGpuState } from '../../sim/gpu-state.js';
 import { startOllamaSim, type OllamaSim } from '../../sim/ollama-sim.js';
-import { CONDITIONS_OBS } from '../../unit/remediator/engine/observation.js';
-import { localHttp } from '../../unit/remediator/local-http.js';
-import { startRemediatorProcess, type RemediatorProcess } from './start-remediator-process.js';
+import { CONDITIONS_OBS } from '../../helpers/observation.js';
+import { localHttp } from '../../helpers/local-http.js';
+import { startRemediatorProcess, type RemediatorProcess } from '../../helpers/start-remediator-process.js';
 
 const TOKEN = 'it-token-7d1e';
 

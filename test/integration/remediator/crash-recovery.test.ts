@@ -15,8 +15,8 @@ import { testEnvSkip } from '../../helpers/test-env-skip.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { defaultH100State, updateGpuState, writeGpuState } from '../../sim/gpu-state.js';
 import { startOllamaSim, type OllamaSim } from '../../sim/ollama-sim.js';
-import { amFixtureText } from '../../unit/remediator/fixtures.js';
-import { startRemediatorProcess, type RemediatorProcess } from './start-remediator-process.js';
+import { amFixtureText } from '../../helpers/alertmanager-fixtures.js';
+import { startRemediatorProcess, type RemediatorProcess } from '../../helpers/start-remediator-process.js';
 
 const TOKEN = 'crash-token';
 // PID 1 ignores SIGTERM: Docker waits the full stop timeout before SIGKILL, which holds the restart open long

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { loadDeployConfig } from './load-deploy-config.js';
-import { repoPath } from './repo-path.js';
+import { loadDeployConfig } from '../../helpers/load-deploy-config.js';
+import { repoPath } from '../../helpers/repo-path.js';
 
 type Service = Record<string, any>;
 const compose = parse(readFileSync(repoPath('deploy/compose/docker-compose.yml'), 'utf8'), { merge: true }) as Record<string, any>;

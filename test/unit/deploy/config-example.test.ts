@@ -11,7 +11,7 @@ import { loadCommands } from '../../../shared/cli/main.js';
 import { loadConfig } from '../../../shared/config/load-config.js';
 import { envNameFor, flagNameFor } from '../../../shared/config/scalar-field.js';
 import { parseScalar, type ScalarField } from '../../../shared/config/scalar-field.js';
-import { exporterMetricNames } from './monitoring/exporter-metric-names.js';
+import { exporterMetricNames } from '../../helpers/exporter-metric-names.js';
 
 const example = fileURLToPath(new URL('../../../../deploy/config.example.yaml', import.meta.url));
 const text = readFileSync(example, 'utf8');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { repoPath } from './repo-path.js';
+import { repoPath } from '../../helpers/repo-path.js';
 
 const dockerfile = readFileSync(repoPath('deploy/image/Dockerfile'), 'utf8');
 const script = readFileSync(repoPath('deploy/image/build-local-image.sh'), 'utf8');

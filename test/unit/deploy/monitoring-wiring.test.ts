@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { exporterSection } from '../../../exporter/exporter-section.js';
 import { monitoringConfig } from '../../../deploy/monitoring/monitoring-config.js';
 import { remediatorSection } from '../../../remediator/remediator-section.js';
-import { repoPath } from './repo-path.js';
+import { repoPath } from '../../helpers/repo-path.js';
 
 const promPath = 'deploy/prometheus/prometheus.yml';
 const prom = parse(readFileSync(repoPath(promPath), 'utf8')) as Record<string, any>;

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { loadDeployConfig } from './load-deploy-config.js';
-import { repoPath } from './repo-path.js';
+import { loadDeployConfig } from '../../helpers/load-deploy-config.js';
+import { repoPath } from '../../helpers/repo-path.js';
 
 type Service = Record<string, any>;
 const path = 'deploy/swarm/stack.yml';

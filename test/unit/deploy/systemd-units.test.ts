@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { remediatorSection } from '../../../remediator/remediator-section.js';
-import { parseUnitFile, type UnitLine } from './parse-unit-file.js';
-import { repoPath } from './repo-path.js';
+import { parseUnitFile, type UnitLine } from '../../helpers/parse-unit-file.js';
+import { repoPath } from '../../helpers/repo-path.js';
 
 const load = (name: string) => parseUnitFile(readFileSync(repoPath(`deploy/systemd/${name}`), 'utf8'));
 const values = (u: UnitLine[], key: string) => u.filter((l) => l.section === 'Service' && l.key === key).map((l) => l.value);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { configSections, renderConfigReference } from '../../../deploy/monitoring/render-config-reference.js';
 import { loadCommands } from '../../../shared/cli/main.js';
 import { envNameFor } from '../../../shared/config/scalar-field.js';
-import { exporterMetricNames } from '../deploy/monitoring/exporter-metric-names.js';
+import { exporterMetricNames } from '../../helpers/exporter-metric-names.js';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const read = (path: string) => readFileSync(join(repo, path), 'utf8');

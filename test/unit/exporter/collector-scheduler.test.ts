@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { CollectorScheduler } from '../../../exporter/collector-scheduler.js';
 import { CollectError, type Collector, type CollectContext } from '../../../exporter/collector.js';
-import { RecordingSink } from './recording-sink.js';
+import { RecordingSink } from '../../helpers/recording-sink.js';
 
 const log = pino({ level: 'silent' });
 

@@ -14,7 +14,7 @@ import { findFreePort } from '../../helpers/find-free-port.js';
 import { startProcess } from '../../helpers/start-process.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { checkMetricNames } from '../../lint/metric-name-rules.js';
-import { normalizeExposition } from './normalize-exposition.js';
+import { normalizeExposition } from '../../helpers/normalize-exposition.js';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const golden = join(repo, 'test/fixtures/golden/exporter-metrics.txt');

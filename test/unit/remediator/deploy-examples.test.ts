@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { compileRules, matchRule } from '../../../remediator/policy/match-rule.js';
-import { loadRemediatorConfig } from './load-remediator-config.js';
+import { loadRemediatorConfig } from '../../helpers/load-remediator-config.js';
 
 const repoFile = (p: string) => readFileSync(fileURLToPath(new URL(`../../../../${p}`, import.meta.url)), 'utf8');
 

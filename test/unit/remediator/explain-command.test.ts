@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { command, EXIT_NOT_HANDLED } from '../../../remediator/explain-command.js';
 import { createLogger } from '../../../shared/log/create-logger.js';
-import { loadRemediatorConfig } from './load-remediator-config.js';
+import { loadRemediatorConfig } from '../../helpers/load-remediator-config.js';
 
 const YAML = `
 ollama:

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../../../shared/config/config-issues.js';
 import { authProblem } from '../../../remediator/remediator-section.js';
 import { selfConflicts } from '../../../remediator/config/validate-self.js';
-import { loadRemediatorConfig } from './load-remediator-config.js';
+import { loadRemediatorConfig } from '../../helpers/load-remediator-config.js';
 
 const TARGETS = `
 ollama:

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NvidiaSmiError } from '../../../shared/gpu/run-nvidia-smi.js';
 import { listGpus, parseGpuList } from '../../sim/list-gpus.js';
-import { fakeRun, fixture } from '../shared/gpu/fixture.js';
+import { fakeRun, fixture } from '../../helpers/gpu-fixture.js';
 
 const CFG = { nvidia_smi: '/opt/nv/nvidia-smi', timeout_ms: 1234 };
 const signal = new AbortController().signal;

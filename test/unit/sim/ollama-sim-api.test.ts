@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ndjson, post, withSim } from './with-sim.js';
+import { ndjson, post, withSim } from '../../helpers/with-sim.js';
 
 test('liveness endpoints answer GET and HEAD like Ollama', async (t) => {
   const { sim } = await withSim(t, { version: '0.12.6' });

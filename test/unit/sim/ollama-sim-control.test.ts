@@ -11,7 +11,7 @@ import { readGpuState } from '../../sim/gpu-state.js';
 import { fakeNvidiaSmi, defaultFixturesDir } from '../../sim/fake-nvidia-smi.js';
 import { prepareOllamaExecutableDir } from '../../sim/prepare-ollama-executable-dir.js';
 import { SimControl } from '../../sim/sim-control.js';
-import { post, withSim } from './with-sim.js';
+import { post, withSim } from '../../helpers/with-sim.js';
 
 test('forced answers hit one endpoint N times; the request log shows what clients sent', async (t) => {
   const { sim } = await withSim(t, { models: ['llama3'] });

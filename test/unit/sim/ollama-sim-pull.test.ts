@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ndjson, post, withSim } from './with-sim.js';
+import { ndjson, post, withSim } from '../../helpers/with-sim.js';
 
 test('pull streams manifest, per-layer progress, verify, write, cleanup, success; the model is then local', async (t) => {
   const { sim } = await withSim(t);

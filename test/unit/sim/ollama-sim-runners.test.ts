@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { alive } from '../../../shared/proc/read-process-identity.js';
 import { readGpuState, updateGpuState } from '../../sim/gpu-state.js';
-import { post, withSim } from './with-sim.js';
+import { post, withSim } from '../../helpers/with-sim.js';
 
 async function waitFor(cond: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
   const end = Date.now() + ms;

@@ -17,7 +17,7 @@ import { defaultH100State, updateGpuState, writeGpuState } from '../../../sim/gp
 import { readTestEnv, type TestEnv } from '../../../helpers/read-test-env.js';
 import { testDockerClient } from '../../../helpers/test-docker-client.js';
 import { testEnvSkip } from '../../../helpers/test-env-skip.js';
-import { integrationDeps } from './integration-deps.js';
+import { integrationDeps } from '../../../helpers/integration-deps.js';
 
 // busybox sh as PID 1 ignores SIGTERM without a trap: the trap keeps each stop well under the stop timeout.
 const IDLE = ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 1; done"];

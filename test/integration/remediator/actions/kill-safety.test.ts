@@ -21,9 +21,9 @@ import { startProcess, type ProcessHandle } from '../../../helpers/start-process
 import { testDockerClient } from '../../../helpers/test-docker-client.js';
 import { testEnvSkip } from '../../../helpers/test-env-skip.js';
 import { waitFor } from '../../../helpers/wait-for.js';
-import { prepareFakeOllamaBin, runnersEnv } from './fake-ollama-bin.js';
-import { integrationDeps } from './integration-deps.js';
-import { argvOf, childrenOf, stillAlive } from './proc-tree.js';
+import { prepareFakeOllamaBin, runnersEnv } from '../../../helpers/fake-ollama-bin.js';
+import { integrationDeps } from '../../../helpers/integration-deps.js';
+import { argvOf, childrenOf, stillAlive } from '../../../helpers/proc-tree.js';
 
 const GPU = 'GPU-f88d2996-314d-4abe-0c94-acc6aa417694';
 const BIN = '/opt/ollama-bin'; // where the fake ollama folder is mounted in containers

@@ -18,7 +18,7 @@ import { readTestEnv, type TestEnv } from '../../../helpers/read-test-env.js';
 import { removeStack } from '../../../helpers/remove-stack.js';
 import { testDockerClient } from '../../../helpers/test-docker-client.js';
 import { testEnvSkip } from '../../../helpers/test-env-skip.js';
-import { integrationDeps } from './integration-deps.js';
+import { integrationDeps } from '../../../helpers/integration-deps.js';
 
 interface ServiceState {
   id: string;

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { monitoringConfig } from '../../../../deploy/monitoring/monitoring-config.js';
 import { renderArtefacts } from '../../../../deploy/monitoring/render-artefacts.js';
-import { repoPath } from '../repo-path.js';
+import { repoPath } from '../../../helpers/repo-path.js';
 import { configSections } from '../../../../deploy/monitoring/render-config-reference.js';
 
 const sections = await configSections();

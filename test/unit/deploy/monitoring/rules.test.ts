@@ -7,9 +7,9 @@ import { ALERT_NAMES, monitoringConfig } from '../../../../deploy/monitoring/mon
 import { renderArtefacts } from '../../../../deploy/monitoring/render-artefacts.js';
 import { remediatorSection } from '../../../../remediator/remediator-section.js';
 import { configSections } from '../../../../deploy/monitoring/render-config-reference.js';
-import { exporterMetricNames } from './exporter-metric-names.js';
-import { promqlMetricNames } from './promql-metric-names.js';
-import { repoPath } from '../repo-path.js';
+import { exporterMetricNames } from '../../../helpers/exporter-metric-names.js';
+import { promqlMetricNames } from '../../../helpers/promql-metric-names.js';
+import { repoPath } from '../../../helpers/repo-path.js';
 
 const sections = await configSections();
 

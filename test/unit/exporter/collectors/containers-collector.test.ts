@@ -8,8 +8,8 @@ import { CollectError, type Collector } from '../../../../exporter/collector.js'
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import type { OllamaTargetConfig } from '../../../../shared/config/types.js';
 import { defaultCgroupRoot } from '../../../../shared/proc/read-cgroup-usage.js';
-import { RecordingSink } from '../recording-sink.js';
-import { FakeDockerApi, hexId } from '../../shared/docker/fake-docker-api.js';
+import { RecordingSink } from '../../../helpers/recording-sink.js';
+import { FakeDockerApi, hexId } from '../../../helpers/fake-docker-api.js';
 
 const fixtures = fileURLToPath(new URL('../../../../../test/fixtures/cgroup/', import.meta.url));
 const V1_ID = '6de3f1c14b128c8f8b3afabb0115e4283f4100f9d3c7d458bd6039e7502284f3';

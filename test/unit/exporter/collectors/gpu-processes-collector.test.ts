@@ -8,9 +8,9 @@ import type { GpuConfig, OllamaTargetConfig } from '../../../../shared/config/ty
 import type { GpuComputeApp } from '../../../../shared/attribution/attribute-gpu-processes.js';
 import { createInspectContainerById } from '../../../../shared/docker/inspect-container-by-id.js';
 import { NvidiaSmiError } from '../../../../shared/gpu/run-nvidia-smi.js';
-import { RecordingSink } from '../recording-sink.js';
-import { FakeDockerApi, hexId } from '../../shared/docker/fake-docker-api.js';
-import { FakeProcRoot } from '../../shared/proc/fake-proc-root.js';
+import { RecordingSink } from '../../../helpers/recording-sink.js';
+import { FakeDockerApi, hexId } from '../../../helpers/fake-docker-api.js';
+import { FakeProcRoot } from '../../../helpers/fake-proc-root.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

@@ -6,7 +6,7 @@ import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
 import { OllamaError } from '../../../../shared/ollama/ollama-error.js';
-import { closedPort, json, startLocalServer } from '../../shared/ollama/local-server.js';
+import { closedPort, json, startLocalServer } from '../../../helpers/local-server.js';
 import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
 import { modelRequestFields } from '../../../../shared/ollama/model-request-fields.js';
 import { startOllamaSim } from '../../../sim/ollama-sim.js';

@@ -6,7 +6,7 @@ import type { Labels, MetricSink } from '../../../../exporter/collector.js';
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
-import { json, startLocalServer, type RecordedRequest } from '../../shared/ollama/local-server.js';
+import { json, startLocalServer, type RecordedRequest } from '../../../helpers/local-server.js';
 import { startOllamaSim } from '../../../sim/ollama-sim.js';
 
 class RecordingSink implements MetricSink {

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import {
   CLOCKS_EVENT_REASON_BITS, defaultH100Gpu, defaultH100State, memoryFreeMiB, memoryUsedMiB, readGpuState, type GpuState,
 } from '../../../sim/gpu-state.js';
-import type { Exposition } from './parse-exposition.js';
-import { startExporterHarness, type ExporterHarness } from './start-exporter-harness.js';
+import type { Exposition } from '../../../helpers/parse-exposition.js';
+import { startExporterHarness, type ExporterHarness } from '../../../helpers/start-exporter-harness.js';
 
 const MIB = 1048576;
 const UUID1 = 'GPU-3c1b7e2a-0f41-4d7e-9a55-2b8e1c9d7f10';

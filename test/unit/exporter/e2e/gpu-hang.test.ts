@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { alive } from '../../../../shared/proc/read-process-identity.js';
 import type { GpuState } from '../../../sim/gpu-state.js';
-import type { Exposition } from './parse-exposition.js';
-import { startExporterHarness, type ExporterHarness } from './start-exporter-harness.js';
-import type { SmiRun } from './write-nvidia-smi-wrapper.js';
+import type { Exposition } from '../../../helpers/parse-exposition.js';
+import { startExporterHarness, type ExporterHarness } from '../../../helpers/start-exporter-harness.js';
+import type { SmiRun } from '../../../helpers/write-nvidia-smi-wrapper.js';
 
 const TIMEOUT_MS = 1500;
 const timing = { gpuIntervalMs: 300, gpuTimeoutMs: TIMEOUT_MS };

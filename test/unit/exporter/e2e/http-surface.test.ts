@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitForUrl } from '../../../helpers/wait-for-url.js';
-import { startExporterHarness } from './start-exporter-harness.js';
+import { startExporterHarness } from '../../../helpers/start-exporter-harness.js';
 
 const WARM = 'qwen2.5:0.5b';
 

@@ -4,8 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findFreePort } from '../../../helpers/find-free-port.js';
 import { startOllamaSim } from '../../../sim/ollama-sim.js';
-import type { Exposition } from './parse-exposition.js';
-import { startExporterHarness, type ExporterHarness } from './start-exporter-harness.js';
+import type { Exposition } from '../../../helpers/parse-exposition.js';
+import { startExporterHarness, type ExporterHarness } from '../../../helpers/start-exporter-harness.js';
 
 const WARM = 'qwen2.5:0.5b';
 const COLD = 'llama3:latest';

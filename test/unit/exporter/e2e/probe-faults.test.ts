@@ -3,8 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROBE_FAILURES_NEEDED } from '../../../../shared/diagnosis/diagnose-target.js';
-import type { Exposition } from './parse-exposition.js';
-import { startExporterHarness, type ExporterHarness } from './start-exporter-harness.js';
+import type { Exposition } from '../../../helpers/parse-exposition.js';
+import { startExporterHarness, type ExporterHarness } from '../../../helpers/start-exporter-harness.js';
 
 const WARM = 'qwen2.5:0.5b';
 const FIRST_TOKEN_MS = 500;

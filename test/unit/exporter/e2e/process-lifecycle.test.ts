@@ -12,7 +12,7 @@ import { startOllamaSim } from '../../../sim/ollama-sim.js';
 import { defaultH100State, writeGpuState } from '../../../sim/gpu-state.js';
 import { startProcess, type ProcessExit } from '../../../helpers/start-process.js';
 import { waitFor } from '../../../helpers/wait-for.js';
-import { FAKE_NVIDIA_SMI, MAIN, startRealExporter } from './start-real-exporter.js';
+import { FAKE_NVIDIA_SMI, MAIN, startRealExporter } from '../../../helpers/start-real-exporter.js';
 
 const WARM = 'qwen2.5:0.5b';
 

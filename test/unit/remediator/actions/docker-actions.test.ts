@@ -4,8 +4,8 @@ import type { OllamaTargetConfig } from '../../../../shared/config/types.js';
 import type { ActionRequest } from '../../../../remediator/actions/action.js';
 import { actionHappened } from '../../../../remediator/actions/action-happened.js';
 import { runAction } from '../../../../remediator/actions/run-action.js';
-import { startFakeDockerEngine, type EngineRequest } from './fake-docker-engine.js';
-import { testDeps } from './test-deps.js';
+import { startFakeDockerEngine, type EngineRequest } from '../../../helpers/fake-docker-engine.js';
+import { testDeps } from '../../../helpers/action-test-deps.js';
 
 const swarmTarget: OllamaTargetConfig = { name: 'main', url: 'http://127.0.0.1:1', headers: {}, container: { kind: 'swarm', stack: 'ai', service: 'ollama' } };
 const composeTarget: OllamaTargetConfig = { name: 'main', url: 'http://127.0.0.1:1', headers: {}, container: { kind: 'compose', project: 'ai', service: 'ollama' } };

@@ -5,9 +5,9 @@ import type { ComputeApp } from '../../../../shared/gpu/parse-compute-apps.js';
 import type { ActionRequest } from '../../../../remediator/actions/action.js';
 import { actionHappened } from '../../../../remediator/actions/action-happened.js';
 import { runAction } from '../../../../remediator/actions/run-action.js';
-import { startFakeDockerEngine, type FakeDockerEngine } from './fake-docker-engine.js';
-import { FakeProc } from './fake-proc.js';
-import { testDeps } from './test-deps.js';
+import { startFakeDockerEngine, type FakeDockerEngine } from '../../../helpers/fake-docker-engine.js';
+import { FakeProc } from '../../../helpers/fake-proc.js';
+import { testDeps } from '../../../helpers/action-test-deps.js';
 
 const TARGET = '1'.repeat(64);
 const OTHER = '2'.repeat(64);

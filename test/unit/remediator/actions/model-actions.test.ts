@@ -4,9 +4,9 @@ import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/
 import type { ActionRequest } from '../../../../remediator/actions/action.js';
 import { actionHappened } from '../../../../remediator/actions/action-happened.js';
 import { runAction } from '../../../../remediator/actions/run-action.js';
-import { closedPort, startLocalServer, type RecordedRequest } from '../../shared/ollama/local-server.js';
-import { startFakeDockerEngine } from './fake-docker-engine.js';
-import { testDeps } from './test-deps.js';
+import { closedPort, startLocalServer, type RecordedRequest } from '../../../helpers/local-server.js';
+import { startFakeDockerEngine } from '../../../helpers/fake-docker-engine.js';
+import { testDeps } from '../../../helpers/action-test-deps.js';
 
 const model: ModelConfig = {
   name: 'llama3.2:3b',

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ActionRequest, ActionResult } from '../../../../remediator/actions/action.js';
 import type { PersistedState } from '../../../../remediator/state/persisted-state.js';
-import { settle } from '../fake-clock.js';
-import { CONDITIONS_OBS } from './observation.js';
-import { FakePorts, makeHarness, record } from './engine-harness.js';
+import { settle } from '../../../helpers/fake-clock.js';
+import { CONDITIONS_OBS } from '../../../helpers/observation.js';
+import { FakePorts, makeHarness, record } from '../../../helpers/engine-harness.js';
 
 /** Runs an incident until its first step is running, stops the engine mid-step, and returns the state on disk. */
 async function crashMidStep(opts: { withEvidence: boolean }): Promise<PersistedState> {

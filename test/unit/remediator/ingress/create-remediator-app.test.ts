@@ -14,8 +14,8 @@ import { DurableAppender } from '../../../../remediator/journal/durable-appender
 import type { JournalRecord } from '../../../../remediator/journal/journal-record.js';
 import { compileRules } from '../../../../remediator/policy/match-rule.js';
 import { RemediatorMetrics } from '../../../../remediator/remediator-metrics.js';
-import { amFixture, amFixtureText } from '../fixtures.js';
-import { tempDir } from '../temp-dir.js';
+import { amFixture, amFixtureText } from '../../../helpers/alertmanager-fixtures.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
 
 const TOKEN = 'tok-3f9a';
 const log = createLogger('silent');

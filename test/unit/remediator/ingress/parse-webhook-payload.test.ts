@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseWebhookPayload } from '../../../../remediator/ingress/parse-webhook-payload.js';
 import { DEFAULT_PAYLOAD_LIMITS } from '../../../../remediator/ingress/webhook-payload.js';
-import { amFixture } from '../fixtures.js';
+import { amFixture } from '../../../helpers/alertmanager-fixtures.js';
 
 const parse = (body: unknown) => parseWebhookPayload(body, DEFAULT_PAYLOAD_LIMITS);
 

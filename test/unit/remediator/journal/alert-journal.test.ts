@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { AlertJournal } from '../../../../remediator/journal/alert-journal.js';
 import { DedupCache } from '../../../../remediator/journal/dedup-cache.js';
 import type { JournalRecord } from '../../../../remediator/journal/journal-record.js';
-import { tempDir } from '../temp-dir.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
 
 function rec(i: number): Omit<JournalRecord, 'seq'> {
   return { receivedAt: 1000 + i, fingerprint: `fp${i}`, status: 'firing', startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', labels: { ollama: 'main', i: String(i) }, receiver: 'r', groupKey: 'g', target: 'main', rule: 'r1' };

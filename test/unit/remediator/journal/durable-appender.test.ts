@@ -3,7 +3,7 @@ import { readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DurableAppender } from '../../../../remediator/journal/durable-appender.js';
-import { tempDir } from '../temp-dir.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
 
 describe('DurableAppender', () => {
   it('shares fsyncs between concurrent appends and keeps every line whole and in order', async () => {

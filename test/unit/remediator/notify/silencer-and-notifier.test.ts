@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { alertmanagerSilencer } from '../../../../remediator/notify/alertmanager-silencer.js';
 import { webhookNotifier } from '../../../../remediator/notify/webhook-notifier.js';
-import { localHttp } from '../local-http.js';
+import { localHttp } from '../../../helpers/local-http.js';
 
 describe('Alertmanager silencer (API v2)', () => {
   it('creates a silence with equality matchers and deletes it by id; label values stay data', async () => {

@@ -5,7 +5,7 @@ import { diagnoseTarget } from '../../../../shared/diagnosis/diagnose-target.js'
 import type { TargetObservation } from '../../../../shared/diagnosis/target-observation.js';
 import { RESTART_FAMILY } from '../../../../remediator/policy/ladder-families.js';
 import { planRemediation, type PlanInput } from '../../../../remediator/policy/plan-remediation.js';
-import { CONDITIONS_OBS, observation } from '../engine/observation.js';
+import { CONDITIONS_OBS, observation } from '../../../helpers/observation.js';
 
 const compose: ContainerSelector = { kind: 'compose', project: 'ai', service: 'ollama' };
 const swarm: ContainerSelector = { kind: 'swarm', service: 'ollama', stack: 'ai', stack_file: '/srv/ai.yml' };

@@ -7,8 +7,8 @@ import { RemediatorMetrics } from '../../../../remediator/remediator-metrics.js'
 import { ScheduleRunner, type CronScheduler } from '../../../../remediator/schedules/schedule-runner.js';
 import type { AuditEntry } from '../../../../remediator/state/audit-log.js';
 import { createLogger } from '../../../../shared/log/create-logger.js';
-import { FakeClock } from '../fake-clock.js';
-import { loadRemediatorConfig } from '../load-remediator-config.js';
+import { FakeClock } from '../../../helpers/fake-clock.js';
+import { loadRemediatorConfig } from '../../../helpers/load-remediator-config.js';
 
 /** Drives node-cron's own matcher from a fake clock, once per minute, like the real scheduler at second 0. */
 function fakeCron(clock: FakeClock): CronScheduler {

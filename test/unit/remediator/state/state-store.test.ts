@@ -7,7 +7,7 @@ import { AuditLog } from '../../../../remediator/state/audit-log.js';
 import { emptyState, type PersistedState } from '../../../../remediator/state/persisted-state.js';
 import { StateStore, STATE_FILE } from '../../../../remediator/state/state-store.js';
 import { writeFileAtomic } from '../../../../remediator/state/write-file-atomic.js';
-import { tempDir } from '../temp-dir.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
 
 describe('state on disk', () => {
   it('writes atomically: no temporary file is left, the content is whole', async () => {

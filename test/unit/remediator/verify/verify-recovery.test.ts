@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
 import type { ComputeApp } from '../../../../shared/gpu/parse-compute-apps.js';
 import { verifyRecovery } from '../../../../remediator/verify/verify-recovery.js';
-import { startLocalServer } from '../../shared/ollama/local-server.js';
-import { startFakeDockerEngine } from '../actions/fake-docker-engine.js';
-import { FakeProc } from '../actions/fake-proc.js';
-import { testDeps } from '../actions/test-deps.js';
+import { startLocalServer } from '../../../helpers/local-server.js';
+import { startFakeDockerEngine } from '../../../helpers/fake-docker-engine.js';
+import { FakeProc } from '../../../helpers/fake-proc.js';
+import { testDeps } from '../../../helpers/action-test-deps.js';
 
 const GIB = 1024 ** 3;
 const TARGET = '1'.repeat(64);

@@ -17,8 +17,8 @@ import type { GpuConfig, ModelConfig, OllamaTargetConfig } from '../../../../sha
 import { queryComputeApps } from '../../../../shared/gpu/query-compute-apps.js';
 import { defaultH100State, writeGpuState } from '../../../sim/gpu-state.js';
 import { startOllamaSim, type OllamaSim } from '../../../sim/ollama-sim.js';
-import { startFakeDockerEngine, type FakeDockerEngine } from '../actions/fake-docker-engine.js';
-import { testDeps } from '../actions/test-deps.js';
+import { startFakeDockerEngine, type FakeDockerEngine } from '../../../helpers/fake-docker-engine.js';
+import { testDeps } from '../../../helpers/action-test-deps.js';
 
 const model: ModelConfig = { name: 'qwen2.5:0.5b', keep_alive: -1, keep_warm: true, min_vram_ratio: 0.9, options: { num_ctx: 2048 }, targets: [] };
 // dist/test/unit/remediator/verify -> the repo's test/sim/bin/nvidia-smi

@@ -4,9 +4,9 @@ import type { ActionDeps } from '../../../../remediator/actions/action.js';
 import { readExporterObservation } from '../../../../remediator/engine/read-exporter-observation.js';
 import { createRemediationPorts } from '../../../../remediator/wiring/create-remediation-ports.js';
 import { createLogger } from '../../../../shared/log/create-logger.js';
-import { CONDITIONS_OBS } from '../engine/observation.js';
-import { localHttp } from '../local-http.js';
-import { loadRemediatorConfig } from '../load-remediator-config.js';
+import { CONDITIONS_OBS } from '../../../helpers/observation.js';
+import { localHttp } from '../../../helpers/local-http.js';
+import { loadRemediatorConfig } from '../../../helpers/load-remediator-config.js';
 
 describe('diagnosis from the exporter', () => {
   it('reads the observation of the target from /api/state and diagnoses it', async () => {

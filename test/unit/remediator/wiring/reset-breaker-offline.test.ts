@@ -6,9 +6,9 @@ import { resetBreakerFromCli } from '../../../../remediator/wiring/reset-breaker
 import { emptyState } from '../../../../remediator/state/persisted-state.js';
 import { StateStore } from '../../../../remediator/state/state-store.js';
 import { writeFileAtomic } from '../../../../remediator/state/write-file-atomic.js';
-import { localHttp } from '../local-http.js';
-import { loadRemediatorConfig } from '../load-remediator-config.js';
-import { tempDir } from '../temp-dir.js';
+import { localHttp } from '../../../helpers/local-http.js';
+import { loadRemediatorConfig } from '../../../helpers/load-remediator-config.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
 
 describe('reset the breaker from the command line', () => {
   it('edits the state file when no remediator runs on the data_dir', async () => {

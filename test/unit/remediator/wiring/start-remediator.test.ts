@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkReadiness } from '../../../../remediator/wiring/start-remediator.js';
-import { tempDir } from '../temp-dir.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
 
 describe('readiness', () => {
   it('is ready only with a writable data dir and a Docker Engine that answers', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createInspectContainerById } from '../../../../shared/docker/inspect-container-by-id.js';
-import { FakeDockerApi, hexId } from './fake-docker-api.js';
+import { FakeDockerApi, hexId } from '../../../helpers/fake-docker-api.js';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveTargetContainers } from '../../../../shared/docker/resolve-target-containers.js';
 import { swarmServiceName } from '../../../../shared/docker/container-list-filter.js';
-import { FakeDockerApi, hexId } from './fake-docker-api.js';
+import { FakeDockerApi, hexId } from '../../../helpers/fake-docker-api.js';
 
 const compose = (project: string, service: string, extra: Record<string, string> = {}) => ({
   'com.docker.compose.project': project,

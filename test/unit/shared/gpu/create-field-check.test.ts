@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { createFieldCheck } from '../../../../shared/gpu/create-field-check.js';
 import { NvidiaSmiError } from '../../../../shared/gpu/run-nvidia-smi.js';
-import { fakeRun, fixture } from './fixture.js';
+import { fakeRun, fixture } from '../../../helpers/gpu-fixture.js';
 
 const signal = new AbortController().signal;
 

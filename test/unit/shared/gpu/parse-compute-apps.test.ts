@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseComputeApps } from '../../../../shared/gpu/parse-compute-apps.js';
 import { NvidiaSmiError } from '../../../../shared/gpu/run-nvidia-smi.js';
-import { captureCells, fixture } from './fixture.js';
+import { captureCells, fixture } from '../../../helpers/gpu-fixture.js';
 
 // The captures were taken with this order (see their README); the collector asks for gpu_uuid first.
 const CAPTURE_FIELDS = ['pid', 'process_name', 'used_gpu_memory', 'gpu_uuid'];

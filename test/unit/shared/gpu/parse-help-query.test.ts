@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHelpQuery } from '../../../../shared/gpu/parse-help-query.js';
 import { GPU_QUERY_FIELDS } from '../../../../shared/gpu/gpu-query-fields.js';
-import { fixture } from './fixture.js';
+import { fixture } from '../../../helpers/gpu-fixture.js';
 
 test('help-query-gpu: every quoted entry name and alias is accepted', () => {
   const text = fixture('help-query-gpu.txt');

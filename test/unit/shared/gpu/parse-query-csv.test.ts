@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cellNumber, parseEnabled, parsePstate, parseQueryCsv, splitCsvRow } from '../../../../shared/gpu/parse-query-csv.js';
 import { parseHelpQuery } from '../../../../shared/gpu/parse-help-query.js';
 import { NvidiaSmiError } from '../../../../shared/gpu/run-nvidia-smi.js';
-import { captureCells, fixture, Q, Q2 } from './fixture.js';
+import { captureCells, fixture, Q, Q2 } from '../../../helpers/gpu-fixture.js';
 
 const catalog = parseHelpQuery(fixture('help-query-gpu.txt'));
 

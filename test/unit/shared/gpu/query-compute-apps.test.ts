@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { queryComputeApps } from '../../../../shared/gpu/query-compute-apps.js';
 import { NvidiaSmiError } from '../../../../shared/gpu/run-nvidia-smi.js';
-import { fakeRun, fixture } from './fixture.js';
+import { fakeRun, fixture } from '../../../helpers/gpu-fixture.js';
 
 const CFG = { nvidia_smi: '/opt/nv/nvidia-smi', timeout_ms: 1234 };
 const signal = new AbortController().signal;

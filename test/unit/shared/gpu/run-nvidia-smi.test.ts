@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { classifyNvidiaSmiFailure, NvidiaSmiError, runNvidiaSmi, splitCommand } from '../../../../shared/gpu/run-nvidia-smi.js';
 import { parseProcStat } from '../../../../shared/proc/parse-proc-stat.js';
 import { alive } from '../../../../shared/proc/read-process-identity.js';
-import { fixture } from './fixture.js';
+import { fixture } from '../../../helpers/gpu-fixture.js';
 
 let dir: string;
 

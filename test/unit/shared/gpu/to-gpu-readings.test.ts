@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseQueryCsv } from '../../../../shared/gpu/parse-query-csv.js';
 import { parseHelpQuery } from '../../../../shared/gpu/parse-help-query.js';
 import { toGpuReadings } from '../../../../shared/gpu/to-gpu-readings.js';
-import { captureCells, fixture, Q, Q2 } from './fixture.js';
+import { captureCells, fixture, Q, Q2 } from '../../../helpers/gpu-fixture.js';
 
 const catalog = parseHelpQuery(fixture('help-query-gpu.txt'));
 const MiB = 1048576;

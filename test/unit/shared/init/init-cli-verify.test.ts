@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOllamaSim, type OllamaSim } from '../../../sim/ollama-sim.js';
-import { initConfig, runInitCli } from './run-init-cli.js';
+import { initConfig, runInitCli } from '../../../helpers/run-init-cli.js';
 
 // --verify and --check through the real binary against the simulator.
 const T = { timeout: 30_000 };

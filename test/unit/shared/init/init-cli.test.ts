@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findFreePort } from '../../../helpers/find-free-port.js';
 import { startOllamaSim, type OllamaSim } from '../../../sim/ollama-sim.js';
-import { closedPort } from '../ollama/local-server.js';
-import { initConfig, runInitCli } from './run-init-cli.js';
+import { closedPort } from '../../../helpers/local-server.js';
+import { initConfig, runInitCli } from '../../../helpers/run-init-cli.js';
 
 // The real binary as a child process against the simulator: exit codes, stderr lines and what reached Ollama.
 const T = { timeout: 30_000 };

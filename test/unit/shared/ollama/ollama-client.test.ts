@@ -7,8 +7,8 @@ import type { ServerResponse } from 'node:http';
 import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
 import { OllamaError } from '../../../../shared/ollama/ollama-error.js';
 import type { OllamaTargetConfig } from '../../../../shared/config/types.js';
-import { closedPort, json, startLocalServer, type LocalServer } from './local-server.js';
-import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM } from './tls-fixture.js';
+import { closedPort, json, startLocalServer, type LocalServer } from '../../../helpers/local-server.js';
+import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM } from '../../../helpers/tls-fixture.js';
 import { startOllamaSim } from '../../../sim/ollama-sim.js';
 
 const target = (url: string, extra: Partial<OllamaTargetConfig> = {}): OllamaTargetConfig => ({

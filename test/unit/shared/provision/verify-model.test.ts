@@ -4,7 +4,7 @@ import type { ModelConfig } from '../../../../shared/config/types.js';
 import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
 import { verifyModel, findRunningModel } from '../../../../shared/provision/verify-model.js';
 import { startOllamaSim, type OllamaSim } from '../../../sim/ollama-sim.js';
-import { json, startLocalServer } from '../ollama/local-server.js';
+import { json, startLocalServer } from '../../../helpers/local-server.js';
 import type { RunningModel } from '../../../../shared/ollama/parse-ps.js';
 
 const model = (name: string, extra: Partial<ModelConfig> = {}): ModelConfig => ({

@@ -5,7 +5,7 @@ import { OllamaError } from '../../../../shared/ollama/ollama-error.js';
 import { waitForOllama } from '../../../../shared/provision/wait-for-ollama.js';
 import { findFreePort } from '../../../helpers/find-free-port.js';
 import { startOllamaSim } from '../../../sim/ollama-sim.js';
-import { closedPort, json, startLocalServer } from '../ollama/local-server.js';
+import { closedPort, json, startLocalServer } from '../../../helpers/local-server.js';
 
 const backoff = { initialMs: 40, maxMs: 200 };
 const client = (url: string) => new OllamaClient({ name: 'sim', url, headers: {} });

@@ -8,10 +8,10 @@ import { stringify } from 'yaml';
 import { monitoringConfig } from '../../../../../deploy/monitoring/monitoring-config.js';
 import { renderArtefacts } from '../../../../../deploy/monitoring/render-artefacts.js';
 import { configSections } from '../../../../../deploy/monitoring/render-config-reference.js';
-import { dashboardQueries, substituteMacros } from './dashboard-queries.js';
-import { exporterMetricNames } from '../exporter-metric-names.js';
-import { promqlMetricNames } from '../promql-metric-names.js';
-import { repoPath } from '../../repo-path.js';
+import { dashboardQueries, substituteMacros } from '../../../../helpers/dashboard-queries.js';
+import { exporterMetricNames } from '../../../../helpers/exporter-metric-names.js';
+import { promqlMetricNames } from '../../../../helpers/promql-metric-names.js';
+import { repoPath } from '../../../../helpers/repo-path.js';
 
 const sections = await configSections();
 

@@ -1,4 +1,4 @@
-import type { Labels, MetricSink } from '../../../exporter/collector.js';
+import type { Labels, MetricSink } from '../../exporter/collector.js';
 
 /** A MetricSink that keeps every sample, for assertions. */
 export class RecordingSink implements MetricSink {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { NvidiaSmiResult, RunNvidiaSmi } from '../../../../shared/gpu/run-nvidia-smi.js';
+import type { NvidiaSmiResult, RunNvidiaSmi } from '../../shared/gpu/run-nvidia-smi.js';
 
-// Compiled to dist/test/unit/shared/gpu/: five levels up is the repository root, where the fixtures stay as text.
-const ROOT = new URL('../../../../../', import.meta.url);
+// Compiled to dist/test/helpers/: three levels up is the repository root, where the fixtures stay as text.
+const ROOT = new URL('../../../', import.meta.url);
 
 /** A real nvidia-smi capture from test/fixtures/nvidia-smi-h100/ (or a hand-made case from test/fixtures/gpu/). */
 export function fixture(name: string, dir = 'test/fixtures/nvidia-smi-h100'): string {

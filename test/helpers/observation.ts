@@ -1,4 +1,4 @@
-import type { TargetObservation } from '../../../../shared/diagnosis/target-observation.js';
+import type { TargetObservation } from '../../shared/diagnosis/target-observation.js';
 
 /** A healthy observation of target `main` with llama3 loaded fully in VRAM; tests override what is broken. */
 export function observation(over: Partial<TargetObservation> = {}): TargetObservation {

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startProcess, type ProcessHandle } from '../../../helpers/start-process.js';
+import { startProcess, type ProcessHandle } from './start-process.js';
 
-const MAIN = fileURLToPath(new URL('../../../../shared/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../shared/cli/main.js', import.meta.url));
 
 /** Fast defaults for tests: short waits and backoff, progress lines rare enough to keep the output small. */
 export const FAST_INIT = {

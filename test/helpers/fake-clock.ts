@@ -1,4 +1,4 @@
-import type { Clock } from '../../../remediator/engine/clock.js';
+import type { Clock } from '../../remediator/engine/clock.js';
 
 /** A clock tests move by hand; due timers fire in time order, with pending promises settled between them. */
 export class FakeClock implements Clock {

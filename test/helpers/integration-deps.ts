@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { ActionDeps } from '../../../../remediator/actions/action.js';
-import { remediatorSection, type RemediatorConfig } from '../../../../remediator/remediator-section.js';
-import { actionTimeouts } from '../../../../remediator/wiring/build-action-deps.js';
-import { loadConfig } from '../../../../shared/config/load-config.js';
-import type { GpuConfig } from '../../../../shared/config/types.js';
-import { createDockerClient } from '../../../../shared/docker/create-docker-client.js';
-import { queryComputeApps } from '../../../../shared/gpu/query-compute-apps.js';
-import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
-import type { TestEnv } from '../../../helpers/read-test-env.js';
+import type { ActionDeps } from '../../remediator/actions/action.js';
+import { remediatorSection, type RemediatorConfig } from '../../remediator/remediator-section.js';
+import { actionTimeouts } from '../../remediator/wiring/build-action-deps.js';
+import { loadConfig } from '../../shared/config/load-config.js';
+import type { GpuConfig } from '../../shared/config/types.js';
+import { createDockerClient } from '../../shared/docker/create-docker-client.js';
+import { queryComputeApps } from '../../shared/gpu/query-compute-apps.js';
+import { OllamaClient } from '../../shared/ollama/ollama-client.js';
+import type { TestEnv } from './read-test-env.js';
 
 /** The real defaults (docker.timeout and the remediator section's *_timeout settings). */
 const defaults = loadConfig({ file: 'defaults.yaml', readFile: () => '', flags: new Map(), env: {}, sections: [remediatorSection] });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { promqlMetricNames } from './promql-metric-names.js';
+import { promqlMetricNames } from '../../helpers/promql-metric-names.js';
 
 describe('promqlMetricNames (test helper)', () => {
   it('finds names across functions, joins, offsets, numbers and label lists', () => {

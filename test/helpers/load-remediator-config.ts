@@ -1,5 +1,5 @@
-import { loadConfig, type LoadedConfig } from '../../../shared/config/load-config.js';
-import { remediatorSection, type RemediatorConfig } from '../../../remediator/remediator-section.js';
+import { loadConfig, type LoadedConfig } from '../../shared/config/load-config.js';
+import { remediatorSection, type RemediatorConfig } from '../../remediator/remediator-section.js';
 
 /** Test helper: validates a YAML text the way the CLI does, with only the remediator's section. */
 export function loadRemediatorConfig(yaml: string, env: Record<string, string> = {}, flags: [string, string][] = []): { all: LoadedConfig; cfg: RemediatorConfig } {

@@ -1,10 +1,10 @@
 import type Dockerode from 'dockerode';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
-import type { ActionDeps } from '../../../../remediator/actions/action.js';
-import { actionTimeouts } from '../../../../remediator/wiring/build-action-deps.js';
-import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
-import { loadRemediatorConfig } from '../load-remediator-config.js';
+import type { ActionDeps } from '../../remediator/actions/action.js';
+import { actionTimeouts } from '../../remediator/wiring/build-action-deps.js';
+import { OllamaClient } from '../../shared/ollama/ollama-client.js';
+import { loadRemediatorConfig } from './load-remediator-config.js';
 
 /** The real defaults (docker.timeout and the remediator section's *_timeout settings). */
 const { all, cfg } = loadRemediatorConfig('');

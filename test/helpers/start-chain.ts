@@ -3,18 +3,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { stringify } from 'yaml';
-import { renderFastRules, type FastMonitoringOptions } from '../../../deploy/demo/render-fast-rules.js';
-import type { ContainerSelector, ModelConfig, OllamaTargetConfig } from '../../../shared/config/types.js';
-import { findFreePort } from '../../helpers/find-free-port.js';
-import type { TestEnv } from '../../helpers/read-test-env.js';
-import { startAlertmanager } from '../../helpers/start-alertmanager.js';
-import type { HttpDaemonHandle } from '../../helpers/start-http-daemon.js';
-import { startProcess, type ProcessHandle } from '../../helpers/start-process.js';
-import { startPrometheus } from '../../helpers/start-prometheus.js';
-import { waitForUrl } from '../../helpers/wait-for-url.js';
+import { renderFastRules, type FastMonitoringOptions } from '../../deploy/demo/render-fast-rules.js';
+import type { ContainerSelector, ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import { findFreePort } from './find-free-port.js';
+import type { TestEnv } from './read-test-env.js';
+import { startAlertmanager } from './start-alertmanager.js';
+import type { HttpDaemonHandle } from './start-http-daemon.js';
+import { startProcess, type ProcessHandle } from './start-process.js';
+import { startPrometheus } from './start-prometheus.js';
+import { waitForUrl } from './wait-for-url.js';
 
-/** dist/test/integration/e2e/ -> the checkout whose dist/ holds the binary. */
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+/** dist/test/helpers/ -> the checkout whose dist/ holds the binary. */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(REPO, 'dist', 'shared', 'cli', 'main.js');
 const FAKE_SMI = join(REPO, 'test', 'sim', 'bin', 'nvidia-smi');
 /** Runs the simulator as `ollama serve` (see the script), shared with the demo. */

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { parseProcStat } from '../../../../shared/proc/parse-proc-stat.js';
-import { readProcessIdentity } from '../../../../shared/proc/read-process-identity.js';
+import { parseProcStat } from '../../shared/proc/parse-proc-stat.js';
+import { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
 
 /** Host PIDs whose parent is `ppid`, from the real /proc. */
 export async function childrenOf(ppid: number): Promise<number[]> {

@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultH100State, writeGpuState } from '../../sim/gpu-state.js';
-import { startOllamaSim, type OllamaSim, type OllamaSimOptions } from '../../sim/ollama-sim.js';
+import { defaultH100State, writeGpuState } from '../sim/gpu-state.js';
+import { startOllamaSim, type OllamaSim, type OllamaSimOptions } from '../sim/ollama-sim.js';
 
 export interface TestContextLike {
   after: (fn: () => unknown) => void;

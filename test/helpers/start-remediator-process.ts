@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { startProcess, type ProcessHandle } from '../../helpers/start-process.js';
+import { startProcess, type ProcessHandle } from './start-process.js';
 
 export interface RemediatorProcess {
   readonly handle: ProcessHandle;

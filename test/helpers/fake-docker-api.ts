@@ -1,4 +1,4 @@
-import type { DockerApi, DockerContainerApi, InspectedContainer, ListedContainer } from '../../../../shared/docker/docker-api.js';
+import type { DockerApi, DockerContainerApi, InspectedContainer, ListedContainer } from '../../shared/docker/docker-api.js';
 
 export interface FakeContainer {
   id: string;

@@ -1,16 +1,16 @@
-import type { ActionRequest, ActionResult } from '../../../../remediator/actions/action.js';
-import { RemediationEngine } from '../../../../remediator/engine/remediation-engine.js';
-import type { NotifyEvent, RemediationPorts, SilenceRequest, VerifyVerdict } from '../../../../remediator/engine/remediation-ports.js';
-import type { JournalRecord } from '../../../../remediator/journal/journal-record.js';
-import { QuietWindow } from '../../../../remediator/quiet/quiet-window.js';
-import { RemediatorMetrics } from '../../../../remediator/remediator-metrics.js';
-import type { AuditEntry } from '../../../../remediator/state/audit-log.js';
-import { emptyState, type PersistedState } from '../../../../remediator/state/persisted-state.js';
-import { diagnoseTarget } from '../../../../shared/diagnosis/diagnose-target.js';
-import type { TargetObservation } from '../../../../shared/diagnosis/target-observation.js';
-import { createLogger } from '../../../../shared/log/create-logger.js';
-import { FakeClock, settle } from '../fake-clock.js';
-import { loadRemediatorConfig } from '../load-remediator-config.js';
+import type { ActionRequest, ActionResult } from '../../remediator/actions/action.js';
+import { RemediationEngine } from '../../remediator/engine/remediation-engine.js';
+import type { NotifyEvent, RemediationPorts, SilenceRequest, VerifyVerdict } from '../../remediator/engine/remediation-ports.js';
+import type { JournalRecord } from '../../remediator/journal/journal-record.js';
+import { QuietWindow } from '../../remediator/quiet/quiet-window.js';
+import { RemediatorMetrics } from '../../remediator/remediator-metrics.js';
+import type { AuditEntry } from '../../remediator/state/audit-log.js';
+import { emptyState, type PersistedState } from '../../remediator/state/persisted-state.js';
+import { diagnoseTarget } from '../../shared/diagnosis/diagnose-target.js';
+import type { TargetObservation } from '../../shared/diagnosis/target-observation.js';
+import { createLogger } from '../../shared/log/create-logger.js';
+import { FakeClock, settle } from './fake-clock.js';
+import { loadRemediatorConfig } from './load-remediator-config.js';
 import { observation } from './observation.js';
 
 export const BASE_YAML = `

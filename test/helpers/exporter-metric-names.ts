@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoPath } from '../repo-path.js';
+import { repoPath } from './repo-path.js';
 
 /**
  * Every series name the exporter can publish: the golden /metrics file (test/fixtures/golden/exporter-metrics.txt,

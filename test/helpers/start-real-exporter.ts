@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startProcess, type ProcessHandle } from '../../../helpers/start-process.js';
+import { startProcess, type ProcessHandle } from './start-process.js';
 
-const REPO = fileURLToPath(new URL('../../../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const MAIN = join(REPO, 'dist/shared/cli/main.js');
 export const FAKE_NVIDIA_SMI = join(REPO, 'test/sim/bin/nvidia-smi');
 

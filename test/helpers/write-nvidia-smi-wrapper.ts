@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const FAKE = fileURLToPath(new URL('../../../../../test/sim/bin/nvidia-smi', import.meta.url));
+const FAKE = fileURLToPath(new URL('../../../test/sim/bin/nvidia-smi', import.meta.url));
 
 /** One run of nvidia-smi as the wrapper saw it. */
 export interface SmiRun {

@@ -1,6 +1,0 @@
-import { fileURLToPath } from 'node:url';
-
-/** A path in the repository: tests run from dist/test/unit/deploy/, the files they check live at the root. */
-export function repoPath(...parts: string[]): string {
-  return fileURLToPath(new URL(`../../../../${parts.join('/')}`, import.meta.url));
-}
