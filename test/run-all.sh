@@ -41,9 +41,9 @@ ENV_STARTED_HERE=0
 say() { printf '\n=== %s\n' "$*"; }
 record() { # record <passed> <failed> <skipped> <what>
   PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); SKIPPED=$((SKIPPED + $3))
-  SUMMARY+=("$(printf '%-36s %4d passed, %d failed, %d skipped' "$4:" "$1" "$2" "$3")")
+  SUMMARY+=("$(printf '%-46s %4d passed, %d failed, %d skipped' "$4:" "$1" "$2" "$3")")
 }
-note() { SUMMARY+=("$(printf '%-36s %s' "$1:" "$2")"); }
+note() { SUMMARY+=("$(printf '%-46s %s' "$1:" "$2")"); }
 
 # Stops the environment only if this run started it: on a shared machine someone else's running
 # environment is theirs to stop.
@@ -107,7 +107,7 @@ run_check() { # run_check <label> command...
     record 1 0 0 "$label ($(since "$start"))"
   else
     ((rc == 124)) && echo "run-all: $label timed out after ${SENTINEL_CHECK_TIMEOUT_S:-900}s" >&2
-    record 0 1 0 "$label (exit $rc, $(since "$start"))"
+    record 0 1 0 "$label ($(since "$start"), exit $rc)"
   fi
 }
 
@@ -193,8 +193,8 @@ if wants unit; then
   # tree (about 30 s of CPU) and prettier about 12 s: together they must stay under 90 s.
   say "static checks: import graph, formatting, lint"
   run_check "import graph" node test/checks/import-graph.mjs
-  run_check "format (prettier --check)" "$REPO_ROOT/node_modules/.bin/prettier" --check --log-level=warn .
-  run_check "lint (eslint)" "$REPO_ROOT/node_modules/.bin/eslint" .
+  run_check "prettier --check" "$REPO_ROOT/node_modules/.bin/prettier" --check --log-level=warn .
+  run_check "eslint" "$REPO_ROOT/node_modules/.bin/eslint" .
 
   say "unit tests"
   mapfile -t unit_files < <(test_files dist/test/unit)
