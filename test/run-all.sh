@@ -2,12 +2,15 @@
 # THE test command (`npm test`, `.ci/run`). On a fresh Debian machine, as root, it does all set-up:
 # Debian packages if missing, npm ci, build, unit tests, the Docker test environment, integration
 # tests (serially), then every executable test/checks/*.sh. Ends with the line `N passed, N failed`
-# and a non-zero exit when anything failed.
+# and a non-zero exit when anything failed. The unit phase also runs the static checks (import graph,
+# prettier --check, eslint), each counted as one result. Each phase that runs node tests ends with a
+# table of its slowest test files (see test/README.md).
 #
 #   bash test/run-all.sh [unit] [integration] [checks]     (default: all three, in that order)
 #
 # Env: SENTINEL_TEST_TIMEOUT_S (overall, default 3600), SENTINEL_CHECK_TIMEOUT_S (each check, default
-# 900), SENTINEL_TEST_KEEP_ENV=1 (leave the environment running), SENTINEL_TEST_DIR (its state dir).
+# 900), SENTINEL_TEST_KEEP_ENV=1 (leave the environment running), SENTINEL_TEST_DIR (its state dir),
+# SENTINEL_TEST_SLOWEST (rows of the slowest-files table, default 20; `all` for every file).
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,9 +41,9 @@ ENV_STARTED_HERE=0
 say() { printf '\n=== %s\n' "$*"; }
 record() { # record <passed> <failed> <skipped> <what>
   PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); SKIPPED=$((SKIPPED + $3))
-  SUMMARY+=("$(printf '%-36s %4d passed, %d failed, %d skipped' "$4:" "$1" "$2" "$3")")
+  SUMMARY+=("$(printf '%-46s %4d passed, %d failed, %d skipped' "$4:" "$1" "$2" "$3")")
 }
-note() { SUMMARY+=("$(printf '%-36s %s' "$1:" "$2")"); }
+note() { SUMMARY+=("$(printf '%-46s %s' "$1:" "$2")"); }
 
 # Stops the environment only if this run started it: on a shared machine someone else's running
 # environment is theirs to stop.
@@ -91,15 +94,53 @@ test_files() {
   done
 }
 
-# Runs node --test over files, spec output to the console and TAP to a file for the counts.
+# Seconds since an earlier $SECONDS reading, for the labels of timed results.
+since() { echo "$((SECONDS - $1))s"; }
+
+# Runs one static check (a command) and counts it as one result: exit 0 = passed.
+run_check() { # run_check <label> command...
+  local label=$1 start=$SECONDS rc=0
+  shift
+  printf -- '--- %s\n' "$label"
+  timeout --kill-after=30 "${SENTINEL_CHECK_TIMEOUT_S:-900}" "$@" </dev/null || rc=$?
+  if ((rc == 0)); then
+    record 1 0 0 "$label ($(since "$start"))"
+  else
+    ((rc == 124)) && echo "run-all: $label timed out after ${SENTINEL_CHECK_TIMEOUT_S:-900}s" >&2
+    record 0 1 0 "$label ($(since "$start"), exit $rc)"
+  fi
+}
+
+# The per-file durations a phase's node --test run wrote (test/helpers/file-durations-reporter.ts), slowest first.
+print_durations() { # print_durations <label>
+  local file=$RESULTS_DIR/$1.durations rows=${SENTINEL_TEST_SLOWEST:-20}
+  [[ -s $file ]] || return 0
+  local count total_ms
+  count=$(wc -l <"$file")
+  total_ms=$(awk -F'\t' '{ s += $1 } END { print s + 0 }' "$file")
+  [[ $rows == all ]] && rows=$count
+  say "slowest $1 test files ($(awk -v n="$rows" -v c="$count" 'BEGIN { print (n < c ? n : c) }') of $count; all files together $(awk -v t="$total_ms" 'BEGIN { printf "%.0f", t / 1000 }')s of test time)"
+  sort -t $'\t' -k1,1nr "$file" | head -n "$rows" |
+    awk -F'\t' -v root="$REPO_ROOT/" '{ f = $3; if (index(f, root) == 1) f = substr(f, length(root) + 1); printf "%8.1fs  %-6s  %s\n", $1 / 1000, $2, f }'
+}
+
+# Runs node --test over files, spec output to the console, TAP to a file for the counts, and each
+# file's duration to another for the slowest-files table.
 run_node_tests() { # run_node_tests <label> <concurrency> <timeout-ms> files...
   local label=$1 concurrency=$2 timeout_ms=$3
   shift 3
-  local tap=$RESULTS_DIR/$label.tap rc=0
+  local tap=$RESULTS_DIR/$label.tap rc=0 durations=()
+  # Node 20's TAP has no per-file line: a small reporter of ours writes them (built with the rest).
+  if [[ -f dist/test/helpers/file-durations-reporter.js ]]; then
+    durations=(--test-reporter=./dist/test/helpers/file-durations-reporter.js
+      --test-reporter-destination="$RESULTS_DIR/$label.durations")
+  else
+    echo "run-all: dist/test/helpers/file-durations-reporter.js missing: no per-file durations" >&2
+  fi
   node --test --test-concurrency="$concurrency" --test-timeout="$timeout_ms" \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" \
-    "$@" </dev/null || rc=$?
+    "${durations[@]}" "$@" </dev/null || rc=$?
   # Top-level TAP summary lines: "# pass N", "# fail N", ...
   local pass fail cancelled skipped todo
   pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -n1)
@@ -148,10 +189,18 @@ fi
 # --- unit tests ------------------------------------------------------------------------------------
 
 if wants unit; then
+  # Static checks, each one result. They read the sources, not dist/. eslint type-checks the whole
+  # tree (about 30 s of CPU) and prettier about 12 s: together they must stay under 90 s.
+  say "static checks: import graph, formatting, lint"
+  run_check "import graph" node test/checks/import-graph.mjs
+  run_check "prettier --check" "$REPO_ROOT/node_modules/.bin/prettier" --check --log-level=warn .
+  run_check "eslint" "$REPO_ROOT/node_modules/.bin/eslint" .
+
   say "unit tests"
   mapfile -t unit_files < <(test_files dist/test/unit)
   if ((${#unit_files[@]})); then
     run_node_tests unit 2 60000 "${unit_files[@]}"
+    print_durations unit
   else
     echo "no unit tests found under dist/test/unit"
   fi
@@ -186,6 +235,7 @@ if wants integration && ((env_ready)); then
   mapfile -t integration_files < <(test_files dist/test/integration)
   if ((${#integration_files[@]})); then
     run_node_tests integration 1 300000 "${integration_files[@]}"
+    print_durations integration
   else
     echo "no integration tests found under dist/test/integration"
   fi
@@ -211,15 +261,7 @@ if wants checks; then
       record 0 1 0 "$name"
       continue
     fi
-    printf -- '--- %s\n' "$name"
-    rc=0
-    timeout --kill-after=30 "${SENTINEL_CHECK_TIMEOUT_S:-900}" "$check" </dev/null || rc=$?
-    if ((rc == 0)); then
-      record 1 0 0 "$name"
-    else
-      ((rc == 124)) && echo "run-all: $name timed out after ${SENTINEL_CHECK_TIMEOUT_S:-900}s" >&2
-      record 0 1 0 "$name (exit $rc)"
-    fi
+    run_check "$name" "$check"
   done
   shopt -u nullglob
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Fails on an import circle or an import that reaches sideways or upward between the project's layers.
-// Type-only imports count: they are what a reader follows too. Run: node test/checks/import-graph.mjs [root]
+// Type-only imports count: they are what a reader follows too. Run: node test/checks/import-graph.mjs [--sizes] [root]
 //
 // Layers, lowest first (a file may import its own layer or lower ones, never a sibling command):
 //   0 library   shared/** (except the command folders and the entry below)
@@ -9,10 +9,14 @@
 //   3 deploy    deploy/** (generators and the demo read the commands' definitions)
 //   4 test      test/** (anything)
 // Folders must not import each other in a circle either (e.g. remediator/engine <-> remediator/operators).
+//
+// With --sizes it also checks the files' lengths, as prettier formats them (printWidth 120): a reader should take each
+// source file in whole (tests excluded: shared/, exporter/, remediator/, deploy/), so none over 400 lines and at most
+// 15 under 15 lines (a private helper used by one file belongs inside it). Opt-in until the tree is formatted.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
-const root = resolve(process.argv[2] ?? join(dirname(new URL(import.meta.url).pathname), '..', '..'));
+let root = resolve(join(dirname(new URL(import.meta.url).pathname), '..', '..'));
 const TOP = ['shared', 'exporter', 'remediator', 'deploy', 'test'];
 const ENTRY = 'shared/cli/main.ts';
 
@@ -117,17 +121,69 @@ export function checkImportGraph(sources) {
   return { files: files.size, edges: [...fileGraph.values()].reduce((n, s) => n + s.size, 0), problems };
 }
 
+// Size rule (see the header): measured on the formatted text, so it holds before and after a formatting pass.
+const SOURCE_TOP = ['shared', 'exporter', 'remediator', 'deploy'];
+export const SIZE_LIMITS = { smallLines: 15, maxSmallFiles: 15, maxLines: 400 };
+
+/** Checks line counts ({ file: lines }) against the size rule; files outside the source folders are left out. */
+export function checkSizes(lineCounts) {
+  const source = Object.entries(lineCounts)
+    .filter(([file]) => SOURCE_TOP.some((top) => file.startsWith(`${top}/`)))
+    .sort(([a], [b]) => a.localeCompare(b));
+  const small = source.filter(([, n]) => n < SIZE_LIMITS.smallLines);
+  const large = source.filter(([, n]) => n > SIZE_LIMITS.maxLines);
+  const problems = [];
+  if (small.length > SIZE_LIMITS.maxSmallFiles) {
+    problems.push(`${small.length} source files under ${SIZE_LIMITS.smallLines} lines (at most ${SIZE_LIMITS.maxSmallFiles})`);
+  }
+  for (const [file, n] of large) problems.push(`${file}: ${n} lines (over ${SIZE_LIMITS.maxLines})`);
+  return { files: source.length, small, large, problems };
+}
+
+/** Line counts (as `wc -l` counts them) of the files once prettier has formatted them with the repo's settings. */
+async function formattedLineCounts(files) {
+  const prettier = await import('prettier');
+  const counts = {};
+  for (const file of files) {
+    const path = join(root, file);
+    const options = (await prettier.resolveConfig(path)) ?? {};
+    const text = await prettier.format(readFileSync(path, 'utf8'), { ...options, filepath: path });
+    counts[file] = text.split('\n').length - 1;
+  }
+  return counts;
+}
+
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('import-graph.mjs')) {
+  const args = process.argv.slice(2);
+  const sizes = args.includes('--sizes');
+  root = resolve(args.find((a) => !a.startsWith('--')) ?? root);
   const list = TOP.flatMap((t) => {
     try { return walk(join(root, t), []); } catch { return []; }
   });
   const sources = Object.fromEntries(list.map((f) => [f, readFileSync(join(root, f), 'utf8')]));
   const { files, edges, problems } = checkImportGraph(sources);
+  let failed = false;
   if (problems.length) {
     console.error(`import-graph: ${problems.length} problem(s) in ${files} files:`);
     for (const p of problems) console.error(`  - ${p}`);
     console.error('Fix: move the shared piece down into shared/ (or into the importing folder), never import upward.');
-    process.exit(1);
+    failed = true;
+  } else {
+    console.log(`import-graph: ${files} files, ${edges} local imports, no circles, no upward or sideways imports`);
   }
-  console.log(`import-graph: ${files} files, ${edges} local imports, no circles, no upward or sideways imports`);
+  if (sizes) {
+    const counts = await formattedLineCounts(list.filter((f) => SOURCE_TOP.some((top) => f.startsWith(`${top}/`))));
+    const { files: sourceFiles, small, large, problems: sizeProblems } = checkSizes(counts);
+    const { smallLines, maxSmallFiles, maxLines } = SIZE_LIMITS;
+    console.log(`sizes: ${sourceFiles} source files (formatted); ${small.length} under ${smallLines} lines (at most ${maxSmallFiles}), ${large.length} over ${maxLines}`);
+    for (const [file, n] of small) console.log(`  small ${String(n).padStart(4)}  ${file}`);
+    for (const [file, n] of large) console.log(`  large ${String(n).padStart(4)}  ${file}`);
+    if (sizeProblems.length) {
+      console.error(`sizes: ${sizeProblems.length} problem(s):`);
+      for (const p of sizeProblems) console.error(`  - ${p}`);
+      console.error('Fix: merge a private helper into the one file that uses it; split a long file by concept.');
+      failed = true;
+    }
+  }
+  if (failed) process.exit(1);
 }
