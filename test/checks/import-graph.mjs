@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Fails on an import circle or an import that reaches sideways or upward between the project's layers.
-// Type-only imports count: they are what a reader follows too. Run: node test/checks/import-graph.mjs [--sizes] [root]
+// Type-only imports count: they are what a reader follows too. Run: node test/checks/import-graph.mjs [root]
 //
 // Layers, lowest first (a file may import its own layer or lower ones, never a sibling command):
 //   0 library   shared/** (except the command folders and the entry below)
@@ -8,11 +8,11 @@
 //   2 entry     shared/cli/main.ts, the one documented exception: it lists the commands
 //   3 deploy    deploy/** (generators and the demo read the commands' definitions)
 //   4 test      test/** (anything)
-// Folders must not import each other in a circle either (e.g. remediator/engine <-> remediator/operators).
+// Folders must not import each other in a circle either (e.g. remediator/engine <-> remediator/ingress).
 //
-// With --sizes it also checks the files' lengths, as prettier formats them (printWidth 120): a reader should take each
-// source file in whole (tests excluded: shared/, exporter/, remediator/, deploy/), so none over 400 lines and at most
-// 15 under 15 lines (a private helper used by one file belongs inside it). Opt-in until the tree is formatted.
+// It also checks the files' lengths (the tree is prettier-formatted, which `prettier --check` keeps true): a reader should
+// take each source file in whole (tests excluded: shared/, exporter/, remediator/, deploy/), so none over 400 lines and
+// at most 15 under 15 lines (a private helper used by one file belongs inside it).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
@@ -50,9 +50,35 @@ const LAYER_NAMES = ['library (shared/)', 'a command', 'the entry', 'deploy/', '
 // import ... from '...', export ... from '...', import '...', import('...'), with or without `type`.
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
+/** The text without its comments; string and template literals are kept whole, so '/*' inside a string is text. */
+function stripComments(text) {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    const next = text[i + 1];
+    if (c === '/' && next === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '/' && next === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+      out += ' ';
+    } else if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
 /** Local (relative) imports of a source text, comments stripped. Pure, so it is tested on planted text. */
 export function importsOf(text) {
-  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const code = stripComments(text);
   const specs = [];
   for (const m of code.matchAll(IMPORT_RE)) {
     const spec = m[1] ?? m[2] ?? m[3];
@@ -107,8 +133,9 @@ export function checkImportGraph(sources) {
       if (lt > lf) problems.push(`upward import: ${file} (${LAYER_NAMES[lf]}) imports ${target} (${LAYER_NAMES[lt]})`);
       else if (cf && ct && cf !== ct) problems.push(`sideways import: ${file} (${cf}) imports ${target} (${ct})`);
       const [df, dt] = [dirname(file), dirname(target)];
-      // A folder may use its ancestors' pieces (remediator/engine -> remediator/remediator-config.ts) and its
-      // children; the entry is left out (it sits above the commands by design); circles are looked for between folders that are not on one line of descent.
+      // A folder may use its ancestors' pieces (remediator/engine -> remediator/remediator-section.ts) and its
+      // children; the entry is left out (it sits above the commands by design). Circles are looked for between
+      // folders that are not on one line of descent.
       if (file !== ENTRY && df !== dt && !`${df}/`.startsWith(`${dt}/`) && !`${dt}/`.startsWith(`${df}/`)) {
         if (!dirGraph.has(df)) dirGraph.set(df, new Set());
         dirGraph.get(df).add(dt);
@@ -140,22 +167,13 @@ export function checkSizes(lineCounts) {
   return { files: source.length, small, large, problems };
 }
 
-/** Line counts (as `wc -l` counts them) of the files once prettier has formatted them with the repo's settings. */
-async function formattedLineCounts(files) {
-  const prettier = await import('prettier');
-  const counts = {};
-  for (const file of files) {
-    const path = join(root, file);
-    const options = (await prettier.resolveConfig(path)) ?? {};
-    const text = await prettier.format(readFileSync(path, 'utf8'), { ...options, filepath: path });
-    counts[file] = text.split('\n').length - 1;
-  }
-  return counts;
+/** Line counts as `wc -l` counts them. */
+function lineCounts(files) {
+  return Object.fromEntries(files.map((f) => [f, readFileSync(join(root, f), 'utf8').split('\n').length - 1]));
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('import-graph.mjs')) {
   const args = process.argv.slice(2);
-  const sizes = args.includes('--sizes');
   root = resolve(args.find((a) => !a.startsWith('--')) ?? root);
   const list = TOP.flatMap((t) => {
     try { return walk(join(root, t), []); } catch { return []; }
@@ -171,11 +189,11 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
   } else {
     console.log(`import-graph: ${files} files, ${edges} local imports, no circles, no upward or sideways imports`);
   }
-  if (sizes) {
-    const counts = await formattedLineCounts(list.filter((f) => SOURCE_TOP.some((top) => f.startsWith(`${top}/`))));
+  {
+    const counts = lineCounts(list.filter((f) => SOURCE_TOP.some((top) => f.startsWith(`${top}/`))));
     const { files: sourceFiles, small, large, problems: sizeProblems } = checkSizes(counts);
     const { smallLines, maxSmallFiles, maxLines } = SIZE_LIMITS;
-    console.log(`sizes: ${sourceFiles} source files (formatted); ${small.length} under ${smallLines} lines (at most ${maxSmallFiles}), ${large.length} over ${maxLines}`);
+    console.log(`sizes: ${sourceFiles} source files; ${small.length} under ${smallLines} lines (at most ${maxSmallFiles}), ${large.length} over ${maxLines}`);
     for (const [file, n] of small) console.log(`  small ${String(n).padStart(4)}  ${file}`);
     for (const [file, n] of large) console.log(`  large ${String(n).padStart(4)}  ${file}`);
     if (sizeProblems.length) {
