@@ -25,8 +25,15 @@ export interface ObservationSources {
 export function buildObservations(src: ObservationSources): TargetObservation[] {
   const gpus: GpuObservation[] | null = src.gpu
     ? [
-        ...src.gpu.gpus.map((g) => ({ uuid: g.uuid, lost: false, eccUncorrectedVolatile: g.eccUncorrectedVolatile ?? null, memoryUsedBytes: g.memoryUsedBytes ?? null })),
-        ...[...src.gpu.lost].filter(([, lost]) => lost).map(([uuid]) => ({ uuid, lost: true, eccUncorrectedVolatile: null, memoryUsedBytes: null })),
+        ...src.gpu.gpus.map((g) => ({
+          uuid: g.uuid,
+          lost: false,
+          eccUncorrectedVolatile: g.eccUncorrectedVolatile ?? null,
+          memoryUsedBytes: g.memoryUsedBytes ?? null,
+        })),
+        ...[...src.gpu.lost]
+          .filter(([, lost]) => lost)
+          .map(([uuid]) => ({ uuid, lost: true, eccUncorrectedVolatile: null, memoryUsedBytes: null })),
       ]
     : null;
   return src.targets.map((t) => {
@@ -44,7 +51,12 @@ export function buildObservations(src: ObservationSources): TargetObservation[] 
       target: t.name,
       apiUp: o ? o.up : null,
       psOk: o ? o.stages.ps.ok : null,
-      loaded: (o?.loaded ?? []).map((m) => ({ model: m.model, sizeBytes: m.sizeBytes, vramBytes: m.vramBytes, stopping: m.stopping })),
+      loaded: (o?.loaded ?? []).map((m) => ({
+        model: m.model,
+        sizeBytes: m.sizeBytes,
+        vramBytes: m.vramBytes,
+        stopping: m.stopping,
+      })),
       configured,
       probes: (src.probes ?? []).filter((p) => p.target === t.name).map(({ target: _t, ...p }) => p),
       gpuMemoryBytes: usage ? usage.memoryBytes : null,

@@ -48,8 +48,18 @@ export class CollectorScheduler {
     this.stuckGraceMs = deps.stuckGraceMs ?? 5000;
     for (const c of collectors) {
       this.status.set(c.name, {
-        name: c.name, tried: false, ok: false, snapshot: undefined, runs: 0, skippedRuns: 0, lastDurationSeconds: null,
-        lastSuccessMs: null, lastError: null, errors: {}, stuckSinceMs: null, inFlightSinceMs: null,
+        name: c.name,
+        tried: false,
+        ok: false,
+        snapshot: undefined,
+        runs: 0,
+        skippedRuns: 0,
+        lastDurationSeconds: null,
+        lastSuccessMs: null,
+        lastError: null,
+        errors: {},
+        stuckSinceMs: null,
+        inFlightSinceMs: null,
       });
     }
   }
@@ -67,7 +77,9 @@ export class CollectorScheduler {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inFlight.values()]),
-      new Promise((r) => { timer = setTimeout(r, waitMs); }),
+      new Promise((r) => {
+        timer = setTimeout(r, waitMs);
+      }),
     ]);
     clearTimeout(timer);
   }
@@ -101,7 +113,10 @@ export class CollectorScheduler {
       const since = s.inFlightSinceMs!;
       if (s.stuckSinceMs === null && this.now() - since >= c.timeoutMs + this.stuckGraceMs) {
         s.stuckSinceMs = since + c.timeoutMs;
-        this.deps.log.error({ collector: c.name, since: new Date(s.stuckSinceMs).toISOString() }, 'collection run is stuck: it did not end after being killed; no new run starts until it does');
+        this.deps.log.error(
+          { collector: c.name, since: new Date(s.stuckSinceMs).toISOString() },
+          'collection run is stuck: it did not end after being killed; no new run starts until it does',
+        );
       }
     } else void this.run(c);
     const t = setTimeout(() => {
@@ -176,13 +191,47 @@ export class CollectorScheduler {
         }
       }
       const l = { collector: c.name };
-      sink.gauge('sentinel_collector_success', 'Whether the last collection of this source succeeded (1) or failed (0); its series are absent while 0.', l, s.ok ? 1 : 0);
-      if (s.lastDurationSeconds !== null) sink.gauge('sentinel_collector_duration_seconds', 'Duration of the last collection run.', l, s.lastDurationSeconds);
-      if (s.lastSuccessMs !== null) sink.gauge('sentinel_collector_last_success_timestamp_seconds', 'Unix time of the last successful collection.', l, s.lastSuccessMs / 1000);
+      sink.gauge(
+        'sentinel_collector_success',
+        'Whether the last collection of this source succeeded (1) or failed (0); its series are absent while 0.',
+        l,
+        s.ok ? 1 : 0,
+      );
+      if (s.lastDurationSeconds !== null)
+        sink.gauge(
+          'sentinel_collector_duration_seconds',
+          'Duration of the last collection run.',
+          l,
+          s.lastDurationSeconds,
+        );
+      if (s.lastSuccessMs !== null)
+        sink.gauge(
+          'sentinel_collector_last_success_timestamp_seconds',
+          'Unix time of the last successful collection.',
+          l,
+          s.lastSuccessMs / 1000,
+        );
       sink.counter('sentinel_collector_runs_total', 'Collection runs finished (success or failure).', l, s.runs);
-      sink.counter('sentinel_collector_skipped_runs_total', 'Scheduled runs skipped because the previous run was still in flight.', l, s.skippedRuns);
-      for (const [reason, n] of Object.entries(s.errors)) sink.counter('sentinel_collector_errors_total', 'Failed collections by reason.', { collector: c.name, reason }, n);
-      if (s.stuckSinceMs !== null) sink.gauge('sentinel_collector_stuck_since_timestamp_seconds', 'Unix time since when a run has not ended even after being killed (e.g. nvidia-smi stuck in the kernel).', l, s.stuckSinceMs / 1000);
+      sink.counter(
+        'sentinel_collector_skipped_runs_total',
+        'Scheduled runs skipped because the previous run was still in flight.',
+        l,
+        s.skippedRuns,
+      );
+      for (const [reason, n] of Object.entries(s.errors))
+        sink.counter(
+          'sentinel_collector_errors_total',
+          'Failed collections by reason.',
+          { collector: c.name, reason },
+          n,
+        );
+      if (s.stuckSinceMs !== null)
+        sink.gauge(
+          'sentinel_collector_stuck_since_timestamp_seconds',
+          'Unix time since when a run has not ended even after being killed (e.g. nvidia-smi stuck in the kernel).',
+          l,
+          s.stuckSinceMs / 1000,
+        );
     }
   }
 }

@@ -28,13 +28,26 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
     res.type('text/plain').send('ok\n');
   });
   app.get('/readyz', (_req, res) => {
-    const waiting = deps.scheduler.statuses().filter((s) => !s.tried).map((s) => s.name);
+    const waiting = deps.scheduler
+      .statuses()
+      .filter((s) => !s.tried)
+      .map((s) => s.name);
     if (waiting.length === 0) res.type('text/plain').send('ready\n');
-    else res.status(503).type('text/plain').send(`not ready: first collection pending for ${waiting.join(', ')}\n`);
+    else
+      res
+        .status(503)
+        .type('text/plain')
+        .send(`not ready: first collection pending for ${waiting.join(', ')}\n`);
   });
 
   if (cfg.basic_auth_username && cfg.basic_auth_password_file) {
-    app.use(requireBasicAuth(cfg.basic_auth_username, readSecretFile(cfg.basic_auth_password_file), 'ollama-sentinel exporter'));
+    app.use(
+      requireBasicAuth(
+        cfg.basic_auth_username,
+        readSecretFile(cfg.basic_auth_password_file),
+        'ollama-sentinel exporter',
+      ),
+    );
   }
 
   app.get('/', (_req, res) => {
@@ -43,13 +56,21 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
 
   app.get(cfg.telemetry_path, async (_req, res) => {
     if (scrapesInFlight >= cfg.max_concurrent_scrapes) {
-      res.status(503).type('text/plain').send(`too many concurrent scrapes (limit ${cfg.max_concurrent_scrapes}); retry later\n`);
+      res
+        .status(503)
+        .type('text/plain')
+        .send(`too many concurrent scrapes (limit ${cfg.max_concurrent_scrapes}); retry later\n`);
       return;
     }
     scrapesInFlight++;
     try {
       const sink = new PromSink();
-      sink.gauge('sentinel_build_info', 'ollama-sentinel build: version and the Node.js it runs on.', { version: deps.version, nodejs_version: process.version }, 1);
+      sink.gauge(
+        'sentinel_build_info',
+        'ollama-sentinel build: version and the Node.js it runs on.',
+        { version: deps.version, nodejs_version: process.version },
+        1,
+      );
       deps.scheduler.render(sink);
       deps.extraSeries?.(sink);
       const reg = sink.registry();
@@ -66,7 +87,10 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
   });
 
   app.use((req, res) => {
-    res.status(404).type('text/plain').send(`no such endpoint: ${req.method} ${req.path} (try ${cfg.telemetry_path}, /api/state, /healthz, /readyz)\n`);
+    res
+      .status(404)
+      .type('text/plain')
+      .send(`no such endpoint: ${req.method} ${req.path} (try ${cfg.telemetry_path}, /api/state, /healthz, /readyz)\n`);
   });
   return app;
 }
@@ -74,7 +98,10 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
 function landingPage(metricsPath: string, version: string, scheduler: CollectorScheduler): string {
   const rows = scheduler
     .statuses()
-    .map((s) => `<tr><td>${s.name}</td><td>${s.tried ? (s.ok ? 'ok' : `failing: ${escapeHtml(s.lastError?.reason ?? '')}`) : 'pending'}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td>${s.name}</td><td>${s.tried ? (s.ok ? 'ok' : `failing: ${escapeHtml(s.lastError?.reason ?? '')}`) : 'pending'}</td></tr>`,
+    )
     .join('');
   return `<!doctype html><html><head><title>ollama-sentinel exporter</title></head><body>
 <h1>ollama-sentinel exporter ${escapeHtml(version)}</h1>

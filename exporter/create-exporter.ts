@@ -22,14 +22,22 @@ export interface Exporter {
 }
 
 /** Wires the enabled collectors, the scheduler, the state document and the HTTP app from validated config. */
-export function createExporter(config: LoadedConfig, version: string, log: Logger, now: () => number = Date.now): Exporter {
+export function createExporter(
+  config: LoadedConfig,
+  version: string,
+  log: Logger,
+  now: () => number = Date.now,
+): Exporter {
   const cfg = config.exporter as ExporterConfig;
   const collectors: Collector[] = [];
-  if (cfg.collector_gpu) collectors.push(createGpuCollector(config.gpu, { log: log.child({ collector: 'gpu' }) }) as Collector);
+  if (cfg.collector_gpu)
+    collectors.push(createGpuCollector(config.gpu, { log: log.child({ collector: 'gpu' }) }) as Collector);
   if (cfg.collector_ollama) collectors.push(createOllamaCollector(config.ollama, config.models, cfg) as Collector);
   // Only keep_warm models are probed; with none, there is nothing to run (and nothing to be "ready" for).
-  if (cfg.collector_probe && config.models.some((m) => m.keep_warm)) collectors.push(createProbeCollector(config.ollama, config.models, cfg) as Collector);
-  const needsDocker = cfg.collector_gpu_processes || (cfg.collector_containers && config.ollama.some((t) => t.container));
+  if (cfg.collector_probe && config.models.some((m) => m.keep_warm))
+    collectors.push(createProbeCollector(config.ollama, config.models, cfg) as Collector);
+  const needsDocker =
+    cfg.collector_gpu_processes || (cfg.collector_containers && config.ollama.some((t) => t.container));
   const docker = needsDocker ? createDockerClient(config.docker) : undefined;
   if (cfg.collector_gpu_processes) {
     collectors.push(
@@ -72,8 +80,14 @@ export function createExporter(config: LoadedConfig, version: string, log: Logge
       gpuUsage: scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')?.targets,
     });
   };
-  const state = (): ExporterState => buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(), now());
+  const state = (): ExporterState =>
+    buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(), now());
   // Scrapes need only the verdicts, not the JSON copy of every snapshot that /api/state serves.
-  const app = createExporterApp(cfg, { scheduler, version, state, extraSeries: (sink) => renderDiagnosis(observations(), sink) });
+  const app = createExporterApp(cfg, {
+    scheduler,
+    version,
+    state,
+    extraSeries: (sink) => renderDiagnosis(observations(), sink),
+  });
   return { scheduler, app, state };
 }

@@ -10,10 +10,18 @@ export interface ExporterState {
   readonly ready: boolean;
   readonly collectors: readonly Omit<CollectorStatus, 'snapshot'>[];
   readonly snapshots: Readonly<Record<string, unknown>>;
-  readonly targets: Readonly<Record<string, { readonly observation: TargetObservation; readonly diagnosis: Diagnosis }>>;
+  readonly targets: Readonly<
+    Record<string, { readonly observation: TargetObservation; readonly diagnosis: Diagnosis }>
+  >;
 }
 
-export function buildExporterState(version: string, ready: boolean, statuses: readonly CollectorStatus[], observations: readonly TargetObservation[], nowMs: number): ExporterState {
+export function buildExporterState(
+  version: string,
+  ready: boolean,
+  statuses: readonly CollectorStatus[],
+  observations: readonly TargetObservation[],
+  nowMs: number,
+): ExporterState {
   return {
     version,
     generated_at: new Date(nowMs).toISOString(),
@@ -41,7 +49,12 @@ export function renderDiagnosis(observations: readonly TargetObservation[], sink
     const held = new Set(diagnosis.findings.map((f) => f.condition));
     for (const condition of CONDITIONS) {
       const value = condition === 'healthy' ? (diagnosis.status === 'healthy' ? 1 : 0) : held.has(condition) ? 1 : 0;
-      sink.gauge('sentinel_ollama_condition', "Diagnosis of the target from the latest snapshots: 1 where the condition holds (see /api/state for details).", { target, condition }, value);
+      sink.gauge(
+        'sentinel_ollama_condition',
+        'Diagnosis of the target from the latest snapshots: 1 where the condition holds (see /api/state for details).',
+        { target, condition },
+        value,
+      );
     }
   }
 }

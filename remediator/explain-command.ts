@@ -24,9 +24,15 @@ ladder would start at. Nothing is acted on.
 Exit codes: 0 the alert would be handled, 3 it would be refused (no target or no rule), 2 bad usage.`,
   sections: [remediatorSection],
   options: {
-    label: { kind: 'list', doc: 'An alert label, k=v (repeat the flag; values may not contain commas here, use a k=v argument then).' },
+    label: {
+      kind: 'list',
+      doc: 'An alert label, k=v (repeat the flag; values may not contain commas here, use a k=v argument then).',
+    },
     at: { kind: 'string', doc: 'Evaluate quiet hours at this time (ISO 8601) instead of now.' },
-    live: { kind: 'bool', doc: "Also diagnose the target from the exporter's /api/state and show where the ladder starts." },
+    live: {
+      kind: 'bool',
+      doc: "Also diagnose the target from the exporter's /api/state and show where the ladder starts.",
+    },
     json: { kind: 'bool', doc: 'Print JSON instead of text.' },
   },
   async run(ctx) {
@@ -39,12 +45,19 @@ Exit codes: 0 the alert would be handled, 3 it would be refused (no target or no
         ctx.stderr.write(`ollama-sentinel explain: "${p}" is not a label (write name=value)\n`);
         return EXIT_USAGE;
       }
-      Object.defineProperty(labels, p.slice(0, eq), { value: p.slice(eq + 1).replace(/^"(.*)"$/, '$1'), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(labels, p.slice(0, eq), {
+        value: p.slice(eq + 1).replace(/^"(.*)"$/, '$1'),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     const atText = ctx.options.get('at') as string | undefined;
     const now = atText === undefined ? Date.now() : Date.parse(atText);
     if (Number.isNaN(now)) {
-      ctx.stderr.write(`ollama-sentinel explain: --at ${JSON.stringify(atText)} is not a time (use e.g. 2026-03-29T01:30:00+01:00)\n`);
+      ctx.stderr.write(
+        `ollama-sentinel explain: --at ${JSON.stringify(atText)} is not a time (use e.g. 2026-03-29T01:30:00+01:00)\n`,
+      );
       return EXIT_USAGE;
     }
     const windows = new Map(Object.entries(cfg.quiet_hours).map(([n, w]) => [n, new QuietWindow(n, w)]));
@@ -56,7 +69,9 @@ Exit codes: 0 the alert would be handled, 3 it would be refused (no target or no
         let observation = blankObservation(target.name);
         let source = 'exporter';
         try {
-          const res = await fetch(`${cfg.exporter_url.replace(/\/+$/, '')}/api/state`, { signal: AbortSignal.timeout(cfg.exporter_timeout_ms) });
+          const res = await fetch(`${cfg.exporter_url.replace(/\/+$/, '')}/api/state`, {
+            signal: AbortSignal.timeout(cfg.exporter_timeout_ms),
+          });
           const read = readExporterObservation(await res.json(), target.name);
           if ('problem' in read) source = read.problem;
           else observation = read.observation;
@@ -64,14 +79,21 @@ Exit codes: 0 the alert would be handled, 3 it would be refused (no target or no
           source = `exporter unavailable: ${(err as Error).message}`;
         }
         const diagnosis = diagnoseTarget(observation);
-        live = { source, diagnosis, plan: planRemediation({ diagnosis, rule: e.rule, selector: target.container, ladderPos: 0 }) };
+        live = {
+          source,
+          diagnosis,
+          plan: planRemediation({ diagnosis, rule: e.rule, selector: target.container, ladderPos: 0 }),
+        };
       }
-      if (ctx.options.has('json')) ctx.stdout.write(`${JSON.stringify({ ...e, ...(live ? { live } : {}) }, null, 2)}\n`);
+      if (ctx.options.has('json'))
+        ctx.stdout.write(`${JSON.stringify({ ...e, ...(live ? { live } : {}) }, null, 2)}\n`);
       else {
         ctx.stdout.write(formatExplanation(e));
         if (live) {
           const plan = live.plan as ReturnType<typeof planRemediation>;
-          ctx.stdout.write(`live:     ${live.source}; diagnosis ${plan.condition}: ${plan.kind === 'act' ? `would start at ${plan.ladder[plan.start]} (${plan.detail})` : `${plan.kind} (${'reason' in plan ? plan.reason : ''}): ${plan.detail}`}\n`);
+          ctx.stdout.write(
+            `live:     ${live.source}; diagnosis ${plan.condition}: ${plan.kind === 'act' ? `would start at ${plan.ladder[plan.start]} (${plan.detail})` : `${plan.kind} (${'reason' in plan ? plan.reason : ''}): ${plan.detail}`}\n`,
+          );
         }
       }
       return e.rule && !('refused' in e.target) ? 0 : EXIT_NOT_HANDLED;
@@ -83,20 +105,43 @@ Exit codes: 0 the alert would be handled, 3 it would be refused (no target or no
 
 export interface Explanation {
   readonly labels: Readonly<Record<string, string>>;
-  readonly target: { readonly name: string; readonly container?: ContainerSelector } | { readonly refused: RefusalReason; readonly detail: string };
+  readonly target:
+    | { readonly name: string; readonly container?: ContainerSelector }
+    | { readonly refused: RefusalReason; readonly detail: string };
   readonly rule?: RuleConfig;
   readonly dryRun?: boolean;
-  readonly quiet?: { readonly window: string; readonly timezone: string; readonly quietNow: boolean; readonly until?: string | null; readonly mode: 'defer' | 'drop' };
+  readonly quiet?: {
+    readonly window: string;
+    readonly timezone: string;
+    readonly quietNow: boolean;
+    readonly until?: string | null;
+    readonly mode: 'defer' | 'drop';
+  };
   /** The rule's own ladder, or the default ladder per diagnosis suggestion. */
-  readonly ladder?: { readonly fixed: readonly ActionName[]; readonly start: string } | { readonly byDiagnosis: Readonly<Partial<Record<SuggestedAction, readonly ActionName[]>>> };
+  readonly ladder?:
+    | { readonly fixed: readonly ActionName[]; readonly start: string }
+    | { readonly byDiagnosis: Readonly<Partial<Record<SuggestedAction, readonly ActionName[]>>> };
   /** What would happen to an alert with these labels right now, before any diagnosis. */
   readonly verdict: string;
 }
 
 /** Pure: which rule and target an alert with these labels meets, whether it is quiet now, and the ladder. */
-export function explainAlert(cfg: RemediatorConfig, targets: readonly OllamaTargetConfig[], rules: readonly CompiledRule[], windows: ReadonlyMap<string, QuietWindow>, labels: Readonly<Record<string, string>>, now: number): Explanation {
-  const where = resolveTarget(labels, cfg.target_label, targets.map((t) => t.name), cfg.default_single_target);
-  if ('refused' in where) return { labels, target: where, verdict: `refused (${where.refused}): recorded and counted, never acted on` };
+export function explainAlert(
+  cfg: RemediatorConfig,
+  targets: readonly OllamaTargetConfig[],
+  rules: readonly CompiledRule[],
+  windows: ReadonlyMap<string, QuietWindow>,
+  labels: Readonly<Record<string, string>>,
+  now: number,
+): Explanation {
+  const where = resolveTarget(
+    labels,
+    cfg.target_label,
+    targets.map((t) => t.name),
+    cfg.default_single_target,
+  );
+  if ('refused' in where)
+    return { labels, target: where, verdict: `refused (${where.refused}): recorded and counted, never acted on` };
   const t = targets.find((x) => x.name === where.target)!;
   const target = { name: t.name, ...(t.container ? { container: t.container } : {}) };
   const matched = matchRule(rules, labels);
@@ -108,31 +153,67 @@ export function explainAlert(cfg: RemediatorConfig, targets: readonly OllamaTarg
     const w = windows.get(rule.quiet)!;
     const quietNow = w.isQuiet(now);
     const end = quietNow ? w.endAfter(now) : undefined;
-    quiet = { window: rule.quiet, timezone: w.config.timezone, quietNow, ...(quietNow ? { until: end === null ? null : new Date(end!).toISOString() } : {}), mode: rule.quiet_mode };
+    quiet = {
+      window: rule.quiet,
+      timezone: w.config.timezone,
+      quietNow,
+      ...(quietNow ? { until: end === null ? null : new Date(end!).toISOString() } : {}),
+      mode: rule.quiet_mode,
+    };
   }
   const ladder: Explanation['ladder'] = rule.ladder
     ? { fixed: rule.ladder, start: rule.start }
-    : { byDiagnosis: Object.fromEntries((['restart', 'reload', 'kill_orphans', 'pull'] as const).map((s) => [s, defaultLadder(s, t.container)])) };
-  let verdict = dryRun ? 'dry-run: the ladder would be logged, nothing acted on' : 'would diagnose the target, then act';
-  if (quiet?.quietNow) verdict = quiet.mode === 'drop' ? `dropped: quiet window "${quiet.window}" is active` : `deferred until ${quiet.until ?? 'the search bound (the window never ends within 8 days)'} (quiet window "${quiet.window}"), then re-checked`;
+    : {
+        byDiagnosis: Object.fromEntries(
+          (['restart', 'reload', 'kill_orphans', 'pull'] as const).map((s) => [s, defaultLadder(s, t.container)]),
+        ),
+      };
+  let verdict = dryRun
+    ? 'dry-run: the ladder would be logged, nothing acted on'
+    : 'would diagnose the target, then act';
+  if (quiet?.quietNow)
+    verdict =
+      quiet.mode === 'drop'
+        ? `dropped: quiet window "${quiet.window}" is active`
+        : `deferred until ${quiet.until ?? 'the search bound (the window never ends within 8 days)'} (quiet window "${quiet.window}"), then re-checked`;
   return { labels, target, rule, dryRun, ...(quiet ? { quiet } : {}), ladder, verdict };
 }
 
 /** Human-readable form, like `amtool config routes test` answers. */
 export function formatExplanation(e: Explanation): string {
-  const lines = [`labels:   ${Object.entries(e.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ') || '(none)'}`];
+  const lines = [
+    `labels:   ${
+      Object.entries(e.labels)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(', ') || '(none)'
+    }`,
+  ];
   if ('refused' in e.target) lines.push(`target:   none: ${e.target.detail}`);
-  else lines.push(`target:   ${e.target.name}${e.target.container ? ` (${describeSelector(e.target.container)})` : ' (no container declared: restarts impossible)'}`);
+  else
+    lines.push(
+      `target:   ${e.target.name}${e.target.container ? ` (${describeSelector(e.target.container)})` : ' (no container declared: restarts impossible)'}`,
+    );
   if (e.rule) {
-    const m = [...Object.entries(e.rule.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`), ...Object.entries(e.rule.match_re).map(([k, v]) => `${k}=~${JSON.stringify(v)}`)];
+    const m = [
+      ...Object.entries(e.rule.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
+      ...Object.entries(e.rule.match_re).map(([k, v]) => `${k}=~${JSON.stringify(v)}`),
+    ];
     lines.push(`rule:     ${e.rule.name}${m.length ? ` (${m.join(', ')})` : ' (matches every alert)'}`);
     lines.push(`dry-run:  ${e.dryRun ? 'yes' : 'no'}`);
-    lines.push(`quiet:    ${e.quiet ? `${e.quiet.window} (${e.quiet.timezone}, ${e.quiet.mode}): ${e.quiet.quietNow ? `quiet now, until ${e.quiet.until ?? 'beyond 8 days'}` : 'not quiet now'}` : 'none'}`);
-    if (e.ladder && 'fixed' in e.ladder) lines.push(`ladder:   ${e.ladder.fixed.join(' -> ')} (start: ${e.ladder.start === 'auto' ? 'the first step that fits the diagnosis' : e.ladder.start})`);
+    lines.push(
+      `quiet:    ${e.quiet ? `${e.quiet.window} (${e.quiet.timezone}, ${e.quiet.mode}): ${e.quiet.quietNow ? `quiet now, until ${e.quiet.until ?? 'beyond 8 days'}` : 'not quiet now'}` : 'none'}`,
+    );
+    if (e.ladder && 'fixed' in e.ladder)
+      lines.push(
+        `ladder:   ${e.ladder.fixed.join(' -> ')} (start: ${e.ladder.start === 'auto' ? 'the first step that fits the diagnosis' : e.ladder.start})`,
+      );
     else if (e.ladder) {
       lines.push('ladder:   chosen by the diagnosis:');
-      for (const [s, l] of Object.entries(e.ladder.byDiagnosis)) lines.push(`            ${s.padEnd(13)} ${l.length ? l.join(' -> ') : '(nothing possible: escalate)'}`);
-      lines.push('            escalate      (GPU fault, partial offload, out of memory, busy) humans only, never a restart');
+      for (const [s, l] of Object.entries(e.ladder.byDiagnosis))
+        lines.push(`            ${s.padEnd(13)} ${l.length ? l.join(' -> ') : '(nothing possible: escalate)'}`);
+      lines.push(
+        '            escalate      (GPU fault, partial offload, out of memory, busy) humans only, never a restart',
+      );
     }
   } else if (!('refused' in e.target)) lines.push('rule:     none matches');
   lines.push(`verdict:  ${e.verdict}`);
@@ -141,6 +222,7 @@ export function formatExplanation(e: Explanation): string {
 
 function describeSelector(s: ContainerSelector): string {
   if (s.kind === 'compose') return `compose project ${s.project}, service ${s.service}`;
-  if (s.kind === 'swarm') return `swarm service ${s.stack ? `${s.stack}_` : ''}${s.service}${s.stack_file ? `, stack file ${s.stack_file}` : ''}`;
+  if (s.kind === 'swarm')
+    return `swarm service ${s.stack ? `${s.stack}_` : ''}${s.service}${s.stack_file ? `, stack file ${s.stack_file}` : ''}`;
   return `container ${s.name}`;
 }

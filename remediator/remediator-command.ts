@@ -8,7 +8,8 @@ import { startRemediator } from './wiring/start-remediator.js';
 
 export const command: CommandDef = {
   name: 'remediator',
-  summary: 'Alertmanager webhook receiver that heals the Ollama stack safely (ladders, cooldowns, breaker, quiet hours).',
+  summary:
+    'Alertmanager webhook receiver that heals the Ollama stack safely (ladders, cooldowns, breaker, quiet hours).',
   description: `Receives Alertmanager webhooks (payload version 4) on POST /webhook, records every alert durably
 before answering, and heals each incident in the background: diagnosis first (the exporter's /api/state plus
 nvidia-smi inside the container), then the rule's ladder from the step that fits, verifying recovery after each
@@ -35,12 +36,17 @@ Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or configuration (e
         return EXIT_FAILURE;
       }
     }
-    const problems = [authProblem(cfg), ...selfConflicts(cfg.self, ctx.config.ollama)].filter((p): p is string => p !== undefined);
+    const problems = [authProblem(cfg), ...selfConflicts(cfg.self, ctx.config.ollama)].filter(
+      (p): p is string => p !== undefined,
+    );
     if (problems.length > 0) {
-      ctx.stderr.write(`ollama-sentinel remediator: refusing to start:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      ctx.stderr.write(
+        `ollama-sentinel remediator: refusing to start:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+      );
       return EXIT_USAGE;
     }
-    if (cfg.insecure_no_auth && !cfg.bearer_token_file && !cfg.basic_auth_username) ctx.log.warn('insecure_no_auth: anyone who can reach the listener can make this remediator restart containers');
+    if (cfg.insecure_no_auth && !cfg.bearer_token_file && !cfg.basic_auth_username)
+      ctx.log.warn('insecure_no_auth: anyone who can reach the listener can make this remediator restart containers');
     if (cfg.dry_run) ctx.log.warn('dry_run: decisions are logged, nothing is acted on');
     const running = await startRemediator(ctx.config, ctx.log, { version: readVersion(), env: ctx.env });
     ctx.stderr.write(`ollama-sentinel remediator listening on ${running.url} (webhook at ${running.url}/webhook)\n`);

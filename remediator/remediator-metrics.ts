@@ -6,22 +6,93 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  */
 export class RemediatorMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'sentinel_remediator_webhook_requests_total', help: 'ollama-sentinel remediator: webhook requests by HTTP status code.', labelNames: ['code'], registers: [this.registry] });
-  readonly alertsReceived = new Counter({ name: 'sentinel_remediator_alerts_received_total', help: 'ollama-sentinel remediator: alerts in accepted webhooks, by alert status (duplicates included).', labelNames: ['status'], registers: [this.registry] });
-  readonly duplicates = new Counter({ name: 'sentinel_remediator_alerts_duplicate_total', help: 'ollama-sentinel remediator: alerts already recorded (re-sends), answered from memory.', registers: [this.registry] });
-  readonly refused = new Counter({ name: 'sentinel_remediator_alerts_refused_total', help: 'ollama-sentinel remediator: alerts recorded but not acted on, by reason.', labelNames: ['reason'], registers: [this.registry] });
-  readonly actions = new Counter({ name: 'sentinel_remediator_actions_total', help: 'ollama-sentinel remediator: healing steps by action and result (done, skipped, failed, dry_run).', labelNames: ['action', 'result'], registers: [this.registry] });
-  readonly skips = new Counter({ name: 'sentinel_remediator_skips_total', help: 'ollama-sentinel remediator: decisions not to act, by reason.', labelNames: ['reason'], registers: [this.registry] });
-  readonly inFlight = new Gauge({ name: 'sentinel_remediator_actions_in_flight', help: 'ollama-sentinel remediator: healing steps running now.', registers: [this.registry] });
-  readonly breakerOpen = new Gauge({ name: 'sentinel_remediator_breaker_open', help: 'ollama-sentinel remediator: 1 while the circuit breaker is open (no actions until an operator resets it).', registers: [this.registry] });
-  readonly stepDuration = new Histogram({ name: 'sentinel_remediator_step_duration_seconds', help: 'ollama-sentinel remediator: duration of healing steps (real ones, verification excluded).', labelNames: ['action'], buckets: [0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800], registers: [this.registry] });
-  readonly lastAction = new Gauge({ name: 'sentinel_remediator_last_action_timestamp_seconds', help: 'ollama-sentinel remediator: when an action last ran on a target (Unix time).', labelNames: ['target', 'action'], registers: [this.registry] });
-  readonly incidentsOpen = new Gauge({ name: 'sentinel_remediator_incidents_open', help: 'ollama-sentinel remediator: incidents not yet closed.', registers: [this.registry] });
-  readonly incidentsClosed = new Counter({ name: 'sentinel_remediator_incidents_closed_total', help: 'ollama-sentinel remediator: closed incidents by outcome.', labelNames: ['outcome'], registers: [this.registry] });
-  readonly escalations = new Counter({ name: 'sentinel_remediator_escalations_total', help: 'ollama-sentinel remediator: incidents handed to humans, by reason.', labelNames: ['reason'], registers: [this.registry] });
-  readonly deferred = new Gauge({ name: 'sentinel_remediator_incidents_deferred', help: 'ollama-sentinel remediator: incidents waiting for the end of a quiet window.', registers: [this.registry] });
+  readonly requests = new Counter({
+    name: 'sentinel_remediator_webhook_requests_total',
+    help: 'ollama-sentinel remediator: webhook requests by HTTP status code.',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly alertsReceived = new Counter({
+    name: 'sentinel_remediator_alerts_received_total',
+    help: 'ollama-sentinel remediator: alerts in accepted webhooks, by alert status (duplicates included).',
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
+  readonly duplicates = new Counter({
+    name: 'sentinel_remediator_alerts_duplicate_total',
+    help: 'ollama-sentinel remediator: alerts already recorded (re-sends), answered from memory.',
+    registers: [this.registry],
+  });
+  readonly refused = new Counter({
+    name: 'sentinel_remediator_alerts_refused_total',
+    help: 'ollama-sentinel remediator: alerts recorded but not acted on, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly actions = new Counter({
+    name: 'sentinel_remediator_actions_total',
+    help: 'ollama-sentinel remediator: healing steps by action and result (done, skipped, failed, dry_run).',
+    labelNames: ['action', 'result'],
+    registers: [this.registry],
+  });
+  readonly skips = new Counter({
+    name: 'sentinel_remediator_skips_total',
+    help: 'ollama-sentinel remediator: decisions not to act, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'sentinel_remediator_actions_in_flight',
+    help: 'ollama-sentinel remediator: healing steps running now.',
+    registers: [this.registry],
+  });
+  readonly breakerOpen = new Gauge({
+    name: 'sentinel_remediator_breaker_open',
+    help: 'ollama-sentinel remediator: 1 while the circuit breaker is open (no actions until an operator resets it).',
+    registers: [this.registry],
+  });
+  readonly stepDuration = new Histogram({
+    name: 'sentinel_remediator_step_duration_seconds',
+    help: 'ollama-sentinel remediator: duration of healing steps (real ones, verification excluded).',
+    labelNames: ['action'],
+    buckets: [0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+  readonly lastAction = new Gauge({
+    name: 'sentinel_remediator_last_action_timestamp_seconds',
+    help: 'ollama-sentinel remediator: when an action last ran on a target (Unix time).',
+    labelNames: ['target', 'action'],
+    registers: [this.registry],
+  });
+  readonly incidentsOpen = new Gauge({
+    name: 'sentinel_remediator_incidents_open',
+    help: 'ollama-sentinel remediator: incidents not yet closed.',
+    registers: [this.registry],
+  });
+  readonly incidentsClosed = new Counter({
+    name: 'sentinel_remediator_incidents_closed_total',
+    help: 'ollama-sentinel remediator: closed incidents by outcome.',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly escalations = new Counter({
+    name: 'sentinel_remediator_escalations_total',
+    help: 'ollama-sentinel remediator: incidents handed to humans, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly deferred = new Gauge({
+    name: 'sentinel_remediator_incidents_deferred',
+    help: 'ollama-sentinel remediator: incidents waiting for the end of a quiet window.',
+    registers: [this.registry],
+  });
 
   constructor(version = 'unknown') {
-    new Gauge({ name: 'sentinel_remediator_build_info', help: 'ollama-sentinel remediator: build version and Node.js version.', labelNames: ['version', 'nodejs_version'], registers: [this.registry] }).set({ version, nodejs_version: process.version }, 1);
+    new Gauge({
+      name: 'sentinel_remediator_build_info',
+      help: 'ollama-sentinel remediator: build version and Node.js version.',
+      labelNames: ['version', 'nodejs_version'],
+      registers: [this.registry],
+    }).set({ version, nodejs_version: process.version }, 1);
   }
 }

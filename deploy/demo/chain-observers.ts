@@ -15,7 +15,10 @@ import { AUDIT_FILE, type AuditEntry } from '../../remediator/state/audit-log.js
  * GET (or POST) a JSON document with a short deadline; a non-2xx answer is an error naming the URL and status. Also how
  * inject-fault.ts drives the simulator.
  */
-export async function fetchJson(url: string, init: RequestInit & { readonly timeoutMs?: number } = {}): Promise<unknown> {
+export async function fetchJson(
+  url: string,
+  init: RequestInit & { readonly timeoutMs?: number } = {},
+): Promise<unknown> {
   const { timeoutMs = 5000, ...rest } = init;
   const res = await fetch(url, { ...rest, signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
@@ -25,7 +28,9 @@ export async function fetchJson(url: string, init: RequestInit & { readonly time
 
 /** The exporter's current diagnosis of one target (from /api/state); null when the exporter does not know it yet. */
 export async function readDiagnosis(exporterUrl: string, target: string): Promise<Diagnosis | null> {
-  const state = (await fetchJson(`${exporterUrl}/api/state`)) as { targets?: Record<string, { diagnosis?: Diagnosis }> };
+  const state = (await fetchJson(`${exporterUrl}/api/state`)) as {
+    targets?: Record<string, { diagnosis?: Diagnosis }>;
+  };
   return state.targets?.[target]?.diagnosis ?? null;
 }
 
@@ -62,7 +67,9 @@ export async function readAuditLog(dataDir: string): Promise<AuditRecord[]> {
   }
   const lines = text.split('\n');
   lines.pop(); // the part after the last newline: empty, or a line not yet complete
-  return lines.filter((l) => l.trim() !== '').map((raw) => ({ ...(JSON.parse(raw) as AuditEntry & { ts: string }), raw }));
+  return lines
+    .filter((l) => l.trim() !== '')
+    .map((raw) => ({ ...(JSON.parse(raw) as AuditEntry & { ts: string }), raw }));
 }
 
 /**

@@ -34,7 +34,12 @@ async function reloadModel(ollamaUrl: string, fields: ModelRequestFields): Promi
   await fetchJson(`${ollamaUrl}/api/generate`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: fields.model, keep_alive: fields.keep_alive, options: fields.options, stream: false }),
+    body: JSON.stringify({
+      model: fields.model,
+      keep_alive: fields.keep_alive,
+      options: fields.options,
+      stream: false,
+    }),
     timeoutMs: 120_000,
   });
 }
@@ -53,7 +58,11 @@ export async function injectCpuFallback(ollamaUrl: string, fields: ModelRequestF
  * A partial offload: after a reload only `ratio` of the model fits in VRAM (too large a context, other VRAM users).
  * A restart cannot fix that, so the diagnosis escalates it to humans.
  */
-export async function injectPartialOffload(ollamaUrl: string, fields: ModelRequestFields, ratio: number): Promise<void> {
+export async function injectPartialOffload(
+  ollamaUrl: string,
+  fields: ModelRequestFields,
+  ratio: number,
+): Promise<void> {
   await simControl(ollamaUrl, { path: 'config', body: { partialOffloadRatio: ratio } });
   await reloadModel(ollamaUrl, fields);
 }

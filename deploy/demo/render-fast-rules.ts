@@ -1,5 +1,11 @@
 import { parseDuration } from '../../shared/config/parse-duration.js';
-import { ALERT_NAMES, monitoringConfig, type AlertName, type AlertSettings, type MonitoringConfig } from '../monitoring/monitoring-config.js';
+import {
+  ALERT_NAMES,
+  monitoringConfig,
+  type AlertName,
+  type AlertSettings,
+  type MonitoringConfig,
+} from '../monitoring/monitoring-config.js';
 import { renderRulesFile } from '../monitoring/render-rules-file.js';
 
 export interface FastMonitoringOptions {

@@ -24,7 +24,12 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { config: { type: 'string' }, scenario: { type: 'string' }, 'prometheus-url': { type: 'string' }, 'timeout-s': { type: 'string', default: '300' } },
+      options: {
+        config: { type: 'string' },
+        scenario: { type: 'string' },
+        'prometheus-url': { type: 'string' },
+        'timeout-s': { type: 'string', default: '300' },
+      },
     }));
   } catch (err) {
     process.stderr.write(`run-scenario: ${(err as Error).message}\n${USAGE}\n`);
@@ -37,13 +42,21 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   let cfg;
   try {
-    cfg = loadConfig({ file: values.config, flags: new Map(), env: process.env, sections: [exporterSection, remediatorSection], otherSectionKeys: ['init'] });
+    cfg = loadConfig({
+      file: values.config,
+      flags: new Map(),
+      env: process.env,
+      sections: [exporterSection, remediatorSection],
+      otherSectionKeys: ['init'],
+    });
   } catch (err) {
     process.stderr.write(`run-scenario: ${err instanceof ConfigError ? err.message : String(err)}\n`);
     return 2;
   }
   const target = cfg.ollama[0];
-  const model = cfg.models.find((m) => m.keep_warm && (m.targets.length === 0 || m.targets.includes(target?.name ?? '')));
+  const model = cfg.models.find(
+    (m) => m.keep_warm && (m.targets.length === 0 || m.targets.includes(target?.name ?? '')),
+  );
   if (!target || !model) {
     process.stderr.write('run-scenario: the config needs an ollama target and a keep_warm model for it\n');
     return 2;
@@ -65,7 +78,11 @@ async function main(argv: readonly string[]): Promise<number> {
     signal: abort.signal,
   });
   const took = `${Math.round(result.elapsedMs / 1000)} s`;
-  process.stdout.write(result.passed ? `PASS: cpu-fallback healed end to end in ${took}\n` : `FAIL: cpu-fallback after ${took}: ${result.failure}\n`);
+  process.stdout.write(
+    result.passed
+      ? `PASS: cpu-fallback healed end to end in ${took}\n`
+      : `FAIL: cpu-fallback after ${took}: ${result.failure}\n`,
+  );
   return result.passed ? 0 : 1;
 }
 

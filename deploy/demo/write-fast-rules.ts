@@ -9,7 +9,11 @@ import { renderFastRules } from './render-fast-rules.js';
 function main(argv: readonly string[]): number {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { 'max-for': { type: 'string', default: '30s' } }, allowPositionals: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: { 'max-for': { type: 'string', default: '30s' } },
+      allowPositionals: true,
+    });
   } catch (err) {
     process.stderr.write(`write-fast-rules: ${(err as Error).message}\n`);
     return 2;

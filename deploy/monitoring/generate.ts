@@ -14,10 +14,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const check = argv.includes('--check');
   const rootAt = argv.indexOf('--root');
   // dist/deploy/monitoring/generate.js -> the repository root.
-  const root = rootAt >= 0 && argv[rootAt + 1] ? resolve(argv[rootAt + 1]!) : fileURLToPath(new URL('../../../', import.meta.url));
+  const root =
+    rootAt >= 0 && argv[rootAt + 1] ? resolve(argv[rootAt + 1]!) : fileURLToPath(new URL('../../../', import.meta.url));
   const unknown = argv.filter((a, i) => a !== '--check' && a !== '--root' && !(rootAt >= 0 && i === rootAt + 1));
   if (unknown.length > 0) {
-    process.stderr.write(`generate: unknown argument(s) ${unknown.join(' ')}\nusage: generate.js [--check] [--root DIR]\n`);
+    process.stderr.write(
+      `generate: unknown argument(s) ${unknown.join(' ')}\nusage: generate.js [--check] [--root DIR]\n`,
+    );
     return 2;
   }
   const stale: string[] = [];
@@ -39,7 +42,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (stale.length > 0) {
-    process.stderr.write(`generate --check: generated files are out of date:\n${stale.map((s) => `  ${s}`).join('\n')}\nrun: npx tsc -p tsconfig.json && node dist/deploy/monitoring/generate.js, then commit the result\n`);
+    process.stderr.write(
+      `generate --check: generated files are out of date:\n${stale.map((s) => `  ${s}`).join('\n')}\nrun: npx tsc -p tsconfig.json && node dist/deploy/monitoring/generate.js, then commit the result\n`,
+    );
     return 1;
   }
   if (check) process.stdout.write('generate --check: every generated file is up to date\n');

@@ -11,7 +11,10 @@ import { sortKeys } from './grafana/build-dashboard.js';
  * Every generated file, by path relative to the repository root, with its exact content. `sections` are the config
  * sections of every command (configSections()), for the configuration reference.
  */
-export function renderArtefacts(cfg: MonitoringConfig, sections: readonly ConfigSection[]): ReadonlyMap<string, string> {
+export function renderArtefacts(
+  cfg: MonitoringConfig,
+  sections: readonly ConfigSection[],
+): ReadonlyMap<string, string> {
   const json = (dashboard: unknown) => `${JSON.stringify(sortKeys(dashboard), null, 2)}\n`;
   return new Map([
     ['deploy/prometheus/ollama-sentinel.rules.yml', renderRulesFile(cfg)],

@@ -59,33 +59,62 @@ export function renderConfigReference(sections: readonly ConfigSection[]): strin
 }
 
 function renderSection(section: ConfigSection): string[] {
-  const lines = [`## \`${section.key}:\``, '', section.doc, '', '| key | env | type | default | meaning |', '|---|---|---|---|---|'];
+  const lines = [
+    `## \`${section.key}:\``,
+    '',
+    section.doc,
+    '',
+    '| key | env | type | default | meaning |',
+    '|---|---|---|---|---|',
+  ];
   for (const [key, field] of Object.entries(section.scalars)) {
     const path = `${section.key}.${key}`;
-    const shown = field.default !== undefined ? `\`${JSON.stringify(field.default)}\`` : field.optional ? '(unset)' : '(required)';
+    const shown =
+      field.default !== undefined ? `\`${JSON.stringify(field.default)}\`` : field.optional ? '(unset)' : '(required)';
     lines.push(`| \`${path}\` | \`${envNameFor(path)}\` | ${typeOf(field)} | ${shown} | ${cell(field.doc)} |`);
   }
-  if (section.complexKeys?.length) lines.push('', `From the file only: ${section.complexKeys.map((k) => `\`${section.key}.${k}\``).join(', ')}.`);
+  if (section.complexKeys?.length)
+    lines.push('', `From the file only: ${section.complexKeys.map((k) => `\`${section.key}.${k}\``).join(', ')}.`);
   return lines;
 }
 
 /** The value a field accepts, with its bounds in the units a user writes. */
 function typeOf(field: ScalarField): string {
   if (field.kind === 'enum') return `one of ${field.values!.map((v) => `\`${v}\``).join(', ')}`;
-  const name = { string: 'text', int: 'whole number', number: 'number', bool: 'true/false', duration: 'duration', bytes: 'size' }[field.kind];
+  const name = {
+    string: 'text',
+    int: 'whole number',
+    number: 'number',
+    bool: 'true/false',
+    duration: 'duration',
+    bytes: 'size',
+  }[field.kind];
   const unit = (n: number) => (field.kind === 'duration' ? duration(n) : field.kind === 'bytes' ? bytes(n) : String(n));
-  const bounds = [field.min !== undefined ? `>= ${unit(field.min)}` : '', field.max !== undefined ? `<= ${unit(field.max)}` : ''].filter(Boolean);
+  const bounds = [
+    field.min !== undefined ? `>= ${unit(field.min)}` : '',
+    field.max !== undefined ? `<= ${unit(field.max)}` : '',
+  ].filter(Boolean);
   return bounds.length > 0 ? `${name}, ${bounds.join(', ')}` : name;
 }
 
 function duration(ms: number): string {
   if (ms === 0) return '0';
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }
 
 function bytes(n: number): string {
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) if (n % size === 0) return `${n / size}${unit}`;
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const)
+    if (n % size === 0) return `${n / size}${unit}`;
   return String(n);
 }
 

@@ -16,7 +16,10 @@ export function renderRunbook(cfg: MonitoringConfig): string {
   for (const d of alertDefinitions(cfg)) {
     const s = cfg.alerts[d.name];
     lines.push(`## ${d.name}`, '');
-    lines.push(`Severity **${s.severity}**, fires after ${s.for === '0m' ? 'the first matching evaluation' : s.for}${s.remediate ? ', remediated automatically' : ', not remediated'}.`, '');
+    lines.push(
+      `Severity **${s.severity}**, fires after ${s.for === '0m' ? 'the first matching evaluation' : s.for}${s.remediate ? ', remediated automatically' : ', not remediated'}.`,
+      '',
+    );
     lines.push(d.meaning, '');
     for (const step of d.steps) lines.push(`- ${step}`);
     lines.push('', '```promql', d.expr, '```', '');

@@ -38,7 +38,10 @@ export interface ContainersDeps {
  * one-shot Docker stats call per container. A target whose containers cannot be listed fails the run: without
  * Docker there is nothing this collector can say.
  */
-export function createContainersCollector(opts: ContainersCollectorOptions, deps: ContainersDeps): Collector<ContainersSnapshot> {
+export function createContainersCollector(
+  opts: ContainersCollectorOptions,
+  deps: ContainersDeps,
+): Collector<ContainersSnapshot> {
   const cgroupRoot = opts.cgroupRoot ?? defaultCgroupRoot(opts.procRoot);
   const withSelector = deps.targets.filter((t) => t.container !== undefined);
 
@@ -63,33 +66,79 @@ export function createContainersCollector(opts: ContainersCollectorOptions, deps
           containers = await resolveTargetContainers(deps.docker, t.container!, ctx.signal);
         } catch (err) {
           ctx.signal.throwIfAborted();
-          throw new CollectError('docker', `listing the containers of target ${t.name}: ${String(err)}`, { cause: err });
+          throw new CollectError('docker', `listing the containers of target ${t.name}: ${String(err)}`, {
+            cause: err,
+          });
         }
         return {
           target: t.name,
-          containers: await Promise.all(containers.map(async (container) => ({ container, usage: await usageOf(container, ctx.signal) }))),
+          containers: await Promise.all(
+            containers.map(async (container) => ({ container, usage: await usageOf(container, ctx.signal) })),
+          ),
         };
       }),
     );
     return { targets };
   }
 
-  return { name: 'containers', intervalMs: opts.intervalMs, timeoutMs: opts.timeoutMs, collect, render: renderContainers };
+  return {
+    name: 'containers',
+    intervalMs: opts.intervalMs,
+    timeoutMs: opts.timeoutMs,
+    collect,
+    render: renderContainers,
+  };
 }
 
 function renderContainers(s: ContainersSnapshot, sink: MetricSink): void {
   for (const t of s.targets) {
     const target = t.target;
-    sink.gauge('sentinel_ollama_container_running', "Running containers of the Ollama target's container selector (0 = none running).", { target }, t.containers.length);
+    sink.gauge(
+      'sentinel_ollama_container_running',
+      "Running containers of the Ollama target's container selector (0 = none running).",
+      { target },
+      t.containers.length,
+    );
     for (const { container: c, usage } of t.containers) {
       const labels = { target, container: c.name };
-      sink.gauge('sentinel_ollama_container_info', 'Identity of a running container of the Ollama target (always 1).', { ...labels, id: c.id, image: c.image }, 1);
-      if (c.startedAt !== null) sink.gauge('sentinel_ollama_container_start_time_seconds', 'Unix time the container last started; counters reset then.', labels, c.startedAt);
+      sink.gauge(
+        'sentinel_ollama_container_info',
+        'Identity of a running container of the Ollama target (always 1).',
+        { ...labels, id: c.id, image: c.image },
+        1,
+      );
+      if (c.startedAt !== null)
+        sink.gauge(
+          'sentinel_ollama_container_start_time_seconds',
+          'Unix time the container last started; counters reset then.',
+          labels,
+          c.startedAt,
+        );
       if (!usage) continue;
-      sink.counter('sentinel_ollama_container_cpu_seconds_total', 'CPU time (user + system) used by all processes of the container.', labels, usage.cpuSeconds);
-      sink.gauge('sentinel_ollama_container_memory_bytes', 'Memory working set of the container: usage minus inactive file cache, as docker stats shows it.', labels, usage.memoryBytes);
-      sink.counter('sentinel_ollama_container_io_read_bytes_total', 'Bytes the container read from block devices.', labels, usage.ioReadBytes);
-      sink.counter('sentinel_ollama_container_io_write_bytes_total', 'Bytes the container wrote to block devices.', labels, usage.ioWriteBytes);
+      sink.counter(
+        'sentinel_ollama_container_cpu_seconds_total',
+        'CPU time (user + system) used by all processes of the container.',
+        labels,
+        usage.cpuSeconds,
+      );
+      sink.gauge(
+        'sentinel_ollama_container_memory_bytes',
+        'Memory working set of the container: usage minus inactive file cache, as docker stats shows it.',
+        labels,
+        usage.memoryBytes,
+      );
+      sink.counter(
+        'sentinel_ollama_container_io_read_bytes_total',
+        'Bytes the container read from block devices.',
+        labels,
+        usage.ioReadBytes,
+      );
+      sink.counter(
+        'sentinel_ollama_container_io_write_bytes_total',
+        'Bytes the container wrote to block devices.',
+        labels,
+        usage.ioWriteBytes,
+      );
     }
   }
 }

@@ -72,11 +72,18 @@ export function createGpuCollector(cfg: GpuConfig, deps: GpuCollectorDeps): Coll
         if (reason === 'bad_field') fieldCheck.reset();
         if (!PARTIAL_REASONS.has(reason)) throw nvidiaSmiFailure(result, '--query-gpu');
         table = lenientTable(result.stdout, checked.fields, checked.catalog);
-        log.warn({ exitCode: result.exitCode, reason, output: clip(result.stdout) }, 'nvidia-smi: some GPUs did not answer');
+        log.warn(
+          { exitCode: result.exitCode, reason, output: clip(result.stdout) },
+          'nvidia-smi: some GPUs did not answer',
+        );
         if (table.rows.length === 0 && known.size === 0) throw nvidiaSmiFailure(result, '--query-gpu');
       }
-      const stderrErrors = result.stderr.split('\n').map(parseDeviceError).filter((e): e is DeviceError => !!e);
-      if (table.otherLines.length > 0) log.debug({ lines: table.otherLines }, 'nvidia-smi printed lines that are not rows');
+      const stderrErrors = result.stderr
+        .split('\n')
+        .map(parseDeviceError)
+        .filter((e): e is DeviceError => !!e);
+      if (table.otherLines.length > 0)
+        log.debug({ lines: table.otherLines }, 'nvidia-smi printed lines that are not rows');
       return snapshot(table, stderrErrors, result.exitCode);
     } catch (err) {
       if (err instanceof NvidiaSmiError) throw new CollectError(err.reason, err.message, { cause: err });
@@ -117,7 +124,10 @@ function lenientTable(stdout: string, fields: readonly string[], catalog: FieldC
   try {
     return parseQueryCsv(stdout, fields, { catalog, freeTextField: 'name' });
   } catch {
-    const deviceErrors = stdout.split('\n').map(parseDeviceError).filter((e): e is DeviceError => !!e);
+    const deviceErrors = stdout
+      .split('\n')
+      .map(parseDeviceError)
+      .filter((e): e is DeviceError => !!e);
     return { fields, units: new Map(), rows: [], deviceErrors, otherLines: [] };
   }
 }
@@ -173,25 +183,59 @@ export function renderGpuSnapshot(s: GpuSnapshot, sink: MetricSink): void {
     put('sentinel_gpu_memory_total_bytes', 'Total GPU memory (memory.total).', g.memoryTotalBytes);
     put('sentinel_gpu_memory_used_bytes', 'GPU memory allocated by contexts (memory.used).', g.memoryUsedBytes);
     put('sentinel_gpu_memory_free_bytes', 'Free GPU memory (memory.free).', g.memoryFreeBytes);
-    put('sentinel_gpu_memory_reserved_bytes', 'GPU memory reserved by the driver and firmware (memory.reserved).', g.memoryReservedBytes);
-    put('sentinel_gpu_utilization_ratio', 'Fraction of the last sample period a kernel ran on the GPU (utilization.gpu), 0-1.', g.utilizationRatio);
-    put('sentinel_gpu_memory_utilization_ratio', 'Fraction of the last sample period device memory was read or written (utilization.memory), 0-1.', g.memoryUtilizationRatio);
+    put(
+      'sentinel_gpu_memory_reserved_bytes',
+      'GPU memory reserved by the driver and firmware (memory.reserved).',
+      g.memoryReservedBytes,
+    );
+    put(
+      'sentinel_gpu_utilization_ratio',
+      'Fraction of the last sample period a kernel ran on the GPU (utilization.gpu), 0-1.',
+      g.utilizationRatio,
+    );
+    put(
+      'sentinel_gpu_memory_utilization_ratio',
+      'Fraction of the last sample period device memory was read or written (utilization.memory), 0-1.',
+      g.memoryUtilizationRatio,
+    );
     put('sentinel_gpu_temperature_celsius', 'GPU core temperature (temperature.gpu).', g.temperatureCelsius);
-    put('sentinel_gpu_memory_temperature_celsius', 'GPU memory (HBM) temperature (temperature.memory).', g.memoryTemperatureCelsius);
+    put(
+      'sentinel_gpu_memory_temperature_celsius',
+      'GPU memory (HBM) temperature (temperature.memory).',
+      g.memoryTemperatureCelsius,
+    );
     put('sentinel_gpu_power_draw_watts', 'Power drawn by the board (power.draw).', g.powerDrawWatts);
-    put('sentinel_gpu_power_limit_watts', 'Power limit in force (enforced.power.limit, else power.limit).', g.powerLimitWatts);
+    put(
+      'sentinel_gpu_power_limit_watts',
+      'Power limit in force (enforced.power.limit, else power.limit).',
+      g.powerLimitWatts,
+    );
     put('sentinel_gpu_clock_sm_hertz', 'Current SM clock (clocks.sm).', g.clockSmHertz);
     put('sentinel_gpu_clock_memory_hertz', 'Current memory clock (clocks.mem).', g.clockMemoryHertz);
     put('sentinel_gpu_clock_sm_max_hertz', 'Maximum SM clock (clocks.max.sm).', g.clockSmMaxHertz);
-    put('sentinel_gpu_fan_speed_ratio', 'Intended fan speed as a fraction of maximum (fan.speed); absent on fanless data-centre cards.', g.fanSpeedRatio);
+    put(
+      'sentinel_gpu_fan_speed_ratio',
+      'Intended fan speed as a fraction of maximum (fan.speed); absent on fanless data-centre cards.',
+      g.fanSpeedRatio,
+    );
     put('sentinel_gpu_pstate', 'Performance state: 0 (P0, maximum performance) to 15 (minimum).', g.pstate);
-    const ecc = 'Uncorrected ECC errors since driver load (counter="volatile") or over the board lifetime (counter="aggregate"); a gauge because the volatile count resets on driver reload.';
+    const ecc =
+      'Uncorrected ECC errors since driver load (counter="volatile") or over the board lifetime (counter="aggregate"); a gauge because the volatile count resets on driver reload.';
     put('sentinel_gpu_ecc_uncorrected_errors', ecc, g.eccUncorrectedVolatile, { uuid: g.uuid, counter: 'volatile' });
     put('sentinel_gpu_ecc_uncorrected_errors', ecc, g.eccUncorrectedAggregate, { uuid: g.uuid, counter: 'aggregate' });
     put('sentinel_gpu_mig_mode_enabled', 'Whether MIG mode is currently enabled (mig.mode.current).', g.migModeEnabled);
-    put('sentinel_gpu_persistence_mode_enabled', 'Whether persistence mode is enabled (persistence_mode).', g.persistenceModeEnabled);
+    put(
+      'sentinel_gpu_persistence_mode_enabled',
+      'Whether persistence mode is enabled (persistence_mode).',
+      g.persistenceModeEnabled,
+    );
     if (g.computeMode !== undefined) {
-      sink.gauge('sentinel_gpu_compute_mode', 'Current compute mode (compute_mode) as a label; always 1.', { uuid: g.uuid, mode: g.computeMode }, 1);
+      sink.gauge(
+        'sentinel_gpu_compute_mode',
+        'Current compute mode (compute_mode) as a label; always 1.',
+        { uuid: g.uuid, mode: g.computeMode },
+        1,
+      );
     }
     if (g.clockEventReasons !== undefined) {
       for (const reason of REASONS) {

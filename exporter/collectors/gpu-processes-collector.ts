@@ -72,7 +72,12 @@ export function createGpuProcessesCollector(cfg: GpuConfig, deps: GpuProcessesDe
     }
     const snapshot = await attributeGpuProcesses(
       { apps, gpuUuids, targets: deps.targets, procRoot: cfg.proc_root, signal: ctx.signal, pastTargetContainers },
-      { docker: deps.docker, inspectContainerById: inspect, readProcessIdentity: deps.readProcessIdentity, log: deps.log },
+      {
+        docker: deps.docker,
+        inspectContainerById: inspect,
+        readProcessIdentity: deps.readProcessIdentity,
+        log: deps.log,
+      },
     );
     remember(snapshot);
     return snapshot;
@@ -87,13 +92,25 @@ export function createGpuProcessesCollector(cfg: GpuConfig, deps: GpuProcessesDe
   };
 }
 
-function renderGpuProcesses(s: GpuProcessesSnapshot, sink: MetricSink, cfg: Pick<GpuConfig, 'processes' | 'max_processes_per_gpu'>): void {
+function renderGpuProcesses(
+  s: GpuProcessesSnapshot,
+  sink: MetricSink,
+  cfg: Pick<GpuConfig, 'processes' | 'max_processes_per_gpu'>,
+): void {
   for (const uuid of s.gpuUuids) {
-    sink.gauge('sentinel_gpu_processes', 'Compute processes on the GPU (0 when idle).', { uuid }, s.processes.filter((p) => p.gpuUuid === uuid).length);
+    sink.gauge(
+      'sentinel_gpu_processes',
+      'Compute processes on the GPU (0 when idle).',
+      { uuid },
+      s.processes.filter((p) => p.gpuUuid === uuid).length,
+    );
   }
 
   // Per container: the stable aggregate (dcgm-exporter sums per pod); PIDs only in the opt-in series below.
-  const perContainer = new Map<string, { labels: { uuid: string; container: string; attribution: string }; bytes: number }>();
+  const perContainer = new Map<
+    string,
+    { labels: { uuid: string; container: string; attribution: string }; bytes: number }
+  >();
   for (const p of s.processes) {
     if (p.usedMemoryBytes === null) continue;
     const labels = { uuid: p.gpuUuid, container: p.containerName, attribution: p.attribution };
@@ -113,13 +130,33 @@ function renderGpuProcesses(s: GpuProcessesSnapshot, sink: MetricSink, cfg: Pick
 
   for (const t of s.targets) {
     const target = t.target;
-    sink.gauge('sentinel_ollama_gpu_memory_used_bytes', "GPU memory used by the processes in the Ollama target's containers, per the driver.", { target }, t.memoryBytes);
+    sink.gauge(
+      'sentinel_ollama_gpu_memory_used_bytes',
+      "GPU memory used by the processes in the Ollama target's containers, per the driver.",
+      { target },
+      t.memoryBytes,
+    );
     for (const role of PROCESS_ROLES) {
       const pids = new Set(t.processes.filter((p) => p.role === role).map((p) => p.pid));
-      sink.gauge('sentinel_ollama_gpu_processes', "GPU compute processes in the Ollama target's containers, by role.", { target, role }, pids.size);
+      sink.gauge(
+        'sentinel_ollama_gpu_processes',
+        "GPU compute processes in the Ollama target's containers, by role.",
+        { target, role },
+        pids.size,
+      );
     }
-    sink.gauge('sentinel_ollama_gpu_orphan_runners', 'Ollama runner processes holding GPU memory that no server of the target owns (parent gone or container removed).', { target }, t.orphanRunners.length);
-    sink.gauge('sentinel_ollama_gpu_orphan_runner_memory_bytes', 'GPU memory held by orphan Ollama runners of the target.', { target }, t.orphanRunners.reduce((a, o) => a + o.memoryBytes, 0));
+    sink.gauge(
+      'sentinel_ollama_gpu_orphan_runners',
+      'Ollama runner processes holding GPU memory that no server of the target owns (parent gone or container removed).',
+      { target },
+      t.orphanRunners.length,
+    );
+    sink.gauge(
+      'sentinel_ollama_gpu_orphan_runner_memory_bytes',
+      'GPU memory held by orphan Ollama runners of the target.',
+      { target },
+      t.orphanRunners.reduce((a, o) => a + o.memoryBytes, 0),
+    );
   }
 
   if (!cfg.processes) return;
@@ -127,7 +164,12 @@ function renderGpuProcesses(s: GpuProcessesSnapshot, sink: MetricSink, cfg: Pick
     // Rows are sorted by memory, largest first: the cap keeps the processes that matter.
     const rows = s.processes.filter((p) => p.gpuUuid === uuid);
     const kept = rows.slice(0, cfg.max_processes_per_gpu);
-    sink.gauge('sentinel_gpu_processes_dropped', 'Compute processes of the GPU left out of sentinel_gpu_process_memory_used_bytes by max_processes_per_gpu.', { uuid }, rows.length - kept.length);
+    sink.gauge(
+      'sentinel_gpu_processes_dropped',
+      'Compute processes of the GPU left out of sentinel_gpu_process_memory_used_bytes by max_processes_per_gpu.',
+      { uuid },
+      rows.length - kept.length,
+    );
     for (const p of kept) renderProcess(p, sink);
   }
 }
@@ -137,7 +179,14 @@ function renderProcess(p: GpuProcess, sink: MetricSink): void {
   sink.gauge(
     'sentinel_gpu_process_memory_used_bytes',
     'GPU memory used by one compute process (opt-in: the pid label churns).',
-    { uuid: p.gpuUuid, pid: String(p.pid), container: p.containerName, role: p.role, process_name: p.processName, attribution: p.attribution },
+    {
+      uuid: p.gpuUuid,
+      pid: String(p.pid),
+      container: p.containerName,
+      role: p.role,
+      process_name: p.processName,
+      attribution: p.attribution,
+    },
     p.usedMemoryBytes,
   );
 }

@@ -94,9 +94,12 @@ export function createOllamaCollector(
     timeoutMs: cfg.ollama_timeout_ms + RUN_MARGIN_MS,
     async collect(ctx: CollectContext): Promise<OllamaSnapshot> {
       const results = await Promise.all(
-        clients.map(({ target, api }) => collectTarget(target, api, modelsFor(models, target.name), ctx, errorCounts.get(target.name)!)),
+        clients.map(({ target, api }) =>
+          collectTarget(target, api, modelsFor(models, target.name), ctx, errorCounts.get(target.name)!),
+        ),
       );
-      if (ctx.signal.aborted) throw new CollectError('timeout', 'ollama collection aborted', { cause: ctx.signal.reason });
+      if (ctx.signal.aborted)
+        throw new CollectError('timeout', 'ollama collection aborted', { cause: ctx.signal.reason });
       return { atMs: ctx.now(), targets: results };
     },
     render: renderOllamaSnapshot,
@@ -164,7 +167,9 @@ async function stage<T>(ctx: CollectContext, fn: () => Promise<T>): Promise<{ ou
   } catch (err) {
     // Anything but an OllamaError is a bug in this program: let it fail the run loudly.
     if (!(err instanceof OllamaError)) throw err;
-    return { outcome: { ok: false, durationSeconds: (ctx.now() - started) / 1000, reason: err.reason, message: err.message } };
+    return {
+      outcome: { ok: false, durationSeconds: (ctx.now() - started) / 1000, reason: err.reason, message: err.message },
+    };
   }
 }
 
@@ -185,9 +190,11 @@ function toLoaded(r: RunningModel, configured: Map<string, ModelConfig>, now: nu
 
 const H = {
   up: 'Whether the Ollama HTTP server answers HEAD / (1) or not (0). It keeps answering while inference hangs: see sentinel_probe_*.',
-  stage: 'Whether the last call of this stage (head = HEAD /, version = /api/version, ps = /api/ps, tags = /api/tags) succeeded.',
+  stage:
+    'Whether the last call of this stage (head = HEAD /, version = /api/version, ps = /api/ps, tags = /api/tags) succeeded.',
   stageDuration: 'Duration of the last call of this stage, in seconds.',
-  stageErrors: 'Failed calls by stage and bounded reason (refused, timeout, dns, tls, reset, http_<code>, bad_json, ...).',
+  stageErrors:
+    'Failed calls by stage and bounded reason (refused, timeout, dns, tls, reset, http_<code>, bad_json, ...).',
   info: 'Ollama server version from /api/version (always 1).',
   loaded: 'Whether the model is loaded per /api/ps (1) or not (0); 0 is published for configured models only.',
   loadedCount: 'Number of models /api/ps lists as loaded.',
@@ -209,7 +216,12 @@ export function renderOllamaSnapshot(snapshot: OllamaSnapshot, sink: MetricSink)
     for (const stageName of OLLAMA_STAGES) {
       const o = t.stages[stageName];
       sink.gauge('sentinel_ollama_stage_success', H.stage, { target, stage: stageName }, o.ok ? 1 : 0);
-      sink.gauge('sentinel_ollama_stage_duration_seconds', H.stageDuration, { target, stage: stageName }, o.durationSeconds);
+      sink.gauge(
+        'sentinel_ollama_stage_duration_seconds',
+        H.stageDuration,
+        { target, stage: stageName },
+        o.durationSeconds,
+      );
     }
     for (const [key, n] of Object.entries(t.stageErrors)) {
       const [stageName, reason] = key.split('|') as [string, string];
@@ -228,17 +240,20 @@ export function renderOllamaSnapshot(snapshot: OllamaSnapshot, sink: MetricSink)
         sink.gauge('sentinel_ollama_model_size_bytes', H.size, l, m.sizeBytes);
         sink.gauge('sentinel_ollama_model_vram_bytes', H.vram, l, m.vramBytes);
         if (m.vramRatio !== null) sink.gauge('sentinel_ollama_model_vram_ratio', H.ratio, l, m.vramRatio);
-        if (m.expiresInSeconds !== null) sink.gauge('sentinel_ollama_model_expires_in_seconds', H.expires, l, m.expiresInSeconds);
+        if (m.expiresInSeconds !== null)
+          sink.gauge('sentinel_ollama_model_expires_in_seconds', H.expires, l, m.expiresInSeconds);
         sink.gauge('sentinel_ollama_model_stopping', H.stopping, l, m.stopping ? 1 : 0);
         if (m.contextLength !== null) sink.gauge('sentinel_ollama_model_context_length', H.context, l, m.contextLength);
       }
       for (const c of t.configured) {
-        if (c.loaded === false && !seen.has(c.model)) sink.gauge('sentinel_ollama_model_loaded', H.loaded, { target, model: c.model }, 0);
+        if (c.loaded === false && !seen.has(c.model))
+          sink.gauge('sentinel_ollama_model_loaded', H.loaded, { target, model: c.model }, 0);
       }
     }
     if (t.available !== null) {
       sink.gauge('sentinel_ollama_models_available', H.available, { target }, t.available.length);
-      for (const c of t.configured) sink.gauge('sentinel_ollama_model_present', H.present, { target, model: c.model }, c.present ? 1 : 0);
+      for (const c of t.configured)
+        sink.gauge('sentinel_ollama_model_present', H.present, { target, model: c.model }, c.present ? 1 : 0);
     }
   }
 }

@@ -91,7 +91,10 @@ export function createProbeCollector(
   for (const p of pairs) {
     for (const m of p.models) {
       state.set(key(p.target.name, m.name), {
-        lastResult: null, consecutiveFailures: 0, lastSuccessMs: null, coldLoads: 0,
+        lastResult: null,
+        consecutiveFailures: 0,
+        lastSuccessMs: null,
+        coldLoads: 0,
         runs: { ok: 0, loading: 0, busy: 0, timeout: 0, not_found: 0, error: 0 },
       });
     }
@@ -111,7 +114,8 @@ export function createProbeCollector(
               const last = state.get(key(target.name, m.name))!.lastResult;
               // /api/ps lists a model while it is still loading too: only a model this probe has seen answering (or
               // hang after answering) counts as resident, so a slow cold load is never taken for a hung runner.
-              const proven = listed === null ? null : listed.has(modelNameKey(m.name)) && (last === 'ok' || last === 'timeout');
+              const proven =
+                listed === null ? null : listed.has(modelNameKey(m.name)) && (last === 'ok' || last === 'timeout');
               return probeOne(target, api, m, listed, proven, cfg, ctx);
             }),
           );
@@ -153,7 +157,9 @@ async function residentModels(api: ProbeApi, ctx: CollectContext): Promise<Set<s
   try {
     const ps = await api.ps({ signal: ctx.signal });
     const now = ctx.now();
-    return new Set(ps.filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now).map((m) => modelNameKey(m.name)));
+    return new Set(
+      ps.filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now).map((m) => modelNameKey(m.name)),
+    );
   } catch (err) {
     if (err instanceof OllamaError) return null; // unknown: give the probe the (longer) load deadline
     throw err;
@@ -227,7 +233,9 @@ function classify(err: OllamaError, wasLoaded: boolean): ProbeResult {
 }
 
 function rate(count: unknown, durationNs: unknown): number | null {
-  return typeof count === 'number' && typeof durationNs === 'number' && count > 0 && durationNs > 0 ? (count / durationNs) * 1e9 : null;
+  return typeof count === 'number' && typeof durationNs === 'number' && count > 0 && durationNs > 0
+    ? (count / durationNs) * 1e9
+    : null;
 }
 
 function key(target: string, model: string): string {
@@ -236,7 +244,8 @@ function key(target: string, model: string): string {
 
 const H = {
   success: 'Whether the last one-token probe of this keep_warm model returned a token in time (1) or not (0).',
-  result: 'Outcome of the last probe: 1 for the current result (ok, loading, busy, timeout, not_found, error), 0 for the others.',
+  result:
+    'Outcome of the last probe: 1 for the current result (ok, loading, busy, timeout, not_found, error), 0 for the others.',
   consecutive: 'Failed probes in a row (any result but ok); 0 after a success.',
   ttfb: 'Seconds from sending the last probe to its first streamed chunk (includes loading when the model was cold).',
   duration: 'Wall-clock seconds of the last probe request, failed ones included.',
@@ -259,10 +268,13 @@ export function renderProbeSnapshot(snapshot: ProbeSnapshot, sink: MetricSink): 
     sink.gauge('sentinel_probe_consecutive_failures', H.consecutive, l, p.consecutiveFailures);
     if (p.ttfbSeconds !== null) sink.gauge('sentinel_probe_ttfb_seconds', H.ttfb, l, p.ttfbSeconds);
     sink.gauge('sentinel_probe_duration_seconds', H.duration, l, p.durationSeconds);
-    if (p.loadDurationSeconds !== null) sink.gauge('sentinel_probe_load_duration_seconds', H.load, l, p.loadDurationSeconds);
+    if (p.loadDurationSeconds !== null)
+      sink.gauge('sentinel_probe_load_duration_seconds', H.load, l, p.loadDurationSeconds);
     if (p.tokensPerSecond !== null) sink.gauge('sentinel_probe_tokens_per_second', H.tps, l, p.tokensPerSecond);
-    if (p.promptTokensPerSecond !== null) sink.gauge('sentinel_probe_prompt_tokens_per_second', H.ptps, l, p.promptTokensPerSecond);
-    if (p.lastSuccessMs !== null) sink.gauge('sentinel_probe_last_success_timestamp_seconds', H.lastSuccess, l, p.lastSuccessMs / 1000);
+    if (p.promptTokensPerSecond !== null)
+      sink.gauge('sentinel_probe_prompt_tokens_per_second', H.ptps, l, p.promptTokensPerSecond);
+    if (p.lastSuccessMs !== null)
+      sink.gauge('sentinel_probe_last_success_timestamp_seconds', H.lastSuccess, l, p.lastSuccessMs / 1000);
     sink.counter('sentinel_probe_cold_loads_total', H.cold, l, p.coldLoads);
   }
 }

@@ -29,7 +29,8 @@ export class PromSink implements MetricSink {
     }
     if (f.type !== type) throw new Error(`metric ${name} written as both ${f.type} and ${type}`);
     const keys = Object.keys(labels).sort();
-    if (keys.join(',') !== f.labelNames.join(',')) throw new Error(`metric ${name}: labels {${keys}} differ from {${f.labelNames}}`);
+    if (keys.join(',') !== f.labelNames.join(','))
+      throw new Error(`metric ${name}: labels {${keys}} differ from {${f.labelNames}}`);
     f.samples.push([labels, value]);
   }
 

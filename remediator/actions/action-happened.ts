@@ -40,7 +40,9 @@ export async function actionHappened(
       case 'restart_container':
         return await containersRestarted(before, deps, signal);
       case 'recreate_container':
-        return Array.isArray(before.containers) ? await containersRestarted(before, deps, signal) : await serviceForced(before, deps, signal);
+        return Array.isArray(before.containers)
+          ? await containersRestarted(before, deps, signal)
+          : await serviceForced(before, deps, signal);
       case 'force_update_service':
         return await serviceForced(before, deps, signal);
       case 'redeploy_stack':
@@ -53,7 +55,13 @@ export async function actionHappened(
 }
 
 /** warm_up: loaded now = done. reload: not loaded now = certainly not finished; loaded = cannot tell (it was before). */
-async function modelLoaded(action: 'warm_up' | 'reload', before: Json, target: OllamaTargetConfig, deps: ActionDeps, signal: AbortSignal): Promise<boolean | null> {
+async function modelLoaded(
+  action: 'warm_up' | 'reload',
+  before: Json,
+  target: OllamaTargetConfig,
+  deps: ActionDeps,
+  signal: AbortSignal,
+): Promise<boolean | null> {
   const model = str(before.model);
   if (model === undefined) return null;
   const loaded = (await deps.ollama(target).ps({ signal })).some((m) => m.name === model || m.model === model);

@@ -8,7 +8,9 @@ import { boundedSignal } from './wait-until.js';
 
 const MAX_OUTPUT = 64 * 1024;
 
-export type GpuAccessDeps = Pick<ActionDeps, 'docker' | 'log'> & { readonly timeouts: Pick<ActionDeps['timeouts'], 'execMs' | 'dockerMs'> };
+export type GpuAccessDeps = Pick<ActionDeps, 'docker' | 'log'> & {
+  readonly timeouts: Pick<ActionDeps['timeouts'], 'execMs' | 'dockerMs'>;
+};
 
 /**
  * `docker exec <container> nvidia-smi -L` through the Engine API (exec create, start, demultiplexed output, exit code
@@ -34,7 +36,16 @@ export async function checkContainerGpuAccess(
   let answer: boolean | null = true;
   for (const c of containers) {
     const one = await execGpuList(c.id, deps, signal);
-    deps.log.debug({ target: target.name, container: c.name, access: one.access, exitCode: one.exitCode, output: one.output.slice(0, 300) }, 'GPU access check');
+    deps.log.debug(
+      {
+        target: target.name,
+        container: c.name,
+        access: one.access,
+        exitCode: one.exitCode,
+        output: one.output.slice(0, 300),
+      },
+      'GPU access check',
+    );
     if (one.access === false) return false;
     if (one.access === null) answer = null;
   }
@@ -58,13 +69,21 @@ async function execGpuList(containerId: string, deps: GpuAccessDeps, outer: Abor
       Tty: false,
       abortSignal: signal,
     });
-    const stream = (await exec.start({ hijack: true, stdin: false, Detach: false, Tty: false, abortSignal: signal })) as NodeJS.ReadableStream & { destroy(): void };
+    const stream = (await exec.start({
+      hijack: true,
+      stdin: false,
+      Detach: false,
+      Tty: false,
+      abortSignal: signal,
+    })) as NodeJS.ReadableStream & { destroy(): void };
     const output = await collect(stream, deps, signal);
     // The stream can end a moment before the daemon records the exit code.
     let info: { ExitCode: number | null; Running: boolean } = { ExitCode: null, Running: true };
     for (let i = 0; i < 10 && info.Running; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 100));
-      info = (await exec.inspect({ abortSignal: boundedSignal(outer, deps.timeouts.dockerMs) } as object)) as typeof info;
+      info = (await exec.inspect({
+        abortSignal: boundedSignal(outer, deps.timeouts.dockerMs),
+      } as object)) as typeof info;
     }
     const exitCode = info.Running ? null : info.ExitCode;
     return { access: classifyGpuList(exitCode, output), exitCode, output };
@@ -75,7 +94,11 @@ async function execGpuList(containerId: string, deps: GpuAccessDeps, outer: Abor
 }
 
 /** stdout and stderr interleaved (nvidia-smi prints its errors on stdout anyway), bounded in size and time. */
-function collect(stream: NodeJS.ReadableStream & { destroy(): void }, deps: GpuAccessDeps, signal: AbortSignal): Promise<string> {
+function collect(
+  stream: NodeJS.ReadableStream & { destroy(): void },
+  deps: GpuAccessDeps,
+  signal: AbortSignal,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
     const sink = new PassThrough();

@@ -18,7 +18,10 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
   const result = calls.result.bind(calls);
   const selector = target.container;
   if (selector?.kind !== 'swarm') {
-    return result('skipped', `target ${target.name} is not a Swarm service (${selector?.kind ?? 'no container selector'})`);
+    return result(
+      'skipped',
+      `target ${target.name} is not a Swarm service (${selector?.kind ?? 'no container selector'})`,
+    );
   }
   const name = swarmServiceName(selector);
   if (deps.self.swarmService !== undefined && name === deps.self.swarmService) {
@@ -34,7 +37,10 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
   }
   calls.read(`GET /tasks?filters={"service":["${info.ID}"],"desired-state":["running"]}`);
   const tasks = await listDesiredRunningTasks(deps.docker, info.ID, dockerSignal());
-  if (deps.self.containerId !== null && tasks.some((t) => t.Status?.ContainerStatus?.ContainerID === deps.self.containerId)) {
+  if (
+    deps.self.containerId !== null &&
+    tasks.some((t) => t.Status?.ContainerStatus?.ContainerID === deps.self.containerId)
+  ) {
     return result('failed', `refused: a task of ${name} is the remediator's own container`);
   }
 
@@ -48,9 +54,15 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
   };
   const to = from + 1;
   if (req.dryRun) {
-    calls.write(`POST /services/${info.ID}/update?version=${info.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to})`);
+    calls.write(
+      `POST /services/${info.ID}/update?version=${info.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to})`,
+    );
     calls.write(`poll GET /services/${info.ID} and GET /tasks until every task runs with ForceUpdate ${to}`);
-    return result('skipped', `dry-run: would force-update ${name} (ForceUpdate ${from} -> ${to}, ${tasks.length} task(s))`, before);
+    return result(
+      'skipped',
+      `dry-run: would force-update ${name} (ForceUpdate ${from} -> ${to}, ${tasks.length} task(s))`,
+      before,
+    );
   }
   await req.onBefore?.(before);
 
@@ -64,7 +76,9 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
     }
     const spec = structuredClone(current.Spec) as SwarmServiceInfo['Spec'] & { TaskTemplate: { ForceUpdate?: number } };
     spec.TaskTemplate.ForceUpdate = to;
-    calls.write(`POST /services/${current.ID}/update?version=${current.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to})`);
+    calls.write(
+      `POST /services/${current.ID}/update?version=${current.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to})`,
+    );
     try {
       await deps.docker.getService(current.ID).update({
         _query: { version: current.Version.Index },
@@ -77,7 +91,10 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
       const status = (err as { statusCode?: unknown }).statusCode;
       // A stale index is certainly not applied; a lost answer may have been: both re-inspect and decide again.
       if ((isOutOfSequence(err) || typeof status !== 'number') && attempt < MAX_ATTEMPTS) {
-        deps.log.info({ incident: req.incidentId, service: name, attempt, err: errorText(err) }, 'service update retried');
+        deps.log.info(
+          { incident: req.incidentId, service: name, attempt, err: errorText(err) },
+          'service update retried',
+        );
         calls.read(`GET /services/${name}`);
         const fresh = await inspectService(deps.docker, name, dockerSignal());
         if (!fresh) return result('failed', `service ${name} disappeared during the update`, before);
@@ -91,7 +108,11 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
   calls.read(`poll GET /services/${before.serviceId} and GET /tasks until every task runs with ForceUpdate ${applied}`);
   const converged = await waitServiceConverged(before.serviceId, applied, req, deps);
   if (converged.state !== 'converged') {
-    return result('failed', `${name} force-updated (ForceUpdate ${from} -> ${applied}) but not converged within ${deps.timeouts.convergeMs} ms: ${converged.why}`, before);
+    return result(
+      'failed',
+      `${name} force-updated (ForceUpdate ${from} -> ${applied}) but not converged within ${deps.timeouts.convergeMs} ms: ${converged.why}`,
+      before,
+    );
   }
   return result(
     'done',
@@ -116,7 +137,13 @@ export async function waitServiceConverged(
       last = serviceConverged(info, await listDesiredRunningTasks(deps.docker, serviceId, dockerSignal()), forceUpdate);
       return last.state === 'pending' ? undefined : last;
     },
-    { timeoutMs: deps.timeouts.convergeMs, intervalMs: 500, signal: req.signal, now: () => deps.now(), ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+    {
+      timeoutMs: deps.timeouts.convergeMs,
+      intervalMs: 500,
+      signal: req.signal,
+      now: () => deps.now(),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
   );
   return verdict ?? last;
 }

@@ -34,7 +34,11 @@ export async function killRunners(
   let scope: KillScope;
   if (target.container) {
     calls.read(describeContainerList(target.container));
-    const containers = await resolveTargetContainers(docker, target.container, boundedSignal(signal, deps.timeouts.dockerMs));
+    const containers = await resolveTargetContainers(
+      docker,
+      target.container,
+      boundedSignal(signal, deps.timeouts.dockerMs),
+    );
     if (deps.self.containerId !== null && containers.some((c) => c.id === deps.self.containerId)) {
       return result('failed', `refused: ${describeSelector(target.container)} matches the remediator's own container`);
     }
@@ -73,7 +77,10 @@ export async function killRunners(
   const rejectedText = selection.rejected.map((r) => `PID ${r.pid}: ${r.reason}`).join('; ');
   if (selection.eligible.length === 0) {
     const what = mode === 'runner' ? 'runner of the target' : 'orphaned runner';
-    return result('skipped', `no ${what} on the GPU (${apps.length} GPU process(es)${rejectedText ? `; left alone: ${rejectedText}` : ''})`);
+    return result(
+      'skipped',
+      `no ${what} on the GPU (${apps.length} GPU process(es)${rejectedText ? `; left alone: ${rejectedText}` : ''})`,
+    );
   }
 
   const before = {
@@ -114,7 +121,10 @@ export async function killRunners(
   }
 
   const summary = outcomes
-    .map((o) => `PID ${o.pid} ${o.outcome}${o.error ? ` (${o.error})` : ''} [${selection.eligible.find((c) => c.pid === o.pid)!.why}]`)
+    .map(
+      (o) =>
+        `PID ${o.pid} ${o.outcome}${o.error ? ` (${o.error})` : ''} [${selection.eligible.find((c) => c.pid === o.pid)!.why}]`,
+    )
     .join('; ');
   const tail = rejectedText ? `; left alone: ${rejectedText}` : '';
   if (req.dryRun) return result('skipped', `dry-run: would stop ${summaryPids(outcomes)}: ${summary}${tail}`, before);
@@ -161,7 +171,11 @@ async function findHostOllamaServers(procRoot: string): Promise<number[]> {
     }
     if (classifyProcessRole(argv, null) !== 'ollama_server') continue;
     const identity = await readProcessIdentity(procRoot, Number(entry)).catch(() => null);
-    if (identity && identity.containerId === null && classifyProcessRole(identity.argv, identity.exe) === 'ollama_server') {
+    if (
+      identity &&
+      identity.containerId === null &&
+      classifyProcessRole(identity.argv, identity.exe) === 'ollama_server'
+    ) {
       pids.push(identity.pid);
     }
   }

@@ -43,11 +43,19 @@ export async function listTargetContainers(
 ): Promise<TargetContainer[]> {
   const { filters, matches } = containerListFilter(selector);
   const { status: _running, ...anyState } = filters;
-  const listed = (await docker.listContainers({ all: true, filters: anyState, abortSignal: signal } as Dockerode.ContainerListOptions)) as unknown as ListedContainer[];
+  const listed = (await docker.listContainers({
+    all: true,
+    filters: anyState,
+    abortSignal: signal,
+  } as Dockerode.ContainerListOptions)) as unknown as ListedContainer[];
   const found: TargetContainer[] = [];
   for (const c of listed.filter(matches)) {
     try {
-      found.push(toTargetContainer((await docker.getContainer(c.Id).inspect({ abortSignal: signal })) as unknown as InspectState));
+      found.push(
+        toTargetContainer(
+          (await docker.getContainer(c.Id).inspect({ abortSignal: signal })) as unknown as InspectState,
+        ),
+      );
     } catch (err) {
       if (!isDockerNotFound(err)) throw err;
     }
@@ -56,9 +64,15 @@ export async function listTargetContainers(
 }
 
 /** Inspect one container; null when Docker no longer knows it. */
-export async function inspectTargetContainer(docker: Dockerode, id: string, signal: AbortSignal): Promise<TargetContainer | null> {
+export async function inspectTargetContainer(
+  docker: Dockerode,
+  id: string,
+  signal: AbortSignal,
+): Promise<TargetContainer | null> {
   try {
-    return toTargetContainer((await docker.getContainer(id).inspect({ abortSignal: signal })) as unknown as InspectState);
+    return toTargetContainer(
+      (await docker.getContainer(id).inspect({ abortSignal: signal })) as unknown as InspectState,
+    );
   } catch (err) {
     if (isDockerNotFound(err)) return null;
     throw err;

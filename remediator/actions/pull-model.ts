@@ -16,10 +16,24 @@ export async function pullModel(req: ActionRequest, deps: ActionDeps, calls: Cal
   calls.read(`POST ${url}/api/show {"model":${JSON.stringify(model.name)}}`);
   const present = (await client.show(model.name, { signal: req.signal })) !== null;
   const before = { model: model.name, present };
-  if (present) return { outcome: 'skipped', detail: `${model.name} is already present on ${req.target.name}`, calls: calls.calls, before };
+  if (present)
+    return {
+      outcome: 'skipped',
+      detail: `${model.name} is already present on ${req.target.name}`,
+      calls: calls.calls,
+      before,
+    };
 
-  const what = model.create ? `POST ${url}/api/create (from ${String(model.create.from)})` : `POST ${url}/api/pull {"model":${JSON.stringify(model.name)},"stream":true}`;
-  if (!calls.write(what)) return { outcome: 'skipped', detail: `dry-run: would fetch ${model.name} onto ${req.target.name}`, calls: calls.calls, before };
+  const what = model.create
+    ? `POST ${url}/api/create (from ${String(model.create.from)})`
+    : `POST ${url}/api/pull {"model":${JSON.stringify(model.name)},"stream":true}`;
+  if (!calls.write(what))
+    return {
+      outcome: 'skipped',
+      detail: `dry-run: would fetch ${model.name} onto ${req.target.name}`,
+      calls: calls.calls,
+      before,
+    };
   await req.onBefore?.(before);
   const outcome = await ensureModel(client, model, {
     stallTimeoutMs: 60_000,

@@ -27,7 +27,10 @@ export async function redeployStack(req: ActionRequest, deps: ActionDeps, calls:
   try {
     await access(file);
   } catch (err) {
-    return result('failed', `stack file ${file} is not readable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    return result(
+      'failed',
+      `stack file ${file} is not readable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
 
   calls.read(`GET /services?filters={"label":["com.docker.stack.namespace=${stack}"]}`);
@@ -40,11 +43,17 @@ export async function redeployStack(req: ActionRequest, deps: ActionDeps, calls:
   if (req.dryRun) {
     if (req.removeStackFirst) {
       calls.write(`${cli} ${removeArgs.join(' ')} (DOCKER_HOST=${deps.dockerHost})`);
-      calls.write(`poll GET /services, /containers/json, /networks for label com.docker.stack.namespace=${stack} until empty`);
+      calls.write(
+        `poll GET /services, /containers/json, /networks for label com.docker.stack.namespace=${stack} until empty`,
+      );
     }
     calls.write(`${cli} ${deployArgs.join(' ')} (DOCKER_HOST=${deps.dockerHost})`);
     calls.write(`poll GET /services and GET /tasks until every service of ${stack} runs its replicas`);
-    return result('skipped', `dry-run: would ${req.removeStackFirst ? 'remove and ' : ''}redeploy stack ${stack} from ${file} (${services.length} service(s) now)`, before);
+    return result(
+      'skipped',
+      `dry-run: would ${req.removeStackFirst ? 'remove and ' : ''}redeploy stack ${stack} from ${file} (${services.length} service(s) now)`,
+      before,
+    );
   }
   await req.onBefore?.(before);
 
@@ -52,12 +61,28 @@ export async function redeployStack(req: ActionRequest, deps: ActionDeps, calls:
     calls.write(`${cli} ${removeArgs.join(' ')} (DOCKER_HOST=${deps.dockerHost})`);
     const rm = await runDockerCli(deps, removeArgs, { timeoutMs: deps.timeouts.stackCommandMs, signal });
     if (rm.exitCode !== 0) return result('failed', `docker stack rm ${stack}: ${cliFailure(rm)}`, before);
-    calls.read(`poll GET /services, /containers/json, /networks for label com.docker.stack.namespace=${stack} until empty`);
-    const gone = await waitUntil(
-      async () => ((await stackLeftovers(deps.docker, stack, boundedSignal(signal, deps.timeouts.dockerMs))) === 0 ? true : undefined),
-      { timeoutMs: deps.timeouts.convergeMs, intervalMs: 500, signal, now: () => deps.now(), ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+    calls.read(
+      `poll GET /services, /containers/json, /networks for label com.docker.stack.namespace=${stack} until empty`,
     );
-    if (!gone) return result('failed', `stack ${stack} was removed but its tasks/networks were still there after ${deps.timeouts.convergeMs} ms; not redeployed`, before);
+    const gone = await waitUntil(
+      async () =>
+        (await stackLeftovers(deps.docker, stack, boundedSignal(signal, deps.timeouts.dockerMs))) === 0
+          ? true
+          : undefined,
+      {
+        timeoutMs: deps.timeouts.convergeMs,
+        intervalMs: 500,
+        signal,
+        now: () => deps.now(),
+        ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      },
+    );
+    if (!gone)
+      return result(
+        'failed',
+        `stack ${stack} was removed but its tasks/networks were still there after ${deps.timeouts.convergeMs} ms; not redeployed`,
+        before,
+      );
   }
 
   calls.write(`${cli} ${deployArgs.join(' ')} (DOCKER_HOST=${deps.dockerHost})`);
@@ -66,15 +91,21 @@ export async function redeployStack(req: ActionRequest, deps: ActionDeps, calls:
 
   calls.read(`GET /services?filters={"label":["com.docker.stack.namespace=${stack}"]}`);
   const after = await listStackServices(deps.docker, stack, boundedSignal(signal, deps.timeouts.dockerMs));
-  if (after.length === 0) return result('failed', `docker stack deploy ${stack} succeeded but the stack has no service`, before);
+  if (after.length === 0)
+    return result('failed', `docker stack deploy ${stack} succeeded but the stack has no service`, before);
   const pending: string[] = [];
   for (const s of after) {
     calls.read(`poll GET /services/${s.id} and GET /tasks until ${s.name} runs its replicas`);
     const verdict = await waitServiceConverged(s.id, undefined, req, deps);
     if (verdict.state !== 'converged') pending.push(`${s.name}: ${verdict.why}`);
   }
-  if (pending.length > 0) return result('failed', `stack ${stack} deployed but not converged: ${pending.join('; ')}`, before);
-  return result('done', `${req.removeStackFirst ? 'removed and ' : ''}redeployed stack ${stack} from ${file}: ${after.map((s) => `${s.name} v${s.version}`).join(', ')} converged`, before);
+  if (pending.length > 0)
+    return result('failed', `stack ${stack} deployed but not converged: ${pending.join('; ')}`, before);
+  return result(
+    'done',
+    `${req.removeStackFirst ? 'removed and ' : ''}redeployed stack ${stack} from ${file}: ${after.map((s) => `${s.name} v${s.version}`).join(', ')} converged`,
+    before,
+  );
 }
 
 function cliFailure(out: DockerCliOutcome): string {

@@ -20,8 +20,18 @@ export async function reloadModel(req: ActionRequest, deps: ActionDeps, calls: C
 
   calls.read(`GET ${url}/api/ps`);
   const resident = (await client.ps({ signal: req.signal })).find(isIt);
-  const before = { model: fields.model, loaded: resident !== undefined, expiresAt: resident?.expires_at ?? null, sizeVram: resident?.size_vram ?? null };
-  const loadBody = JSON.stringify({ model: fields.model, keep_alive: fields.keep_alive, options: fields.options, stream: false });
+  const before = {
+    model: fields.model,
+    loaded: resident !== undefined,
+    expiresAt: resident?.expires_at ?? null,
+    sizeVram: resident?.size_vram ?? null,
+  };
+  const loadBody = JSON.stringify({
+    model: fields.model,
+    keep_alive: fields.keep_alive,
+    options: fields.options,
+    stream: false,
+  });
 
   if (req.dryRun) {
     if (resident) {
@@ -29,7 +39,12 @@ export async function reloadModel(req: ActionRequest, deps: ActionDeps, calls: C
       calls.write(`poll GET ${url}/api/ps until ${fields.model} is gone`);
     }
     calls.write(`POST ${url}/api/generate ${loadBody}`);
-    return { outcome: 'skipped', detail: `dry-run: would ${resident ? 'unload and ' : ''}load ${fields.model} on ${req.target.name}`, calls: calls.calls, before };
+    return {
+      outcome: 'skipped',
+      detail: `dry-run: would ${resident ? 'unload and ' : ''}load ${fields.model} on ${req.target.name}`,
+      calls: calls.calls,
+      before,
+    };
   }
   await req.onBefore?.(before);
 
@@ -40,16 +55,26 @@ export async function reloadModel(req: ActionRequest, deps: ActionDeps, calls: C
     calls.read(`poll GET ${url}/api/ps until ${fields.model} is gone`);
     const gone = await waitUntil(
       async () => ((await client.ps({ signal: boundedSignal(req.signal, 10_000) })).some(isIt) ? undefined : true),
-      { timeoutMs: UNLOAD_WAIT_MS, intervalMs: 250, signal: req.signal, now: () => deps.now(), ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+      {
+        timeoutMs: UNLOAD_WAIT_MS,
+        intervalMs: 250,
+        signal: req.signal,
+        now: () => deps.now(),
+        ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      },
     );
     // Still listed: loading anyway makes Ollama reuse or replace it; say so rather than fail.
     unloadNote = gone ? 'unloaded' : `unload asked but still listed after ${UNLOAD_WAIT_MS} ms`;
   }
   calls.write(`POST ${url}/api/generate ${loadBody}`);
-  const { loadMs, final } = await client.load(fields.model, { keep_alive: fields.keep_alive, options: fields.options }, {
-    signal: req.signal,
-    timeoutMs: deps.timeouts.loadMs,
-  });
+  const { loadMs, final } = await client.load(
+    fields.model,
+    { keep_alive: fields.keep_alive, options: fields.options },
+    {
+      signal: req.signal,
+      timeoutMs: deps.timeouts.loadMs,
+    },
+  );
   return {
     outcome: 'done',
     detail: `${fields.model} on ${req.target.name}: ${unloadNote}, loaded again in ${loadMs} ms (done_reason ${String(final.done_reason ?? '?')})`,

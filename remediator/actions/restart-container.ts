@@ -1,6 +1,12 @@
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
 import { errorText, type CallLog } from './call-log.js';
-import { describeContainerList, describeSelector, inspectTargetContainer, listTargetContainers, type TargetContainer } from './list-target-containers.js';
+import {
+  describeContainerList,
+  describeSelector,
+  inspectTargetContainer,
+  listTargetContainers,
+  type TargetContainer,
+} from './list-target-containers.js';
 import { boundedSignal, waitUntil } from './wait-until.js';
 
 /**
@@ -21,19 +27,29 @@ export async function restartContainer(
   const selector = target.container;
   if (!selector) return result('skipped', `target ${target.name} has no container selector: nothing to restart`);
   if (selector.kind === 'swarm') {
-    return result('skipped', `${describeSelector(selector)}: Swarm replaces stopped task containers; use force_update_service`);
+    return result(
+      'skipped',
+      `${describeSelector(selector)}: Swarm replaces stopped task containers; use force_update_service`,
+    );
   }
 
   calls.read(describeContainerList(selector, true));
   const containers = await listTargetContainers(deps.docker, selector, boundedSignal(signal, deps.timeouts.dockerMs));
-  if (containers.length === 0) return result('failed', `no container matches ${describeSelector(selector)}: cannot prove the target`);
+  if (containers.length === 0)
+    return result('failed', `no container matches ${describeSelector(selector)}: cannot prove the target`);
   if (deps.self.containerId !== null && containers.some((c) => c.id === deps.self.containerId)) {
     return result('failed', `refused: ${describeSelector(selector)} matches the remediator's own container`);
   }
 
   const before = {
     how,
-    containers: containers.map((c) => ({ id: c.id, name: c.name, startedAt: c.startedAt, running: c.running, pid: c.pid })),
+    containers: containers.map((c) => ({
+      id: c.id,
+      name: c.name,
+      startedAt: c.startedAt,
+      running: c.running,
+      pid: c.pid,
+    })),
   };
   const t = deps.stopTimeoutS;
   const query = t !== undefined ? `?t=${t}` : '';
@@ -44,18 +60,24 @@ export async function restartContainer(
     if (how === 'restart') {
       if (calls.write(`POST /containers/${c.id}/restart${query} (${c.name})`)) {
         await tolerateSlowAnswer(() =>
-          deps.docker.getContainer(c.id).restart({ ...(t !== undefined ? { t } : {}), abortSignal: requestSignal(req, deps) }),
+          deps.docker
+            .getContainer(c.id)
+            .restart({ ...(t !== undefined ? { t } : {}), abortSignal: requestSignal(req, deps) }),
         );
       }
     } else {
       if (calls.write(`POST /containers/${c.id}/stop${query} (${c.name})`)) {
         await tolerateSlowAnswer(() =>
-          deps.docker.getContainer(c.id).stop({ ...(t !== undefined ? { t } : {}), abortSignal: requestSignal(req, deps) }),
+          deps.docker
+            .getContainer(c.id)
+            .stop({ ...(t !== undefined ? { t } : {}), abortSignal: requestSignal(req, deps) }),
         );
         await waitStopped(c, req, deps);
       }
       if (calls.write(`POST /containers/${c.id}/start (${c.name})`)) {
-        await tolerateSlowAnswer(() => deps.docker.getContainer(c.id).start({ abortSignal: boundedSignal(signal, deps.timeouts.dockerMs) }));
+        await tolerateSlowAnswer(() =>
+          deps.docker.getContainer(c.id).start({ abortSignal: boundedSignal(signal, deps.timeouts.dockerMs) }),
+        );
       }
     }
     if (req.dryRun) {
@@ -64,7 +86,12 @@ export async function restartContainer(
     }
     calls.read(`GET /containers/${c.id}/json until running with a new StartedAt`);
     const now = await waitRestarted(c, req, deps);
-    if (!now) return result('failed', `${c.name} was not running again with a new start time within ${deps.timeouts.containerReadyMs} ms${done(lines)}`, before);
+    if (!now)
+      return result(
+        'failed',
+        `${c.name} was not running again with a new start time within ${deps.timeouts.containerReadyMs} ms${done(lines)}`,
+        before,
+      );
     lines.push(`${c.name}: StartedAt ${c.startedAt} -> ${now.startedAt}`);
   }
 
@@ -103,17 +130,33 @@ async function waitStopped(c: TargetContainer, req: ActionRequest, deps: ActionD
       const now = await inspectTargetContainer(deps.docker, c.id, boundedSignal(req.signal, deps.timeouts.dockerMs));
       return now === null || !now.running ? true : undefined;
     },
-    { timeoutMs: deps.timeouts.containerReadyMs, intervalMs: 250, signal: req.signal, now: () => deps.now(), ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+    {
+      timeoutMs: deps.timeouts.containerReadyMs,
+      intervalMs: 250,
+      signal: req.signal,
+      now: () => deps.now(),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
   );
 }
 
-async function waitRestarted(c: TargetContainer, req: ActionRequest, deps: ActionDeps): Promise<TargetContainer | undefined> {
+async function waitRestarted(
+  c: TargetContainer,
+  req: ActionRequest,
+  deps: ActionDeps,
+): Promise<TargetContainer | undefined> {
   return waitUntil(
     async () => {
       const now = await inspectTargetContainer(deps.docker, c.id, boundedSignal(req.signal, deps.timeouts.dockerMs));
       if (now === null) throw new Error(`container ${c.name} (${c.id.slice(0, 12)}) disappeared during the restart`);
       return now.running && now.startedAt !== c.startedAt ? now : undefined;
     },
-    { timeoutMs: deps.timeouts.containerReadyMs, intervalMs: 250, signal: req.signal, now: () => deps.now(), ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+    {
+      timeoutMs: deps.timeouts.containerReadyMs,
+      intervalMs: 250,
+      signal: req.signal,
+      now: () => deps.now(),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
   );
 }

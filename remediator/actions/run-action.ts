@@ -17,7 +17,13 @@ import { warmUp } from './warm-up.js';
  */
 export async function runAction(req: ActionRequest, deps: ActionDeps): Promise<ActionResult> {
   const calls = new CallLog(req.dryRun);
-  const log = deps.log.child({ component: 'action', action: req.action, target: req.target.name, incident: req.incidentId, dryRun: req.dryRun });
+  const log = deps.log.child({
+    component: 'action',
+    action: req.action,
+    target: req.target.name,
+    incident: req.incidentId,
+    dryRun: req.dryRun,
+  });
   let evidence: Record<string, unknown> | undefined;
   const tracked: ActionRequest = {
     ...req,
@@ -33,9 +39,17 @@ export async function runAction(req: ActionRequest, deps: ActionDeps): Promise<A
     result = await dispatch(tracked, { ...deps, log }, calls);
   } catch (err) {
     const why = req.signal.aborted ? `aborted (${errorText(req.signal.reason ?? err)})` : errorText(err);
-    result = { outcome: 'failed', detail: `${req.action} on ${req.target.name} failed: ${why}`, calls: calls.calls, ...(evidence ? { before: evidence } : {}) };
+    result = {
+      outcome: 'failed',
+      detail: `${req.action} on ${req.target.name} failed: ${why}`,
+      calls: calls.calls,
+      ...(evidence ? { before: evidence } : {}),
+    };
   }
-  log.info({ outcome: result.outcome, detail: result.detail, calls: result.calls.length, ms: deps.now() - started }, 'action finished');
+  log.info(
+    { outcome: result.outcome, detail: result.detail, calls: result.calls.length, ms: deps.now() - started },
+    'action finished',
+  );
   return result;
 }
 

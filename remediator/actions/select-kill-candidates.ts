@@ -138,7 +138,9 @@ function ownership(input: KillCandidateInput, id: ProcessIdentity, policy: KillP
   const scope = policy.scope;
   const parent = input.parent;
   const parentIsServer =
-    parent !== null && parent.pid === id.ppid && classifyProcessRole(parent.argv, parent.exe) === 'ollama_server' &&
+    parent !== null &&
+    parent.pid === id.ppid &&
+    classifyProcessRole(parent.argv, parent.exe) === 'ollama_server' &&
     parent.containerId === id.containerId;
 
   let inTarget: boolean;
@@ -153,23 +155,32 @@ function ownership(input: KillCandidateInput, id: ProcessIdentity, policy: KillP
     if (scope.kind === 'host') {
       // Several Ollama servers on one host: nothing proves which one the target URL reaches.
       if (scope.hostServerPids.length !== 1) {
-        return { reject: `${scope.hostServerPids.length} ollama serve processes on the host: cannot tell which is the target` };
+        return {
+          reject: `${scope.hostServerPids.length} ollama serve processes on the host: cannot tell which is the target`,
+        };
       }
-      if (!parentIsServer || parent!.pid !== scope.hostServerPids[0]) return { reject: "not a child of the target's ollama serve" };
+      if (!parentIsServer || parent!.pid !== scope.hostServerPids[0])
+        return { reject: "not a child of the target's ollama serve" };
     }
     return `runner of the target (${short(id.containerId)})`;
   }
 
   // orphans
   if (id.containerId !== null && input.containerExists === false) {
-    if (!input.dockerCgroup) return { reject: `container ${id.containerId.slice(0, 12)} is not a Docker container (other runtime)` };
+    if (!input.dockerCgroup)
+      return { reject: `container ${id.containerId.slice(0, 12)} is not a Docker container (other runtime)` };
     return `its container ${id.containerId.slice(0, 12)} no longer exists`;
   }
   if (!inTarget) return { reject: `runner of ${short(id.containerId)}, not of the target` };
   if (scope.kind === 'host' && scope.hostServerPids.length > 1) {
-    return { reject: `${scope.hostServerPids.length} ollama serve processes on the host: cannot tell which is the target` };
+    return {
+      reject: `${scope.hostServerPids.length} ollama serve processes on the host: cannot tell which is the target`,
+    };
   }
   if (parentIsServer) return { reject: `child of a live ollama serve (PID ${parent!.pid}): not an orphan` };
-  const parentText = parent === null ? `parent PID ${id.ppid} unreadable or gone` : `parent PID ${parent.pid} is ${parent.argv.slice(0, 2).join(' ') || parent.comm}`;
+  const parentText =
+    parent === null
+      ? `parent PID ${id.ppid} unreadable or gone`
+      : `parent PID ${parent.pid} is ${parent.argv.slice(0, 2).join(' ') || parent.comm}`;
   return `orphaned runner of the target (${parentText})`;
 }

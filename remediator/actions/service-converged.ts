@@ -13,10 +13,17 @@ const FAILED_UPDATE = new Set(['paused', 'rollback_started', 'rollback_paused', 
  * rolling update (if any) completed. A paused or rolled-back update is a failure, not something to wait out.
  * `forceUpdate` undefined = any counter (after a stack deploy).
  */
-export function serviceConverged(info: SwarmServiceInfo, tasks: readonly SwarmTask[], forceUpdate?: number): Convergence {
+export function serviceConverged(
+  info: SwarmServiceInfo,
+  tasks: readonly SwarmTask[],
+  forceUpdate?: number,
+): Convergence {
   const update = info.UpdateStatus?.State;
   if (update !== undefined && FAILED_UPDATE.has(update)) {
-    return { state: 'failed', why: `update ${update}${info.UpdateStatus?.Message ? `: ${info.UpdateStatus.Message}` : ''}` };
+    return {
+      state: 'failed',
+      why: `update ${update}${info.UpdateStatus?.Message ? `: ${info.UpdateStatus.Message}` : ''}`,
+    };
   }
   const want = info.Spec.Mode?.Replicated ? (info.Spec.Mode.Replicated.Replicas ?? 1) : 1;
   const current = tasks.filter((t) => forceUpdate === undefined || (t.Spec?.ForceUpdate ?? 0) === forceUpdate);
@@ -25,8 +32,14 @@ export function serviceConverged(info: SwarmServiceInfo, tasks: readonly SwarmTa
   if (stale > 0) return { state: 'pending', why: `${stale} task(s) still on the old ForceUpdate` };
   if (running.length < want) {
     const states = current.map((t) => t.Status?.State ?? '?').join(',') || 'none';
-    const errs = current.map((t) => t.Status?.Err).filter(Boolean).join('; ');
-    return { state: 'pending', why: `${running.length}/${want} task(s) running (states: ${states})${errs ? `; ${errs}` : ''}` };
+    const errs = current
+      .map((t) => t.Status?.Err)
+      .filter(Boolean)
+      .join('; ');
+    return {
+      state: 'pending',
+      why: `${running.length}/${want} task(s) running (states: ${states})${errs ? `; ${errs}` : ''}`,
+    };
   }
   if (update === 'updating') return { state: 'pending', why: 'update still running' };
   return { state: 'converged', taskIds: running.map((t) => t.ID).sort() };

@@ -9,7 +9,11 @@ export interface StackServiceFacts {
 }
 
 /** The services of a stack: `docker stack` is nothing but the label com.docker.stack.namespace=<stack>. */
-export async function listStackServices(docker: Dockerode, stack: string, signal: AbortSignal): Promise<StackServiceFacts[]> {
+export async function listStackServices(
+  docker: Dockerode,
+  stack: string,
+  signal: AbortSignal,
+): Promise<StackServiceFacts[]> {
   const services = (await docker.listServices({
     filters: { label: [`com.docker.stack.namespace=${stack}`] },
     abortSignal: signal,

@@ -6,14 +6,23 @@ export interface SwarmServiceInfo {
   readonly ID: string;
   readonly Version: { readonly Index: number };
   readonly Spec: SwarmServiceSpec;
-  readonly UpdateStatus?: { readonly State?: string; readonly Message?: string; readonly StartedAt?: string; readonly CompletedAt?: string };
+  readonly UpdateStatus?: {
+    readonly State?: string;
+    readonly Message?: string;
+    readonly StartedAt?: string;
+    readonly CompletedAt?: string;
+  };
 }
 
 export interface SwarmServiceSpec {
   readonly Name: string;
   readonly Labels?: Record<string, string>;
   readonly TaskTemplate: { readonly ForceUpdate?: number; readonly [key: string]: unknown };
-  readonly Mode?: { readonly Replicated?: { readonly Replicas?: number }; readonly Global?: object; readonly [key: string]: unknown };
+  readonly Mode?: {
+    readonly Replicated?: { readonly Replicas?: number };
+    readonly Global?: object;
+    readonly [key: string]: unknown;
+  };
   readonly [key: string]: unknown;
 }
 
@@ -22,11 +31,19 @@ export interface SwarmTask {
   readonly ServiceID: string;
   readonly DesiredState: string;
   readonly Spec?: { readonly ForceUpdate?: number };
-  readonly Status?: { readonly State?: string; readonly Err?: string; readonly ContainerStatus?: { readonly ContainerID?: string } };
+  readonly Status?: {
+    readonly State?: string;
+    readonly Err?: string;
+    readonly ContainerStatus?: { readonly ContainerID?: string };
+  };
 }
 
 /** Inspect a service by name or id; null when Swarm does not know it. */
-export async function inspectService(docker: Dockerode, nameOrId: string, signal: AbortSignal): Promise<SwarmServiceInfo | null> {
+export async function inspectService(
+  docker: Dockerode,
+  nameOrId: string,
+  signal: AbortSignal,
+): Promise<SwarmServiceInfo | null> {
   try {
     return (await docker.getService(nameOrId).inspect({ abortSignal: signal } as object)) as SwarmServiceInfo;
   } catch (err) {
@@ -36,8 +53,15 @@ export async function inspectService(docker: Dockerode, nameOrId: string, signal
 }
 
 /** Tasks Swarm wants running for one service (old tasks being shut down have DesiredState "shutdown"). */
-export async function listDesiredRunningTasks(docker: Dockerode, serviceId: string, signal: AbortSignal): Promise<SwarmTask[]> {
-  const tasks = (await docker.listTasks({ filters: { service: [serviceId], 'desired-state': ['running'] }, abortSignal: signal } as object)) as SwarmTask[];
+export async function listDesiredRunningTasks(
+  docker: Dockerode,
+  serviceId: string,
+  signal: AbortSignal,
+): Promise<SwarmTask[]> {
+  const tasks = (await docker.listTasks({
+    filters: { service: [serviceId], 'desired-state': ['running'] },
+    abortSignal: signal,
+  } as object)) as SwarmTask[];
   // The filter matches by name prefix too (service "a" also finds "a_b"'s tasks): keep exact ids only.
   return tasks.filter((t) => t.ServiceID === serviceId);
 }

@@ -18,7 +18,10 @@ export interface WaitUntilOptions {
  * Polls `probe` until it returns something other than undefined, or the deadline passes (then undefined). A probe
  * error propagates: callers decide which errors mean "not yet". The caller's abort propagates as an AbortError.
  */
-export async function waitUntil<T>(probe: () => Promise<T | undefined>, opts: WaitUntilOptions): Promise<T | undefined> {
+export async function waitUntil<T>(
+  probe: () => Promise<T | undefined>,
+  opts: WaitUntilOptions,
+): Promise<T | undefined> {
   const sleep = opts.sleep ?? defaultSleep;
   const deadline = opts.now() + opts.timeoutMs;
   for (;;) {

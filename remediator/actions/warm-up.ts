@@ -11,20 +11,41 @@ export async function warmUp(req: ActionRequest, deps: ActionDeps, calls: CallLo
   if (!model) return { outcome: 'failed', detail: 'warm_up needs a model', calls: calls.calls };
   const fields = modelRequestFields(model);
   const client = deps.ollama(req.target);
-  const body = JSON.stringify({ model: fields.model, keep_alive: fields.keep_alive, options: fields.options, stream: false });
+  const body = JSON.stringify({
+    model: fields.model,
+    keep_alive: fields.keep_alive,
+    options: fields.options,
+    stream: false,
+  });
 
   calls.read(`GET ${req.target.url}/api/ps`);
-  const resident = (await client.ps({ signal: req.signal })).find((m) => m.name === fields.model || m.model === fields.model);
-  const before = { model: fields.model, loaded: resident !== undefined, expiresAt: resident?.expires_at ?? null, sizeVram: resident?.size_vram ?? null };
+  const resident = (await client.ps({ signal: req.signal })).find(
+    (m) => m.name === fields.model || m.model === fields.model,
+  );
+  const before = {
+    model: fields.model,
+    loaded: resident !== undefined,
+    expiresAt: resident?.expires_at ?? null,
+    sizeVram: resident?.size_vram ?? null,
+  };
 
   if (!calls.write(`POST ${req.target.url}/api/generate ${body}`)) {
-    return { outcome: 'skipped', detail: `dry-run: would load ${fields.model} on ${req.target.name}`, calls: calls.calls, before };
+    return {
+      outcome: 'skipped',
+      detail: `dry-run: would load ${fields.model} on ${req.target.name}`,
+      calls: calls.calls,
+      before,
+    };
   }
   await req.onBefore?.(before);
-  const { loadMs, final } = await client.load(fields.model, { keep_alive: fields.keep_alive, options: fields.options }, {
-    signal: req.signal,
-    timeoutMs: deps.timeouts.loadMs,
-  });
+  const { loadMs, final } = await client.load(
+    fields.model,
+    { keep_alive: fields.keep_alive, options: fields.options },
+    {
+      signal: req.signal,
+      timeoutMs: deps.timeouts.loadMs,
+    },
+  );
   return {
     outcome: 'done',
     detail: `loaded ${fields.model} on ${req.target.name} in ${loadMs} ms (done_reason ${String(final.done_reason ?? '?')}, keep_alive ${JSON.stringify(fields.keep_alive)})`,

@@ -6,9 +6,11 @@ import cron from 'node-cron';
  * gets node-cron's implicit "0".
  */
 export function cronProblem(expression: unknown): string | undefined {
-  if (typeof expression !== 'string' || expression.trim() === '') return `${JSON.stringify(expression)} is not a cron expression`;
+  if (typeof expression !== 'string' || expression.trim() === '')
+    return `${JSON.stringify(expression)} is not a cron expression`;
   const detail = cron.validateDetailed(expression);
-  if (!detail.valid) return `invalid cron expression "${expression}": ${detail.errors.map((e) => e.message).join('; ')}`;
+  if (!detail.valid)
+    return `invalid cron expression "${expression}": ${detail.errors.map((e) => e.message).join('; ')}`;
   if (detail.fields && !detail.fields.second.includes(0)) {
     return `"${expression}" never matches at second 0: windows and jobs have minute granularity`;
   }

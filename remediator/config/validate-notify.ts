@@ -19,8 +19,18 @@ export function validateNotify(raw: unknown, issues: ConfigIssues): NotifyConfig
   const problem = raw.url === undefined ? 'is required' : urlProblem(raw.url);
   if (problem) issues.add('remediator.notify.url', problem, 'write the http(s) URL of the webhook');
   const timeout = parseDuration(raw.timeout ?? '5s');
-  if (timeout === null || timeout < 100) issues.add('remediator.notify.timeout', `${JSON.stringify(raw.timeout)} is not a duration of at least 100ms`, 'write e.g. 5s');
-  if (raw.bearer_token_file !== undefined && typeof raw.bearer_token_file !== 'string') issues.add('remediator.notify.bearer_token_file', 'must be a file path', 'write the path of a file holding the token');
+  if (timeout === null || timeout < 100)
+    issues.add(
+      'remediator.notify.timeout',
+      `${JSON.stringify(raw.timeout)} is not a duration of at least 100ms`,
+      'write e.g. 5s',
+    );
+  if (raw.bearer_token_file !== undefined && typeof raw.bearer_token_file !== 'string')
+    issues.add(
+      'remediator.notify.bearer_token_file',
+      'must be a file path',
+      'write the path of a file holding the token',
+    );
   if (problem) return undefined;
   return {
     url: raw.url as string,

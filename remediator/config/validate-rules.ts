@@ -48,8 +48,13 @@ export function validateRules(raw: unknown, quietNames: readonly string[], issue
     checkKeys(item, RULE_KEYS, path, issues);
     const name = item.name;
     if (typeof name !== 'string' || !NAME_RE.test(name)) {
-      issues.add(`${path}.name`, `${JSON.stringify(name)} is not a valid rule name`, 'use letters, digits, "_", "-" or ".", starting with a letter');
-    } else if (seen.has(name)) issues.add(`${path}.name`, `duplicate rule name "${name}"`, 'give every rule its own name');
+      issues.add(
+        `${path}.name`,
+        `${JSON.stringify(name)} is not a valid rule name`,
+        'use letters, digits, "_", "-" or ".", starting with a letter',
+      );
+    } else if (seen.has(name))
+      issues.add(`${path}.name`, `duplicate rule name "${name}"`, 'give every rule its own name');
     else seen.add(name);
 
     const match = labelMap(item.match, `${path}.match`, issues, () => undefined);
@@ -65,14 +70,26 @@ export function validateRules(raw: unknown, quietNames: readonly string[], issue
     let ladder: ActionName[] | undefined;
     if (item.ladder !== undefined) {
       if (!Array.isArray(item.ladder) || item.ladder.length === 0) {
-        issues.add(`${path}.ladder`, 'must be a non-empty list of action names', `list steps from: ${ACTION_NAMES.join(', ')}`);
+        issues.add(
+          `${path}.ladder`,
+          'must be a non-empty list of action names',
+          `list steps from: ${ACTION_NAMES.join(', ')}`,
+        );
       } else {
         ladder = [];
         item.ladder.forEach((step, j) => {
           if (typeof step !== 'string' || !(ACTION_NAMES as readonly string[]).includes(step)) {
-            issues.add(`${path}.ladder[${j}]`, `unknown action ${JSON.stringify(step)}`, `use one of: ${ACTION_NAMES.join(', ')}`);
+            issues.add(
+              `${path}.ladder[${j}]`,
+              `unknown action ${JSON.stringify(step)}`,
+              `use one of: ${ACTION_NAMES.join(', ')}`,
+            );
           } else if (ladder!.includes(step as ActionName)) {
-            issues.add(`${path}.ladder[${j}]`, `"${step}" appears twice`, 'a ladder only climbs: list each action once');
+            issues.add(
+              `${path}.ladder[${j}]`,
+              `"${step}" appears twice`,
+              'a ladder only climbs: list each action once',
+            );
           } else ladder!.push(step as ActionName);
         });
       }
@@ -81,30 +98,58 @@ export function validateRules(raw: unknown, quietNames: readonly string[], issue
     let start: RuleConfig['start'] = 'auto';
     if (item.start !== undefined && item.start !== 'auto') {
       if (typeof item.start !== 'string' || !(ACTION_NAMES as readonly string[]).includes(item.start)) {
-        issues.add(`${path}.start`, `unknown action ${JSON.stringify(item.start)}`, `use "auto" or one of: ${ACTION_NAMES.join(', ')}`);
+        issues.add(
+          `${path}.start`,
+          `unknown action ${JSON.stringify(item.start)}`,
+          `use "auto" or one of: ${ACTION_NAMES.join(', ')}`,
+        );
       } else if (!ladder) {
         issues.add(`${path}.start`, 'names a step but the rule has no ladder', 'add `ladder:` or use `start: auto`');
       } else if (!ladder.includes(item.start as ActionName)) {
-        issues.add(`${path}.start`, `"${item.start}" is not in the ladder`, `use "auto" or one of: ${ladder.join(', ')}`);
+        issues.add(
+          `${path}.start`,
+          `"${item.start}" is not in the ladder`,
+          `use "auto" or one of: ${ladder.join(', ')}`,
+        );
       } else start = item.start as ActionName;
     }
 
-    if (item.dry_run !== undefined && typeof item.dry_run !== 'boolean') issues.add(`${path}.dry_run`, 'must be true or false', 'write dry_run: true');
+    if (item.dry_run !== undefined && typeof item.dry_run !== 'boolean')
+      issues.add(`${path}.dry_run`, 'must be true or false', 'write dry_run: true');
     let quiet: string | undefined;
     if (item.quiet !== undefined) {
       if (typeof item.quiet !== 'string' || !quietNames.includes(item.quiet)) {
-        issues.add(`${path}.quiet`, `unknown quiet window ${JSON.stringify(item.quiet)}`, quietNames.length ? `use one of: ${quietNames.join(', ')}` : 'declare it under remediator.quiet_hours first');
+        issues.add(
+          `${path}.quiet`,
+          `unknown quiet window ${JSON.stringify(item.quiet)}`,
+          quietNames.length ? `use one of: ${quietNames.join(', ')}` : 'declare it under remediator.quiet_hours first',
+        );
       } else quiet = item.quiet;
     }
     let quietMode: QuietMode = 'defer';
     if (item.quiet_mode !== undefined) {
-      if (item.quiet_mode !== 'defer' && item.quiet_mode !== 'drop') issues.add(`${path}.quiet_mode`, `${JSON.stringify(item.quiet_mode)} is not defer or drop`, 'use defer (act at the window end if still firing) or drop');
+      if (item.quiet_mode !== 'defer' && item.quiet_mode !== 'drop')
+        issues.add(
+          `${path}.quiet_mode`,
+          `${JSON.stringify(item.quiet_mode)} is not defer or drop`,
+          'use defer (act at the window end if still firing) or drop',
+        );
       else quietMode = item.quiet_mode;
-      if (item.quiet === undefined) issues.add(`${path}.quiet_mode`, 'is set but the rule names no quiet window', 'add `quiet: <window>` or remove quiet_mode');
+      if (item.quiet === undefined)
+        issues.add(
+          `${path}.quiet_mode`,
+          'is set but the rule names no quiet window',
+          'add `quiet: <window>` or remove quiet_mode',
+        );
     }
     let modelLabel = 'model';
     if (item.model_label !== undefined) {
-      if (typeof item.model_label !== 'string' || !LABEL_RE.test(item.model_label)) issues.add(`${path}.model_label`, `${JSON.stringify(item.model_label)} is not a label name`, 'use a Prometheus label name such as model');
+      if (typeof item.model_label !== 'string' || !LABEL_RE.test(item.model_label))
+        issues.add(
+          `${path}.model_label`,
+          `${JSON.stringify(item.model_label)} is not a label name`,
+          'use a Prometheus label name such as model',
+        );
       else modelLabel = item.model_label;
     }
     if (issues.list.length !== before) return;
@@ -123,7 +168,12 @@ export function validateRules(raw: unknown, quietNames: readonly string[], issue
   return out;
 }
 
-function labelMap(raw: unknown, path: string, issues: ConfigIssues, check: (value: string) => string | undefined): Record<string, string> {
+function labelMap(
+  raw: unknown,
+  path: string,
+  issues: ConfigIssues,
+  check: (value: string) => string | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (raw === undefined || raw === null) return out;
   if (!isRecord(raw)) {
@@ -131,8 +181,14 @@ function labelMap(raw: unknown, path: string, issues: ConfigIssues, check: (valu
     return out;
   }
   for (const [key, value] of Object.entries(raw)) {
-    if (!LABEL_RE.test(key)) issues.add(`${path}.${key}`, 'is not a valid label name', 'use letters, digits and "_", not starting with a digit');
-    else if (typeof value !== 'string') issues.add(`${path}.${key}`, `expected text, got ${JSON.stringify(value)}`, 'quote the value');
+    if (!LABEL_RE.test(key))
+      issues.add(
+        `${path}.${key}`,
+        'is not a valid label name',
+        'use letters, digits and "_", not starting with a digit',
+      );
+    else if (typeof value !== 'string')
+      issues.add(`${path}.${key}`, `expected text, got ${JSON.stringify(value)}`, 'quote the value');
     else {
       const problem = check(value);
       if (problem) issues.add(`${path}.${key}`, problem, 'fix the expression (it is anchored: ^(?:...)$ is implied)');

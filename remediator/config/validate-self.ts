@@ -13,7 +13,11 @@ export interface SelfConfig {
 export function validateSelf(raw: unknown, issues: ConfigIssues): SelfConfig {
   if (raw === undefined || raw === null) return {};
   if (!isRecord(raw)) {
-    issues.add('remediator.self', 'must be a mapping', 'write e.g. `self: {container: ollama-sentinel-remediator}` or `{swarm_service: ops_remediator, stack: ops}`');
+    issues.add(
+      'remediator.self',
+      'must be a mapping',
+      'write e.g. `self: {container: ollama-sentinel-remediator}` or `{swarm_service: ops_remediator, stack: ops}`',
+    );
     return {};
   }
   checkKeys(raw, ['container', 'swarm_service', 'stack'], 'remediator.self', issues);
@@ -21,7 +25,12 @@ export function validateSelf(raw: unknown, issues: ConfigIssues): SelfConfig {
   for (const key of ['container', 'swarm_service', 'stack'] as const) {
     const v = raw[key];
     if (v === undefined) continue;
-    if (typeof v !== 'string' || v.trim() === '') issues.add(`remediator.self.${key}`, `expected a name, got ${JSON.stringify(v)}`, 'write the name as Docker shows it');
+    if (typeof v !== 'string' || v.trim() === '')
+      issues.add(
+        `remediator.self.${key}`,
+        `expected a name, got ${JSON.stringify(v)}`,
+        'write the name as Docker shows it',
+      );
     else out[key] = v.replace(/^\//, '');
   }
   return out;
@@ -33,13 +42,19 @@ export function selfConflicts(self: SelfConfig, targets: readonly OllamaTargetCo
   for (const t of targets) {
     const c = t.container;
     if (!c) continue;
-    if (c.kind === 'container' && self.container !== undefined && c.name.replace(/^\//, '') === self.container) out.push(`target "${t.name}" is the remediator's own container "${self.container}"`);
+    if (c.kind === 'container' && self.container !== undefined && c.name.replace(/^\//, '') === self.container)
+      out.push(`target "${t.name}" is the remediator's own container "${self.container}"`);
     if (c.kind === 'swarm') {
       const full = c.stack ? `${c.stack}_${c.service}` : c.service;
-      if (self.swarm_service !== undefined && (c.service === self.swarm_service || full === self.swarm_service)) out.push(`target "${t.name}" is the remediator's own service "${self.swarm_service}"`);
-      if (self.stack !== undefined && c.stack === self.stack) out.push(`target "${t.name}" lives in the remediator's own stack "${self.stack}" (redeploying it would restart the remediator)`);
+      if (self.swarm_service !== undefined && (c.service === self.swarm_service || full === self.swarm_service))
+        out.push(`target "${t.name}" is the remediator's own service "${self.swarm_service}"`);
+      if (self.stack !== undefined && c.stack === self.stack)
+        out.push(
+          `target "${t.name}" lives in the remediator's own stack "${self.stack}" (redeploying it would restart the remediator)`,
+        );
     }
-    if (c.kind === 'compose' && self.container !== undefined && `${c.project}-${c.service}-1` === self.container) out.push(`target "${t.name}" is the remediator's own compose container "${self.container}"`);
+    if (c.kind === 'compose' && self.container !== undefined && `${c.project}-${c.service}-1` === self.container)
+      out.push(`target "${t.name}" is the remediator's own compose container "${self.container}"`);
   }
   return out;
 }

@@ -14,7 +14,10 @@ export const systemClock: Clock = {
     let timer: NodeJS.Timeout;
     let cancelled = false;
     const arm = (left: number) => {
-      timer = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : cancelled || fn()), Math.min(Math.max(0, left), MAX_TIMER_MS));
+      timer = setTimeout(
+        () => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : cancelled || fn()),
+        Math.min(Math.max(0, left), MAX_TIMER_MS),
+      );
       // Timers never keep the process alive: the HTTP server does while the remediator runs.
       timer.unref();
     };
@@ -27,7 +30,12 @@ export const systemClock: Clock = {
 };
 
 /** An AbortSignal that fires after `ms` on `clock`, or when `parent` fires; `dispose` cancels the timer. */
-export function clockSignal(clock: Clock, ms: number, reason: string, parent?: AbortSignal): { signal: AbortSignal; dispose(): void } {
+export function clockSignal(
+  clock: Clock,
+  ms: number,
+  reason: string,
+  parent?: AbortSignal,
+): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const cancel = clock.setTimer(() => ac.abort(new Error(reason)), ms);
   const onParent = () => ac.abort(parent!.reason);

@@ -3,16 +3,37 @@ import type { Decision } from '../state/audit-log.js';
 import { clockSignal } from './clock.js';
 import type { EngineContext } from './engine-context.js';
 
-const DECISION: Partial<Record<IncidentOutcome, Decision>> = { escalated: 'escalated', failed: 'escalated', dropped: 'dropped', cleared: 'skipped' };
+const DECISION: Partial<Record<IncidentOutcome, Decision>> = {
+  escalated: 'escalated',
+  failed: 'escalated',
+  dropped: 'dropped',
+  cleared: 'skipped',
+};
 
 /** Closes an incident: audit line, silence removed, humans notified when it ends in their hands, state saved. */
-export async function closeIncident(ctx: EngineContext, inc: Incident, outcome: IncidentOutcome, reason: string, detail: string): Promise<void> {
+export async function closeIncident(
+  ctx: EngineContext,
+  inc: Incident,
+  outcome: IncidentOutcome,
+  reason: string,
+  detail: string,
+): Promise<void> {
   const silenceId = inc.silenceId;
   ctx.book.close(inc, outcome, reason, ctx.clock.now());
   ctx.metrics.incidentsClosed.inc({ outcome });
   ctx.log.info({ incident: inc.id, rule: inc.rule, target: inc.target, outcome, reason, detail }, 'incident closed');
   const decision = DECISION[outcome];
-  await ctx.audit({ kind: 'close', ...(decision ? { decision } : {}), incident: inc.id, rule: inc.rule, target: inc.target, result: outcome, reason, detail, attempts: inc.attempts });
+  await ctx.audit({
+    kind: 'close',
+    ...(decision ? { decision } : {}),
+    incident: inc.id,
+    rule: inc.rule,
+    target: inc.target,
+    result: outcome,
+    reason,
+    detail,
+    attempts: inc.attempts,
+  });
   if (outcome === 'escalated' || outcome === 'failed') {
     ctx.metrics.escalations.inc({ reason });
     await notify(ctx, inc, outcome, detail);
@@ -32,7 +53,12 @@ export async function closeIncident(ctx: EngineContext, inc: Incident, outcome: 
   await ctx.save().catch((err: Error) => ctx.log.error({ err: err.message }, 'cannot save state'));
 }
 
-export async function notify(ctx: EngineContext, inc: { id: string; rule: string; target: string; condition?: string; status: string; reason?: string } | undefined, event: 'escalated' | 'failed' | 'breaker_tripped', detail: string): Promise<void> {
+export async function notify(
+  ctx: EngineContext,
+  inc: { id: string; rule: string; target: string; condition?: string; status: string; reason?: string } | undefined,
+  event: 'escalated' | 'failed' | 'breaker_tripped',
+  detail: string,
+): Promise<void> {
   if (!ctx.notifier) return;
   const s = clockSignal(ctx.clock, ctx.cfg.notify?.timeout_ms ?? 5000, 'notification timed out');
   try {
@@ -41,7 +67,18 @@ export async function notify(ctx: EngineContext, inc: { id: string; rule: string
         event,
         at: new Date(ctx.clock.now()).toISOString(),
         detail,
-        ...(inc ? { incident: { id: inc.id, rule: inc.rule, target: inc.target, ...(inc.condition ? { condition: inc.condition } : {}), status: inc.status, ...(inc.reason ? { reason: inc.reason } : {}) } } : {}),
+        ...(inc
+          ? {
+              incident: {
+                id: inc.id,
+                rule: inc.rule,
+                target: inc.target,
+                ...(inc.condition ? { condition: inc.condition } : {}),
+                status: inc.status,
+                ...(inc.reason ? { reason: inc.reason } : {}),
+              },
+            }
+          : {}),
       },
       s.signal,
     );

@@ -17,24 +17,50 @@ const MODEL_ACTIONS: readonly ActionName[] = ['warm_up', 'reload', 'pull_model']
  * stopping at the first that heals. Runs with the target's lock held. Never loops: the ladder position only grows,
  * every real step passes the safety gate, and an exhausted ladder closes the incident as failed.
  */
-export async function healIncident(ctx: EngineContext, inc: Incident, rule: RuleConfig, dryRun: boolean): Promise<void> {
+export async function healIncident(
+  ctx: EngineContext,
+  inc: Incident,
+  rule: RuleConfig,
+  dryRun: boolean,
+): Promise<void> {
   const target = ctx.target(inc.target);
-  if (!target) return closeIncident(ctx, inc, 'dropped', 'target_removed', `target "${inc.target}" is no longer configured`);
+  if (!target)
+    return closeIncident(ctx, inc, 'dropped', 'target_removed', `target "${inc.target}" is no longer configured`);
   const report = await diagnose(ctx, target);
   if (!report) return wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target');
-  const plan = planRemediation({ diagnosis: report.diagnosis, rule, selector: target.container, ladderPos: inc.ladderPos, ...(inc.ladder ? { ladder: inc.ladder } : {}) });
+  const plan = planRemediation({
+    diagnosis: report.diagnosis,
+    rule,
+    selector: target.container,
+    ladderPos: inc.ladderPos,
+    ...(inc.ladder ? { ladder: inc.ladder } : {}),
+  });
   inc.condition = plan.condition;
-  const decided = { incident: inc.id, rule: inc.rule, target: inc.target, dry_run: dryRun, condition: plan.condition, source: report.source };
+  const decided = {
+    incident: inc.id,
+    rule: inc.rule,
+    target: inc.target,
+    dry_run: dryRun,
+    condition: plan.condition,
+    source: report.source,
+  };
 
   if (plan.kind === 'skip') {
     ctx.metrics.skips.inc({ reason: plan.reason });
     await ctx.audit({ kind: 'decision', decision: 'skipped', reason: plan.reason, detail: plan.detail, ...decided });
-    if (plan.reason === 'cleared') return closeIncident(ctx, inc, inc.attempts > 0 ? 'healed' : 'cleared', 'cleared', plan.detail);
+    if (plan.reason === 'cleared')
+      return closeIncident(ctx, inc, inc.attempts > 0 ? 'healed' : 'cleared', 'cleared', plan.detail);
     return wait(ctx, inc, plan.reason, plan.detail);
   }
   if (plan.kind === 'escalate') {
     await ctx.audit({ kind: 'decision', decision: 'escalated', reason: plan.reason, detail: plan.detail, ...decided });
-    return closeIncident(ctx, inc, plan.reason === 'ladder_exhausted' ? 'failed' : 'escalated', plan.reason, plan.detail);
+    return closeIncident(
+      ctx,
+      inc,
+      plan.reason === 'ladder_exhausted' ? 'failed' : 'escalated',
+      plan.reason,
+      plan.detail,
+    );
   }
 
   inc.ladder = [...plan.ladder];
@@ -43,7 +69,8 @@ export async function healIncident(ctx: EngineContext, inc: Incident, rule: Rule
 
   for (let i = plan.start; i < plan.ladder.length; i++) {
     const action = plan.ladder[i]!;
-    if (inc.cancelRequested) return closeIncident(ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
+    if (inc.cancelRequested)
+      return closeIncident(ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
     if (ctx.stopping()) {
       inc.phase = 'pending'; // resumed after the restart
       return;
@@ -52,16 +79,42 @@ export async function healIncident(ctx: EngineContext, inc: Incident, rule: Rule
       // Re-check before acting. The exporter may still show the state from before the last step, so only a new
       // escalation-only condition changes the course; recovery itself was judged by direct verification.
       const again = await diagnose(ctx, target);
-      const replanned = again && planRemediation({ diagnosis: again.diagnosis, rule, selector: target.container, ladderPos: i, ladder: plan.ladder });
+      const replanned =
+        again &&
+        planRemediation({
+          diagnosis: again.diagnosis,
+          rule,
+          selector: target.container,
+          ladderPos: i,
+          ladder: plan.ladder,
+        });
       if (replanned && replanned.kind === 'escalate' && replanned.reason === 'escalation_only') {
-        await ctx.audit({ kind: 'decision', decision: 'escalated', reason: replanned.reason, detail: replanned.detail, ...decided });
+        await ctx.audit({
+          kind: 'decision',
+          decision: 'escalated',
+          reason: replanned.reason,
+          detail: replanned.detail,
+          ...decided,
+        });
         return closeIncident(ctx, inc, 'escalated', replanned.reason, replanned.detail);
       }
     }
-    const gate = checkSafety(ctx.safety, ctx.limits, { target: inc.target, action, incidentAttempts: inc.attempts, now: ctx.clock.now() });
+    const gate = checkSafety(ctx.safety, ctx.limits, {
+      target: inc.target,
+      action,
+      incidentAttempts: inc.attempts,
+      now: ctx.clock.now(),
+    });
     if (!gate.ok) {
       ctx.metrics.skips.inc({ reason: gate.reason });
-      await ctx.audit({ kind: 'decision', decision: gate.reason === 'max_attempts' ? 'escalated' : 'skipped', reason: gate.reason, action, detail: gate.detail, ...decided });
+      await ctx.audit({
+        kind: 'decision',
+        decision: gate.reason === 'max_attempts' ? 'escalated' : 'skipped',
+        reason: gate.reason,
+        action,
+        detail: gate.detail,
+        ...decided,
+      });
       if (gate.reason === 'max_attempts') return closeIncident(ctx, inc, 'failed', 'max_attempts', gate.detail);
       return wait(ctx, inc, gate.reason, gate.detail);
     }
@@ -69,49 +122,124 @@ export async function healIncident(ctx: EngineContext, inc: Incident, rule: Rule
     if (model === null) {
       ctx.metrics.actions.inc({ action, result: 'skipped' });
       inc.ladderPos = i + 1;
-      await ctx.audit({ kind: 'decision', decision: 'skipped', reason: 'model_unknown', action, detail: `${action} needs a configured model; ${modelName ? `"${modelName}" is not configured` : 'the alert names none and the target has none'}`, ...decided });
+      await ctx.audit({
+        kind: 'decision',
+        decision: 'skipped',
+        reason: 'model_unknown',
+        action,
+        detail: `${action} needs a configured model; ${modelName ? `"${modelName}" is not configured` : 'the alert names none and the target has none'}`,
+        ...decided,
+      });
       continue;
     }
     const outcome = await runRealStep(ctx, inc, target, action, i, model, plan.detail);
-    if (outcome === 'not_started') return wait(ctx, inc, 'not_recorded', 'the intent could not be written to the audit log and state: not acting');
+    if (outcome === 'not_started')
+      return wait(ctx, inc, 'not_recorded', 'the intent could not be written to the audit log and state: not acting');
     if (outcome === 'interrupted') return;
     if (outcome.outcome === 'skipped') continue; // nothing changed: no point verifying
     const verdict = await verify(ctx, target, model ?? ctx.model(inc.target, modelName));
     const step = inc.steps[inc.steps.length - 1]!;
     step.healthy = verdict.healthy ?? undefined;
     step.verifyDetail = verdict.detail;
-    await ctx.audit({ kind: 'verify', incident: inc.id, rule: inc.rule, target: inc.target, action, result: verdict.healthy === null ? 'unknown' : verdict.healthy ? 'healthy' : 'unhealthy', detail: verdict.detail });
-    if (verdict.healthy === true) return closeIncident(ctx, inc, 'healed', 'healed', `${action} healed it: ${verdict.detail}`);
-    if (verdict.healthy === null) return closeIncident(ctx, inc, 'escalated', 'unverifiable', `${action} ran but recovery cannot be verified: ${verdict.detail}`);
-    if (inc.cancelRequested) return closeIncident(ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
+    await ctx.audit({
+      kind: 'verify',
+      incident: inc.id,
+      rule: inc.rule,
+      target: inc.target,
+      action,
+      result: verdict.healthy === null ? 'unknown' : verdict.healthy ? 'healthy' : 'unhealthy',
+      detail: verdict.detail,
+    });
+    if (verdict.healthy === true)
+      return closeIncident(ctx, inc, 'healed', 'healed', `${action} healed it: ${verdict.detail}`);
+    if (verdict.healthy === null)
+      return closeIncident(
+        ctx,
+        inc,
+        'escalated',
+        'unverifiable',
+        `${action} ran but recovery cannot be verified: ${verdict.detail}`,
+      );
+    if (inc.cancelRequested)
+      return closeIncident(ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
   }
-  return closeIncident(ctx, inc, 'failed', 'ladder_exhausted', `no step of [${plan.ladder.join(', ')}] healed ${inc.target} (${plan.detail})`);
+  return closeIncident(
+    ctx,
+    inc,
+    'failed',
+    'ladder_exhausted',
+    `no step of [${plan.ladder.join(', ')}] healed ${inc.target} (${plan.detail})`,
+  );
 }
 
 /** Dry-run: every step from the start is asked what it WOULD do; nothing counts toward cooldowns, attempts or the breaker. */
-async function dryRunLadder(ctx: EngineContext, inc: Incident, target: OllamaTargetConfig, plan: Extract<Plan, { kind: 'act' }>, modelName: string | undefined, decided: Record<string, unknown>): Promise<void> {
+async function dryRunLadder(
+  ctx: EngineContext,
+  inc: Incident,
+  target: OllamaTargetConfig,
+  plan: Extract<Plan, { kind: 'act' }>,
+  modelName: string | undefined,
+  decided: Record<string, unknown>,
+): Promise<void> {
   for (let i = plan.start; i < plan.ladder.length; i++) {
     const action = plan.ladder[i]!;
     const model = resolveModel(ctx, inc.target, action, modelName) ?? undefined;
     const limit = clockSignal(ctx.clock, ctx.cfg.step_timeout_ms, 'step_timeout reached', ctx.abortSteps);
     let result: ActionResult;
     try {
-      result = await ctx.ports.runStep({ action, target, ...(model ? { model } : {}), dryRun: true, signal: limit.signal, incidentId: inc.id });
+      result = await ctx.ports.runStep({
+        action,
+        target,
+        ...(model ? { model } : {}),
+        dryRun: true,
+        signal: limit.signal,
+        incidentId: inc.id,
+      });
     } catch (err) {
       result = { outcome: 'failed', detail: (err as Error).message, calls: [] };
     } finally {
       limit.dispose();
     }
     const now = ctx.clock.now();
-    inc.steps.push({ action, ...(model ? { model: model.name } : {}), startedAt: now, finishedAt: now, outcome: 'dry_run', detail: result.detail, calls: result.calls, dryRun: true });
+    inc.steps.push({
+      action,
+      ...(model ? { model: model.name } : {}),
+      startedAt: now,
+      finishedAt: now,
+      outcome: 'dry_run',
+      detail: result.detail,
+      calls: result.calls,
+      dryRun: true,
+    });
     ctx.metrics.actions.inc({ action, result: 'dry_run' });
-    await ctx.audit({ kind: 'decision', ...decided, decision: 'acted', reason: plan.condition, action, step: i, calls: result.calls, detail: `would run: ${result.detail}`, dry_run: true });
+    await ctx.audit({
+      kind: 'decision',
+      ...decided,
+      decision: 'acted',
+      reason: plan.condition,
+      action,
+      step: i,
+      calls: result.calls,
+      detail: `would run: ${result.detail}`,
+      dry_run: true,
+    });
   }
-  return closeIncident(ctx, inc, 'dry_run', 'dry_run', `dry-run: would climb [${plan.ladder.slice(plan.start).join(' -> ')}] for ${plan.detail}`);
+  return closeIncident(
+    ctx,
+    inc,
+    'dry_run',
+    'dry_run',
+    `dry-run: would climb [${plan.ladder.slice(plan.start).join(' -> ')}] for ${plan.detail}`,
+  );
 }
 
 async function diagnose(ctx: EngineContext, target: OllamaTargetConfig): Promise<DiagnosisReport | null> {
-  const s = clockSignal(ctx.clock, ctx.cfg.exporter_timeout_ms + ctx.cfg.exec_timeout_ms + 5_000, 'diagnosis timed out', ctx.abortSteps);
+  const s = clockSignal(
+    ctx.clock,
+    ctx.cfg.exporter_timeout_ms + ctx.cfg.exec_timeout_ms + 5_000,
+    'diagnosis timed out',
+    ctx.abortSteps,
+  );
   try {
     return await ctx.ports.diagnose(target, s.signal);
   } catch (err) {
@@ -122,7 +250,11 @@ async function diagnose(ctx: EngineContext, target: OllamaTargetConfig): Promise
   }
 }
 
-async function verify(ctx: EngineContext, target: OllamaTargetConfig, model: ModelConfig | undefined): Promise<{ healthy: boolean | null; detail: string }> {
+async function verify(
+  ctx: EngineContext,
+  target: OllamaTargetConfig,
+  model: ModelConfig | undefined,
+): Promise<{ healthy: boolean | null; detail: string }> {
   const s = clockSignal(ctx.clock, ctx.cfg.verify_timeout_ms, 'verification timed out', ctx.abortSteps);
   try {
     return await ctx.ports.verify(target, model, s.signal);
@@ -134,7 +266,12 @@ async function verify(ctx: EngineContext, target: OllamaTargetConfig, model: Mod
 }
 
 /** undefined: the action needs no model; null: it needs one and none is configured. */
-function resolveModel(ctx: EngineContext, target: string, action: ActionName, name: string | undefined): ModelConfig | undefined | null {
+function resolveModel(
+  ctx: EngineContext,
+  target: string,
+  action: ActionName,
+  name: string | undefined,
+): ModelConfig | undefined | null {
   const m = ctx.model(target, name);
   if (MODEL_ACTIONS.includes(action)) return m ?? null;
   return m;

@@ -5,13 +5,18 @@ import type { TargetObservation } from '../../shared/diagnosis/target-observatio
  * Pure: the observation of `target` in the exporter's /api/state document, or why it cannot be used. Only the
  * shape the diagnosis reads is checked; a partial observation from an older exporter is completed with "unknown".
  */
-export function readExporterObservation(doc: unknown, target: string): { observation: TargetObservation } | { problem: string } {
+export function readExporterObservation(
+  doc: unknown,
+  target: string,
+): { observation: TargetObservation } | { problem: string } {
   if (!isRecord(doc) || !isRecord(doc.targets)) return { problem: 'the exporter state has no "targets" object' };
   const entry = Object.hasOwn(doc.targets, target) ? doc.targets[target] : undefined;
-  if (!isRecord(entry) || !isRecord(entry.observation)) return { problem: `the exporter state has no observation of target "${target}"` };
+  if (!isRecord(entry) || !isRecord(entry.observation))
+    return { problem: `the exporter state has no observation of target "${target}"` };
   const o = entry.observation;
   const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
-  const nullable = <T>(v: unknown, check: (x: unknown) => boolean): T | null => (v !== undefined && v !== null && check(v) ? (v as T) : null);
+  const nullable = <T>(v: unknown, check: (x: unknown) => boolean): T | null =>
+    v !== undefined && v !== null && check(v) ? (v as T) : null;
   return {
     observation: {
       target,
@@ -31,5 +36,17 @@ export function readExporterObservation(doc: unknown, target: string): { observa
 
 /** What is known without the exporter: nothing about Ollama (the diagnosis then waits unless the GPU is gone). */
 export function blankObservation(target: string): TargetObservation {
-  return { target, apiUp: null, psOk: null, loaded: [], configured: [], probes: [], gpuMemoryBytes: null, orphanRunners: null, gpus: null, gpuCollectorError: null, containerGpuAccess: null };
+  return {
+    target,
+    apiUp: null,
+    psOk: null,
+    loaded: [],
+    configured: [],
+    probes: [],
+    gpuMemoryBytes: null,
+    orphanRunners: null,
+    gpus: null,
+    gpuCollectorError: null,
+    containerGpuAccess: null,
+  };
 }

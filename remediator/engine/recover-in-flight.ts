@@ -33,8 +33,18 @@ export async function recoverInFlight(ctx: EngineContext, inc: Incident): Promis
     }
   }
   const now = ctx.clock.now();
-  const verdict = happened === true ? 'happened' : happened === false ? 'did not happen' : 'cannot tell (counted as happened)';
-  inc.steps.push({ action: f.action, ...(f.model ? { model: f.model } : {}), startedAt: f.startedAt, finishedAt: now, outcome: 'interrupted', detail: `interrupted by a restart of the remediator; ${verdict}`, calls: [], dryRun: false });
+  const verdict =
+    happened === true ? 'happened' : happened === false ? 'did not happen' : 'cannot tell (counted as happened)';
+  inc.steps.push({
+    action: f.action,
+    ...(f.model ? { model: f.model } : {}),
+    startedAt: f.startedAt,
+    finishedAt: now,
+    outcome: 'interrupted',
+    detail: `interrupted by a restart of the remediator; ${verdict}`,
+    calls: [],
+    dryRun: false,
+  });
   if (happened === false) {
     inc.ladderPos = f.ladderIndex; // may be tried again, through the safety gate
   } else {
@@ -45,7 +55,15 @@ export async function recoverInFlight(ctx: EngineContext, inc: Incident): Promis
     ctx.metrics.actions.inc({ action: f.action, result: 'interrupted' });
   }
   delete inc.inFlight;
-  await ctx.audit({ kind: 'recovery', incident: inc.id, rule: inc.rule, target: inc.target, action: f.action, result: happened === null ? 'unknown' : String(happened), detail: `step interrupted by a restart: ${verdict}` });
+  await ctx.audit({
+    kind: 'recovery',
+    incident: inc.id,
+    rule: inc.rule,
+    target: inc.target,
+    action: f.action,
+    result: happened === null ? 'unknown' : String(happened),
+    detail: `step interrupted by a restart: ${verdict}`,
+  });
   await ctx.save();
 
   const s = clockSignal(ctx.clock, ctx.cfg.verify_timeout_ms, 'verification timed out', ctx.abortSteps);
@@ -60,7 +78,15 @@ export async function recoverInFlight(ctx: EngineContext, inc: Incident): Promis
   } finally {
     s.dispose();
   }
-  await ctx.audit({ kind: 'verify', incident: inc.id, rule: inc.rule, target: inc.target, action: f.action, result: healthy === null ? 'unknown' : healthy ? 'healthy' : 'unhealthy', detail });
+  await ctx.audit({
+    kind: 'verify',
+    incident: inc.id,
+    rule: inc.rule,
+    target: inc.target,
+    action: f.action,
+    result: healthy === null ? 'unknown' : healthy ? 'healthy' : 'unhealthy',
+    detail,
+  });
   if (healthy === true) {
     await closeIncident(ctx, inc, 'healed', 'healed', `healthy after the interrupted ${f.action}: ${detail}`);
     return true;

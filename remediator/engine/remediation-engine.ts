@@ -62,7 +62,12 @@ export class RemediationEngine {
     this.#book = new IncidentBook(cfg.history_size, initial.book);
     this.#safety = structuredClone(initial.safety);
     this.#appliedSeq = initial.appliedSeq;
-    this.#limits = { cooldownMs: cfg.cooldown_ms, maxAttemptsPerIncident: cfg.max_attempts_per_incident, breakerMaxActions: cfg.breaker_max_actions, breakerWindowMs: cfg.breaker_window_ms };
+    this.#limits = {
+      cooldownMs: cfg.cooldown_ms,
+      maxAttemptsPerIncident: cfg.max_attempts_per_incident,
+      breakerMaxActions: cfg.breaker_max_actions,
+      breakerWindowMs: cfg.breaker_window_ms,
+    };
     this.#locks = new TargetLock(deps.clock);
     const rules = new Map(cfg.rules.map((r) => [r.name, r]));
     this.#ctx = {
@@ -105,32 +110,77 @@ export class RemediationEngine {
     for (const rec of records) {
       if (rec.seq <= this.#appliedSeq) continue; // replayed twice: already applied
       this.#appliedSeq = rec.seq;
-      const alert = { fingerprint: rec.fingerprint, startsAt: rec.startsAt, status: rec.status, ...(rec.labels.alertname ? { alertname: rec.labels.alertname } : {}) };
-      const effect = this.#book.apply(rec, now, () => (this.#d.newId ?? newIncidentId)(now), (rule) => this.#ctx.rule(rule)?.model_label ?? 'model');
+      const alert = {
+        fingerprint: rec.fingerprint,
+        startsAt: rec.startsAt,
+        status: rec.status,
+        ...(rec.labels.alertname ? { alertname: rec.labels.alertname } : {}),
+      };
+      const effect = this.#book.apply(
+        rec,
+        now,
+        () => (this.#d.newId ?? newIncidentId)(now),
+        (rule) => this.#ctx.rule(rule)?.model_label ?? 'model',
+      );
       switch (effect.kind) {
         case 'refused':
           this.#d.log.info({ alert, reason: rec.refused }, 'alert refused');
-          void this.#audit({ kind: 'alert', decision: 'skipped', reason: rec.refused ?? 'refused', alert, ...(rec.target ? { target: rec.target } : {}) });
+          void this.#audit({
+            kind: 'alert',
+            decision: 'skipped',
+            reason: rec.refused ?? 'refused',
+            alert,
+            ...(rec.target ? { target: rec.target } : {}),
+          });
           break;
         case 'opened':
         case 'joined':
         case 'refreshed':
-          void this.#audit({ kind: 'alert', incident: effect.incident.id, rule: rec.rule, target: rec.target, alert, result: effect.kind });
+          void this.#audit({
+            kind: 'alert',
+            incident: effect.incident.id,
+            rule: rec.rule,
+            target: rec.target,
+            alert,
+            result: effect.kind,
+          });
           if (effect.incident.phase === 'pending' || effect.incident.phase === 'waiting') {
             effect.incident.phase = 'pending';
             this.#kick(effect.incident);
           }
           break;
         case 'closed_before':
-          void this.#audit({ kind: 'alert', decision: 'skipped', reason: 'incident_closed', incident: effect.incidentId, rule: rec.rule, target: rec.target, alert });
+          void this.#audit({
+            kind: 'alert',
+            decision: 'skipped',
+            reason: 'incident_closed',
+            incident: effect.incidentId,
+            rule: rec.rule,
+            target: rec.target,
+            alert,
+          });
           break;
         case 'all_resolved':
-          void this.#audit({ kind: 'alert', incident: effect.incident.id, rule: rec.rule, target: rec.target, alert, result: 'all_resolved' });
+          void this.#audit({
+            kind: 'alert',
+            incident: effect.incident.id,
+            rule: rec.rule,
+            target: rec.target,
+            alert,
+            result: 'all_resolved',
+          });
           this.#cancel(effect.incident);
           break;
         case 'partly_resolved':
         case 'unknown_resolution':
-          void this.#audit({ kind: 'alert', rule: rec.rule, target: rec.target, alert, result: effect.kind, ...('incident' in effect ? { incident: effect.incident.id } : {}) });
+          void this.#audit({
+            kind: 'alert',
+            rule: rec.rule,
+            target: rec.target,
+            alert,
+            result: effect.kind,
+            ...('incident' in effect ? { incident: effect.incident.id } : {}),
+          });
           break;
       }
     }
@@ -177,7 +227,13 @@ export class RemediationEngine {
   }
 
   snapshot(): PersistedState {
-    return { version: 1, savedAt: this.#d.clock.now(), appliedSeq: this.#appliedSeq, book: this.#book.snapshot(), safety: this.#safety };
+    return {
+      version: 1,
+      savedAt: this.#d.clock.now(),
+      appliedSeq: this.#appliedSeq,
+      book: this.#book.snapshot(),
+      safety: this.#safety,
+    };
   }
 
   /** Resolves when no incident is being driven (tests and shutdown). */
@@ -224,7 +280,8 @@ export class RemediationEngine {
     await Promise.resolve(); // let the caller finish its synchronous bookkeeping first
     if (inc.status !== 'open') return;
     const rule = this.#ctx.rule(inc.rule);
-    if (!rule) return closeIncident(this.#ctx, inc, 'dropped', 'rule_removed', `rule "${inc.rule}" is no longer configured`);
+    if (!rule)
+      return closeIncident(this.#ctx, inc, 'dropped', 'rule_removed', `rule "${inc.rule}" is no longer configured`);
     if (!inc.inFlight && rule.quiet) {
       const held = await holdForQuietHours(this.#ctx, inc, rule, this.#d.quiet.get(rule.quiet), this.#d.clock.now());
       if (held === 'deferred') this.#armDeferred(inc);
@@ -239,13 +296,22 @@ export class RemediationEngine {
         return;
       }
       this.#d.metrics.skips.inc({ reason: 'locked' });
-      await this.#audit({ kind: 'decision', decision: 'skipped', reason: 'locked', incident: inc.id, rule: inc.rule, target: inc.target, detail: `another incident held ${inc.target} for longer than lock_wait` });
+      await this.#audit({
+        kind: 'decision',
+        decision: 'skipped',
+        reason: 'locked',
+        incident: inc.id,
+        rule: inc.rule,
+        target: inc.target,
+        detail: `another incident held ${inc.target} for longer than lock_wait`,
+      });
       inc.phase = 'waiting';
       inc.reason = 'locked: the target was busy for longer than lock_wait';
       return;
     }
     try {
-      if (inc.cancelRequested) return await closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
+      if (inc.cancelRequested)
+        return await closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
       if (inc.inFlight && (await recoverInFlight(this.#ctx, inc))) return;
       if (inc.status !== 'open') return;
       await healIncident(this.#ctx, inc, rule, rule.dry_run ?? this.#d.cfg.dry_run);
@@ -265,7 +331,13 @@ export class RemediationEngine {
       inc.cancelRequested = true;
       return;
     }
-    void closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved before anything ran').then(() => this.#refreshGauges());
+    void closeIncident(
+      this.#ctx,
+      inc,
+      'resolved',
+      'resolved',
+      'every alert of the incident resolved before anything ran',
+    ).then(() => this.#refreshGauges());
   }
 
   #armDeferred(inc: Incident): void {

@@ -21,7 +21,12 @@ export interface VerifyVerdict {
 export interface RemediationPorts {
   diagnose(target: OllamaTargetConfig, signal: AbortSignal): Promise<DiagnosisReport>;
   runStep(req: ActionRequest): Promise<ActionResult>;
-  actionHappened(action: ActionName, before: Record<string, unknown>, target: OllamaTargetConfig, signal: AbortSignal): Promise<boolean | null>;
+  actionHappened(
+    action: ActionName,
+    before: Record<string, unknown>,
+    target: OllamaTargetConfig,
+    signal: AbortSignal,
+  ): Promise<boolean | null>;
   verify(target: OllamaTargetConfig, model: ModelConfig | undefined, signal: AbortSignal): Promise<VerifyVerdict>;
 }
 
@@ -41,7 +46,14 @@ export interface NotifyEvent {
   readonly event: 'escalated' | 'failed' | 'breaker_tripped';
   readonly at: string;
   readonly detail: string;
-  readonly incident?: { readonly id: string; readonly rule: string; readonly target: string; readonly condition?: string; readonly status: string; readonly reason?: string };
+  readonly incident?: {
+    readonly id: string;
+    readonly rule: string;
+    readonly target: string;
+    readonly condition?: string;
+    readonly status: string;
+    readonly reason?: string;
+  };
 }
 
 /** A webhook told when humans are needed. */

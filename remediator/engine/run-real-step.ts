@@ -11,12 +11,39 @@ import type { EngineContext } from './engine-context.js';
  * 'not_started': the intent could not be recorded, so nothing was done (the caller parks the incident);
  * 'interrupted': shutdown cut the step short and its intent stays for the next start to judge.
  */
-export async function runRealStep(ctx: EngineContext, inc: Incident, target: OllamaTargetConfig, action: ActionName, index: number, model: ModelConfig | undefined, why: string): Promise<ActionResult | 'not_started' | 'interrupted'> {
+export async function runRealStep(
+  ctx: EngineContext,
+  inc: Incident,
+  target: OllamaTargetConfig,
+  action: ActionName,
+  index: number,
+  model: ModelConfig | undefined,
+  why: string,
+): Promise<ActionResult | 'not_started' | 'interrupted'> {
   const startedAt = ctx.clock.now();
   inc.inFlight = { action, ladderIndex: index, startedAt, ...(model ? { model: model.name } : {}) };
   inc.ladderPos = index + 1;
-  const base = { incident: inc.id, rule: inc.rule, target: inc.target, action, dry_run: false, ...(model ? { model: model.name } : {}) };
-  const recorded = (await ctx.audit({ kind: 'intent', decision: 'acted', reason: inc.condition ?? 'unknown', detail: why, attempt: inc.attempts + 1, ...base })) && (await ctx.save().then(() => true, () => false));
+  const base = {
+    incident: inc.id,
+    rule: inc.rule,
+    target: inc.target,
+    action,
+    dry_run: false,
+    ...(model ? { model: model.name } : {}),
+  };
+  const recorded =
+    (await ctx.audit({
+      kind: 'intent',
+      decision: 'acted',
+      reason: inc.condition ?? 'unknown',
+      detail: why,
+      attempt: inc.attempts + 1,
+      ...base,
+    })) &&
+    (await ctx.save().then(
+      () => true,
+      () => false,
+    ));
   if (!recorded) {
     delete inc.inFlight;
     inc.ladderPos = index;
@@ -24,7 +51,12 @@ export async function runRealStep(ctx: EngineContext, inc: Incident, target: Oll
   }
   await silence(ctx, inc);
   ctx.metrics.inFlight.inc();
-  const limit = clockSignal(ctx.clock, ctx.cfg.step_timeout_ms, `step_timeout (${ctx.cfg.step_timeout_ms} ms) reached`, ctx.abortSteps);
+  const limit = clockSignal(
+    ctx.clock,
+    ctx.cfg.step_timeout_ms,
+    `step_timeout (${ctx.cfg.step_timeout_ms} ms) reached`,
+    ctx.abortSteps,
+  );
   let result: ActionResult;
   try {
     result = await ctx.ports.runStep({
@@ -52,15 +84,32 @@ export async function runRealStep(ctx: EngineContext, inc: Incident, target: Oll
   }
   const finishedAt = ctx.clock.now();
   delete inc.inFlight;
-  inc.steps.push({ action, ...(model ? { model: model.name } : {}), startedAt, finishedAt, outcome: result.outcome, detail: result.detail, calls: result.calls, dryRun: false });
+  inc.steps.push({
+    action,
+    ...(model ? { model: model.name } : {}),
+    startedAt,
+    finishedAt,
+    outcome: result.outcome,
+    detail: result.detail,
+    calls: result.calls,
+    dryRun: false,
+  });
   ctx.metrics.actions.inc({ action, result: result.outcome });
   ctx.metrics.stepDuration.observe({ action }, (finishedAt - startedAt) / 1000);
   if (result.outcome !== 'skipped') {
     inc.attempts++;
     ctx.metrics.lastAction.set({ target: inc.target, action }, finishedAt / 1000);
-    if (recordAction(ctx.safety, ctx.limits, { target: inc.target, action, now: finishedAt })) await breakerTripped(ctx, inc, action);
+    if (recordAction(ctx.safety, ctx.limits, { target: inc.target, action, now: finishedAt }))
+      await breakerTripped(ctx, inc, action);
   }
-  await ctx.audit({ kind: 'result', result: result.outcome, detail: result.detail, calls: result.calls, duration_ms: finishedAt - startedAt, ...base });
+  await ctx.audit({
+    kind: 'result',
+    result: result.outcome,
+    detail: result.detail,
+    calls: result.calls,
+    duration_ms: finishedAt - startedAt,
+    ...base,
+  });
   await ctx.save().catch((err: Error) => ctx.log.error({ err: err.message }, 'cannot save state'));
   return result;
 }
@@ -70,12 +119,21 @@ async function silence(ctx: EngineContext, inc: Incident): Promise<void> {
   const labels = inc.alerts[0]?.labels ?? {};
   const matchers = [
     ...(labels.alertname ? [{ name: 'alertname', value: labels.alertname }] : []),
-    ...(Object.hasOwn(labels, ctx.cfg.target_label) ? [{ name: ctx.cfg.target_label, value: labels[ctx.cfg.target_label]! }] : []),
+    ...(Object.hasOwn(labels, ctx.cfg.target_label)
+      ? [{ name: ctx.cfg.target_label, value: labels[ctx.cfg.target_label]! }]
+      : []),
   ];
   if (matchers.length === 0) return;
   const s = clockSignal(ctx.clock, 10_000, 'silence creation timed out');
   try {
-    inc.silenceId = await ctx.silencer.create({ matchers, endsAt: ctx.clock.now() + ctx.cfg.silence.duration_ms, comment: `ollama-sentinel is healing incident ${inc.id} (rule ${inc.rule}, target ${inc.target})` }, s.signal);
+    inc.silenceId = await ctx.silencer.create(
+      {
+        matchers,
+        endsAt: ctx.clock.now() + ctx.cfg.silence.duration_ms,
+        comment: `ollama-sentinel is healing incident ${inc.id} (rule ${inc.rule}, target ${inc.target})`,
+      },
+      s.signal,
+    );
     await ctx.save();
   } catch (err) {
     ctx.log.warn({ incident: inc.id, err: (err as Error).message }, 'cannot create the silence; healing anyway');

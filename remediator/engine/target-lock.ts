@@ -44,7 +44,8 @@ export class TargetLock {
 
   #release(target: string): void {
     const next = this.#waiters.get(target)?.shift();
-    if (next) next(); // the lock passes straight to the next waiter
+    if (next)
+      next(); // the lock passes straight to the next waiter
     else this.#held.delete(target);
   }
 }

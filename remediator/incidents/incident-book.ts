@@ -30,7 +30,10 @@ export class IncidentBook {
   readonly #incidents = new Map<string, Incident>();
   readonly #closedAlerts = new Map<string, { id: string; at: number }>();
 
-  constructor(private readonly historySize: number, snapshot?: BookSnapshot) {
+  constructor(
+    private readonly historySize: number,
+    snapshot?: BookSnapshot,
+  ) {
     for (const i of snapshot?.incidents ?? []) this.#incidents.set(i.id, i);
     for (const [k, id, at] of snapshot?.closedAlerts ?? []) this.#closedAlerts.set(k, { id, at });
   }
@@ -45,7 +48,9 @@ export class IncidentBook {
 
   /** Newest first. */
   recent(limit: number): Incident[] {
-    return [...this.#incidents.values()].sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1)).slice(0, limit);
+    return [...this.#incidents.values()]
+      .sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1))
+      .slice(0, limit);
   }
 
   findOpen(rule: string, target: string): Incident | undefined {
@@ -60,9 +65,12 @@ export class IncidentBook {
     if (rec.status === 'resolved') {
       const inc = open && open.alerts.some((a) => a.fingerprint === rec.fingerprint) ? open : undefined;
       if (!inc) return { kind: 'unknown_resolution' };
-      for (const a of inc.alerts) if (a.fingerprint === rec.fingerprint && a.startsAt === rec.startsAt) a.status = 'resolved';
+      for (const a of inc.alerts)
+        if (a.fingerprint === rec.fingerprint && a.startsAt === rec.startsAt) a.status = 'resolved';
       inc.updatedAt = now;
-      return inc.alerts.every((a) => a.status === 'resolved') ? { kind: 'all_resolved', incident: inc } : { kind: 'partly_resolved', incident: inc };
+      return inc.alerts.every((a) => a.status === 'resolved')
+        ? { kind: 'all_resolved', incident: inc }
+        : { kind: 'partly_resolved', incident: inc };
     }
     if (open) {
       const known = open.alerts.find((a) => a.fingerprint === rec.fingerprint && a.startsAt === rec.startsAt);
@@ -119,13 +127,23 @@ export class IncidentBook {
   }
 
   #prune(now: number): void {
-    const closed = [...this.#incidents.values()].filter((i) => i.status !== 'open').sort((a, b) => (b.closedAt ?? 0) - (a.closedAt ?? 0));
+    const closed = [...this.#incidents.values()]
+      .filter((i) => i.status !== 'open')
+      .sort((a, b) => (b.closedAt ?? 0) - (a.closedAt ?? 0));
     for (const old of closed.slice(this.historySize)) this.#incidents.delete(old.id);
     for (const [k, v] of this.#closedAlerts) if (now - v.at > CLOSED_ALERT_TTL_MS) this.#closedAlerts.delete(k);
-    while (this.#closedAlerts.size > MAX_CLOSED_ALERTS) this.#closedAlerts.delete(this.#closedAlerts.keys().next().value!);
+    while (this.#closedAlerts.size > MAX_CLOSED_ALERTS)
+      this.#closedAlerts.delete(this.#closedAlerts.keys().next().value!);
   }
 }
 
 function alertOf(rec: JournalRecord, now: number) {
-  return { fingerprint: rec.fingerprint, startsAt: rec.startsAt, status: 'firing' as const, labels: rec.labels, ...(rec.summary ? { summary: rec.summary } : {}), lastSeenAt: now };
+  return {
+    fingerprint: rec.fingerprint,
+    startsAt: rec.startsAt,
+    status: 'firing' as const,
+    labels: rec.labels,
+    ...(rec.summary ? { summary: rec.summary } : {}),
+    lastSeenAt: now,
+  };
 }

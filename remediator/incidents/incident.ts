@@ -77,6 +77,9 @@ export const MAX_ALERTS_PER_INCIDENT = 100;
 
 /** Sortable, unique incident id: UTC time of opening plus randomness ("inc-20260329T013000Z-3f9a1c"). */
 export function newIncidentId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `inc-${stamp}-${randomBytes(3).toString('hex')}`;
 }

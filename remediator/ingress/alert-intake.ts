@@ -9,7 +9,11 @@ export interface IngestReport {
   /** Recorded and handed to a rule (refused ones are recorded too, but listed apart). */
   readonly accepted: number;
   readonly duplicates: number;
-  readonly refused: readonly { readonly fingerprint: string; readonly reason: RefusalReason; readonly detail: string }[];
+  readonly refused: readonly {
+    readonly fingerprint: string;
+    readonly reason: RefusalReason;
+    readonly detail: string;
+  }[];
 }
 
 export interface AlertIntakeDeps {
@@ -94,7 +98,9 @@ export class AlertIntake {
       try {
         records = await write;
       } catch (err) {
-        throw new IntakeUnavailableError(`cannot record the alerts durably: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new IntakeUnavailableError(
+          `cannot record the alerts durably: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       } finally {
         for (const r of fresh) this.#inFlight.delete(alertKey(r));
       }
@@ -105,7 +111,9 @@ export class AlertIntake {
       // A duplicate of an alert another request is writing is only "recorded" once that write succeeded.
       await Promise.all(waits);
     } catch (err) {
-      throw new IntakeUnavailableError(`cannot record the alerts durably: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new IntakeUnavailableError(
+        `cannot record the alerts durably: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     if (dupAlerts.length > 0) d.onDuplicates(dupAlerts);
     return { accepted: fresh.length - refused.length, duplicates: dupAlerts.length, refused };

@@ -44,17 +44,31 @@ export function createRemediatorApp(deps: RemediatorAppDeps): Express {
   app.get('/readyz', async (_req, res) => {
     const r = await deps.ready();
     const lines = Object.entries(r.checks).map(([k, v]) => `${k}: ${v}`);
-    res.status(r.ok ? 200 : 503).type('text/plain').send(`${r.ok ? 'ready' : 'not ready'}\n${lines.join('\n')}\n`);
+    res
+      .status(r.ok ? 200 : 503)
+      .type('text/plain')
+      .send(`${r.ok ? 'ready' : 'not ready'}\n${lines.join('\n')}\n`);
   });
 
   app.use((req, res, next) => {
     const verdict = checkCredentials(req.headers, deps.credentials);
     if (verdict === 'ok') return next();
     if (req.path === '/webhook') deps.metrics.requests.inc({ code: '401' });
-    const schemes = [deps.credentials.bearerToken !== undefined ? 'Bearer realm="ollama-sentinel remediator"' : '', deps.credentials.basic ? 'Basic realm="ollama-sentinel remediator", charset="UTF-8"' : ''].filter(Boolean);
+    const schemes = [
+      deps.credentials.bearerToken !== undefined ? 'Bearer realm="ollama-sentinel remediator"' : '',
+      deps.credentials.basic ? 'Basic realm="ollama-sentinel remediator", charset="UTF-8"' : '',
+    ].filter(Boolean);
     // The body is never read: close the connection rather than drain an unauthenticated upload.
-    res.status(401).set('WWW-Authenticate', schemes.join(', ')).set('Connection', 'close').type('text/plain')
-      .send(verdict === 'missing' ? 'authentication required: send the bearer token (or basic auth credentials)\n' : 'wrong credentials\n');
+    res
+      .status(401)
+      .set('WWW-Authenticate', schemes.join(', '))
+      .set('Connection', 'close')
+      .type('text/plain')
+      .send(
+        verdict === 'missing'
+          ? 'authentication required: send the bearer token (or basic auth credentials)\n'
+          : 'wrong credentials\n',
+      );
   });
 
   app.get('/', (_req, res) => {
@@ -71,7 +85,11 @@ export function createRemediatorApp(deps: RemediatorAppDeps): Express {
       res.status(code).json(body);
     };
     if (!deps.accepting()) return reply(503, { status: 'error', error: 'shutting down; send again later' });
-    if (!req.is('application/json')) return reply(415, { status: 'error', error: `Content-Type must be application/json (got ${JSON.stringify(req.headers['content-type'] ?? '')})` });
+    if (!req.is('application/json'))
+      return reply(415, {
+        status: 'error',
+        error: `Content-Type must be application/json (got ${JSON.stringify(req.headers['content-type'] ?? '')})`,
+      });
     let raw: Buffer;
     try {
       raw = await readLimitedBody(req, deps.maxBodyBytes);
@@ -86,7 +104,12 @@ export function createRemediatorApp(deps: RemediatorAppDeps): Express {
       return reply(400, { status: 'error', error: `body is not JSON: ${(err as Error).message}` });
     }
     const parsed = parseWebhookPayload(body, deps.limits);
-    if (!parsed.ok) return reply(parsed.status, { status: 'error', field: parsed.field, error: `${parsed.field}: ${parsed.problem}` });
+    if (!parsed.ok)
+      return reply(parsed.status, {
+        status: 'error',
+        field: parsed.field,
+        error: `${parsed.field}: ${parsed.problem}`,
+      });
     for (const a of parsed.payload.alerts) deps.metrics.alertsReceived.inc({ status: a.status });
     let report: IngestReport;
     try {
@@ -103,7 +126,11 @@ export function createRemediatorApp(deps: RemediatorAppDeps): Express {
     reply(200, { status: 'ok', ...report });
   });
   app.all('/webhook', (req, res) => {
-    res.status(405).set('Allow', 'POST').type('text/plain').send(`${req.method} not allowed: POST the Alertmanager webhook here\n`);
+    res
+      .status(405)
+      .set('Allow', 'POST')
+      .type('text/plain')
+      .send(`${req.method} not allowed: POST the Alertmanager webhook here\n`);
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -151,6 +178,10 @@ export function checkCredentials(headers: IncomingHttpHeaders, creds: Credential
   if (!header) return 'missing';
   const bearer = header.match(/^Bearer\s+(\S+)\s*$/i);
   if (bearer && creds.bearerToken !== undefined && secretsEqual(bearer[1]!, creds.bearerToken)) return 'ok';
-  if (creds.basic !== undefined && checkBasicAuth({ headers } as Parameters<typeof checkBasicAuth>[0], creds.basic.username, creds.basic.password)) return 'ok';
+  if (
+    creds.basic !== undefined &&
+    checkBasicAuth({ headers } as Parameters<typeof checkBasicAuth>[0], creds.basic.username, creds.basic.password)
+  )
+    return 'ok';
   return 'wrong';
 }

@@ -15,19 +15,27 @@ const FINGERPRINT_RE = /^[A-Za-z0-9:_.-]{1,128}$/;
 export function parseWebhookPayload(body: unknown, limits: PayloadLimits): PayloadResult {
   const bad = (field: string, problem: string): PayloadResult => ({ ok: false, status: 400, field, problem });
   if (!isRecord(body)) return bad('(body)', 'expected a JSON object (an Alertmanager webhook payload)');
-  if (body.version !== '4') return bad('version', `expected "4" (Alertmanager webhook payload version), got ${shown(body.version)}`);
+  if (body.version !== '4')
+    return bad('version', `expected "4" (Alertmanager webhook payload version), got ${shown(body.version)}`);
   const receiver = optionalText(body.receiver);
   if (receiver === null) return bad('receiver', `expected a string, got ${shown(body.receiver)}`);
   const groupKey = optionalText(body.groupKey);
   if (groupKey === null) return bad('groupKey', `expected a string, got ${shown(body.groupKey)}`);
   const externalURL = optionalText(body.externalURL);
   if (externalURL === null) return bad('externalURL', `expected a string, got ${shown(body.externalURL)}`);
-  if (body.status !== undefined && body.status !== 'firing' && body.status !== 'resolved') return bad('status', `expected "firing" or "resolved", got ${shown(body.status)}`);
+  if (body.status !== undefined && body.status !== 'firing' && body.status !== 'resolved')
+    return bad('status', `expected "firing" or "resolved", got ${shown(body.status)}`);
   const truncated = body.truncatedAlerts ?? 0;
-  if (typeof truncated !== 'number' || !Number.isInteger(truncated) || truncated < 0) return bad('truncatedAlerts', `expected a whole number, got ${shown(truncated)}`);
+  if (typeof truncated !== 'number' || !Number.isInteger(truncated) || truncated < 0)
+    return bad('truncatedAlerts', `expected a whole number, got ${shown(truncated)}`);
   if (!Array.isArray(body.alerts)) return bad('alerts', `expected a list of alerts, got ${shown(body.alerts)}`);
   if (body.alerts.length > limits.maxAlerts) {
-    return { ok: false, status: 413, field: 'alerts', problem: `${body.alerts.length} alerts in one request; at most ${limits.maxAlerts} are accepted (set max_alerts in webhook_config)` };
+    return {
+      ok: false,
+      status: 413,
+      field: 'alerts',
+      problem: `${body.alerts.length} alerts in one request; at most ${limits.maxAlerts} are accepted (set max_alerts in webhook_config)`,
+    };
   }
   const alerts: WebhookAlert[] = [];
   for (let i = 0; i < body.alerts.length; i++) {
@@ -35,22 +43,49 @@ export function parseWebhookPayload(body: unknown, limits: PayloadLimits): Paylo
     if ('problem' in r) return bad(r.field, r.problem);
     alerts.push(r);
   }
-  const status = body.status === 'resolved' || body.status === 'firing' ? body.status : alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved';
-  return { ok: true, payload: { version: '4', receiver: receiver ?? '', status, groupKey: groupKey ?? '', truncatedAlerts: truncated, externalURL: externalURL ?? '', alerts } };
+  const status =
+    body.status === 'resolved' || body.status === 'firing'
+      ? body.status
+      : alerts.some((a) => a.status === 'firing')
+        ? 'firing'
+        : 'resolved';
+  return {
+    ok: true,
+    payload: {
+      version: '4',
+      receiver: receiver ?? '',
+      status,
+      groupKey: groupKey ?? '',
+      truncatedAlerts: truncated,
+      externalURL: externalURL ?? '',
+      alerts,
+    },
+  };
 }
 
-function parseAlert(raw: unknown, path: string, limits: PayloadLimits): WebhookAlert | { field: string; problem: string } {
+function parseAlert(
+  raw: unknown,
+  path: string,
+  limits: PayloadLimits,
+): WebhookAlert | { field: string; problem: string } {
   const bad = (field: string, problem: string) => ({ field: `${path}.${field}`, problem });
   if (!isRecord(raw)) return { field: path, problem: `expected an alert object, got ${shown(raw)}` };
-  if (raw.status !== 'firing' && raw.status !== 'resolved') return bad('status', `expected "firing" or "resolved", got ${shown(raw.status)}`);
-  if (typeof raw.fingerprint !== 'string' || !FINGERPRINT_RE.test(raw.fingerprint)) return bad('fingerprint', `expected Alertmanager's fingerprint (hex string), got ${shown(raw.fingerprint)}`);
+  if (raw.status !== 'firing' && raw.status !== 'resolved')
+    return bad('status', `expected "firing" or "resolved", got ${shown(raw.status)}`);
+  if (typeof raw.fingerprint !== 'string' || !FINGERPRINT_RE.test(raw.fingerprint))
+    return bad('fingerprint', `expected Alertmanager's fingerprint (hex string), got ${shown(raw.fingerprint)}`);
   const labels = stringMap(raw.labels, limits);
   if (typeof labels === 'string') return bad('labels', labels);
-  const annotations = raw.annotations === undefined ? {} : stringMap(raw.annotations, { ...limits, maxLabelChars: 65536 });
+  const annotations =
+    raw.annotations === undefined ? {} : stringMap(raw.annotations, { ...limits, maxLabelChars: 65536 });
   if (typeof annotations === 'string') return bad('annotations', annotations);
   for (const field of ['startsAt', 'endsAt'] as const) {
     const v = raw[field];
-    if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v) || Number.isNaN(Date.parse(v))) {
+    if (
+      typeof v !== 'string' ||
+      !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v) ||
+      Number.isNaN(Date.parse(v))
+    ) {
       return bad(field, `expected an RFC 3339 time, got ${shown(v)}`);
     }
   }
@@ -75,7 +110,8 @@ function stringMap(raw: unknown, limits: PayloadLimits): Record<string, string> 
   for (const [k, v] of entries) {
     if (typeof v !== 'string') return `"${k.slice(0, 64)}": expected a string, got ${shown(v)}`;
     if (k.length === 0 || k.length > 1024) return `a name of ${k.length} characters (1 to 1024 allowed)`;
-    if (v.length > limits.maxLabelChars) return `"${k.slice(0, 64)}": value of ${v.length} characters (at most ${limits.maxLabelChars})`;
+    if (v.length > limits.maxLabelChars)
+      return `"${k.slice(0, 64)}": value of ${v.length} characters (at most ${limits.maxLabelChars})`;
   }
   return Object.fromEntries(entries) as Record<string, string>;
 }

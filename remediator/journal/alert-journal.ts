@@ -25,7 +25,13 @@ export class AlertJournal {
   #segments: { first: number; path: string }[];
   #rolling: Promise<void> | undefined;
 
-  private constructor(readonly dir: string, private readonly segmentBytes: number, nextSeq: number, current: DurableAppender, segments: { first: number; path: string }[]) {
+  private constructor(
+    readonly dir: string,
+    private readonly segmentBytes: number,
+    nextSeq: number,
+    current: DurableAppender,
+    segments: { first: number; path: string }[],
+  ) {
     this.#nextSeq = nextSeq;
     this.#current = current;
     this.#segments = segments;

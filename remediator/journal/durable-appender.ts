@@ -21,7 +21,10 @@ export class DurableAppender {
   /** fsyncs done, to prove batching in tests and benchmarks. */
   syncs = 0;
 
-  private constructor(readonly path: string, private readonly handle: FileHandle) {}
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
 
   /** Opens (creating if needed) for appending; a newly created file's directory entry is made durable too. */
   static async open(path: string): Promise<DurableAppender> {

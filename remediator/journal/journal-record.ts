@@ -21,6 +21,10 @@ export interface JournalRecord {
 }
 
 /** Identity of one notification of one alert: Alertmanager re-sends exactly this on repeat and in HA pairs. */
-export function alertKey(a: { readonly fingerprint: string; readonly startsAt: string; readonly status: string }): string {
+export function alertKey(a: {
+  readonly fingerprint: string;
+  readonly startsAt: string;
+  readonly status: string;
+}): string {
   return `${a.fingerprint}|${a.startsAt}|${a.status}`;
 }

@@ -7,8 +7,15 @@ export function webhookNotifier(url: string, opts: { bearerToken?: string; fetch
     async send(event: NotifyEvent, signal: AbortSignal): Promise<void> {
       const res = await doFetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(opts.bearerToken ? { authorization: `Bearer ${opts.bearerToken}` } : {}) },
-        body: JSON.stringify({ source: 'ollama-sentinel', text: `[ollama-sentinel] ${event.event}: ${event.detail}`, ...event }),
+        headers: {
+          'content-type': 'application/json',
+          ...(opts.bearerToken ? { authorization: `Bearer ${opts.bearerToken}` } : {}),
+        },
+        body: JSON.stringify({
+          source: 'ollama-sentinel',
+          text: `[ollama-sentinel] ${event.event}: ${event.detail}`,
+          ...event,
+        }),
         signal,
       });
       await res.text();

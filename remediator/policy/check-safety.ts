@@ -2,26 +2,52 @@ import { cooldownKey, type SafetyLimits, type SafetyState } from './safety-state
 
 export type SafetyVerdict =
   | { readonly ok: true }
-  | { readonly ok: false; readonly reason: 'breaker_open' | 'max_attempts' | 'cooldown'; readonly detail: string; readonly until?: number };
+  | {
+      readonly ok: false;
+      readonly reason: 'breaker_open' | 'max_attempts' | 'cooldown';
+      readonly detail: string;
+      readonly until?: number;
+    };
 
 /** Pure: may this real action run now? Checked right before every step; dry-runs never ask. */
-export function checkSafety(state: SafetyState, limits: SafetyLimits, q: { target: string; action: string; incidentAttempts: number; now: number }): SafetyVerdict {
+export function checkSafety(
+  state: SafetyState,
+  limits: SafetyLimits,
+  q: { target: string; action: string; incidentAttempts: number; now: number },
+): SafetyVerdict {
   if (state.breaker.open) {
-    return { ok: false, reason: 'breaker_open', detail: `circuit breaker open since ${new Date(state.breaker.trippedAt ?? 0).toISOString()}: an operator must reset it (POST /api/breaker/reset or ollama-sentinel remediator --reset-breaker)` };
+    return {
+      ok: false,
+      reason: 'breaker_open',
+      detail: `circuit breaker open since ${new Date(state.breaker.trippedAt ?? 0).toISOString()}: an operator must reset it (POST /api/breaker/reset or ollama-sentinel remediator --reset-breaker)`,
+    };
   }
   if (q.incidentAttempts >= limits.maxAttemptsPerIncident) {
-    return { ok: false, reason: 'max_attempts', detail: `this incident already took ${q.incidentAttempts} action(s) (max_attempts_per_incident ${limits.maxAttemptsPerIncident})` };
+    return {
+      ok: false,
+      reason: 'max_attempts',
+      detail: `this incident already took ${q.incidentAttempts} action(s) (max_attempts_per_incident ${limits.maxAttemptsPerIncident})`,
+    };
   }
   const last = state.cooldowns[cooldownKey(q.target, q.action)];
   if (last !== undefined && q.now - last < limits.cooldownMs) {
     const until = last + limits.cooldownMs;
-    return { ok: false, reason: 'cooldown', detail: `${q.action} ran on ${q.target} at ${new Date(last).toISOString()}; cooldown until ${new Date(until).toISOString()}`, until };
+    return {
+      ok: false,
+      reason: 'cooldown',
+      detail: `${q.action} ran on ${q.target} at ${new Date(last).toISOString()}; cooldown until ${new Date(until).toISOString()}`,
+      until,
+    };
   }
   return { ok: true };
 }
 
 /** Records a real action (cooldown, breaker window); returns true when this action tripped the breaker. */
-export function recordAction(state: SafetyState, limits: SafetyLimits, q: { target: string; action: string; now: number }): boolean {
+export function recordAction(
+  state: SafetyState,
+  limits: SafetyLimits,
+  q: { target: string; action: string; now: number },
+): boolean {
   state.cooldowns[cooldownKey(q.target, q.action)] = q.now;
   for (const [k, at] of Object.entries(state.cooldowns)) if (q.now - at >= limits.cooldownMs) delete state.cooldowns[k];
   const b = state.breaker;

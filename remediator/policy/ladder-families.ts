@@ -3,12 +3,20 @@ import type { SuggestedAction } from '../../shared/diagnosis/diagnose-target.js'
 import type { ActionName } from '../actions/action.js';
 
 /** Steps that replace the Ollama process (and its PID namespace and device cgroup). */
-export const RESTART_FAMILY: readonly ActionName[] = ['restart_container', 'recreate_container', 'force_update_service', 'redeploy_stack'];
+export const RESTART_FAMILY: readonly ActionName[] = [
+  'restart_container',
+  'recreate_container',
+  'force_update_service',
+  'redeploy_stack',
+];
 
 /** The restart steps that make sense for how the target is deployed; none when no container is declared. */
 export function restartSteps(selector: ContainerSelector | undefined): ActionName[] {
   if (!selector) return [];
-  if (selector.kind === 'swarm') return selector.stack && selector.stack_file ? ['force_update_service', 'redeploy_stack'] : ['force_update_service'];
+  if (selector.kind === 'swarm')
+    return selector.stack && selector.stack_file
+      ? ['force_update_service', 'redeploy_stack']
+      : ['force_update_service'];
   return ['restart_container', 'recreate_container'];
 }
 

@@ -5,10 +5,27 @@ import type { RuleConfig } from '../remediator-section.js';
 import { defaultLadder, fittingSteps } from './ladder-families.js';
 
 export type Plan =
-  | { readonly kind: 'act'; readonly condition: Condition; readonly ladder: readonly ActionName[]; readonly start: number; readonly model?: string; readonly detail: string }
+  | {
+      readonly kind: 'act';
+      readonly condition: Condition;
+      readonly ladder: readonly ActionName[];
+      readonly start: number;
+      readonly model?: string;
+      readonly detail: string;
+    }
   /** Humans only: host GPU faults, partial offload, out of memory, overload, or nothing on the ladder fits. */
-  | { readonly kind: 'escalate'; readonly condition: Condition; readonly reason: 'escalation_only' | 'no_fitting_step' | 'ladder_exhausted'; readonly detail: string }
-  | { readonly kind: 'skip'; readonly condition: Condition; readonly reason: 'cleared' | 'inconclusive'; readonly detail: string };
+  | {
+      readonly kind: 'escalate';
+      readonly condition: Condition;
+      readonly reason: 'escalation_only' | 'no_fitting_step' | 'ladder_exhausted';
+      readonly detail: string;
+    }
+  | {
+      readonly kind: 'skip';
+      readonly condition: Condition;
+      readonly reason: 'cleared' | 'inconclusive';
+      readonly detail: string;
+    };
 
 export interface PlanInput {
   readonly diagnosis: Diagnosis;
@@ -27,16 +44,27 @@ export interface PlanInput {
 export function planRemediation(input: PlanInput): Plan {
   const { diagnosis } = input;
   const condition = diagnosis.status;
-  if (condition === 'healthy') return { kind: 'skip', condition, reason: 'cleared', detail: 'the target is healthy now: nothing to do' };
+  if (condition === 'healthy')
+    return { kind: 'skip', condition, reason: 'cleared', detail: 'the target is healthy now: nothing to do' };
   const finding = diagnosis.findings.find((f) => f.condition === condition)!;
   const detail = finding.detail;
   const suggestion: SuggestedAction = finding.action;
-  if (suggestion === 'escalate') return { kind: 'escalate', condition, reason: 'escalation_only', detail: `${condition}: ${detail} (a restart cannot fix this: humans needed)` };
-  if (suggestion === 'wait' || suggestion === 'none') return { kind: 'skip', condition, reason: 'inconclusive', detail: `${condition}: ${detail}` };
+  if (suggestion === 'escalate')
+    return {
+      kind: 'escalate',
+      condition,
+      reason: 'escalation_only',
+      detail: `${condition}: ${detail} (a restart cannot fix this: humans needed)`,
+    };
+  if (suggestion === 'wait' || suggestion === 'none')
+    return { kind: 'skip', condition, reason: 'inconclusive', detail: `${condition}: ${detail}` };
 
   const ladder = input.ladder ?? input.rule.ladder ?? defaultLadder(suggestion, input.selector);
   const fits = fittingSteps(suggestion);
-  const from = Math.max(input.ladderPos, input.rule.start === 'auto' ? 0 : Math.max(0, ladder.indexOf(input.rule.start)));
+  const from = Math.max(
+    input.ladderPos,
+    input.rule.start === 'auto' ? 0 : Math.max(0, ladder.indexOf(input.rule.start)),
+  );
   const start = ladder.findIndex((step, i) => i >= from && fits.includes(step));
   if (start < 0) {
     const why = input.ladderPos > 0 && ladder.length > 0 ? 'ladder_exhausted' : 'no_fitting_step';
@@ -47,5 +75,12 @@ export function planRemediation(input: PlanInput): Plan {
       detail: `${condition}: ${detail}; ${why === 'ladder_exhausted' ? 'no step left on the ladder' : `no step of [${ladder.join(', ') || 'no container declared'}] fits (needs one of ${fits.join(', ')})`}`,
     };
   }
-  return { kind: 'act', condition, ladder, start, ...(finding.model ? { model: finding.model } : {}), detail: `${condition}: ${detail}` };
+  return {
+    kind: 'act',
+    condition,
+    ladder,
+    start,
+    ...(finding.model ? { model: finding.model } : {}),
+    detail: `${condition}: ${detail}`,
+  };
 }

@@ -14,8 +14,13 @@ export const WINDOW_END_SEARCH_MS = 8 * 24 * 60 * MINUTE;
 export class QuietWindow {
   readonly #tasks: ScheduledTask[];
 
-  constructor(readonly name: string, readonly config: QuietWindowConfig) {
-    this.#tasks = config.cron.map((expr, i) => cron.createTask(expr, () => undefined, { timezone: config.timezone, name: `quiet-${name}-${i}` }));
+  constructor(
+    readonly name: string,
+    readonly config: QuietWindowConfig,
+  ) {
+    this.#tasks = config.cron.map((expr, i) =>
+      cron.createTask(expr, () => undefined, { timezone: config.timezone, name: `quiet-${name}-${i}` }),
+    );
   }
 
   /** Is the minute containing `at` (ms since epoch) quiet? */

@@ -33,7 +33,8 @@ export class ScheduleRunner {
   constructor(private readonly d: ScheduleRunnerDeps) {}
 
   start(): void {
-    for (const job of this.d.schedules) this.#stops.push(this.d.scheduler(job.cron, job.timezone, job.name, () => this.runJob(job)));
+    for (const job of this.d.schedules)
+      this.#stops.push(this.d.scheduler(job.cron, job.timezone, job.name, () => this.runJob(job)));
   }
 
   stop(): void {
@@ -45,12 +46,21 @@ export class ScheduleRunner {
     const targets = job.targets.length ? this.d.targets.filter((t) => job.targets.includes(t.name)) : this.d.targets;
     for (const target of targets) {
       const forTarget = this.d.models.filter((m) => m.targets.length === 0 || m.targets.includes(target.name));
-      const models = job.models.length ? forTarget.filter((m) => job.models.includes(m.name)) : forTarget.filter((m) => m.keep_warm);
+      const models = job.models.length
+        ? forTarget.filter((m) => job.models.includes(m.name))
+        : forTarget.filter((m) => m.keep_warm);
       if (models.length === 0) continue;
       const release = await this.d.lockTarget(target.name);
       if (!release) {
         this.d.metrics.skips.inc({ reason: 'target_busy' });
-        await this.d.audit({ kind: 'schedule', decision: 'skipped', reason: 'target_busy', rule: job.name, target: target.name, detail: 'the target is being healed' });
+        await this.d.audit({
+          kind: 'schedule',
+          decision: 'skipped',
+          reason: 'target_busy',
+          rule: job.name,
+          target: target.name,
+          detail: 'the target is being healed',
+        });
         continue;
       }
       try {
@@ -66,23 +76,56 @@ export class ScheduleRunner {
     const limit = clockSignal(this.d.clock, this.d.stepTimeoutMs, 'step_timeout reached');
     let result: ActionResult;
     try {
-      result = await this.d.runStep({ action: 'warm_up', target, model, dryRun: this.d.dryRun, signal: limit.signal, incidentId: `schedule-${job.name}` });
+      result = await this.d.runStep({
+        action: 'warm_up',
+        target,
+        model,
+        dryRun: this.d.dryRun,
+        signal: limit.signal,
+        incidentId: `schedule-${job.name}`,
+      });
     } catch (err) {
       result = { outcome: 'failed', detail: (err as Error).message, calls: [] };
     } finally {
       limit.dispose();
     }
     this.d.metrics.actions.inc({ action: 'warm_up', result: this.d.dryRun ? 'dry_run' : result.outcome });
-    this.d.log.info({ job: job.name, target: target.name, model: model.name, outcome: result.outcome }, 'scheduled warm-up');
-    await this.d.audit({ kind: 'schedule', decision: 'acted', reason: 'schedule', rule: job.name, target: target.name, action: 'warm_up', model: model.name, dry_run: this.d.dryRun, result: result.outcome, detail: result.detail, calls: result.calls, duration_ms: this.d.clock.now() - started });
+    this.d.log.info(
+      { job: job.name, target: target.name, model: model.name, outcome: result.outcome },
+      'scheduled warm-up',
+    );
+    await this.d.audit({
+      kind: 'schedule',
+      decision: 'acted',
+      reason: 'schedule',
+      rule: job.name,
+      target: target.name,
+      action: 'warm_up',
+      model: model.name,
+      dry_run: this.d.dryRun,
+      result: result.outcome,
+      detail: result.detail,
+      calls: result.calls,
+      duration_ms: this.d.clock.now() - started,
+    });
   }
 }
 
 /** Starts a job on a cron expression in a zone; returns its stop function. Tests substitute a fake-clock driver. */
-export type CronScheduler = (expression: string, timezone: string, name: string, run: () => Promise<void>) => () => void;
+export type CronScheduler = (
+  expression: string,
+  timezone: string,
+  name: string,
+  run: () => Promise<void>,
+) => () => void;
 
 /** node-cron: no overlapping runs of the same job; missed runs (process asleep) are not caught up. */
 export const nodeCronScheduler: CronScheduler = (expression, timezone, name, run) => {
-  const task = cron.schedule(expression, () => run(), { timezone, name: `schedule-${name}`, noOverlap: true, unref: true });
+  const task = cron.schedule(expression, () => run(), {
+    timezone,
+    name: `schedule-${name}`,
+    noOverlap: true,
+    unref: true,
+  });
   return () => void task.destroy();
 };

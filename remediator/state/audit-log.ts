@@ -16,7 +16,12 @@ export interface AuditEntry {
   readonly incident?: string;
   readonly rule?: string;
   readonly target?: string;
-  readonly alert?: { readonly fingerprint: string; readonly startsAt: string; readonly status: string; readonly alertname?: string };
+  readonly alert?: {
+    readonly fingerprint: string;
+    readonly startsAt: string;
+    readonly status: string;
+    readonly alertname?: string;
+  };
   readonly dry_run?: boolean;
   readonly action?: string;
   readonly model?: string;
@@ -32,13 +37,20 @@ const ROTATE_BYTES = 64 * 1024 * 1024;
 
 /** Append-only JSON lines, fsynced (grouped): an intent line is on disk before the step it announces starts. */
 export class AuditLog {
-  private constructor(private readonly appender: DurableAppender, private readonly now: () => number) {}
+  private constructor(
+    private readonly appender: DurableAppender,
+    private readonly now: () => number,
+  ) {}
 
   /** Opens `audit.jsonl` in `dir`; an oversized one is first renamed aside (audit-<time>.jsonl), never truncated. */
   static async open(dir: string, now: () => number): Promise<AuditLog> {
     const path = join(dir, AUDIT_FILE);
-    const size = await stat(path).then((s) => s.size, () => 0);
-    if (size > ROTATE_BYTES) await rename(path, join(dir, `audit-${new Date(now()).toISOString().replace(/[:.]/g, '-')}.jsonl`));
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (size > ROTATE_BYTES)
+      await rename(path, join(dir, `audit-${new Date(now()).toISOString().replace(/[:.]/g, '-')}.jsonl`));
     return new AuditLog(await DurableAppender.open(path), now);
   }
 

@@ -7,7 +7,10 @@ import { alive } from '../../shared/proc/read-process-identity.js';
  * a file left by a dead process (or by this very pid, as after a container restart where we are PID 1 again) is
  * taken over.
  */
-export async function acquireInstanceLock(dir: string, pid: number = process.pid): Promise<{ release(): Promise<void> }> {
+export async function acquireInstanceLock(
+  dir: string,
+  pid: number = process.pid,
+): Promise<{ release(): Promise<void> }> {
   const path = join(dir, 'remediator.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -12,14 +12,27 @@ export interface PersistedState {
 }
 
 export function emptyState(): PersistedState {
-  return { version: 1, savedAt: 0, appliedSeq: 0, book: { incidents: [], closedAlerts: [] }, safety: emptySafetyState() };
+  return {
+    version: 1,
+    savedAt: 0,
+    appliedSeq: 0,
+    book: { incidents: [], closedAlerts: [] },
+    safety: emptySafetyState(),
+  };
 }
 
 /** Checks the shape a future or damaged file must have; throws with the reason (the operator must look). */
 export function parsePersistedState(text: string): PersistedState {
   const s = JSON.parse(text) as Partial<PersistedState>;
   if (s.version !== 1) throw new Error(`unsupported state version ${JSON.stringify(s.version)}`);
-  if (!Number.isInteger(s.appliedSeq) || !s.book || !Array.isArray(s.book.incidents) || !Array.isArray(s.book.closedAlerts) || !s.safety?.breaker || typeof s.safety.cooldowns !== 'object') {
+  if (
+    !Number.isInteger(s.appliedSeq) ||
+    !s.book ||
+    !Array.isArray(s.book.incidents) ||
+    !Array.isArray(s.book.closedAlerts) ||
+    !s.safety?.breaker ||
+    typeof s.safety.cooldowns !== 'object'
+  ) {
     throw new Error('state file lacks appliedSeq, book or safety');
   }
   return s as PersistedState;

@@ -14,7 +14,11 @@ export class StateStore {
   #again: Promise<void> | undefined;
   saves = 0;
 
-  constructor(readonly dir: string, private readonly snapshot: () => PersistedState, private readonly afterSave?: (s: PersistedState) => Promise<void>) {}
+  constructor(
+    readonly dir: string,
+    private readonly snapshot: () => PersistedState,
+    private readonly afterSave?: (s: PersistedState) => Promise<void>,
+  ) {}
 
   static async load(dir: string): Promise<PersistedState> {
     let text: string;
@@ -33,10 +37,12 @@ export class StateStore {
       return this.#writing;
     }
     // A write is running with an older snapshot: queue exactly one more after it.
-    this.#again ??= this.#writing.catch(() => undefined).then(() => {
-      this.#again = undefined;
-      return this.save();
-    });
+    this.#again ??= this.#writing
+      .catch(() => undefined)
+      .then(() => {
+        this.#again = undefined;
+        return this.save();
+      });
     return this.#again;
   }
 

@@ -8,7 +8,12 @@ export type GpuOwner = { readonly kind: 'containers'; readonly ids: ReadonlySet<
 export interface HeldGpuMemory {
   /** Sum of nvidia-smi's used memory over the target's processes whose memory is known. */
   readonly heldBytes: number;
-  readonly processes: { readonly pid: number; readonly role: ProcessRole; readonly bytes: number | null; readonly gpuUuid: string }[];
+  readonly processes: {
+    readonly pid: number;
+    readonly role: ProcessRole;
+    readonly bytes: number | null;
+    readonly gpuUuid: string;
+  }[];
   /** Target processes nvidia-smi could not give a memory figure for ([N/A]). */
   readonly unknownMemory: number;
 }
@@ -29,7 +34,10 @@ export function attributeGpuMemory(
     const id = identities.get(app.pid);
     if (!id) continue;
     const role = classifyProcessRole(id.argv, id.exe);
-    const mine = owner.kind === 'containers' ? id.containerId !== null && owner.ids.has(id.containerId) : id.containerId === null && role !== 'other';
+    const mine =
+      owner.kind === 'containers'
+        ? id.containerId !== null && owner.ids.has(id.containerId)
+        : id.containerId === null && role !== 'other';
     if (!mine) continue;
     processes.push({ pid: app.pid, role, bytes: app.usedMemoryBytes ?? null, gpuUuid: app.gpuUuid });
     if (app.usedMemoryBytes === undefined) unknownMemory++;

@@ -8,9 +8,12 @@ export interface ProbeEvidence {
   readonly loadDurationNs?: number;
 }
 
-export type PsEvidence = { readonly listed: false; readonly error?: string } | { readonly listed: true; readonly size: number; readonly sizeVram: number };
+export type PsEvidence =
+  | { readonly listed: false; readonly error?: string }
+  | { readonly listed: true; readonly size: number; readonly sizeVram: number };
 
-export type GpuEvidence = ({ readonly available: true } & HeldGpuMemory) | { readonly available: false; readonly reason: string };
+export type GpuEvidence =
+  ({ readonly available: true } & HeldGpuMemory) | { readonly available: false; readonly reason: string };
 
 export interface RecoveryJudgement {
   readonly healthy: boolean;
@@ -31,10 +34,25 @@ function gib(bytes: number): string {
  * hold must reach min_vram_ratio x the model's size too (/api/ps numbers are fixed at load time and keep saying
  * "100% GPU" after the GPU is gone: ollama#12323).
  */
-export function judgeRecovery(model: string, minVramRatio: number, probe: ProbeEvidence, ps: PsEvidence, gpu: GpuEvidence): RecoveryJudgement {
-  if (!probe.ok) return { healthy: false, detail: `inference probe on ${model} failed: ${probe.error ?? 'unknown error'}`, vramSource: 'none' };
+export function judgeRecovery(
+  model: string,
+  minVramRatio: number,
+  probe: ProbeEvidence,
+  ps: PsEvidence,
+  gpu: GpuEvidence,
+): RecoveryJudgement {
+  if (!probe.ok)
+    return {
+      healthy: false,
+      detail: `inference probe on ${model} failed: ${probe.error ?? 'unknown error'}`,
+      vramSource: 'none',
+    };
   if (!ps.listed) {
-    return { healthy: false, detail: `probe answered but /api/ps does not list ${model}${ps.error ? ` (${ps.error})` : ''}`, vramSource: 'none' };
+    return {
+      healthy: false,
+      detail: `probe answered but /api/ps does not list ${model}${ps.error ? ` (${ps.error})` : ''}`,
+      vramSource: 'none',
+    };
   }
   const required = minVramRatio * ps.size;
   const probeText = `probe answered in ${probe.totalMs ?? '?'} ms`;

@@ -42,40 +42,71 @@ export interface RecoveryVerdict {
  * with the model's own fields (so it neither reloads nor un-pins it) under a deadline, then /api/ps, then the GPU
  * memory the target's processes really hold (nvidia-smi host PIDs -> /proc cgroup -> the target's containers).
  */
-export async function verifyRecovery(target: OllamaTargetConfig, model: ModelConfig, deps: VerifyDeps, opts: VerifyOptions): Promise<RecoveryVerdict> {
+export async function verifyRecovery(
+  target: OllamaTargetConfig,
+  model: ModelConfig,
+  deps: VerifyDeps,
+  opts: VerifyOptions,
+): Promise<RecoveryVerdict> {
   const client = deps.ollama(target);
   const fields = modelRequestFields(model);
 
   // A restarted container's Ollama needs a moment to listen again: connection refused right after a restart means
   // "not up yet", not "still broken". Wait for the API (within the load deadline) before judging.
-  const up = await waitForOllama(client as ProvisionClient, { timeoutMs: opts.loadTimeoutMs, backoff: { initialMs: 250, maxMs: 5000 }, signal: opts.signal });
+  const up = await waitForOllama(client as ProvisionClient, {
+    timeoutMs: opts.loadTimeoutMs,
+    backoff: { initialMs: 250, maxMs: 5000 },
+    signal: opts.signal,
+  });
   let probe: ProbeEvidence;
   if (!up.ok) {
-    probe = { ok: false, error: `Ollama API did not answer within ${opts.loadTimeoutMs} ms (${up.attempts} attempts): ${up.error.message}` };
-  } else try {
-    const r = await client.generate(
-      // num_predict is a sampling option, not a runner option: it does not make Ollama reload the model.
-      { model: fields.model, prompt: opts.prompt ?? 'Hi', keep_alive: fields.keep_alive, options: { ...fields.options, num_predict: 1 } },
-      { signal: opts.signal, loadTimeoutMs: opts.loadTimeoutMs, firstTokenTimeoutMs: opts.firstTokenTimeoutMs },
-    );
-    probe = { ok: true, totalMs: r.totalMs, ...(typeof r.final.load_duration === 'number' ? { loadDurationNs: r.final.load_duration } : {}) };
-  } catch (err) {
-    probe = { ok: false, error: errorText(err) };
-  }
+    probe = {
+      ok: false,
+      error: `Ollama API did not answer within ${opts.loadTimeoutMs} ms (${up.attempts} attempts): ${up.error.message}`,
+    };
+  } else
+    try {
+      const r = await client.generate(
+        // num_predict is a sampling option, not a runner option: it does not make Ollama reload the model.
+        {
+          model: fields.model,
+          prompt: opts.prompt ?? 'Hi',
+          keep_alive: fields.keep_alive,
+          options: { ...fields.options, num_predict: 1 },
+        },
+        { signal: opts.signal, loadTimeoutMs: opts.loadTimeoutMs, firstTokenTimeoutMs: opts.firstTokenTimeoutMs },
+      );
+      probe = {
+        ok: true,
+        totalMs: r.totalMs,
+        ...(typeof r.final.load_duration === 'number' ? { loadDurationNs: r.final.load_duration } : {}),
+      };
+    } catch (err) {
+      probe = { ok: false, error: errorText(err) };
+    }
 
   let ps: PsEvidence = { listed: false };
   if (probe.ok) {
     try {
-      const entry = (await client.ps({ signal: opts.signal })).find((m) => m.name === fields.model || m.model === fields.model);
+      const entry = (await client.ps({ signal: opts.signal })).find(
+        (m) => m.name === fields.model || m.model === fields.model,
+      );
       if (entry) ps = { listed: true, size: entry.size, sizeVram: entry.size_vram };
     } catch (err) {
       ps = { listed: false, error: errorText(err) };
     }
   }
 
-  const gpu: GpuEvidence = probe.ok && ps.listed ? await gpuEvidence(target, deps, opts.signal) : { available: false, reason: 'not needed: probe or /api/ps already failed' };
+  const gpu: GpuEvidence =
+    probe.ok && ps.listed
+      ? await gpuEvidence(target, deps, opts.signal)
+      : { available: false, reason: 'not needed: probe or /api/ps already failed' };
   const judged = judgeRecovery(fields.model, model.min_vram_ratio, probe, ps, gpu);
-  return { healthy: judged.healthy, detail: judged.detail, evidence: { vramSource: judged.vramSource, probe, ps, gpu } };
+  return {
+    healthy: judged.healthy,
+    detail: judged.detail,
+    evidence: { vramSource: judged.vramSource, probe, ps, gpu },
+  };
 }
 
 async function gpuEvidence(target: OllamaTargetConfig, deps: VerifyDeps, signal: AbortSignal): Promise<GpuEvidence> {
@@ -84,7 +115,11 @@ async function gpuEvidence(target: OllamaTargetConfig, deps: VerifyDeps, signal:
   let owner: GpuOwner = { kind: 'host' };
   try {
     if (target.container) {
-      const containers = await resolveTargetContainers(deps.docker as unknown as DockerApi, target.container, boundedSignal(signal, deps.timeouts.dockerMs));
+      const containers = await resolveTargetContainers(
+        deps.docker as unknown as DockerApi,
+        target.container,
+        boundedSignal(signal, deps.timeouts.dockerMs),
+      );
       if (containers.length === 0) return { available: false, reason: 'no running container of the target' };
       owner = { kind: 'containers', ids: new Set(containers.map((c) => c.id)) };
     }

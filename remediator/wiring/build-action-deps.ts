@@ -7,7 +7,14 @@ import type { ActionDeps, ActionTimeouts, SelfIdentity } from '../actions/action
 import type { RemediatorConfig } from '../remediator-section.js';
 
 /** The real dependencies of the actions, from the validated configuration. */
-export function buildActionDeps(config: LoadedConfig, cfg: RemediatorConfig, docker: Dockerode, self: SelfIdentity, log: Logger, env: Readonly<Record<string, string | undefined>>): ActionDeps {
+export function buildActionDeps(
+  config: LoadedConfig,
+  cfg: RemediatorConfig,
+  docker: Dockerode,
+  self: SelfIdentity,
+  log: Logger,
+  env: Readonly<Record<string, string | undefined>>,
+): ActionDeps {
   const clients = new Map<string, OllamaClient>();
   return {
     docker,

@@ -45,18 +45,29 @@ export function createRemediationPorts(o: PortsOptions): RemediationPorts {
         }
       } catch (err) {
         source = `exporter unavailable (${(err as Error).message})`;
-        o.log.warn({ target: target.name, err: (err as Error).message }, 'cannot read the exporter state; diagnosing from direct checks only');
+        o.log.warn(
+          { target: target.name, err: (err as Error).message },
+          'cannot read the exporter state; diagnosing from direct checks only',
+        );
       }
       // Checked directly, now: the exporter's value may be minutes old and this decides restart vs not.
       const access = await checkContainerGpuAccess(target, o.actionDeps, signal).catch(() => null);
       if (access !== null) observation = { ...observation, containerGpuAccess: access };
-      return { diagnosis: diagnoseTarget(observation), source: `${source}; container GPU access ${access === null ? 'unknown' : access ? 'ok' : 'LOST'}` };
+      return {
+        diagnosis: diagnoseTarget(observation),
+        source: `${source}; container GPU access ${access === null ? 'unknown' : access ? 'ok' : 'LOST'}`,
+      };
     },
     runStep: (req) => runAction(req, o.actionDeps),
     actionHappened: (action, before, target, signal) => actionHappened(action, before, target, o.actionDeps, signal),
     async verify(target: OllamaTargetConfig, model: ModelConfig | undefined, signal) {
-      if (!model) return { healthy: null, detail: `no model is configured for target "${target.name}": nothing to probe` };
-      const v = await verifyRecovery(target, model, o.actionDeps, { signal, loadTimeoutMs: o.cfg.load_timeout_ms, firstTokenTimeoutMs: o.firstTokenTimeoutMs });
+      if (!model)
+        return { healthy: null, detail: `no model is configured for target "${target.name}": nothing to probe` };
+      const v = await verifyRecovery(target, model, o.actionDeps, {
+        signal,
+        loadTimeoutMs: o.cfg.load_timeout_ms,
+        firstTokenTimeoutMs: o.firstTokenTimeoutMs,
+      });
       return { healthy: v.healthy, detail: v.detail };
     },
   };

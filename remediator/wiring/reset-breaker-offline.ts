@@ -37,17 +37,26 @@ function postReset(cfg: RemediatorConfig, by: string): Promise<string> {
   const loopback = !host || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   const headers: Record<string, string> = { 'x-operator': by, 'content-length': '0' };
   if (cfg.bearer_token_file) headers.authorization = `Bearer ${readSecretFile(cfg.bearer_token_file)}`;
-  else if (cfg.basic_auth_username && cfg.basic_auth_password_file) headers.authorization = `Basic ${Buffer.from(`${cfg.basic_auth_username}:${readSecretFile(cfg.basic_auth_password_file)}`).toString('base64')}`;
+  else if (cfg.basic_auth_username && cfg.basic_auth_password_file)
+    headers.authorization = `Basic ${Buffer.from(`${cfg.basic_auth_username}:${readSecretFile(cfg.basic_auth_password_file)}`).toString('base64')}`;
   const tls = Boolean(cfg.tls_cert_file && cfg.tls_key_file);
   return new Promise((resolve, reject) => {
     const options = { host: loopback, port, path: '/api/breaker/reset', method: 'POST', headers, timeout: 10_000 };
     const onResponse = (res: import('node:http').IncomingMessage) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text.trim()}`))));
+      res
+        .setEncoding('utf8')
+        .on('data', (c: string) => (text += c))
+        .on('end', () =>
+          res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text.trim()}`)),
+        );
     };
     // Our own certificate is the trust anchor: this is a call to ourselves on loopback, whatever name the cert carries.
     const req = tls
-      ? httpsRequest({ ...options, ca: readSecretFile(cfg.tls_cert_file!), checkServerIdentity: () => undefined }, onResponse)
+      ? httpsRequest(
+          { ...options, ca: readSecretFile(cfg.tls_cert_file!), checkServerIdentity: () => undefined },
+          onResponse,
+        )
       : httpRequest(options, onResponse);
     req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
     req.on('error', reject);

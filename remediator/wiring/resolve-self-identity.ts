@@ -11,13 +11,21 @@ import type { SelfConfig } from '../remediator-section.js';
  * configured self.container), its PID as `procRoot` numbers it (scanning for the process whose innermost NSpid is
  * ours and whose container is ours), and the configured Swarm service and stack.
  */
-export async function resolveSelfIdentity(procRoot: string, self: SelfConfig, docker: Pick<Dockerode, 'getContainer'>, signal: AbortSignal): Promise<SelfIdentity> {
+export async function resolveSelfIdentity(
+  procRoot: string,
+  self: SelfConfig,
+  docker: Pick<Dockerode, 'getContainer'>,
+  signal: AbortSignal,
+): Promise<SelfIdentity> {
   let containerId = parseCgroupContainerId(await readFile('/proc/self/cgroup', 'utf8').catch(() => ''));
   if (containerId === null && self.container) {
     containerId = await docker
       .getContainer(self.container)
       .inspect({ abortSignal: signal })
-      .then((c) => c.Id, () => null);
+      .then(
+        (c) => c.Id,
+        () => null,
+      );
   }
   let pid = process.pid;
   if (procRoot !== '/proc' && containerId !== null) pid = (await findHostPid(procRoot, containerId)) ?? pid;

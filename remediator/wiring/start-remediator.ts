@@ -48,7 +48,11 @@ export interface StartOptions {
 const DEDUP_CAPACITY = 50_000;
 
 /** Assembles and starts the remediator from a validated configuration. */
-export async function startRemediator(config: LoadedConfig, log: Logger, opts: StartOptions): Promise<RunningRemediator> {
+export async function startRemediator(
+  config: LoadedConfig,
+  log: Logger,
+  opts: StartOptions,
+): Promise<RunningRemediator> {
   const cfg = config.remediator as RemediatorConfig;
   const clock = opts.clock ?? systemClock;
   await mkdir(cfg.data_dir, { recursive: true, mode: 0o700 });
@@ -59,26 +63,50 @@ export async function startRemediator(config: LoadedConfig, log: Logger, opts: S
     const opened = await AlertJournal.open(join(cfg.data_dir, 'journal'), cfg.journal_segment_bytes, state.appliedSeq);
     const journal = opened.journal;
     cleanups.push(() => journal.close());
-    if (opened.damagedLines > 0) log.warn({ lines: opened.damagedLines }, 'skipped unreadable journal lines (a write cut short by a crash is never acknowledged)');
+    if (opened.damagedLines > 0)
+      log.warn(
+        { lines: opened.damagedLines },
+        'skipped unreadable journal lines (a write cut short by a crash is never acknowledged)',
+      );
     const audit = await AuditLog.open(cfg.data_dir, () => clock.now());
     cleanups.push(() => audit.close());
 
     const docker = createDockerClient(config.docker);
-    const self = await resolveSelfIdentity(config.gpu.proc_root, cfg.self, docker, AbortSignal.timeout(config.docker.timeout_ms));
+    const self = await resolveSelfIdentity(
+      config.gpu.proc_root,
+      cfg.self,
+      docker,
+      AbortSignal.timeout(config.docker.timeout_ms),
+    );
     log.info({ self }, 'remediator identity (never acted on)');
     const actionDeps = buildActionDeps(config, cfg, docker, self, log, opts.env ?? {});
-    const exporterAuth = cfg.exporter_basic_auth_username && cfg.exporter_basic_auth_password_file
-      ? `Basic ${Buffer.from(`${cfg.exporter_basic_auth_username}:${readSecretFile(cfg.exporter_basic_auth_password_file)}`).toString('base64')}`
-      : undefined;
-    const ports = opts.ports ?? createRemediationPorts({ cfg, actionDeps, log, firstTokenTimeoutMs: 30_000, ...(exporterAuth ? { exporterAuth } : {}) });
+    const exporterAuth =
+      cfg.exporter_basic_auth_username && cfg.exporter_basic_auth_password_file
+        ? `Basic ${Buffer.from(`${cfg.exporter_basic_auth_username}:${readSecretFile(cfg.exporter_basic_auth_password_file)}`).toString('base64')}`
+        : undefined;
+    const ports =
+      opts.ports ??
+      createRemediationPorts({
+        cfg,
+        actionDeps,
+        log,
+        firstTokenTimeoutMs: 30_000,
+        ...(exporterAuth ? { exporterAuth } : {}),
+      });
 
     const metrics = new RemediatorMetrics(opts.version);
     const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
     cleanups.push(() => quiet.forEach((w) => w.destroy()));
     let engine: RemediationEngine | undefined;
-    const store = new StateStore(cfg.data_dir, () => engine!.snapshot(), async (s) => {
-      await journal.compact(s.appliedSeq).catch((err: Error) => log.warn({ err: err.message }, 'journal compaction failed'));
-    });
+    const store = new StateStore(
+      cfg.data_dir,
+      () => engine!.snapshot(),
+      async (s) => {
+        await journal
+          .compact(s.appliedSeq)
+          .catch((err: Error) => log.warn({ err: err.message }, 'journal compaction failed'));
+      },
+    );
     engine = new RemediationEngine(
       {
         cfg,
@@ -92,9 +120,23 @@ export async function startRemediator(config: LoadedConfig, log: Logger, opts: S
         clock,
         log: log.child({ component: 'engine' }),
         ...(cfg.silence.enabled && cfg.silence.alertmanager_url
-          ? { silencer: alertmanagerSilencer(cfg.silence.alertmanager_url, { now: () => clock.now(), ...(cfg.silence.bearer_token_file ? { bearerToken: readSecretFile(cfg.silence.bearer_token_file) } : {}) }) }
+          ? {
+              silencer: alertmanagerSilencer(cfg.silence.alertmanager_url, {
+                now: () => clock.now(),
+                ...(cfg.silence.bearer_token_file
+                  ? { bearerToken: readSecretFile(cfg.silence.bearer_token_file) }
+                  : {}),
+              }),
+            }
           : {}),
-        ...(cfg.notify ? { notifier: webhookNotifier(cfg.notify.url, cfg.notify.bearer_token_file ? { bearerToken: readSecretFile(cfg.notify.bearer_token_file) } : {}) } : {}),
+        ...(cfg.notify
+          ? {
+              notifier: webhookNotifier(
+                cfg.notify.url,
+                cfg.notify.bearer_token_file ? { bearerToken: readSecretFile(cfg.notify.bearer_token_file) } : {},
+              ),
+            }
+          : {}),
       },
       state,
     );
@@ -140,7 +182,9 @@ export async function startRemediator(config: LoadedConfig, log: Logger, opts: S
     const app = createRemediatorApp({
       credentials: {
         ...(cfg.bearer_token_file ? { bearerToken: readSecretFile(cfg.bearer_token_file) } : {}),
-        ...(cfg.basic_auth_username && cfg.basic_auth_password_file ? { basic: { username: cfg.basic_auth_username, password: readSecretFile(cfg.basic_auth_password_file) } } : {}),
+        ...(cfg.basic_auth_username && cfg.basic_auth_password_file
+          ? { basic: { username: cfg.basic_auth_username, password: readSecretFile(cfg.basic_auth_password_file) } }
+          : {}),
       },
       maxBodyBytes: cfg.max_body_bytes,
       limits: { ...DEFAULT_PAYLOAD_LIMITS, maxAlerts: cfg.max_alerts_per_request },
@@ -151,7 +195,18 @@ export async function startRemediator(config: LoadedConfig, log: Logger, opts: S
       accepting: () => accepting,
       incidents: (limit) => running.incidents(limit),
       resetBreaker: (by) => running.resetBreaker(by),
-      ready: () => checkReadiness(cfg.data_dir, (signal) => Promise.race([docker.ping(), new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('no answer within 3 s')), { once: true }))]), () => accepting),
+      ready: () =>
+        checkReadiness(
+          cfg.data_dir,
+          (signal) =>
+            Promise.race([
+              docker.ping(),
+              new Promise((_, reject) =>
+                signal.addEventListener('abort', () => reject(new Error('no answer within 3 s')), { once: true }),
+              ),
+            ]),
+          () => accepting,
+        ),
     });
     const server: RunningServer = await startHttpServer(cfg, app, log.child({ component: 'http' }));
     return {
@@ -172,10 +227,20 @@ export async function startRemediator(config: LoadedConfig, log: Logger, opts: S
 }
 
 /** /readyz: the configuration loaded (we run), the data directory is writable, the Docker Engine answers. */
-export async function checkReadiness(dataDir: string, pingDocker: (signal: AbortSignal) => Promise<unknown>, accepting: () => boolean): Promise<Readiness> {
+export async function checkReadiness(
+  dataDir: string,
+  pingDocker: (signal: AbortSignal) => Promise<unknown>,
+  accepting: () => boolean,
+): Promise<Readiness> {
   const checks: Record<string, string> = { config: 'ok' };
-  checks.data_dir = await access(dataDir, constants.W_OK).then(() => 'ok', (err: NodeJS.ErrnoException) => `not writable (${err.code ?? err.message})`);
-  checks.docker = await pingDocker(AbortSignal.timeout(3000)).then(() => 'ok', (err: Error) => `unreachable (${err.message})`);
+  checks.data_dir = await access(dataDir, constants.W_OK).then(
+    () => 'ok',
+    (err: NodeJS.ErrnoException) => `not writable (${err.code ?? err.message})`,
+  );
+  checks.docker = await pingDocker(AbortSignal.timeout(3000)).then(
+    () => 'ok',
+    (err: Error) => `unreachable (${err.message})`,
+  );
   checks.accepting = accepting() ? 'ok' : 'shutting down';
   return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
 }

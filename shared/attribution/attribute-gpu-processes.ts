@@ -89,7 +89,8 @@ export async function attributeGpuProcesses(
     }),
   );
   const targetOf = new Map<string, string>();
-  for (const [target, containers] of resolved) for (const c of containers) if (!targetOf.has(c.id)) targetOf.set(c.id, target);
+  for (const [target, containers] of resolved)
+    for (const c of containers) if (!targetOf.has(c.id)) targetOf.set(c.id, target);
 
   // 2. Who each PID is (one read per PID even when it holds several GPUs).
   const identities = new Map<number, ProcessIdentity | null>();
@@ -98,7 +99,10 @@ export async function attributeGpuProcesses(
     [...nameOf].map(async ([pid, name]) => {
       const id = await readIdentity(input.procRoot, pid);
       if (id && !sameProcess(id, name)) {
-        deps.log?.debug({ pid, processName: name, exe: id.exe, comm: id.comm }, 'PID names another process here: no host PID view?');
+        deps.log?.debug(
+          { pid, processName: name, exe: id.exe, comm: id.comm },
+          'PID names another process here: no host PID view?',
+        );
         identities.set(pid, null);
       } else identities.set(pid, id);
     }),
@@ -122,23 +126,36 @@ export async function attributeGpuProcesses(
   // 4. Parents of runners, to tell a served runner from an orphan.
   const isRunnerLike = (i: ProcessIdentity) => classifyProcessRole(i.argv, i.exe) === 'ollama_runner';
   const parents = new Map<number, ProcessIdentity | null>();
-  const ppids = new Set([...identities.values()].filter((i): i is ProcessIdentity => !!i && isRunnerLike(i)).map((i) => i.ppid));
-  await Promise.all([...ppids].map(async (ppid) => parents.set(ppid, identities.get(ppid) ?? (await readIdentity(input.procRoot, ppid)))));
+  const ppids = new Set(
+    [...identities.values()].filter((i): i is ProcessIdentity => !!i && isRunnerLike(i)).map((i) => i.ppid),
+  );
+  await Promise.all(
+    [...ppids].map(async (ppid) =>
+      parents.set(ppid, identities.get(ppid) ?? (await readIdentity(input.procRoot, ppid))),
+    ),
+  );
 
   const rows: GpuProcess[] = input.apps.map((app) => {
     const identity = identities.get(app.pid) ?? null;
-    const role = identity ? classifyProcessRole(identity.argv, identity.exe) : classifyProcessRole([app.processName], app.processName);
+    const role = identity
+      ? classifyProcessRole(identity.argv, identity.exe)
+      : classifyProcessRole([app.processName], app.processName);
     const containerId = identity?.containerId ?? null;
     const container = containerId ? containers.get(containerId) : undefined;
     let attribution: Attribution;
     if (!identity) attribution = 'exited';
     else if (!containerId) attribution = 'host';
     else attribution = container ? 'container' : 'unconfirmed';
-    const target = containerId ? (targetOf.get(containerId) ?? input.pastTargetContainers?.get(containerId) ?? null) : null;
+    const target = containerId
+      ? (targetOf.get(containerId) ?? input.pastTargetContainers?.get(containerId) ?? null)
+      : null;
     let orphan = false;
     if (identity && role === 'ollama_runner' && target !== null) {
       const parent = parents.get(identity.ppid) ?? null;
-      const served = parent !== null && parent.containerId === containerId && classifyProcessRole(parent.argv, parent.exe) === 'ollama_server';
+      const served =
+        parent !== null &&
+        parent.containerId === containerId &&
+        classifyProcessRole(parent.argv, parent.exe) === 'ollama_server';
       orphan = container === null || !served;
     }
     return {
@@ -156,7 +173,10 @@ export async function attributeGpuProcesses(
       orphan,
     };
   });
-  rows.sort((a, b) => a.gpuUuid.localeCompare(b.gpuUuid) || (b.usedMemoryBytes ?? -1) - (a.usedMemoryBytes ?? -1) || a.pid - b.pid);
+  rows.sort(
+    (a, b) =>
+      a.gpuUuid.localeCompare(b.gpuUuid) || (b.usedMemoryBytes ?? -1) - (a.usedMemoryBytes ?? -1) || a.pid - b.pid,
+  );
 
   const targets: TargetGpuProcesses[] = input.targets
     .filter((t) => resolved.has(t.name))
@@ -177,7 +197,10 @@ export async function attributeGpuProcesses(
 }
 
 /** Orphan rows folded per PID (a runner split over two GPUs is one process to stop). */
-function orphansOf(rows: readonly GpuProcess[], containers: ReadonlyMap<string, DockerContainer | null | undefined>): OrphanRunner[] {
+function orphansOf(
+  rows: readonly GpuProcess[],
+  containers: ReadonlyMap<string, DockerContainer | null | undefined>,
+): OrphanRunner[] {
   const byPid = new Map<number, OrphanRunner>();
   for (const r of rows) {
     if (!r.orphan) continue;

@@ -31,8 +31,16 @@ function formatSection(section: ConfigSection): string[] {
   const out = [`  ${section.key}: ${section.doc}`];
   for (const [key, field] of Object.entries(section.scalars)) {
     const path = `${section.key}.${key}`;
-    const def = field.default !== undefined ? ` (default ${JSON.stringify(field.default)})` : field.optional ? ' (optional)' : ' (required)';
-    out.push(`    ${flagNameFor(path)}=${field.kind.toUpperCase()}  env ${envNameFor(path)}${def}`, `        ${field.doc}`);
+    const def =
+      field.default !== undefined
+        ? ` (default ${JSON.stringify(field.default)})`
+        : field.optional
+          ? ' (optional)'
+          : ' (required)';
+    out.push(
+      `    ${flagNameFor(path)}=${field.kind.toUpperCase()}  env ${envNameFor(path)}${def}`,
+      `        ${field.doc}`,
+    );
   }
   return out;
 }

@@ -16,7 +16,10 @@ export interface ParsedCommandLine {
  * Splits argv into the command's own options and config overrides. Config overrides always contain a dot
  * (section.key), which is how they are told apart from command options; `-` and `_` are interchangeable.
  */
-export function parseCommandLine(argv: readonly string[], commandOptions: Readonly<Record<string, CommandOption>>): ParsedCommandLine {
+export function parseCommandLine(
+  argv: readonly string[],
+  commandOptions: Readonly<Record<string, CommandOption>>,
+): ParsedCommandLine {
   const options = new Map<string, string | true | string[]>();
   const overrides = new Map<string, string | true>();
   const positionals: string[] = [];

@@ -14,7 +14,12 @@ interface Io {
 }
 
 /** Parses argv, loads and validates config, and runs one command; returns the exit code. */
-export async function runCli(commands: readonly CommandDef[], argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<number> {
+export async function runCli(
+  commands: readonly CommandDef[],
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: Io,
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === 'version') {
     io.stdout.write(`ollama-sentinel ${readVersion()}\n`);
@@ -30,7 +35,12 @@ export async function runCli(commands: readonly CommandDef[], argv: readonly str
     io.stderr.write(`ollama-sentinel: unknown command "${name}"\n\n${usage}`);
     return EXIT_USAGE;
   }
-  const parsed = parseCommandLine(rest, { config: { kind: 'string', doc: '' }, help: { kind: 'bool', doc: '' }, version: { kind: 'bool', doc: '' }, ...cmd.options });
+  const parsed = parseCommandLine(rest, {
+    config: { kind: 'string', doc: '' },
+    help: { kind: 'bool', doc: '' },
+    version: { kind: 'bool', doc: '' },
+    ...cmd.options,
+  });
   if (parsed.options.has('help')) {
     io.stdout.write(formatHelp(cmd));
     return 0;
@@ -71,9 +81,20 @@ export async function runCli(commands: readonly CommandDef[], argv: readonly str
   io.on('SIGINT', () => stop('SIGINT'));
   // A long-running service must not die of one forgotten promise (Node 20 exits on an unhandled rejection):
   // log it loudly and keep serving; every known failure path is handled where it happens.
-  io.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (a bug: please report it); continuing'));
+  io.on('unhandledRejection', (reason) =>
+    log.error({ err: reason }, 'unhandled promise rejection (a bug: please report it); continuing'),
+  );
   try {
-    return await cmd.run({ config, options: parsed.options, positionals: parsed.positionals, log, env, stderr: io.stderr, stdout: io.stdout, shutdown: shutdown.signal });
+    return await cmd.run({
+      config,
+      options: parsed.options,
+      positionals: parsed.positionals,
+      log,
+      env,
+      stderr: io.stderr,
+      stdout: io.stdout,
+      shutdown: shutdown.signal,
+    });
   } catch (err) {
     log.fatal({ err }, 'command failed');
     io.stderr.write(`ollama-sentinel ${cmd.name}: ${(err as Error).message}\n`);

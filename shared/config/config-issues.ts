@@ -19,7 +19,10 @@ export class ConfigIssues {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly issues: readonly ConfigIssue[], source: string) {
+  constructor(
+    readonly issues: readonly ConfigIssue[],
+    source: string,
+  ) {
     super(
       `invalid configuration (${source}): ${issues.length} problem${issues.length === 1 ? '' : 's'}\n` +
         issues.map((i) => `  - ${i.path}: ${i.problem}\n      fix: ${i.fix}`).join('\n'),

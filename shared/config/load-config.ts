@@ -37,17 +37,30 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
     try {
       text = (input.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(input.file);
     } catch (err) {
-      issues.add('--config', `cannot read ${input.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'pass the path of a readable YAML file (see deploy/config.example.yaml)');
+      issues.add(
+        '--config',
+        `cannot read ${input.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        'pass the path of a readable YAML file (see deploy/config.example.yaml)',
+      );
     }
     if (text !== undefined) {
       try {
         const parsed: unknown = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
         if (parsed === null || parsed === undefined) doc = {};
         else if (isRecord(parsed)) doc = parsed;
-        else issues.add('(document)', 'the file is not a YAML mapping', 'start the file with top-level keys such as `ollama:` and `models:`');
+        else
+          issues.add(
+            '(document)',
+            'the file is not a YAML mapping',
+            'start the file with top-level keys such as `ollama:` and `models:`',
+          );
       } catch (err) {
         const e = err as YAMLParseError;
-        issues.add(e.linePos ? `line ${e.linePos[0].line}` : '(document)', `YAML syntax error: ${e.message.split('\n')[0]}`, 'fix the YAML syntax at that line');
+        issues.add(
+          e.linePos ? `line ${e.linePos[0].line}` : '(document)',
+          `YAML syntax error: ${e.message.split('\n')[0]}`,
+          'fix the YAML syntax at that line',
+        );
       }
     }
   }
@@ -56,9 +69,11 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   checkKeys(doc, ['ollama', 'models', ...sections.map((s) => s.key), ...(input.otherSectionKeys ?? [])], '', issues);
 
   const knownFlags = new Map<string, { section: ConfigSection; key: string }>();
-  for (const section of sections) for (const key of Object.keys(section.scalars)) knownFlags.set(`${section.key}.${key}`, { section, key });
+  for (const section of sections)
+    for (const key of Object.keys(section.scalars)) knownFlags.set(`${section.key}.${key}`, { section, key });
   for (const path of input.flags.keys()) {
-    if (!knownFlags.has(path)) issues.add(flagNameFor(path), 'unknown flag', 'run with --help to list the flags of this command');
+    if (!knownFlags.has(path))
+      issues.add(flagNameFor(path), 'unknown flag', 'run with --help to list the flags of this command');
   }
 
   const targets = validateTargets(doc.ollama, issues, input.env);
@@ -87,7 +102,8 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
       else if (raw[key] !== undefined && raw[key] !== null) [value, origin] = [raw[key], path];
       else if (field.default !== undefined) [value, origin] = [field.default, `${path} (default)`];
       else {
-        if (!field.optional) issues.add(path, 'is required', `set ${path} in the file, ${envName} or ${flagNameFor(path)}`);
+        if (!field.optional)
+          issues.add(path, 'is required', `set ${path} in the file, ${envName} or ${flagNameFor(path)}`);
         continue;
       }
       const result = parseScalar(value, field);

@@ -19,7 +19,16 @@ export type ScalarSchema = Readonly<Record<string, ScalarField>>;
 
 export type ScalarResult = { ok: true; value: string | number | boolean } | { ok: false; problem: string; fix: string };
 
-const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 };
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+};
 
 /** Converts a raw value (YAML value or env/flag text) to the field's type; durations become milliseconds. */
 export function parseScalar(raw: unknown, field: ScalarField): ScalarResult {
@@ -43,17 +52,29 @@ export function parseScalar(raw: unknown, field: ScalarField): ScalarResult {
     case 'number': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       if (!Number.isFinite(n) || (field.kind === 'int' && !Number.isInteger(n))) {
-        return bad(`expected ${field.kind === 'int' ? 'a whole number' : 'a number'}, got ${shown}`, 'write a plain number');
+        return bad(
+          `expected ${field.kind === 'int' ? 'a whole number' : 'a number'}, got ${shown}`,
+          'write a plain number',
+        );
       }
       return checkRange(n, field, String(n));
     }
     case 'duration': {
       const ms = parseDuration(raw);
-      if (ms === null) return bad(`${shown} is not a duration`, 'write e.g. "500ms", "15s", "2m", "1h30m" or a number of seconds');
+      if (ms === null)
+        return bad(`${shown} is not a duration`, 'write e.g. "500ms", "15s", "2m", "1h30m" or a number of seconds');
       return checkRange(ms, field, `${ms} ms`);
     }
     case 'bytes': {
-      const m = typeof raw === 'number' ? [String(raw), String(raw), ''] : typeof raw === 'string' ? raw.trim().toLowerCase().match(/^(\d+(?:\.\d+)?)\s*([a-z]*)$/) : null;
+      const m =
+        typeof raw === 'number'
+          ? [String(raw), String(raw), '']
+          : typeof raw === 'string'
+            ? raw
+                .trim()
+                .toLowerCase()
+                .match(/^(\d+(?:\.\d+)?)\s*([a-z]*)$/)
+            : null;
       if (!m || !(m[2]! in BYTE_UNITS)) return bad(`${shown} is not a size`, 'write e.g. 1048576, "512KiB" or "1MiB"');
       return checkRange(Math.round(Number(m[1]) * BYTE_UNITS[m[2]!]!), field, `${raw}`);
     }
@@ -61,8 +82,18 @@ export function parseScalar(raw: unknown, field: ScalarField): ScalarResult {
 }
 
 function checkRange(n: number, field: ScalarField, shown: string): ScalarResult {
-  if (field.min !== undefined && n < field.min) return { ok: false, problem: `${shown} is below the minimum ${field.min}`, fix: `use a value of at least ${describe(field, field.min)}` };
-  if (field.max !== undefined && n > field.max) return { ok: false, problem: `${shown} is above the maximum ${field.max}`, fix: `use a value of at most ${describe(field, field.max)}` };
+  if (field.min !== undefined && n < field.min)
+    return {
+      ok: false,
+      problem: `${shown} is below the minimum ${field.min}`,
+      fix: `use a value of at least ${describe(field, field.min)}`,
+    };
+  if (field.max !== undefined && n > field.max)
+    return {
+      ok: false,
+      problem: `${shown} is above the maximum ${field.max}`,
+      fix: `use a value of at most ${describe(field, field.max)}`,
+    };
   return { ok: true, value: n };
 }
 

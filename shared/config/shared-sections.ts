@@ -4,7 +4,12 @@ export const logSection: ConfigSection = {
   key: 'log',
   doc: 'Logging: JSON lines on stdout (pino); human-facing progress goes to stderr.',
   scalars: {
-    level: { kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', doc: 'Lowest level written.' },
+    level: {
+      kind: 'enum',
+      values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+      default: 'info',
+      doc: 'Lowest level written.',
+    },
   },
 };
 
@@ -12,12 +17,31 @@ export const gpuSection: ConfigSection = {
   key: 'gpu',
   doc: 'How GPUs are read (nvidia-smi) and how their processes are attributed.',
   scalars: {
-    nvidia_smi: { kind: 'string', default: 'nvidia-smi', doc: 'nvidia-smi command or path (a wrapper script works too).' },
+    nvidia_smi: {
+      kind: 'string',
+      default: 'nvidia-smi',
+      doc: 'nvidia-smi command or path (a wrapper script works too).',
+    },
     interval: { kind: 'duration', default: '15s', min: 1000, doc: 'How often GPUs are sampled, in the background.' },
-    timeout: { kind: 'duration', default: '10s', min: 100, doc: 'Hard limit for one nvidia-smi run; a hung run is killed.' },
+    timeout: {
+      kind: 'duration',
+      default: '10s',
+      min: 100,
+      doc: 'Hard limit for one nvidia-smi run; a hung run is killed.',
+    },
     processes: { kind: 'bool', default: true, doc: 'Publish one series per GPU compute process (pid label).' },
-    max_processes_per_gpu: { kind: 'int', default: 20, min: 0, max: 1000, doc: 'Cap on per-process series per GPU, keeping the largest; the rest is counted as dropped.' },
-    proc_root: { kind: 'string', default: '/proc', doc: 'The host /proc as this process sees it (mount the host /proc and set /host/proc in a container).' },
+    max_processes_per_gpu: {
+      kind: 'int',
+      default: 20,
+      min: 0,
+      max: 1000,
+      doc: 'Cap on per-process series per GPU, keeping the largest; the rest is counted as dropped.',
+    },
+    proc_root: {
+      kind: 'string',
+      default: '/proc',
+      doc: 'The host /proc as this process sees it (mount the host /proc and set /host/proc in a container).',
+    },
   },
 };
 
@@ -25,7 +49,11 @@ export const dockerSection: ConfigSection = {
   key: 'docker',
   doc: 'The Docker Engine that runs the Ollama containers.',
   scalars: {
-    host: { kind: 'string', default: 'unix:///var/run/docker.sock', doc: 'Engine endpoint: unix:///path/to/docker.sock or tcp://127.0.0.1:2375.' },
+    host: {
+      kind: 'string',
+      default: 'unix:///var/run/docker.sock',
+      doc: 'Engine endpoint: unix:///path/to/docker.sock or tcp://127.0.0.1:2375.',
+    },
     timeout: { kind: 'duration', default: '10s', min: 100, doc: 'Limit for one Docker API call.' },
   },
 };

@@ -21,23 +21,41 @@ export function validateModels(raw: unknown, issues: ConfigIssues, targetNames: 
       issues.add(path, 'must be a model name or a mapping with name', 'write `- name: gpt-oss:20b`');
       return;
     }
-    checkKeys(entry, ['name', 'keep_alive', 'keep_warm', 'min_vram_ratio', 'options', 'targets', 'create'], path, issues);
+    checkKeys(
+      entry,
+      ['name', 'keep_alive', 'keep_warm', 'min_vram_ratio', 'options', 'targets', 'create'],
+      path,
+      issues,
+    );
     let name = '';
     if (typeof entry.name !== 'string' || entry.name.trim() === '') {
       issues.add(`${path}.name`, 'is missing', 'write the model as Ollama names it, e.g. llama3.2:3b');
     } else {
       try {
         name = normalizeModelName(entry.name);
-        if (seen.has(name)) issues.add(`${path}.name`, `"${name}" is listed twice`, 'list each model once (llama3 and llama3:latest are the same model)');
+        if (seen.has(name))
+          issues.add(
+            `${path}.name`,
+            `"${name}" is listed twice`,
+            'list each model once (llama3 and llama3:latest are the same model)',
+          );
         seen.add(name);
       } catch (err) {
-        issues.add(`${path}.name`, (err as Error).message, 'write a model name such as llama3.2:3b or registry.example/ns/model:tag');
+        issues.add(
+          `${path}.name`,
+          (err as Error).message,
+          'write a model name such as llama3.2:3b or registry.example/ns/model:tag',
+        );
       }
     }
     const keepWarm = entry.keep_warm ?? false;
-    if (typeof keepWarm !== 'boolean') issues.add(`${path}.keep_warm`, `expected true or false, got ${JSON.stringify(keepWarm)}`, 'use true or false');
+    if (typeof keepWarm !== 'boolean')
+      issues.add(`${path}.keep_warm`, `expected true or false, got ${JSON.stringify(keepWarm)}`, 'use true or false');
     const keepAlive = entry.keep_alive ?? (keepWarm === true ? -1 : '5m');
-    if (!(typeof keepAlive === 'number' && Number.isFinite(keepAlive)) && !(typeof keepAlive === 'string' && GO_DURATION_RE.test(keepAlive))) {
+    if (
+      !(typeof keepAlive === 'number' && Number.isFinite(keepAlive)) &&
+      !(typeof keepAlive === 'string' && GO_DURATION_RE.test(keepAlive))
+    ) {
       issues.add(
         `${path}.keep_alive`,
         `${JSON.stringify(keepAlive)} is not a keep_alive Ollama accepts (a string needs a unit: Ollama answers 400 for "3600")`,
@@ -46,20 +64,39 @@ export function validateModels(raw: unknown, issues: ConfigIssues, targetNames: 
     }
     const ratio = entry.min_vram_ratio ?? 0.9;
     if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
-      issues.add(`${path}.min_vram_ratio`, `${JSON.stringify(ratio)} is not a ratio between 0 and 1`, 'write e.g. 0.9 (90 % of the model in VRAM)');
+      issues.add(
+        `${path}.min_vram_ratio`,
+        `${JSON.stringify(ratio)} is not a ratio between 0 and 1`,
+        'write e.g. 0.9 (90 % of the model in VRAM)',
+      );
     }
     const options = entry.options ?? {};
-    if (!isRecord(options)) issues.add(`${path}.options`, 'must be a mapping of Ollama runner options', 'write e.g. `options: {num_ctx: 8192}`');
+    if (!isRecord(options))
+      issues.add(
+        `${path}.options`,
+        'must be a mapping of Ollama runner options',
+        'write e.g. `options: {num_ctx: 8192}`',
+      );
     const targets = entry.targets ?? [];
     if (!Array.isArray(targets) || targets.some((t) => typeof t !== 'string')) {
       issues.add(`${path}.targets`, 'must be a list of target names', 'write e.g. `targets: [main]`');
     } else {
-      for (const t of targets) if (!targetNames.includes(t)) issues.add(`${path}.targets`, `"${t}" is not a declared Ollama target`, `use one of: ${targetNames.join(', ') || '(none declared)'}`);
+      for (const t of targets)
+        if (!targetNames.includes(t))
+          issues.add(
+            `${path}.targets`,
+            `"${t}" is not a declared Ollama target`,
+            `use one of: ${targetNames.join(', ') || '(none declared)'}`,
+          );
     }
     let create: ModelConfig['create'];
     if (entry.create !== undefined) {
       if (!isRecord(entry.create) || typeof entry.create.from !== 'string' || entry.create.from === '') {
-        issues.add(`${path}.create`, 'needs at least `from`', 'write e.g. `create: {from: llama3.2:3b, system: "You are terse."}` (the /api/create body)');
+        issues.add(
+          `${path}.create`,
+          'needs at least `from`',
+          'write e.g. `create: {from: llama3.2:3b, system: "You are terse."}` (the /api/create body)',
+        );
       } else create = { ...entry.create, from: entry.create.from };
     }
     out.push({

@@ -6,12 +6,20 @@ import { isRecord, checkKeys } from './yaml-shapes.js';
 const NAME_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,62}$/;
 
 /** The `ollama:` list. Without one, a single target named "default" at OLLAMA_HOST (or 127.0.0.1:11434). */
-export function validateTargets(raw: unknown, issues: ConfigIssues, env: Readonly<Record<string, string | undefined>>): OllamaTargetConfig[] {
+export function validateTargets(
+  raw: unknown,
+  issues: ConfigIssues,
+  env: Readonly<Record<string, string | undefined>>,
+): OllamaTargetConfig[] {
   if (raw === undefined || raw === null) {
     try {
       return [{ name: 'default', url: parseOllamaHost(env.OLLAMA_HOST ?? '').url, headers: {} }];
     } catch (err) {
-      issues.add('OLLAMA_HOST', (err as Error).message, 'set OLLAMA_HOST to host[:port] or a URL, or declare targets under ollama:');
+      issues.add(
+        'OLLAMA_HOST',
+        (err as Error).message,
+        'set OLLAMA_HOST to host[:port] or a URL, or declare targets under ollama:',
+      );
       return [];
     }
   }
@@ -30,27 +38,54 @@ export function validateTargets(raw: unknown, issues: ConfigIssues, env: Readonl
     checkKeys(item, ['name', 'url', 'headers', 'ca_file', 'container'], path, issues);
     const name = item.name;
     if (typeof name !== 'string' || !NAME_RE.test(name)) {
-      issues.add(`${path}.name`, `${JSON.stringify(name)} is not a valid target name`, 'use letters, digits, "_", "-" or ".", starting with a letter (it becomes a metric label)');
+      issues.add(
+        `${path}.name`,
+        `${JSON.stringify(name)} is not a valid target name`,
+        'use letters, digits, "_", "-" or ".", starting with a letter (it becomes a metric label)',
+      );
     } else if (seen.has(name)) {
       issues.add(`${path}.name`, `duplicate target name "${name}"`, 'give every target its own name');
     } else seen.add(name);
     let url = '';
-    if (item.url === undefined) issues.add(`${path}.url`, 'is required', 'write the URL the way OLLAMA_HOST takes it, e.g. http://127.0.0.1:11434');
-    else try {
-      url = parseOllamaHost(typeof item.url === 'string' ? item.url : '').url;
-      if (item.url !== undefined && typeof item.url !== 'string') throw new Error(`expected text, got ${JSON.stringify(item.url)}`);
-    } catch (err) {
-      issues.add(`${path}.url`, (err as Error).message, 'write the URL the way OLLAMA_HOST takes it, e.g. http://127.0.0.1:11434 or ollama:11434');
-    }
+    if (item.url === undefined)
+      issues.add(
+        `${path}.url`,
+        'is required',
+        'write the URL the way OLLAMA_HOST takes it, e.g. http://127.0.0.1:11434',
+      );
+    else
+      try {
+        url = parseOllamaHost(typeof item.url === 'string' ? item.url : '').url;
+        if (item.url !== undefined && typeof item.url !== 'string')
+          throw new Error(`expected text, got ${JSON.stringify(item.url)}`);
+      } catch (err) {
+        issues.add(
+          `${path}.url`,
+          (err as Error).message,
+          'write the URL the way OLLAMA_HOST takes it, e.g. http://127.0.0.1:11434 or ollama:11434',
+        );
+      }
     const headers: Record<string, string> = {};
     if (item.headers !== undefined) {
-      if (!isRecord(item.headers)) issues.add(`${path}.headers`, 'must be a mapping of header name to value', 'write e.g. `headers: {Authorization: "Bearer TOKEN"}`');
-      else for (const [k, v] of Object.entries(item.headers)) {
-        if (typeof v !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) issues.add(`${path}.headers.${k}`, 'header names must be tokens and values text', 'quote the value; remove characters not allowed in header names');
-        else headers[k] = v;
-      }
+      if (!isRecord(item.headers))
+        issues.add(
+          `${path}.headers`,
+          'must be a mapping of header name to value',
+          'write e.g. `headers: {Authorization: "Bearer TOKEN"}`',
+        );
+      else
+        for (const [k, v] of Object.entries(item.headers)) {
+          if (typeof v !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k))
+            issues.add(
+              `${path}.headers.${k}`,
+              'header names must be tokens and values text',
+              'quote the value; remove characters not allowed in header names',
+            );
+          else headers[k] = v;
+        }
     }
-    if (item.ca_file !== undefined && typeof item.ca_file !== 'string') issues.add(`${path}.ca_file`, 'must be a file path', 'write the path of a PEM file');
+    if (item.ca_file !== undefined && typeof item.ca_file !== 'string')
+      issues.add(`${path}.ca_file`, 'must be a file path', 'write the path of a PEM file');
     const container = validateSelector(item.container, `${path}.container`, issues);
     out.push({
       name: typeof name === 'string' ? name : '',
@@ -60,13 +95,15 @@ export function validateTargets(raw: unknown, issues: ConfigIssues, env: Readonl
       ...(container ? { container } : {}),
     });
   });
-  if (raw.length === 0) issues.add('ollama', 'the list is empty', 'declare at least one target, or remove `ollama:` to use OLLAMA_HOST');
+  if (raw.length === 0)
+    issues.add('ollama', 'the list is empty', 'declare at least one target, or remove `ollama:` to use OLLAMA_HOST');
   return out;
 }
 
 function validateSelector(raw: unknown, path: string, issues: ConfigIssues): ContainerSelector | undefined {
   if (raw === undefined) return undefined;
-  const fix = 'write exactly one of `compose: {project: P, service: S}`, `swarm: {service: S, stack: ST, stack_file: F}` or `name: CONTAINER`';
+  const fix =
+    'write exactly one of `compose: {project: P, service: S}`, `swarm: {service: S, stack: ST, stack_file: F}` or `name: CONTAINER`';
   if (!isRecord(raw)) {
     issues.add(path, 'must be a mapping', fix);
     return undefined;
@@ -85,7 +122,11 @@ function validateSelector(raw: unknown, path: string, issues: ConfigIssues): Con
   if (kinds[0] === 'compose') {
     const c = raw.compose;
     if (!isRecord(c) || !text(c.project) || !text(c.service)) {
-      issues.add(`${path}.compose`, 'needs project and service', 'write `compose: {project: myproject, service: ollama}` (the com.docker.compose.* labels)');
+      issues.add(
+        `${path}.compose`,
+        'needs project and service',
+        'write `compose: {project: myproject, service: ollama}` (the com.docker.compose.* labels)',
+      );
       return undefined;
     }
     checkKeys(c, ['project', 'service'], `${path}.compose`, issues);
@@ -93,13 +134,24 @@ function validateSelector(raw: unknown, path: string, issues: ConfigIssues): Con
   }
   const s = raw.swarm;
   if (!isRecord(s) || !text(s.service)) {
-    issues.add(`${path}.swarm`, 'needs service', 'write `swarm: {service: mystack_ollama, stack: mystack, stack_file: /path/stack.yml}`');
+    issues.add(
+      `${path}.swarm`,
+      'needs service',
+      'write `swarm: {service: mystack_ollama, stack: mystack, stack_file: /path/stack.yml}`',
+    );
     return undefined;
   }
   checkKeys(s, ['service', 'stack', 'stack_file'], `${path}.swarm`, issues);
-  if (s.stack !== undefined && !text(s.stack)) issues.add(`${path}.swarm.stack`, 'must be a stack name', 'write the name given to `docker stack deploy`');
-  if (s.stack_file !== undefined && !text(s.stack_file)) issues.add(`${path}.swarm.stack_file`, 'must be a file path', 'write the path of the stack (compose) file');
-  if (s.stack_file !== undefined && s.stack === undefined) issues.add(`${path}.swarm.stack`, 'stack_file is set but stack is not', 'add the stack name the file is deployed as');
+  if (s.stack !== undefined && !text(s.stack))
+    issues.add(`${path}.swarm.stack`, 'must be a stack name', 'write the name given to `docker stack deploy`');
+  if (s.stack_file !== undefined && !text(s.stack_file))
+    issues.add(`${path}.swarm.stack_file`, 'must be a file path', 'write the path of the stack (compose) file');
+  if (s.stack_file !== undefined && s.stack === undefined)
+    issues.add(
+      `${path}.swarm.stack`,
+      'stack_file is set but stack is not',
+      'add the stack name the file is deployed as',
+    );
   return {
     kind: 'swarm',
     service: s.service,

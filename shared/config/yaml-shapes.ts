@@ -5,14 +5,21 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Reports keys that are not allowed, naming the closest allowed one (typos are the usual cause). */
-export function checkKeys(obj: Readonly<Record<string, unknown>>, allowed: readonly string[], path: string, issues: ConfigIssues): void {
+export function checkKeys(
+  obj: Readonly<Record<string, unknown>>,
+  allowed: readonly string[],
+  path: string,
+  issues: ConfigIssues,
+): void {
   for (const key of Object.keys(obj)) {
     if (allowed.includes(key)) continue;
     const near = closest(key, allowed);
     issues.add(
       path ? `${path}.${key}` : key,
       'unknown key',
-      near ? `did you mean "${near}"? Allowed here: ${allowed.join(', ')}` : `remove it; allowed here: ${allowed.join(', ')}`,
+      near
+        ? `did you mean "${near}"? Allowed here: ${allowed.join(', ')}`
+        : `remove it; allowed here: ${allowed.join(', ')}`,
     );
   }
 }

@@ -50,27 +50,80 @@ export function diagnoseTarget(o: TargetObservation): Diagnosis {
   const f: Finding[] = [];
   const gpuFaults = (o.gpus ?? []).filter((g) => g.lost || (g.eccUncorrectedVolatile ?? 0) > 0);
   for (const g of gpuFaults) {
-    f.push({ condition: 'gpu_fault', detail: g.lost ? `GPU ${g.uuid} is lost (fell off the bus): host action needed` : `GPU ${g.uuid} reports ${g.eccUncorrectedVolatile} uncorrected ECC errors`, action: 'escalate' });
+    f.push({
+      condition: 'gpu_fault',
+      detail: g.lost
+        ? `GPU ${g.uuid} is lost (fell off the bus): host action needed`
+        : `GPU ${g.uuid} reports ${g.eccUncorrectedVolatile} uncorrected ECC errors`,
+      action: 'escalate',
+    });
   }
-  if (o.gpuCollectorError && /version_mismatch|driver_not_loaded|nvml_library_missing|gpu_lost/.test(o.gpuCollectorError)) {
-    f.push({ condition: 'gpu_fault', detail: `nvidia-smi fails on the host (${o.gpuCollectorError}): driver or GPU problem`, action: 'escalate' });
+  if (
+    o.gpuCollectorError &&
+    /version_mismatch|driver_not_loaded|nvml_library_missing|gpu_lost/.test(o.gpuCollectorError)
+  ) {
+    f.push({
+      condition: 'gpu_fault',
+      detail: `nvidia-smi fails on the host (${o.gpuCollectorError}): driver or GPU problem`,
+      action: 'escalate',
+    });
   }
-  if (o.apiUp === false) f.push({ condition: 'api_down', detail: 'the Ollama API does not answer HEAD /', action: 'restart' });
+  if (o.apiUp === false)
+    f.push({ condition: 'api_down', detail: 'the Ollama API does not answer HEAD /', action: 'restart' });
   if (o.containerGpuAccess === false) {
-    f.push({ condition: 'gpu_access_lost', detail: 'nvidia-smi inside the container fails: the container lost its GPU (cgroup device rules rewritten, e.g. by systemctl daemon-reload); restart or recreate it', action: 'restart' });
+    f.push({
+      condition: 'gpu_access_lost',
+      detail:
+        'nvidia-smi inside the container fails: the container lost its GPU (cgroup device rules rewritten, e.g. by systemctl daemon-reload); restart or recreate it',
+      action: 'restart',
+    });
   }
 
   for (const p of o.probes) {
     if (p.result === 'ok') continue;
     if (p.result === 'not_found') {
-      f.push({ condition: 'model_missing', model: p.model, detail: `the probe got 404 for ${p.model}`, action: 'pull' });
+      f.push({
+        condition: 'model_missing',
+        model: p.model,
+        detail: `the probe got 404 for ${p.model}`,
+        action: 'pull',
+      });
     } else if (p.result === 'busy') {
-      f.push({ condition: 'server_busy', model: p.model, detail: 'Ollama answers 503 (queue full): overloaded, not broken', action: 'escalate' });
+      f.push({
+        condition: 'server_busy',
+        model: p.model,
+        detail: 'Ollama answers 503 (queue full): overloaded, not broken',
+        action: 'escalate',
+      });
     } else if (p.consecutiveFailures >= PROBE_FAILURES_NEEDED) {
-      if (p.result === 'timeout') f.push({ condition: 'probe_hung', model: p.model, detail: `${p.consecutiveFailures} probes in a row got no token in time while the API answers: hung runner`, action: 'reload' });
-      else if (p.result === 'error' && /out of memory|cudaMalloc|requires more system memory/i.test(p.message ?? '')) f.push({ condition: 'out_of_memory', model: p.model, detail: p.message ?? 'out of memory', action: 'escalate' });
-      else if (p.result === 'loading') f.push({ condition: 'probe_failing', model: p.model, detail: `${p.consecutiveFailures} probes in a row could not load ${p.model} in time`, action: 'reload' });
-      else f.push({ condition: 'probe_failing', model: p.model, detail: `${p.consecutiveFailures} probes in a row failed: ${p.message ?? p.result}`, action: 'reload' });
+      if (p.result === 'timeout')
+        f.push({
+          condition: 'probe_hung',
+          model: p.model,
+          detail: `${p.consecutiveFailures} probes in a row got no token in time while the API answers: hung runner`,
+          action: 'reload',
+        });
+      else if (p.result === 'error' && /out of memory|cudaMalloc|requires more system memory/i.test(p.message ?? ''))
+        f.push({
+          condition: 'out_of_memory',
+          model: p.model,
+          detail: p.message ?? 'out of memory',
+          action: 'escalate',
+        });
+      else if (p.result === 'loading')
+        f.push({
+          condition: 'probe_failing',
+          model: p.model,
+          detail: `${p.consecutiveFailures} probes in a row could not load ${p.model} in time`,
+          action: 'reload',
+        });
+      else
+        f.push({
+          condition: 'probe_failing',
+          model: p.model,
+          detail: `${p.consecutiveFailures} probes in a row failed: ${p.message ?? p.result}`,
+          action: 'reload',
+        });
     }
   }
 
@@ -84,26 +137,61 @@ export function diagnoseTarget(o: TargetObservation): Diagnosis {
   for (const m of o.loaded) {
     const cfg = o.configured.find((c) => c.model === m.model);
     claimedVram += m.vramBytes;
-    if (m.stopping) f.push({ condition: 'model_stopping', model: m.model, detail: `${m.model} is stuck "Stopping" (expires_at in the past)`, action: 'reload' });
+    if (m.stopping)
+      f.push({
+        condition: 'model_stopping',
+        model: m.model,
+        detail: `${m.model} is stuck "Stopping" (expires_at in the past)`,
+        action: 'reload',
+      });
     if (m.sizeBytes > 0 && m.vramBytes === 0) {
-      f.push({ condition: 'model_on_cpu', model: m.model, detail: `${m.model} is loaded with 0 bytes in VRAM: running on the CPU`, action: 'restart' });
+      f.push({
+        condition: 'model_on_cpu',
+        model: m.model,
+        detail: `${m.model} is loaded with 0 bytes in VRAM: running on the CPU`,
+        action: 'restart',
+      });
     } else if (m.sizeBytes > 0 && m.vramBytes / m.sizeBytes < (cfg?.minVramRatio ?? 1)) {
-      f.push({ condition: 'partial_offload', model: m.model, detail: `only ${Math.round((100 * m.vramBytes) / m.sizeBytes)} % of ${m.model} is in VRAM (min ${Math.round(100 * (cfg?.minVramRatio ?? 1))} %): too large a context or other VRAM users`, action: 'escalate' });
+      f.push({
+        condition: 'partial_offload',
+        model: m.model,
+        detail: `only ${Math.round((100 * m.vramBytes) / m.sizeBytes)} % of ${m.model} is in VRAM (min ${Math.round(100 * (cfg?.minVramRatio ?? 1))} %): too large a context or other VRAM users`,
+        action: 'escalate',
+      });
     }
   }
   if (o.gpuMemoryBytes !== null && claimedVram > 0 && o.gpuMemoryBytes < claimedVram * VRAM_EVIDENCE_FLOOR) {
-    f.push({ condition: 'vram_mismatch', detail: `/api/ps claims ${claimedVram} bytes in VRAM but the target's processes hold ${o.gpuMemoryBytes} on the GPU: silent CPU fallback`, action: 'restart' });
+    f.push({
+      condition: 'vram_mismatch',
+      detail: `/api/ps claims ${claimedVram} bytes in VRAM but the target's processes hold ${o.gpuMemoryBytes} on the GPU: silent CPU fallback`,
+      action: 'restart',
+    });
   }
   if (o.orphanRunners && o.orphanRunners.length > 0) {
     const bytes = o.orphanRunners.reduce((a, r) => a + r.memoryBytes, 0);
-    f.push({ condition: 'orphan_vram', detail: `${o.orphanRunners.length} orphaned runner process(es) hold ${bytes} bytes of VRAM (pids ${o.orphanRunners.map((r) => r.pid).join(', ')})`, action: 'kill_orphans' });
+    f.push({
+      condition: 'orphan_vram',
+      detail: `${o.orphanRunners.length} orphaned runner process(es) hold ${bytes} bytes of VRAM (pids ${o.orphanRunners.map((r) => r.pid).join(', ')})`,
+      action: 'kill_orphans',
+    });
   }
   for (const p of o.probes) {
-    if (p.result !== 'ok' && p.result !== 'not_found' && p.result !== 'busy' && p.consecutiveFailures < PROBE_FAILURES_NEEDED) {
-      f.push({ condition: 'unknown', model: p.model, detail: `one probe failed (${p.result}); waiting for another before calling it`, action: 'wait' });
+    if (
+      p.result !== 'ok' &&
+      p.result !== 'not_found' &&
+      p.result !== 'busy' &&
+      p.consecutiveFailures < PROBE_FAILURES_NEEDED
+    ) {
+      f.push({
+        condition: 'unknown',
+        model: p.model,
+        detail: `one probe failed (${p.result}); waiting for another before calling it`,
+        action: 'wait',
+      });
     }
   }
-  if (o.apiUp === null && o.psOk === null) f.push({ condition: 'unknown', detail: 'no Ollama data yet', action: 'wait' });
+  if (o.apiUp === null && o.psOk === null)
+    f.push({ condition: 'unknown', detail: 'no Ollama data yet', action: 'wait' });
 
   const status = f.length === 0 ? 'healthy' : CONDITIONS.find((c) => f.some((x) => x.condition === c))!;
   return { target: o.target, status, findings: f };

@@ -10,7 +10,12 @@ export interface TargetObservation {
   readonly psOk: boolean | null;
   readonly loaded: readonly LoadedModelObservation[];
   /** Configured models for this target and whether /api/tags lists them (null: tags unknown). */
-  readonly configured: readonly { readonly model: string; readonly present: boolean | null; readonly minVramRatio: number; readonly keepWarm: boolean }[];
+  readonly configured: readonly {
+    readonly model: string;
+    readonly present: boolean | null;
+    readonly minVramRatio: number;
+    readonly keepWarm: boolean;
+  }[];
   readonly probes: readonly ProbeObservation[];
   /** VRAM held by this target's processes according to the GPU (null: attribution unavailable). */
   readonly gpuMemoryBytes: number | null;

@@ -11,7 +11,13 @@ export function createDockerClient(cfg: DockerConfig): Docker {
   const endpoint = parseDockerHost(cfg.host);
   const common = { timeout: cfg.timeout_ms, ca: undefined, cert: undefined, key: undefined, version: undefined };
   if (endpoint.kind === 'unix') {
-    return new Docker({ ...common, socketPath: endpoint.socketPath, host: undefined, port: undefined, protocol: undefined });
+    return new Docker({
+      ...common,
+      socketPath: endpoint.socketPath,
+      host: undefined,
+      port: undefined,
+      protocol: undefined,
+    });
   }
   return new Docker({
     ...common,
@@ -37,7 +43,8 @@ export function parseDockerHost(host: string): DockerEndpoint {
   if (value.startsWith('/')) return { kind: 'unix', socketPath: value };
   if (value.startsWith('unix://')) {
     const socketPath = value.slice('unix://'.length);
-    if (!socketPath.startsWith('/')) throw new Error(`docker host ${JSON.stringify(host)}: unix:// needs an absolute socket path`);
+    if (!socketPath.startsWith('/'))
+      throw new Error(`docker host ${JSON.stringify(host)}: unix:// needs an absolute socket path`);
     return { kind: 'unix', socketPath };
   }
   const match = /^(tcp|http|https):\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(value);

@@ -33,7 +33,12 @@ export interface InspectedContainer {
   /** Image id (sha256:...). */
   readonly Image: string;
   readonly Config: { readonly Image: string; readonly Labels: { [label: string]: string } | null };
-  readonly State: { readonly Running: boolean; readonly Pid: number; readonly StartedAt: string; readonly Status: string };
+  readonly State: {
+    readonly Running: boolean;
+    readonly Pid: number;
+    readonly StartedAt: string;
+    readonly Status: string;
+  };
 }
 
 /** dockerode errors carry the HTTP status of the Engine's answer; 404 = no such container (it is gone). */

@@ -26,5 +26,7 @@ export async function resolveTargetContainers(
       }
     }),
   );
-  return found.filter((c): c is DockerContainer => c !== null && c.running).sort((a, b) => a.name.localeCompare(b.name));
+  return found
+    .filter((c): c is DockerContainer => c !== null && c.running)
+    .sort((a, b) => a.name.localeCompare(b.name));
 }

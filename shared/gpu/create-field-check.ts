@@ -51,7 +51,8 @@ export function createFieldCheck(opts: FieldCheckOptions): FieldCheck {
     if (missing.length > 0) {
       throw new NvidiaSmiError('bad_field', `nvidia-smi ${helpArg} lacks required fields: ${missing.join(', ')}`);
     }
-    if (dropped.length > 0) opts.log.warn({ dropped, helpArg }, 'nvidia-smi lacks some wanted fields; querying without them');
+    if (dropped.length > 0)
+      opts.log.warn({ dropped, helpArg }, 'nvidia-smi lacks some wanted fields; querying without them');
     else opts.log.debug({ fields: fields.length, helpArg }, 'nvidia-smi accepts every wanted field');
     return { fields, dropped, catalog };
   }

@@ -24,7 +24,8 @@ export function parseComputeApps(stdout: string, fields: readonly string[] = COM
   const canon = (f: string) => (f === 'name' ? 'process_name' : f === 'used_memory' ? 'used_gpu_memory' : f);
   const key = (wanted: string) => {
     const found = fields.find((f) => canon(f) === wanted);
-    if (found === undefined) throw new NvidiaSmiError('parse', `compute-apps fields lack ${wanted}: ${fields.join(',')}`);
+    if (found === undefined)
+      throw new NvidiaSmiError('parse', `compute-apps fields lack ${wanted}: ${fields.join(',')}`);
     return found;
   };
   const uuidField = key('gpu_uuid');

@@ -11,7 +11,8 @@ export interface DeviceError {
   readonly lost: boolean;
 }
 
-const DEVICE_ERROR = /^Unable to determine the device handle for (?:gpu|GPU)\s*([0-9A-Fa-f]+:[0-9A-Fa-f]+:[0-9A-Fa-f]+\.[0-9A-Fa-f]+)\s*:\s*(.*)$/;
+const DEVICE_ERROR =
+  /^Unable to determine the device handle for (?:gpu|GPU)\s*([0-9A-Fa-f]+:[0-9A-Fa-f]+:[0-9A-Fa-f]+\.[0-9A-Fa-f]+)\s*:\s*(.*)$/;
 
 export function parseDeviceError(line: string): DeviceError | undefined {
   const m = DEVICE_ERROR.exec(line.trim());

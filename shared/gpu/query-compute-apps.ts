@@ -14,7 +14,10 @@ export async function queryComputeApps(
 ): Promise<ComputeApp[]> {
   const run = opts.run ?? runNvidiaSmi;
   const arg = `--query-compute-apps=${COMPUTE_APPS_FIELDS.join(',')}`;
-  const result = await run(cfg.nvidia_smi, [arg, '--format=csv,nounits'], { signal: opts.signal, timeoutMs: cfg.timeout_ms });
+  const result = await run(cfg.nvidia_smi, [arg, '--format=csv,nounits'], {
+    signal: opts.signal,
+    timeoutMs: cfg.timeout_ms,
+  });
   if (result.exitCode !== 0) throw nvidiaSmiFailure(result, arg);
   return parseComputeApps(result.stdout, COMPUTE_APPS_FIELDS);
 }

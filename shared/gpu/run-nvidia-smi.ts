@@ -33,7 +33,11 @@ export interface RunNvidiaSmiOptions {
 }
 
 /** How callers (and tests) inject a fake runner. */
-export type RunNvidiaSmi = (command: string, args: readonly string[], opts: RunNvidiaSmiOptions) => Promise<NvidiaSmiResult>;
+export type RunNvidiaSmi = (
+  command: string,
+  args: readonly string[],
+  opts: RunNvidiaSmiOptions,
+) => Promise<NvidiaSmiResult>;
 
 const DEFAULT_GRACE_MS = 1000;
 // A full --query-gpu on 8 GPUs is a few KiB; anything near this is not nvidia-smi output.
@@ -86,12 +90,17 @@ export const runNvidiaSmi: RunNvidiaSmi = async (command, args, opts) => {
     const describe = `${[file, ...lead, ...args].join(' ')}`;
     if (r.timedOut) throw new NvidiaSmiError('timeout', `${describe} did not finish within ${opts.timeoutMs} ms`);
     if (r.isCanceled) throw new NvidiaSmiError('aborted', `${describe} was aborted`);
-    if (r.isMaxBuffer) throw new NvidiaSmiError('output_too_large', `${describe} printed more than ${MAX_BUFFER} bytes`);
+    if (r.isMaxBuffer)
+      throw new NvidiaSmiError('output_too_large', `${describe} printed more than ${MAX_BUFFER} bytes`);
     if (r.exitCode === undefined) {
       if (r.signal !== undefined) throw new NvidiaSmiError('killed', `${describe} was killed by ${r.signal}`);
-      throw new NvidiaSmiError('spawn_failed', `cannot run ${file}: ${r.code ?? ''} ${r.originalMessage ?? r.shortMessage ?? ''}`.trim(), {
-        cause: r.cause,
-      });
+      throw new NvidiaSmiError(
+        'spawn_failed',
+        `cannot run ${file}: ${r.code ?? ''} ${r.originalMessage ?? r.shortMessage ?? ''}`.trim(),
+        {
+          cause: r.cause,
+        },
+      );
     }
     return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode };
   } finally {
@@ -152,7 +161,10 @@ export function nvidiaSmiFailure(result: NvidiaSmiResult, what: string): NvidiaS
   const text = `${result.stdout}\n${result.stderr}`.trim();
   const reason = classifyNvidiaSmiFailure(result.exitCode, text);
   const shown = text.length > 500 ? `${text.slice(0, 500)}...` : text;
-  return new NvidiaSmiError(reason, `nvidia-smi ${what} exited ${result.exitCode} (${reason}): ${shown || '(no output)'}`);
+  return new NvidiaSmiError(
+    reason,
+    `nvidia-smi ${what} exited ${result.exitCode} (${reason}): ${shown || '(no output)'}`,
+  );
 }
 
 /**
@@ -164,7 +176,10 @@ export function nvidiaSmiFailure(result: NvidiaSmiResult, what: string): NvidiaS
 const BY_MESSAGE: readonly (readonly [RegExp, string])[] = [
   [/is not a valid field to query/i, 'bad_field'],
   [/Driver\/library version mismatch|Mismatch in versions between nvidia-smi and NVML/i, 'version_mismatch'],
-  [/couldn't find libnvidia-ml\.so|NVML Shared Library Not Found|libnvidia-ml\.so[^\n]*(cannot open|not found|No such file)/i, 'nvml_library_missing'],
+  [
+    /couldn't find libnvidia-ml\.so|NVML Shared Library Not Found|libnvidia-ml\.so[^\n]*(cannot open|not found|No such file)/i,
+    'nvml_library_missing',
+  ],
   [/GPU is lost|fallen off the bus/i, 'gpu_lost'],
   [/couldn't communicate with the NVIDIA driver|Driver Not Loaded/i, 'driver_not_loaded'],
   [/Failed to initialize NVML/i, 'nvml_init_failed'],

@@ -25,7 +25,14 @@ export function checkBasicAuth(req: IncomingMessage, username: string, password:
 export function requireBasicAuth(username: string, password: string, realm: string): RequestHandler {
   return (req, res, next) => {
     if (checkBasicAuth(req, username, password)) return next();
-    res.status(401).set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`).type('text/plain')
-      .send(req.headers.authorization ? 'wrong credentials\n' : 'authentication required: send HTTP basic auth credentials\n');
+    res
+      .status(401)
+      .set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`)
+      .type('text/plain')
+      .send(
+        req.headers.authorization
+          ? 'wrong credentials\n'
+          : 'authentication required: send HTTP basic auth credentials\n',
+      );
   };
 }

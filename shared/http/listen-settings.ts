@@ -14,7 +14,8 @@ export interface ListenConfig {
 /** "127.0.0.1:9778", "[::1]:9778" or ":9778" (every interface) -> host and port; port 0 picks a free one. */
 export function parseListenAddress(value: string): { host: string | undefined; port: number } {
   const m = value.match(/^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/);
-  if (!m || Number(m[3]) > 65535) throw new Error(`listen address "${value}" is not host:port (e.g. 127.0.0.1:9778, [::1]:9778 or :9778)`);
+  if (!m || Number(m[3]) > 65535)
+    throw new Error(`listen address "${value}" is not host:port (e.g. 127.0.0.1:9778, [::1]:9778 or :9778)`);
   const host = m[1] ?? m[2];
   return { host: host === '' ? undefined : host, port: Number(m[3]) };
 }
@@ -22,11 +23,19 @@ export function parseListenAddress(value: string): { host: string | undefined; p
 /** Listener settings shared by both HTTP services. */
 export function listenScalars(defaultAddress: string): ScalarSchema {
   return {
-    listen_address: { kind: 'string', default: defaultAddress, doc: 'host:port to listen on (":PORT" = every interface).' },
+    listen_address: {
+      kind: 'string',
+      default: defaultAddress,
+      doc: 'host:port to listen on (":PORT" = every interface).',
+    },
     tls_cert_file: { kind: 'string', optional: true, doc: 'PEM certificate; with tls_key_file, serve HTTPS.' },
     tls_key_file: { kind: 'string', optional: true, doc: 'PEM private key for tls_cert_file.' },
     basic_auth_username: { kind: 'string', optional: true, doc: 'Require HTTP basic auth with this user name.' },
-    basic_auth_password_file: { kind: 'string', optional: true, doc: 'File holding the basic auth password (trailing newline ignored).' },
+    basic_auth_password_file: {
+      kind: 'string',
+      optional: true,
+      doc: 'File holding the basic auth password (trailing newline ignored).',
+    },
   };
 }
 
@@ -38,12 +47,20 @@ export function checkListen(section: string, values: Readonly<Record<string, unk
   try {
     parseListenAddress(String(values.listen_address));
   } catch (err) {
-    issues.add(`${section}.listen_address`, (err as Error).message, 'write host:port, e.g. 127.0.0.1:9778, [::1]:9778 or :9778');
+    issues.add(
+      `${section}.listen_address`,
+      (err as Error).message,
+      'write host:port, e.g. 127.0.0.1:9778, [::1]:9778 or :9778',
+    );
   }
   const pair = (a: string, b: string, what: string) => {
     if ((values[a] === undefined) !== (values[b] === undefined)) {
       const missing = values[a] === undefined ? a : b;
-      issues.add(`${section}.${missing}`, `${what} needs both ${section}.${a} and ${section}.${b}`, `set ${section}.${missing} too, or remove the other one`);
+      issues.add(
+        `${section}.${missing}`,
+        `${what} needs both ${section}.${a} and ${section}.${b}`,
+        `set ${section}.${missing} too, or remove the other one`,
+      );
     }
   };
   pair('tls_cert_file', 'tls_key_file', 'TLS');

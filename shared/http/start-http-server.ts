@@ -20,11 +20,18 @@ export function readSecretFile(path: string): string {
 }
 
 /** Starts HTTP or, with a certificate and key, HTTPS on the configured address. */
-export async function startHttpServer(listen: ListenConfig, handler: RequestListener, log: Logger): Promise<RunningServer> {
+export async function startHttpServer(
+  listen: ListenConfig,
+  handler: RequestListener,
+  log: Logger,
+): Promise<RunningServer> {
   const { host, port } = parseListenAddress(listen.listen_address);
   const tls = listen.tls_cert_file && listen.tls_key_file;
   const server: Server = tls
-    ? (createHttpsServer({ cert: readFileSync(listen.tls_cert_file!), key: readFileSync(listen.tls_key_file!) }, handler) as unknown as Server)
+    ? (createHttpsServer(
+        { cert: readFileSync(listen.tls_cert_file!), key: readFileSync(listen.tls_key_file!) },
+        handler,
+      ) as unknown as Server)
     : createHttpServer(handler);
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
@@ -36,7 +43,8 @@ export async function startHttpServer(listen: ListenConfig, handler: RequestList
     });
   });
   const addr = server.address() as AddressInfo;
-  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
+  const shownHost =
+    addr.family === 'IPv6' ? `[${addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}`;
   log.info({ url, tls: Boolean(tls) }, 'listening');
   return {

@@ -35,23 +35,34 @@ function describeModel(m: ModelOutcome): string {
     else {
       let text = `${r.action} in ${formatDurationMs(r.durationMs)}`;
       if (r.attempts > 1) text += ` (${plural(r.attempts, 'attempt')})`;
-      if (r.base) text += `, base ${r.base.model} ${r.base.action === 'present' ? 'present' : `pulled in ${formatDurationMs(r.base.durationMs)}`}`;
+      if (r.base)
+        text += `, base ${r.base.model} ${r.base.action === 'present' ? 'present' : `pulled in ${formatDurationMs(r.base.durationMs)}`}`;
       parts.push(text);
     }
   } else if (m.fetch?.ok === false) {
     const f = m.fetch;
-    parts.push(`${f.stage} FAILED after ${plural(f.attempts, 'attempt')}${f.permanent ? ' (permanent, not retried)' : ''} in ${formatDurationMs(f.durationMs)}: ${f.problem}`);
+    parts.push(
+      `${f.stage} FAILED after ${plural(f.attempts, 'attempt')}${f.permanent ? ' (permanent, not retried)' : ''} in ${formatDurationMs(f.durationMs)}: ${f.problem}`,
+    );
   }
   if (m.verify) parts.push(describeVerify(m.verify));
   if (m.check) {
-    parts.push(m.check.ok ? `ready (checked in ${formatDurationMs(m.check.durationMs)})` : `NOT READY at the deadline: ${m.check.problem ?? 'unknown'}`);
+    parts.push(
+      m.check.ok
+        ? `ready (checked in ${formatDurationMs(m.check.durationMs)})`
+        : `NOT READY at the deadline: ${m.check.problem ?? 'unknown'}`,
+    );
   }
   return parts.join('; ') || 'not processed';
 }
 
 function describeVerify(v: VerifyModelResult): string {
   if (v.skipped !== undefined) return v.skipped;
-  const after = v.unloaded ? ', unloaded' : v.wasResident ? ', left loaded (was already loaded)' : ', left loaded (keep_warm)';
+  const after = v.unloaded
+    ? ', unloaded'
+    : v.wasResident
+      ? ', left loaded (was already loaded)'
+      : ', left loaded (keep_warm)';
   if (!v.ok) return `verification FAILED (${v.stage ?? 'load'}): ${v.problem ?? 'unknown'}${after}`;
   const ratio = v.offload?.ratio !== undefined ? `${Math.floor(v.offload.ratio * 1000) / 10}% in VRAM` : 'in VRAM';
   const load = v.loadMs !== undefined ? `, loaded in ${formatDurationMs(v.loadMs)}` : '';

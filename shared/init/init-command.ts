@@ -38,7 +38,10 @@ export const command: CommandDef = {
   options: {
     update: { kind: 'bool', doc: 'pull (or re-create) models even when present, to pick up a newer build of the tag' },
     verify: { kind: 'bool', doc: 'after provisioning, load each model and check GPU placement and a one-token answer' },
-    check: { kind: 'bool', doc: 'never pull: wait until every model is present (and verified with --verify); exit 6 at the deadline' },
+    check: {
+      kind: 'bool',
+      doc: 'never pull: wait until every model is present (and verified with --verify); exit 6 at the deadline',
+    },
     target: { kind: 'list', doc: 'only these targets (names from ollama:), comma-separated or repeated' },
   },
   async run(ctx) {
@@ -48,11 +51,15 @@ export const command: CommandDef = {
     const known = ctx.config.ollama.map((t) => t.name);
     const unknown = names.filter((n) => !known.includes(n));
     if (unknown.length > 0) {
-      ctx.stderr.write(`ollama-sentinel init: --target ${unknown.join(', ')}: not declared under ollama: (declared: ${known.join(', ') || 'none'})\n`);
+      ctx.stderr.write(
+        `ollama-sentinel init: --target ${unknown.join(', ')}: not declared under ollama: (declared: ${known.join(', ') || 'none'})\n`,
+      );
       return EXIT_USAGE;
     }
     if (ctx.positionals.length > 0) {
-      ctx.stderr.write(`ollama-sentinel init: unexpected argument "${ctx.positionals[0]}" (models come from models: in the config)\n`);
+      ctx.stderr.write(
+        `ollama-sentinel init: unexpected argument "${ctx.positionals[0]}" (models come from models: in the config)\n`,
+      );
       return EXIT_USAGE;
     }
     if (ctx.options.has('check') && ctx.options.has('update')) {
@@ -64,7 +71,11 @@ export const command: CommandDef = {
       targets,
       models: ctx.config.models,
       settings,
-      mode: { update: ctx.options.has('update'), verify: ctx.options.has('verify') || settings.verify, check: ctx.options.has('check') },
+      mode: {
+        update: ctx.options.has('update'),
+        verify: ctx.options.has('verify') || settings.verify,
+        check: ctx.options.has('check'),
+      },
       createClient: (target) => new OllamaClient(target),
       stderr: ctx.stderr as ProgressStream,
       log: ctx.log,

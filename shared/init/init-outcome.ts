@@ -68,4 +68,3 @@ export function initExitCode(targets: readonly TargetOutcome[]): number {
   }
   return codes.length === 0 ? INIT_EXIT.OK : Math.min(...codes);
 }
-

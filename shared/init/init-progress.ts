@@ -103,7 +103,10 @@ export function progressTotals(state: ProgressState, nowMs: number): ProgressTot
     bytesPerSecond = Math.max(0, ((last.bytes - first.bytes) * 1000) / (nowMs - first.atMs));
   }
   const remaining = Math.max(0, totalBytes - completedBytes);
-  const etaMs = bytesPerSecond !== undefined && bytesPerSecond > 0 && totalBytes > 0 ? (remaining * 1000) / bytesPerSecond : undefined;
+  const etaMs =
+    bytesPerSecond !== undefined && bytesPerSecond > 0 && totalBytes > 0
+      ? (remaining * 1000) / bytesPerSecond
+      : undefined;
   return {
     totalBytes,
     completedBytes,
@@ -126,7 +129,12 @@ export interface LastRender {
  * a line for each would bury the useful ones in docker logs). The final "success" is left to the result line.
  * A terminal uses a short interval (a live bar); logs use init.progress_interval.
  */
-export function shouldRender(last: LastRender | undefined, state: ProgressState, nowMs: number, minIntervalMs: number): boolean {
+export function shouldRender(
+  last: LastRender | undefined,
+  state: ProgressState,
+  nowMs: number,
+  minIntervalMs: number,
+): boolean {
   if (state.status === 'success') return false;
   if (last === undefined) return true;
   if (step(state.status) !== step(last.status)) return true;
@@ -164,7 +172,8 @@ export function renderProgress(state: ProgressState, nowMs: number, mode: Render
 
   if (!mode.tty) {
     const parts = [`${prefix}${verb} ${state.model}${retry}: ${status}`];
-    if (percent !== undefined) parts.push(`${percent} (${formatBytes(t.completedBytes)} of ${formatBytes(t.totalBytes)})`);
+    if (percent !== undefined)
+      parts.push(`${percent} (${formatBytes(t.completedBytes)} of ${formatBytes(t.totalBytes)})`);
     if (speed !== undefined) parts.push(`at ${speed}`);
     if (eta !== undefined && t.fraction !== undefined && t.fraction < 1) parts.push(`ETA ${eta}`);
     parts.push(`${formatDurationMs(t.elapsedMs)} elapsed`);
@@ -269,7 +278,11 @@ export class ProgressReporter {
 
   private draw(now: number): void {
     const state = this.state!;
-    const mode = { tty: this.tty, ...(this.opts.stream.columns !== undefined ? { columns: this.opts.stream.columns } : {}), ...(this.opts.prefix !== undefined ? { prefix: this.opts.prefix } : {}) };
+    const mode = {
+      tty: this.tty,
+      ...(this.opts.stream.columns !== undefined ? { columns: this.opts.stream.columns } : {}),
+      ...(this.opts.prefix !== undefined ? { prefix: this.opts.prefix } : {}),
+    };
     const text = renderProgress(state, now, mode);
     if (this.tty) {
       this.opts.stream.write(`\r${text}\x1b[K`);
@@ -313,4 +326,3 @@ export function formatDurationMs(ms: number): string {
   if (hours > 0) return `${hours}h${String(minutes).padStart(2, '0')}m`;
   return `${minutes}m${String(seconds).padStart(2, '0')}s`;
 }
-

@@ -62,7 +62,12 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
   try {
     for (const target of input.targets) {
       const prefix = `init ${target.name}: `;
-      const reporter = new ProgressReporter({ stream: input.stderr, intervalMs: settings.progress_interval_ms, prefix, now });
+      const reporter = new ProgressReporter({
+        stream: input.stderr,
+        intervalMs: settings.progress_interval_ms,
+        prefix,
+        now,
+      });
       const say = (text: string): void => reporter.line(`${prefix}${text}`);
       const client = input.createClient(target);
       const models = modelsForTarget(input.models, target.name);
@@ -78,18 +83,36 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
         ...(input.random ? { random: input.random } : {}),
         onAttemptFailed: (e) => {
           const what = `Ollama at ${target.url} not answering (attempt ${e.attempt}: ${e.error.message})`;
-          if (e.retryInMs !== undefined) say(`${what}; next try in ${formatDurationMs(e.retryInMs)}, giving up in ${formatDurationMs(e.remainingMs)}`);
+          if (e.retryInMs !== undefined)
+            say(
+              `${what}; next try in ${formatDurationMs(e.retryInMs)}, giving up in ${formatDurationMs(e.remainingMs)}`,
+            );
           else say(`${what}; giving up`);
         },
       });
       if (!wait.ok) {
-        const problem = wait.gaveUpEarly ? `${wait.error.message} (waiting cannot fix this)` : `no answer within ${formatDurationMs(waitMs)}: ${wait.error.message}`;
-        input.log.error({ target: target.name, url: target.url, attempts: wait.attempts, reason: wait.error.reason }, 'ollama unreachable');
-        outcomes.push({ target: target.name, url: target.url, wait: { ok: false, attempts: wait.attempts, waitedMs: wait.waitedMs, problem }, models: [] });
+        const problem = wait.gaveUpEarly
+          ? `${wait.error.message} (waiting cannot fix this)`
+          : `no answer within ${formatDurationMs(waitMs)}: ${wait.error.message}`;
+        input.log.error(
+          { target: target.name, url: target.url, attempts: wait.attempts, reason: wait.error.reason },
+          'ollama unreachable',
+        );
+        outcomes.push({
+          target: target.name,
+          url: target.url,
+          wait: { ok: false, attempts: wait.attempts, waitedMs: wait.waitedMs, problem },
+          models: [],
+        });
         continue;
       }
-      say(`Ollama ${wait.version} is up at ${target.url} (${wait.attempts} attempt${wait.attempts === 1 ? '' : 's'}, ${formatDurationMs(wait.waitedMs)})`);
-      input.log.info({ target: target.name, version: wait.version, attempts: wait.attempts, waitedMs: wait.waitedMs }, 'ollama reachable');
+      say(
+        `Ollama ${wait.version} is up at ${target.url} (${wait.attempts} attempt${wait.attempts === 1 ? '' : 's'}, ${formatDurationMs(wait.waitedMs)})`,
+      );
+      input.log.info(
+        { target: target.name, version: wait.version, attempts: wait.attempts, waitedMs: wait.waitedMs },
+        'ollama reachable',
+      );
       const waitOutcome = { ok: true, version: wait.version, attempts: wait.attempts, waitedMs: wait.waitedMs };
 
       const modelOutcomes = mode.check
@@ -103,7 +126,8 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
   }
 
   const exitCode = interrupted ? INIT_EXIT.FAILURE : initExitCode(outcomes);
-  if (interrupted) input.stderr.write('init: interrupted (SIGTERM/SIGINT); a pull in progress resumes on the next run\n');
+  if (interrupted)
+    input.stderr.write('init: interrupted (SIGTERM/SIGINT); a pull in progress resumes on the next run\n');
   input.stderr.write(formatSummary(outcomes, exitCode));
   input.log.info({ exitCode, durationMs: now() - started, interrupted }, 'init finished');
   return { exitCode, targets: outcomes, interrupted };
@@ -142,20 +166,46 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
           ...(input.random ? { random: input.random } : {}),
         });
         reporter.finish();
-        if (result.action === 'present') say(`${model.name} is present${mode.update ? '' : ' (not pulled; --update pulls it again)'}`);
+        if (result.action === 'present')
+          say(`${model.name} is present${mode.update ? '' : ' (not pulled; --update pulls it again)'}`);
         else say(`${model.name} ${result.action} in ${formatDurationMs(result.durationMs)}`);
-        input.log.info({ target: target.name, model: model.name, action: result.action, durationMs: result.durationMs, attempts: result.attempts, base: result.base }, 'model ready');
+        input.log.info(
+          {
+            target: target.name,
+            model: model.name,
+            action: result.action,
+            durationMs: result.durationMs,
+            attempts: result.attempts,
+            base: result.base,
+          },
+          'model ready',
+        );
         results.set(model.name, { model: model.name, fetch: { ok: true, result } });
       } catch (err) {
         reporter.finish();
         if (input.signal.aborted || !(err instanceof ProvisionError)) throw err;
         input.log.error(
-          { target: target.name, model: model.name, stage: err.stage, reason: err.details.reason, attempts: err.details.attempts, permanent: err.details.permanent, error: err.message },
+          {
+            target: target.name,
+            model: model.name,
+            stage: err.stage,
+            reason: err.details.reason,
+            attempts: err.details.attempts,
+            permanent: err.details.permanent,
+            error: err.message,
+          },
           'model provisioning failed',
         );
         results.set(model.name, {
           model: model.name,
-          fetch: { ok: false, stage: err.stage, problem: err.details.cause instanceof Error ? err.details.cause.message : err.message, permanent: err.details.permanent, attempts: err.details.attempts, durationMs: now() - t0 },
+          fetch: {
+            ok: false,
+            stage: err.stage,
+            problem: err.details.cause instanceof Error ? err.details.cause.message : err.message,
+            permanent: err.details.permanent,
+            attempts: err.details.attempts,
+            durationMs: now() - t0,
+          },
         });
       }
     }
@@ -164,8 +214,14 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
       for (const model of models) {
         const outcome = results.get(model.name)!;
         if (outcome.fetch?.ok !== true) continue;
-        say(`verifying ${model.name}: load, GPU placement (at least ${Math.round(model.min_vram_ratio * 100)}% in VRAM), one token`);
-        const verify = await verifyModel(client, model, { timeoutMs: settings.verify_timeout_ms, signal: input.signal, now });
+        say(
+          `verifying ${model.name}: load, GPU placement (at least ${Math.round(model.min_vram_ratio * 100)}% in VRAM), one token`,
+        );
+        const verify = await verifyModel(client, model, {
+          timeoutMs: settings.verify_timeout_ms,
+          signal: input.signal,
+          now,
+        });
         reportVerify(target, model, verify, say);
         results.set(model.name, { ...outcome, verify });
       }
@@ -173,14 +229,34 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
     return models.map((m) => results.get(m.name)!);
   }
 
-  function reportVerify(target: OllamaTargetConfig, model: ModelConfig, verify: Awaited<ReturnType<typeof verifyModel>>, say: (text: string) => void): void {
-    const unload = verify.unloadProblem !== undefined ? `; unloading afterwards failed: ${verify.unloadProblem}` : verify.unloaded ? '; unloaded (not keep_warm)' : '';
-    const fields = { target: target.name, model: model.name, stage: verify.stage, vramRatio: verify.offload?.ratio, loadMs: verify.loadMs, generateMs: verify.generateMs, unloaded: verify.unloaded };
+  function reportVerify(
+    target: OllamaTargetConfig,
+    model: ModelConfig,
+    verify: Awaited<ReturnType<typeof verifyModel>>,
+    say: (text: string) => void,
+  ): void {
+    const unload =
+      verify.unloadProblem !== undefined
+        ? `; unloading afterwards failed: ${verify.unloadProblem}`
+        : verify.unloaded
+          ? '; unloaded (not keep_warm)'
+          : '';
+    const fields = {
+      target: target.name,
+      model: model.name,
+      stage: verify.stage,
+      vramRatio: verify.offload?.ratio,
+      loadMs: verify.loadMs,
+      generateMs: verify.generateMs,
+      unloaded: verify.unloaded,
+    };
     if (verify.skipped !== undefined) {
       say(`${model.name} ${verify.skipped}`);
       input.log.warn({ ...fields, skipped: verify.skipped }, 'model not verified');
     } else if (verify.ok) {
-      say(`${model.name} verified: ${Math.floor((verify.offload?.ratio ?? 0) * 1000) / 10}% in VRAM, loaded in ${formatDurationMs(verify.loadMs ?? 0)}, answered in ${formatDurationMs(verify.generateMs ?? 0)}${unload}`);
+      say(
+        `${model.name} verified: ${Math.floor((verify.offload?.ratio ?? 0) * 1000) / 10}% in VRAM, loaded in ${formatDurationMs(verify.loadMs ?? 0)}, answered in ${formatDurationMs(verify.generateMs ?? 0)}${unload}`,
+      );
       input.log.info(fields, 'model verified');
     } else {
       say(`${model.name} verification FAILED (${verify.stage}): ${verify.problem}${unload}`);
@@ -215,10 +291,18 @@ export async function runInit(input: RunInitInput): Promise<RunInitResult> {
       if (left <= 0) {
         say(`--check: still not ready at the deadline: ${list}`);
         input.log.error({ target: target.name, pending: pending.map((m) => m.name) }, 'check not satisfied');
-        return models.map((m) => done.get(m.name) ?? { model: m.name, check: { ok: false, problem: problems.get(m.name)!, durationMs: now() - started } });
+        return models.map(
+          (m) =>
+            done.get(m.name) ?? {
+              model: m.name,
+              check: { ok: false, problem: problems.get(m.name)!, durationMs: now() - started },
+            },
+        );
       }
       const retryInMs = Math.min(backoffDelay(round, backoff, input.random), left);
-      say(`--check: waiting for ${list}; next check in ${formatDurationMs(retryInMs)}, giving up in ${formatDurationMs(left)}`);
+      say(
+        `--check: waiting for ${list}; next check in ${formatDurationMs(retryInMs)}, giving up in ${formatDurationMs(left)}`,
+      );
       await sleep(retryInMs, input.signal);
     }
   }

@@ -11,7 +11,8 @@ export class Deadline {
   private readonly onCallerAbort: () => void;
 
   constructor(private readonly caller?: AbortSignal) {
-    this.onCallerAbort = () => this.abort(new OllamaError('aborted', 'request aborted by caller', { cause: caller?.reason }));
+    this.onCallerAbort = () =>
+      this.abort(new OllamaError('aborted', 'request aborted by caller', { cause: caller?.reason }));
     if (caller?.aborted) this.onCallerAbort();
     else caller?.addEventListener('abort', this.onCallerAbort, { once: true });
   }

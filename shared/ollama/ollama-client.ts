@@ -1,6 +1,12 @@
 import { Deadline } from './deadline.js';
 import { OllamaError } from './ollama-error.js';
-import { asObject, OllamaTransport, type CallOptions, type OllamaEndpoint, type TransportOptions } from './ollama-transport.js';
+import {
+  asObject,
+  OllamaTransport,
+  type CallOptions,
+  type OllamaEndpoint,
+  type TransportOptions,
+} from './ollama-transport.js';
 import { parsePsResponse, type RunningModel } from './parse-ps.js';
 import { parseTagsResponse, type LocalModel } from './parse-tags.js';
 import { readNdjson, type NdjsonObject } from './read-ndjson.js';
@@ -145,12 +151,20 @@ export class OllamaClient {
     let firstChunkMs = -1;
     let chunks = 0;
     let response = '';
-    deadline.arm(opts.loadTimeoutMs, 'load_timeout', `no response headers within ${opts.loadTimeoutMs} ms (model loading?)`);
+    deadline.arm(
+      opts.loadTimeoutMs,
+      'load_timeout',
+      `no response headers within ${opts.loadTimeoutMs} ms (model loading?)`,
+    );
     try {
       const res = await this.http.send('POST', '/api/generate', JSON.stringify({ ...request, stream: true }), deadline);
       headersMs = this.now() - started;
       await this.http.failUnlessOk('POST', '/api/generate', res);
-      deadline.arm(opts.firstTokenTimeoutMs, 'first_token_timeout', `no token within ${opts.firstTokenTimeoutMs} ms after headers`);
+      deadline.arm(
+        opts.firstTokenTimeoutMs,
+        'first_token_timeout',
+        `no token within ${opts.firstTokenTimeoutMs} ms after headers`,
+      );
       const final = await readNdjson(res.body, {
         status: res.status,
         isFinal: (v) => v.done === true,
@@ -162,7 +176,14 @@ export class OllamaClient {
         },
       });
       res.discard();
-      return { final: final as GenerateChunk, headersMs, firstChunkMs, totalMs: this.now() - started, chunks, response };
+      return {
+        final: final as GenerateChunk,
+        headersMs,
+        firstChunkMs,
+        totalMs: this.now() - started,
+        chunks,
+        response,
+      };
     } catch (err) {
       throw this.http.fail(err, deadline, 'POST /api/generate');
     } finally {
@@ -174,7 +195,11 @@ export class OllamaClient {
    * Loads a model without generating (empty prompt): the answer comes once the runner is ready. Send the model's
    * configured keep_alive and options (modelRequestFields) or Ollama may reload it or re-arm its unload timer.
    */
-  async load(model: string, fields: LoadFields, call: CallOptions = {}): Promise<{ loadMs: number; final: GenerateChunk }> {
+  async load(
+    model: string,
+    fields: LoadFields,
+    call: CallOptions = {},
+  ): Promise<{ loadMs: number; final: GenerateChunk }> {
     const started = this.now();
     const body = JSON.stringify({
       model,
@@ -182,10 +207,16 @@ export class OllamaClient {
       ...(fields.options !== undefined ? { options: fields.options } : {}),
       stream: false,
     });
-    const final = await this.http.short('POST', '/api/generate', body, { ...call, timeoutMs: call.timeoutMs ?? 600_000 }, async (res) => {
-      await this.http.failUnlessOk('POST', '/api/generate', res);
-      return asObject(await this.http.readJson(res, '/api/generate'), '/api/generate') as GenerateChunk;
-    });
+    const final = await this.http.short(
+      'POST',
+      '/api/generate',
+      body,
+      { ...call, timeoutMs: call.timeoutMs ?? 600_000 },
+      async (res) => {
+        await this.http.failUnlessOk('POST', '/api/generate', res);
+        return asObject(await this.http.readJson(res, '/api/generate'), '/api/generate') as GenerateChunk;
+      },
+    );
     return { loadMs: this.now() - started, final };
   }
 
@@ -205,7 +236,11 @@ export class OllamaClient {
   }
 
   /** Streams POST /api/create (body: from, files, quantize, parameters...); same stream rules as pull. */
-  async create(model: string, body: Readonly<Record<string, unknown>>, opts: StreamOptions = {}): Promise<PullProgress> {
+  async create(
+    model: string,
+    body: Readonly<Record<string, unknown>>,
+    opts: StreamOptions = {},
+  ): Promise<PullProgress> {
     return this.progressStream('/api/create', JSON.stringify({ ...body, model, stream: true }), opts);
   }
 

@@ -44,7 +44,10 @@ export class OllamaTransport {
   private readonly loadFile: (path: string) => Promise<Buffer>;
   private ca: Promise<(string | Buffer)[] | undefined> | undefined;
 
-  constructor(readonly endpoint: OllamaEndpoint, private readonly opts: TransportOptions = {}) {
+  constructor(
+    readonly endpoint: OllamaEndpoint,
+    private readonly opts: TransportOptions = {},
+  ) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.userAgent = opts.userAgent ?? 'ollama-sentinel';
     this.loadFile = opts.readFile ?? ((path) => readFile(path));
@@ -80,10 +83,20 @@ export class OllamaTransport {
 
   async send(method: string, path: string, body: string | undefined, deadline: Deadline): Promise<HttpResponse> {
     const url = new URL(this.endpoint.url.replace(/\/+$/, '') + path);
-    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json', ...this.endpoint.headers };
+    const headers: Record<string, string> = {
+      'user-agent': this.userAgent,
+      accept: 'application/json',
+      ...this.endpoint.headers,
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const ca = url.protocol === 'https:' ? await this.extraCa() : undefined;
-    return httpRequest(url, { method, headers, signal: deadline.signal, ...(body !== undefined ? { body } : {}), ...(ca ? { ca } : {}) });
+    return httpRequest(url, {
+      method,
+      headers,
+      signal: deadline.signal,
+      ...(body !== undefined ? { body } : {}),
+      ...(ca ? { ca } : {}),
+    });
   }
 
   private extraCa(): Promise<(string | Buffer)[] | undefined> {
@@ -129,7 +142,10 @@ export class OllamaTransport {
     try {
       return JSON.parse(text);
     } catch (cause) {
-      throw new OllamaError('bad_json', `${path}: response is not JSON: ${text.slice(0, 120)}`, { cause, status: res.status });
+      throw new OllamaError('bad_json', `${path}: response is not JSON: ${text.slice(0, 120)}`, {
+        cause,
+        status: res.status,
+      });
     }
   }
 
@@ -141,15 +157,22 @@ export class OllamaTransport {
     const own = deadline.failure;
     let failure: OllamaError;
     if (own) {
-      failure = new OllamaError(own.reason, `${what} to ${this.endpoint.name}: ${own.message}`, { cause: err === own ? own.cause : err });
+      failure = new OllamaError(own.reason, `${what} to ${this.endpoint.name}: ${own.message}`, {
+        cause: err === own ? own.cause : err,
+      });
     } else if (err instanceof OllamaError) {
       failure = err.message.startsWith(what)
         ? err
-        : new OllamaError(err.reason, `${what} to ${this.endpoint.name}: ${err.message}`, { cause: err.cause, ...(err.status !== undefined ? { status: err.status } : {}) });
+        : new OllamaError(err.reason, `${what} to ${this.endpoint.name}: ${err.message}`, {
+            cause: err.cause,
+            ...(err.status !== undefined ? { status: err.status } : {}),
+          });
     } else {
       const reason = classifyNetworkError(err);
       const message = err instanceof Error ? err.message : String(err);
-      failure = new OllamaError(reason, `${what} to ${this.endpoint.name} failed (${reason}): ${message}`, { cause: err });
+      failure = new OllamaError(reason, `${what} to ${this.endpoint.name} failed (${reason}): ${message}`, {
+        cause: err,
+      });
     }
     deadline.abort(failure);
     return failure;

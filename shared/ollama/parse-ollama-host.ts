@@ -39,7 +39,8 @@ export function parseOllamaHost(value: string): OllamaHost {
   const slash = rest.indexOf('/');
   const hostport = slash >= 0 ? rest.slice(0, slash) : rest;
   const path = (slash >= 0 ? rest.slice(slash + 1) : '').replace(/^\/+|\/+$/g, '');
-  if (/[?#\s]/.test(path)) throw new Error(`Ollama host "${value}": the path must not contain a query, fragment or spaces`);
+  if (/[?#\s]/.test(path))
+    throw new Error(`Ollama host "${value}": the path must not contain a query, fragment or spaces`);
 
   let host: string;
   let portText: string | undefined;
@@ -60,7 +61,8 @@ export function parseOllamaHost(value: string): OllamaHost {
     if (colon >= 0) {
       host = hostport.slice(0, colon);
       portText = hostport.slice(colon + 1);
-      if (host.includes(':')) throw new Error(`Ollama host "${value}": IPv6 addresses with a port need brackets, e.g. [::1]:11434`);
+      if (host.includes(':'))
+        throw new Error(`Ollama host "${value}": IPv6 addresses with a port need brackets, e.g. [::1]:11434`);
     } else {
       host = hostport;
     }

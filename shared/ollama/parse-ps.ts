@@ -41,9 +41,7 @@ export function parsePsResponse(json: unknown, nowMs: number): RunningModel[] {
       digest: str(o.digest) ?? '',
       ...(details ? { details } : {}),
       ...(expiresAt !== undefined ? { expires_at: expiresAt } : {}),
-      ...(expiresAtMs !== undefined
-        ? { expiresAtMs, expiresInSeconds: (expiresAtMs - nowMs) / 1000 }
-        : {}),
+      ...(expiresAtMs !== undefined ? { expiresAtMs, expiresInSeconds: (expiresAtMs - nowMs) / 1000 } : {}),
       stopping: expiresAtMs !== undefined && expiresAtMs <= nowMs,
       ...(contextLength !== undefined ? { context_length: contextLength } : {}),
     };

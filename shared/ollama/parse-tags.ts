@@ -16,9 +16,11 @@ export interface LocalModel {
 
 export function parseTagsResponse(json: unknown): LocalModel[] {
   return modelsArray(json, '/api/tags').map((entry, i) => {
-    if (entry === null || typeof entry !== 'object') throw new OllamaError('bad_json', `/api/tags models[${i}] is not an object`);
+    if (entry === null || typeof entry !== 'object')
+      throw new OllamaError('bad_json', `/api/tags models[${i}] is not an object`);
     const o = entry as Record<string, unknown>;
-    const name = typeof o.name === 'string' && o.name ? o.name : typeof o.model === 'string' && o.model ? o.model : undefined;
+    const name =
+      typeof o.name === 'string' && o.name ? o.name : typeof o.model === 'string' && o.model ? o.model : undefined;
     if (name === undefined) throw new OllamaError('bad_json', `/api/tags models[${i}] has no name`);
     return {
       name,

@@ -37,10 +37,18 @@ export async function readNdjson(
     try {
       value = JSON.parse(text);
     } catch (cause) {
-      throw new OllamaError('bad_json', `stream line ${lines} is not JSON: ${preview(text)}`, withStatus(options, cause));
+      throw new OllamaError(
+        'bad_json',
+        `stream line ${lines} is not JSON: ${preview(text)}`,
+        withStatus(options, cause),
+      );
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new OllamaError('bad_json', `stream line ${lines} is not a JSON object: ${preview(text)}`, withStatus(options));
+      throw new OllamaError(
+        'bad_json',
+        `stream line ${lines} is not a JSON object: ${preview(text)}`,
+        withStatus(options),
+      );
     }
     const object = value as NdjsonObject;
     if (object.error !== undefined && object.error !== null && object.error !== '') {
@@ -61,7 +69,11 @@ export async function readNdjson(
       if (final) return final;
     }
     if (buffered.length > maxLineLength) {
-      throw new OllamaError('bad_json', `stream line ${lines + 1} exceeds ${maxLineLength} characters`, withStatus(options));
+      throw new OllamaError(
+        'bad_json',
+        `stream line ${lines + 1} exceeds ${maxLineLength} characters`,
+        withStatus(options),
+      );
     }
   }
   // The last line may lack its newline.
@@ -76,7 +88,10 @@ export async function readNdjson(
 }
 
 function withStatus(options: ReadNdjsonOptions, cause?: unknown): { cause?: unknown; status?: number } {
-  return { ...(cause !== undefined ? { cause } : {}), ...(options.status !== undefined ? { status: options.status } : {}) };
+  return {
+    ...(cause !== undefined ? { cause } : {}),
+    ...(options.status !== undefined ? { status: options.status } : {}),
+  };
 }
 
 function preview(text: string): string {

@@ -54,7 +54,12 @@ async function readV2(dir: string): Promise<Omit<ContainerUsage, 'source'>> {
   const usage = parseSingleValue(current);
   const inactive = parseFlatKeyed(memStat).get('inactive_file') ?? 0;
   const { readBytes, writeBytes } = parseIoStat(io);
-  return { cpuSeconds: usageUsec / 1e6, memoryBytes: Math.max(0, usage - inactive), ioReadBytes: readBytes, ioWriteBytes: writeBytes };
+  return {
+    cpuSeconds: usageUsec / 1e6,
+    memoryBytes: Math.max(0, usage - inactive),
+    ioReadBytes: readBytes,
+    ioWriteBytes: writeBytes,
+  };
 }
 
 /** First readable candidate: v1 hierarchies are mounted as "cpu,cpuacct" with "cpuacct" as a symlink, or alone. */
@@ -90,7 +95,12 @@ async function readV1(
     firstText(memDirs.map((d) => join(d, 'memory.usage_in_bytes'))),
     firstText(memDirs.map((d) => join(d, 'memory.stat'))),
     // The recursive file includes child cgroups (present since 4.x); the plain one is the fallback.
-    firstText(blkDirs.flatMap((d) => [join(d, 'blkio.throttle.io_service_bytes_recursive'), join(d, 'blkio.throttle.io_service_bytes')])),
+    firstText(
+      blkDirs.flatMap((d) => [
+        join(d, 'blkio.throttle.io_service_bytes_recursive'),
+        join(d, 'blkio.throttle.io_service_bytes'),
+      ]),
+    ),
   ]);
   const inactive = parseFlatKeyed(memStat).get('total_inactive_file') ?? 0;
   const { readBytes, writeBytes } = parseBlkioServiceBytes(blkio);
@@ -111,7 +121,10 @@ export async function readCgroupUsage(q: CgroupUsageQuery): Promise<ContainerUsa
   if (!Number.isSafeInteger(q.pid) || q.pid <= 0) return null;
   try {
     const paths = parseCgroupPaths(await text(join(q.procRoot, String(q.pid), 'cgroup')));
-    const isV2Root = await access(join(q.cgroupRoot, 'cgroup.controllers')).then(() => true, () => false);
+    const isV2Root = await access(join(q.cgroupRoot, 'cgroup.controllers')).then(
+      () => true,
+      () => false,
+    );
     if (isV2Root && paths.unified !== null) {
       if (!safePath(paths.unified) || parseCgroupPathContainerId(paths.unified) !== q.containerId) return null;
       return { ...(await readV2(join(q.cgroupRoot, paths.unified))), source: 'cgroup_v2' };
@@ -160,7 +173,8 @@ export function parseCgroupPaths(text: string): CgroupPaths {
 /** A single number file such as `memory.current` or `cpuacct.usage`. */
 export function parseSingleValue(text: string): number {
   const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`not a number: ${JSON.stringify(text.slice(0, 40))}`);
+  if (text.trim() === '' || !Number.isFinite(value))
+    throw new Error(`not a number: ${JSON.stringify(text.slice(0, 40))}`);
   return value;
 }
 

@@ -5,7 +5,10 @@ import { OllamaError } from '../ollama/ollama-error.js';
 import { RetriesFailed, runWithRetries, type BackoffPolicy, type SleepFn } from './run-with-retries.js';
 
 /** The part of OllamaClient provisioning uses (tests and the remediator may pass anything shaped like it). */
-export type ProvisionClient = Pick<OllamaClient, 'target' | 'version' | 'show' | 'pull' | 'create' | 'load' | 'unload' | 'ps' | 'generate'>;
+export type ProvisionClient = Pick<
+  OllamaClient,
+  'target' | 'version' | 'show' | 'pull' | 'create' | 'load' | 'unload' | 'ps' | 'generate'
+>;
 
 export type FetchStage = 'show' | 'pull' | 'create';
 
@@ -75,7 +78,12 @@ export interface EnsureModelResult {
   /** Attempts of the pull or create; 0 when the model was present. */
   readonly attempts: number;
   /** For `create:` models that were built: what happened to their `from` model first. */
-  readonly base?: { readonly model: string; readonly action: 'present' | 'pulled'; readonly durationMs: number; readonly attempts: number };
+  readonly base?: {
+    readonly model: string;
+    readonly action: 'present' | 'pulled';
+    readonly durationMs: number;
+    readonly attempts: number;
+  };
 }
 
 /**
@@ -83,7 +91,11 @@ export interface EnsureModelResult {
  * strict pull, or for models with `create:` a pull of the `from` model when missing followed by /api/create.
  * Failures throw ProvisionError (permanent ones after a single attempt); a shutdown rethrows the abort as is.
  */
-export async function ensureModel(client: ProvisionClient, model: ModelConfig, opts: EnsureModelOptions): Promise<EnsureModelResult> {
+export async function ensureModel(
+  client: ProvisionClient,
+  model: ModelConfig,
+  opts: EnsureModelOptions,
+): Promise<EnsureModelResult> {
   const now = opts.now ?? Date.now;
   const started = now();
   if (!opts.update && (await isPresent(client, model.name, opts))) {
@@ -122,7 +134,11 @@ function baseModelName(from: string): string | undefined {
 async function isPresent(client: ProvisionClient, name: string, opts: EnsureModelOptions): Promise<boolean> {
   try {
     const { value } = await runWithRetries(
-      () => client.show(name, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.showTimeoutMs !== undefined ? { timeoutMs: opts.showTimeoutMs } : {}) }),
+      () =>
+        client.show(name, {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.showTimeoutMs !== undefined ? { timeoutMs: opts.showTimeoutMs } : {}),
+        }),
       retryOptions(name, 'show', opts),
     );
     return value !== null;
@@ -145,11 +161,15 @@ async function fetchModel(
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
   try {
-    const { attempts } = await runWithRetries(async (attempt) => {
-      opts.events?.attemptStarted?.({ model: name, stage, attempt, maxAttempts: opts.retries + 1 });
-      if (stage === 'pull') await client.pull(name, { ...streamOptions, ...(opts.insecure ? { insecure: true } : {}) });
-      else await client.create(name, createBody ?? {}, streamOptions);
-    }, retryOptions(name, stage, opts));
+    const { attempts } = await runWithRetries(
+      async (attempt) => {
+        opts.events?.attemptStarted?.({ model: name, stage, attempt, maxAttempts: opts.retries + 1 });
+        if (stage === 'pull')
+          await client.pull(name, { ...streamOptions, ...(opts.insecure ? { insecure: true } : {}) });
+        else await client.create(name, createBody ?? {}, streamOptions);
+      },
+      retryOptions(name, stage, opts),
+    );
     return attempts;
   } catch (err) {
     throw asProvisionError(err, name, stage, opts);
@@ -198,7 +218,8 @@ function asProvisionError(err: unknown, name: string, stage: FetchStage, opts: E
  * `{"error":"pull model manifest: file does not exist"}` (#4280, #5499); a private registry answers 401/403 or
  * "manifest unknown".
  */
-const PERMANENT_MESSAGE = /file does not exist|manifest unknown|invalid model name|invalid reference|unauthori[sz]ed|\b401\b|\b403\b|forbidden|denied/i;
+const PERMANENT_MESSAGE =
+  /file does not exist|manifest unknown|invalid model name|invalid reference|unauthori[sz]ed|\b401\b|\b403\b|forbidden|denied/i;
 /** Create is a local, deterministic step; only these look like a passing network or server hiccup. */
 const TRANSIENT_CREATE_MESSAGE = /max retries exceeded|EOF|timeout|timed out|connection|temporar|try again|busy/i;
 
@@ -224,4 +245,3 @@ export function isPermanentFetchError(err: unknown, stage: FetchStage): boolean 
       return false;
   }
 }
-

@@ -33,7 +33,13 @@ export interface RetryOptions {
   readonly signal?: AbortSignal;
   readonly sleep?: SleepFn;
   readonly random?: () => number;
-  readonly onFailure?: (e: { attempt: number; maxAttempts: number; error: unknown; permanent: boolean; retryInMs?: number }) => void;
+  readonly onFailure?: (e: {
+    attempt: number;
+    maxAttempts: number;
+    error: unknown;
+    permanent: boolean;
+    retryInMs?: number;
+  }) => void;
 }
 
 export class RetriesFailed extends Error {
@@ -51,7 +57,10 @@ export class RetriesFailed extends Error {
  * Runs `fn` until it succeeds, a permanent error occurs or the retries are used up (then RetriesFailed carries the
  * last error). A shutdown (aborted `signal`) is rethrown as is, never counted as a failure to retry.
  */
-export async function runWithRetries<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<{ value: T; attempts: number }> {
+export async function runWithRetries<T>(
+  fn: (attempt: number) => Promise<T>,
+  opts: RetryOptions,
+): Promise<{ value: T; attempts: number }> {
   const sleep = opts.sleep ?? abortableSleep;
   const maxAttempts = opts.retries + 1;
   for (let attempt = 1; ; attempt++) {
@@ -70,4 +79,3 @@ export async function runWithRetries<T>(fn: (attempt: number) => Promise<T>, opt
     }
   }
 }
-

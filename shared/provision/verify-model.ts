@@ -49,20 +49,38 @@ export interface VerifyModelResult {
  * check loaded, is unloaded so that verifying the next one does not push it out of VRAM (or the other way round).
  * A failed check is a result, not an exception; only a shutdown throws.
  */
-export async function verifyModel(client: ProvisionClient, model: ModelConfig, opts: VerifyModelOptions): Promise<VerifyModelResult> {
+export async function verifyModel(
+  client: ProvisionClient,
+  model: ModelConfig,
+  opts: VerifyModelOptions,
+): Promise<VerifyModelResult> {
   const now = opts.now ?? Date.now;
   const started = now();
   const fields = modelRequestFields(model);
   const signal = opts.signal ? { signal: opts.signal } : {};
   const capabilities = await client
     .show(model.name, signal)
-    .then((info): string[] | null => (info === null ? null : Array.isArray(info.capabilities) ? info.capabilities.filter((c): c is string => typeof c === 'string') : []))
+    .then((info): string[] | null =>
+      info === null
+        ? null
+        : Array.isArray(info.capabilities)
+          ? info.capabilities.filter((c): c is string => typeof c === 'string')
+          : [],
+    )
     .catch((err: unknown): string[] => {
       if (opts.signal?.aborted) throw err;
       return []; // unknown: let the load itself report what is wrong
     });
   if (capabilities === null) {
-    return { model: model.name, ok: false, stage: 'load', problem: 'not present on the server (/api/show answered 404)', durationMs: now() - started, wasResident: false, unloaded: false };
+    return {
+      model: model.name,
+      ok: false,
+      stage: 'load',
+      problem: 'not present on the server (/api/show answered 404)',
+      durationMs: now() - started,
+      wasResident: false,
+      unloaded: false,
+    };
   }
   if (capabilities.length > 0 && !capabilities.includes('completion')) {
     const skipped = `not verified: its capabilities (${capabilities.join(', ')}) lack completion, so it cannot be loaded through /api/generate`;
@@ -100,10 +118,16 @@ export async function verifyModel(client: ProvisionClient, model: ModelConfig, o
     ...(unloadProblem !== undefined ? { unloadProblem } : {}),
   };
 
-  async function check(): Promise<Omit<VerifyModelResult, 'durationMs' | 'wasResident' | 'unloaded' | 'unloadProblem' | 'model'>> {
+  async function check(): Promise<
+    Omit<VerifyModelResult, 'durationMs' | 'wasResident' | 'unloaded' | 'unloadProblem' | 'model'>
+  > {
     let loadMs: number;
     try {
-      ({ loadMs } = await client.load(model.name, { keep_alive: fields.keep_alive, options: fields.options }, { ...signal, timeoutMs: opts.timeoutMs }));
+      ({ loadMs } = await client.load(
+        model.name,
+        { keep_alive: fields.keep_alive, options: fields.options },
+        { ...signal, timeoutMs: opts.timeoutMs },
+      ));
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       return { ok: false, stage: 'load', problem: `loading failed: ${(err as Error).message}` };
@@ -125,7 +149,13 @@ export async function verifyModel(client: ProvisionClient, model: ModelConfig, o
       return { ok: true, offload, loadMs, generateMs: answer.totalMs };
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      return { ok: false, stage: 'generate', problem: `one-token answer failed: ${(err as Error).message}`, offload, loadMs };
+      return {
+        ok: false,
+        stage: 'generate',
+        problem: `one-token answer failed: ${(err as Error).message}`,
+        offload,
+        loadMs,
+      };
     }
   }
 }

@@ -10,7 +10,12 @@ export interface WaitForOllamaOptions {
   readonly attemptTimeoutMs?: number;
   readonly signal?: AbortSignal;
   /** Every failed attempt; `retryInMs` is absent on the last one. */
-  readonly onAttemptFailed?: (e: { attempt: number; error: OllamaError; retryInMs?: number; remainingMs: number }) => void;
+  readonly onAttemptFailed?: (e: {
+    attempt: number;
+    error: OllamaError;
+    retryInMs?: number;
+    remainingMs: number;
+  }) => void;
   readonly now?: () => number;
   readonly sleep?: SleepFn;
   readonly random?: () => number;
@@ -18,7 +23,13 @@ export interface WaitForOllamaOptions {
 
 export type WaitForOllamaResult =
   | { readonly ok: true; readonly version: string; readonly attempts: number; readonly waitedMs: number }
-  | { readonly ok: false; readonly attempts: number; readonly waitedMs: number; readonly error: OllamaError; readonly gaveUpEarly: boolean };
+  | {
+      readonly ok: false;
+      readonly attempts: number;
+      readonly waitedMs: number;
+      readonly error: OllamaError;
+      readonly gaveUpEarly: boolean;
+    };
 
 /**
  * Polls GET /api/version until Ollama answers, with capped, jittered exponential backoff and an overall deadline:
@@ -40,7 +51,8 @@ export async function waitForOllama(client: ProvisionClient, opts: WaitForOllama
       return { ok: true, version, attempts: attempt, waitedMs: now() - started };
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      const error = err instanceof OllamaError ? err : new OllamaError('network', (err as Error).message, { cause: err });
+      const error =
+        err instanceof OllamaError ? err : new OllamaError('network', (err as Error).message, { cause: err });
       const hopeless = error.reason === 'http_401' || error.reason === 'http_403' || error.reason === 'config';
       const left = deadline - now();
       if (hopeless || left <= 0) {

@@ -30,9 +30,17 @@ const WARM = 'qwen2.5:0.5b';
 
 function stateWith(gpus: number, procsPerGpu: number): GpuState {
   const s = defaultH100State();
-  s.gpus = Array.from({ length: gpus }, (_, i) => defaultH100Gpu(i, `GPU-bench000-0000-4000-8000-${String(i).padStart(12, '0')}`, `00000000:${(0x10 + i).toString(16).toUpperCase()}:00.0`));
+  s.gpus = Array.from({ length: gpus }, (_, i) =>
+    defaultH100Gpu(
+      i,
+      `GPU-bench000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      `00000000:${(0x10 + i).toString(16).toUpperCase()}:00.0`,
+    ),
+  );
   // PIDs that do not exist here: attribution marks them exited, as with processes gone between query and /proc read.
-  for (const g of s.gpus) for (let p = 0; p < procsPerGpu; p++) s.procs.push({ gpuUuid: g.uuid, pid: 3_000_000 + g.index * 100 + p, usedMiB: 1024 + p, name: 'python3' });
+  for (const g of s.gpus)
+    for (let p = 0; p < procsPerGpu; p++)
+      s.procs.push({ gpuUuid: g.uuid, pid: 3_000_000 + g.index * 100 + p, usedMiB: 1024 + p, name: 'python3' });
   return s;
 }
 
@@ -49,7 +57,11 @@ function memoryKiB(pid: number, key: 'VmRSS' | 'VmHWM'): number {
   return m ? Number(m[1]) : NaN;
 }
 
-async function scrapeLatencies(url: string, total: number, clients: number): Promise<{ ms: number[]; wallMs: number; failures: number }> {
+async function scrapeLatencies(
+  url: string,
+  total: number,
+  clients: number,
+): Promise<{ ms: number[]; wallMs: number; failures: number }> {
   const ms: number[] = [];
   let failures = 0;
   let next = 0;
@@ -69,10 +81,15 @@ async function scrapeLatencies(url: string, total: number, clients: number): Pro
   return { ms, wallMs: performance.now() - started, failures };
 }
 
-async function benchProcess(gpus: number, opts: Required<ExporterBenchOptions>, clockTicks: number): Promise<BenchRow[]> {
+async function benchProcess(
+  gpus: number,
+  opts: Required<ExporterBenchOptions>,
+  clockTicks: number,
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const caseName = `${gpus} GPU${gpus > 1 ? 's' : ''}, ${gpus * opts.processesPerGpu + 1} processes`;
-  const add = (metric: string, value: number, unit: string) => rows.push({ bench: 'exporter', case: caseName, metric, value, unit });
+  const add = (metric: string, value: number, unit: string) =>
+    rows.push({ bench: 'exporter', case: caseName, metric, value, unit });
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-exporter-'));
   const stateFile = join(dir, 'gpu.state');
   writeGpuState(stateFile, stateWith(gpus, opts.processesPerGpu));
@@ -105,7 +122,11 @@ exporter:
     const first = await waitFor(
       async () => {
         const body = await (await fetch(metricsUrl)).text();
-        return /sentinel_probe_success\{[^}]*\} 1/.test(body) && new RegExp(`^sentinel_gpus ${gpus}$`, 'm').test(body) && /^sentinel_gpu_processes\{/m.test(body) ? body : false;
+        return /sentinel_probe_success\{[^}]*\} 1/.test(body) &&
+          new RegExp(`^sentinel_gpus ${gpus}$`, 'm').test(body) &&
+          /^sentinel_gpu_processes\{/m.test(body)
+          ? body
+          : false;
       },
       { timeoutMs: 30_000, intervalMs: 200, what: `the exporter ready with ${gpus} GPUs` },
     );
@@ -120,7 +141,11 @@ exporter:
     await sleep(idleMs);
     const c1 = cpuSeconds(pid, clockTicks);
     add('idle CPU, exporter only (1 s intervals)', (100 * (c1.own - c0.own)) / (idleMs / 1000), '% of a core');
-    add('idle CPU of its nvidia-smi runs (fake: node)', (100 * (c1.children - c0.children)) / (idleMs / 1000), '% of a core');
+    add(
+      'idle CPU of its nvidia-smi runs (fake: node)',
+      (100 * (c1.children - c0.children)) / (idleMs / 1000),
+      '% of a core',
+    );
 
     for (const clients of [1, 4]) {
       const before = cpuSeconds(pid, clockTicks);
@@ -131,7 +156,11 @@ exporter:
       add(`scrape p99, ${clients} client${clients > 1 ? 's' : ''}`, s.p99, 'ms');
       add(`scrape max, ${clients} client${clients > 1 ? 's' : ''}`, s.max, 'ms');
       add(`throughput, ${clients} client${clients > 1 ? 's' : ''}`, (r.ms.length * 1000) / r.wallMs, 'req/s');
-      add(`exporter CPU per scrape, ${clients} client${clients > 1 ? 's' : ''}`, ((after.own - before.own) * 1e6) / r.ms.length, 'µs');
+      add(
+        `exporter CPU per scrape, ${clients} client${clients > 1 ? 's' : ''}`,
+        ((after.own - before.own) * 1e6) / r.ms.length,
+        'µs',
+      );
       if (r.failures > 0) add(`non-200 answers, ${clients} client${clients > 1 ? 's' : ''}`, r.failures, 'count');
     }
     const total = cpuSeconds(pid, clockTicks);
@@ -152,7 +181,8 @@ exporter:
 async function benchCollection(gpus: number, collections: number): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const caseName = `one GPU collection, ${gpus} GPU${gpus > 1 ? 's' : ''} (fake nvidia-smi)`;
-  const add = (metric: string, value: number, unit: string) => rows.push({ bench: 'exporter', case: caseName, metric, value, unit });
+  const add = (metric: string, value: number, unit: string) =>
+    rows.push({ bench: 'exporter', case: caseName, metric, value, unit });
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-gpu-'));
   const stateFile = join(dir, 'gpu.state');
   writeGpuState(stateFile, stateWith(gpus, 4));
@@ -162,7 +192,14 @@ async function benchCollection(gpus: number, collections: number): Promise<Bench
   process.env.SENTINEL_FAKE_NODE = process.execPath;
   try {
     const collector = createGpuCollector(
-      { nvidia_smi: FAKE_NVIDIA_SMI, interval_ms: 15_000, timeout_ms: 10_000, processes: false, max_processes_per_gpu: 20, proc_root: '/proc' },
+      {
+        nvidia_smi: FAKE_NVIDIA_SMI,
+        interval_ms: 15_000,
+        timeout_ms: 10_000,
+        processes: false,
+        max_processes_per_gpu: 20,
+        proc_root: '/proc',
+      },
       { log: pino({ level: 'silent' }) },
     );
     const ctx = { signal: new AbortController().signal, now: Date.now };

@@ -5,7 +5,11 @@ export function formatBenchTable(rows: readonly BenchRow[]): string {
   const cells = rows.map((r) => [r.bench, r.case, r.metric, formatNumber(r.value), r.unit]);
   const head = ['bench', 'case', 'metric', 'value', 'unit'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: readonly string[]) => c.map((x, i) => (i === 3 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (c: readonly string[]) =>
+    c
+      .map((x, i) => (i === 3 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  ')];
   let last = '';
   for (const c of cells) {

@@ -10,10 +10,15 @@ import { toGpuReadings } from '../../shared/gpu/to-gpu-readings.js';
 import type { BenchRow } from './bench-row.js';
 import { measureOpsPerSecond } from './measure-ops-per-second.js';
 
-const capture = (name: string) => readFileSync(new URL(`../../../test/fixtures/nvidia-smi-h100/${name}`, import.meta.url), 'utf8');
+const capture = (name: string) =>
+  readFileSync(new URL(`../../../test/fixtures/nvidia-smi-h100/${name}`, import.meta.url), 'utf8');
 
 /** The requested field names of a capture, read back from its header (units dropped). */
-const fieldsOf = (csv: string) => csv.split('\n')[0]!.split(', ').map((h) => h.replace(/ \[.*\]$/, ''));
+const fieldsOf = (csv: string) =>
+  csv
+    .split('\n')[0]!
+    .split(', ')
+    .map((h) => h.replace(/ \[.*\]$/, ''));
 
 /** The capture's one GPU row copied `n` times with distinct index, uuid and bus id, as an n-GPU host prints it. */
 function widen(csv: string, n: number): string {
@@ -40,27 +45,61 @@ export async function runParseBench(budgetMs = 400): Promise<BenchRow[]> {
   const gpu8 = widen(gpu1, 8);
   const check8 = toGpuReadings(parseQueryCsv(gpu8, fields, { freeTextField: 'name' }));
   if (check8.gpus.length !== 8) throw new Error(`widened capture parsed to ${check8.gpus.length} GPUs`);
-  add('query-gpu CSV, 1 H100 (real capture)', measureOpsPerSecond(() => parseQueryCsv(gpu1, fields, { freeTextField: 'name' }), budgetMs));
-  add('query-gpu CSV -> readings, 1 H100', measureOpsPerSecond(() => toGpuReadings(parseQueryCsv(gpu1, fields, { freeTextField: 'name' })), budgetMs));
-  add('query-gpu CSV -> readings, 8 GPUs', measureOpsPerSecond(() => toGpuReadings(parseQueryCsv(gpu8, fields, { freeTextField: 'name' })), budgetMs));
+  add(
+    'query-gpu CSV, 1 H100 (real capture)',
+    measureOpsPerSecond(() => parseQueryCsv(gpu1, fields, { freeTextField: 'name' }), budgetMs),
+  );
+  add(
+    'query-gpu CSV -> readings, 1 H100',
+    measureOpsPerSecond(() => toGpuReadings(parseQueryCsv(gpu1, fields, { freeTextField: 'name' })), budgetMs),
+  );
+  add(
+    'query-gpu CSV -> readings, 8 GPUs',
+    measureOpsPerSecond(() => toGpuReadings(parseQueryCsv(gpu8, fields, { freeTextField: 'name' })), budgetMs),
+  );
   const withUnits = capture('query-gpu-busy.csv');
-  add('query-gpu CSV with units, 1 H100', measureOpsPerSecond(() => toGpuReadings(parseQueryCsv(withUnits, fieldsOf(withUnits), { freeTextField: 'name' })), budgetMs));
+  add(
+    'query-gpu CSV with units, 1 H100',
+    measureOpsPerSecond(
+      () => toGpuReadings(parseQueryCsv(withUnits, fieldsOf(withUnits), { freeTextField: 'name' })),
+      budgetMs,
+    ),
+  );
 
   const apps1 = capture('compute-apps-nounits-runner.csv');
   const appFields = fieldsOf(apps1);
   const [appHeader, appRow] = apps1.trim().split('\n') as [string, string];
-  const apps64 = [appHeader, ...Array.from({ length: 64 }, (_, i) => appRow.replace(/^\d+/, String(1000 + i)))].join('\n') + '\n';
-  if (parseComputeApps(apps64, appFields).length !== 64) throw new Error('widened compute-apps capture did not parse to 64 processes');
-  add('compute-apps CSV, 1 runner (real capture)', measureOpsPerSecond(() => parseComputeApps(apps1, appFields), budgetMs));
-  add('compute-apps CSV, 64 processes', measureOpsPerSecond(() => parseComputeApps(apps64, appFields), budgetMs));
+  const apps64 =
+    [appHeader, ...Array.from({ length: 64 }, (_, i) => appRow.replace(/^\d+/, String(1000 + i)))].join('\n') + '\n';
+  if (parseComputeApps(apps64, appFields).length !== 64)
+    throw new Error('widened compute-apps capture did not parse to 64 processes');
+  add(
+    'compute-apps CSV, 1 runner (real capture)',
+    measureOpsPerSecond(() => parseComputeApps(apps1, appFields), budgetMs),
+  );
+  add(
+    'compute-apps CSV, 64 processes',
+    measureOpsPerSecond(() => parseComputeApps(apps64, appFields), budgetMs),
+  );
   const appsUnits = capture('compute-apps-busy.csv');
-  add('compute-apps CSV with units, 1 process', measureOpsPerSecond(() => parseComputeApps(appsUnits, fieldsOf(appsUnits)), budgetMs));
+  add(
+    'compute-apps CSV with units, 1 process',
+    measureOpsPerSecond(() => parseComputeApps(appsUnits, fieldsOf(appsUnits)), budgetMs),
+  );
 
   const help = capture('help-query-gpu.txt');
-  add('--help-query-gpu (once per start)', measureOpsPerSecond(() => parseHelpQuery(help), budgetMs));
+  add(
+    '--help-query-gpu (once per start)',
+    measureOpsPerSecond(() => parseHelpQuery(help), budgetMs),
+  );
 
   // The scrape side: one snapshot of 8 GPUs to exposition text through a fresh registry, as /metrics does.
-  const snapshot: GpuSnapshot = { gpus: check8.gpus, lost: new Map(check8.gpus.map((g) => [g.uuid, false])), unidentifiedUnreachable: 0, exitCode: 0 };
+  const snapshot: GpuSnapshot = {
+    gpus: check8.gpus,
+    lost: new Map(check8.gpus.map((g) => [g.uuid, false])),
+    unidentifiedUnreachable: 0,
+    exitCode: 0,
+  };
   const render = async () => {
     const sink = new PromSink();
     renderGpuSnapshot(snapshot, sink);

@@ -34,14 +34,28 @@ function percentile(sorted: readonly number[], p: number): number {
 
 export async function runRemediatorBench(requests = 400, concurrency = 16): Promise<LatencySummary[]> {
   const dir = await mkdtemp(join(tmpdir(), 'sentinel-bench-'));
-  const fixture = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/alertmanager/am-0.25-gpu-lost-firing.json', import.meta.url)), 'utf8')) as { alerts: Record<string, unknown>[] } & Record<string, unknown>;
+  const fixture = JSON.parse(
+    await readFile(
+      fileURLToPath(new URL('../../../test/fixtures/alertmanager/am-0.25-gpu-lost-firing.json', import.meta.url)),
+      'utf8',
+    ),
+  ) as { alerts: Record<string, unknown>[] } & Record<string, unknown>;
   const { journal } = await AlertJournal.open(join(dir, 'journal'), 8 * 1024 * 1024, 0);
   const log = createLogger('silent');
   let handedOn = 0;
   const intake = new AlertIntake({
     journal,
     dedup: new DedupCache(50_000),
-    rules: compileRules([{ name: 'gpu', match: { alertname: 'OllamaGpuAccessLost' }, match_re: {}, start: 'auto', quiet_mode: 'defer', model_label: 'model' }]),
+    rules: compileRules([
+      {
+        name: 'gpu',
+        match: { alertname: 'OllamaGpuAccessLost' },
+        match_re: {},
+        start: 'auto',
+        quiet_mode: 'defer',
+        model_label: 'model',
+      },
+    ]),
     targetLabel: 'ollama',
     targetNames: ['main'],
     defaultSingleTarget: true,
@@ -63,10 +77,15 @@ export async function runRemediatorBench(requests = 400, concurrency = 16): Prom
     ready: async () => ({ ok: true, checks: {} }),
   });
   const server = await startHttpServer({ listen_address: '127.0.0.1:0' }, app, log);
-  const body = (i: number) => JSON.stringify({ ...fixture, alerts: [{ ...fixture.alerts[0], fingerprint: i.toString(16).padStart(16, '0') }] });
+  const body = (i: number) =>
+    JSON.stringify({ ...fixture, alerts: [{ ...fixture.alerts[0], fingerprint: i.toString(16).padStart(16, '0') }] });
   const post = async (text: string): Promise<number> => {
     const t0 = performance.now();
-    const res = await fetch(`${server.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: text });
+    const res = await fetch(`${server.url}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: text,
+    });
     await res.text();
     if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
     return performance.now() - t0;
@@ -76,24 +95,50 @@ export async function runRemediatorBench(requests = 400, concurrency = 16): Prom
     const before = journal.syncs;
     const times: number[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: parallel }, async () => {
-      while (next < texts.length) times.push(await post(texts[next++]!));
-    }));
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < texts.length) times.push(await post(texts[next++]!));
+      }),
+    );
     times.sort((a, b) => a - b);
-    results.push({ scenario: name, requests: times.length, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), maxMs: times[times.length - 1]!, fsyncs: journal.syncs - before });
+    results.push({
+      scenario: name,
+      requests: times.length,
+      p50Ms: percentile(times, 50),
+      p99Ms: percentile(times, 99),
+      maxMs: times[times.length - 1]!,
+      fsyncs: journal.syncs - before,
+    });
   };
   try {
-    await scenario('warm-up (not reported)', Array.from({ length: 20 }, (_, i) => body(1_000_000 + i)), 1);
+    await scenario(
+      'warm-up (not reported)',
+      Array.from({ length: 20 }, (_, i) => body(1_000_000 + i)),
+      1,
+    );
     results.length = 0;
-    await scenario('new alert, one at a time (fsync each)', Array.from({ length: requests }, (_, i) => body(i)), 1);
-    await scenario(`new alerts, ${concurrency} concurrent (grouped fsync)`, Array.from({ length: requests }, (_, i) => body(requests + i)), concurrency);
-    await scenario('re-sends, answered from memory', Array.from({ length: requests }, (_, i) => body(i)), 1);
+    await scenario(
+      'new alert, one at a time (fsync each)',
+      Array.from({ length: requests }, (_, i) => body(i)),
+      1,
+    );
+    await scenario(
+      `new alerts, ${concurrency} concurrent (grouped fsync)`,
+      Array.from({ length: requests }, (_, i) => body(requests + i)),
+      concurrency,
+    );
+    await scenario(
+      're-sends, answered from memory',
+      Array.from({ length: requests }, (_, i) => body(i)),
+      1,
+    );
   } finally {
     await server.close(2000);
     await journal.close();
     await rm(dir, { recursive: true, force: true });
   }
-  if (handedOn !== 2 * requests + 20) throw new Error(`expected ${2 * requests + 20} alerts handed on, got ${handedOn}`);
+  if (handedOn !== 2 * requests + 20)
+    throw new Error(`expected ${2 * requests + 20} alerts handed on, got ${handedOn}`);
   return results;
 }
 
@@ -102,6 +147,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const results = await runRemediatorBench(requests || 400, concurrency || 16);
   console.log('remediator webhook acknowledgement latency (127.0.0.1, bearer auth, journal fsync before 2xx)');
   for (const r of results) {
-    console.log(`  ${r.scenario.padEnd(48)} n=${r.requests}  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  max ${r.maxMs.toFixed(2)} ms  fsyncs ${r.fsyncs}`);
+    console.log(
+      `  ${r.scenario.padEnd(48)} n=${r.requests}  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  max ${r.maxMs.toFixed(2)} ms  fsyncs ${r.fsyncs}`,
+    );
   }
 }

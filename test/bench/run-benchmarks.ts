@@ -20,7 +20,13 @@ function toRows(result: unknown): BenchRow[] {
       .filter(([, v]) => typeof v === 'number')
       .map(([k, v]) => {
         const unit = /Ms$/.test(k) ? 'ms' : /Bytes$/.test(k) ? 'bytes' : /PerSecond$/.test(k) ? '/s' : 'count';
-        return { bench: 'remediator', case: caseName, metric: k.replace(/(Ms|Bytes|PerSecond)$/, ''), value: v as number, unit };
+        return {
+          bench: 'remediator',
+          case: caseName,
+          metric: k.replace(/(Ms|Bytes|PerSecond)$/, ''),
+          value: v as number,
+          unit,
+        };
       });
   });
 }
@@ -53,7 +59,10 @@ async function main(): Promise<void> {
   await run('exporter', () => runExporterBench());
   if (existsSync(REMEDIATOR_BENCH)) {
     await run('remediator', async () => {
-      const mod = (await import(REMEDIATOR_BENCH.href)) as { runRemediatorBench?: () => Promise<unknown>; default?: () => Promise<unknown> };
+      const mod = (await import(REMEDIATOR_BENCH.href)) as {
+        runRemediatorBench?: () => Promise<unknown>;
+        default?: () => Promise<unknown>;
+      };
       const fn = mod.runRemediatorBench ?? mod.default;
       if (typeof fn !== 'function') throw new Error('remediator-bench.js exports no runRemediatorBench()');
       return toRows(await fn());

@@ -48,7 +48,8 @@ function layerOf(file) {
 const LAYER_NAMES = ['library (shared/)', 'a command', 'the entry', 'deploy/', 'test/'];
 
 // import ... from '...', export ... from '...', import '...', import('...'), with or without `type`.
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const IMPORT_RE =
+  /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 /** The text without its comments; string and template literals are kept whole, so '/*' inside a string is text. */
 function stripComments(text) {
@@ -89,7 +90,12 @@ export function importsOf(text) {
 
 function resolveSpec(from, spec, files) {
   const base = join(dirname(from), spec).split(sep).join('/');
-  for (const candidate of [base.replace(/\.js$/, '.ts'), base.replace(/\.mjs$/, '.mts'), `${base}.ts`, `${base}/index.ts`]) {
+  for (const candidate of [
+    base.replace(/\.js$/, '.ts'),
+    base.replace(/\.mjs$/, '.mts'),
+    `${base}.ts`,
+    `${base}/index.ts`,
+  ]) {
     if (files.has(candidate)) return candidate;
   }
   return null; // a .json, .mjs or non-source file: not part of the graph
@@ -98,18 +104,31 @@ function resolveSpec(from, spec, files) {
 /** Tarjan's strongly connected components: every component of more than one node is a circle. */
 function circles(graph) {
   let index = 0;
-  const idx = new Map(), low = new Map(), onStack = new Set(), stack = [], out = [];
+  const idx = new Map(),
+    low = new Map(),
+    onStack = new Set(),
+    stack = [],
+    out = [];
   const visit = (v) => {
-    idx.set(v, index); low.set(v, index); index++;
-    stack.push(v); onStack.add(v);
+    idx.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    onStack.add(v);
     for (const w of graph.get(v) ?? []) {
-      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
     }
     if (low.get(v) === idx.get(v)) {
       const comp = [];
       let w;
-      do { w = stack.pop(); onStack.delete(w); comp.push(w); } while (w !== v);
+      do {
+        w = stack.pop();
+        onStack.delete(w);
+        comp.push(w);
+      } while (w !== v);
       if (comp.length > 1 || (graph.get(v) ?? new Set()).has(v)) out.push(comp.sort());
     }
   };
@@ -161,7 +180,9 @@ export function checkSizes(lineCounts) {
   const large = source.filter(([, n]) => n > SIZE_LIMITS.maxLines);
   const problems = [];
   if (small.length > SIZE_LIMITS.maxSmallFiles) {
-    problems.push(`${small.length} source files under ${SIZE_LIMITS.smallLines} lines (at most ${SIZE_LIMITS.maxSmallFiles})`);
+    problems.push(
+      `${small.length} source files under ${SIZE_LIMITS.smallLines} lines (at most ${SIZE_LIMITS.maxSmallFiles})`,
+    );
   }
   for (const [file, n] of large) problems.push(`${file}: ${n} lines (over ${SIZE_LIMITS.maxLines})`);
   return { files: source.length, small, large, problems };
@@ -176,7 +197,11 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
   const args = process.argv.slice(2);
   root = resolve(args.find((a) => !a.startsWith('--')) ?? root);
   const list = TOP.flatMap((t) => {
-    try { return walk(join(root, t), []); } catch { return []; }
+    try {
+      return walk(join(root, t), []);
+    } catch {
+      return [];
+    }
   });
   const sources = Object.fromEntries(list.map((f) => [f, readFileSync(join(root, f), 'utf8')]));
   const { files, edges, problems } = checkImportGraph(sources);
@@ -193,7 +218,9 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     const counts = lineCounts(list.filter((f) => SOURCE_TOP.some((top) => f.startsWith(`${top}/`))));
     const { files: sourceFiles, small, large, problems: sizeProblems } = checkSizes(counts);
     const { smallLines, maxSmallFiles, maxLines } = SIZE_LIMITS;
-    console.log(`sizes: ${sourceFiles} source files; ${small.length} under ${smallLines} lines (at most ${maxSmallFiles}), ${large.length} over ${maxLines}`);
+    console.log(
+      `sizes: ${sourceFiles} source files; ${small.length} under ${smallLines} lines (at most ${maxSmallFiles}), ${large.length} over ${maxLines}`,
+    );
     for (const [file, n] of small) console.log(`  small ${String(n).padStart(4)}  ${file}`);
     for (const [file, n] of large) console.log(`  large ${String(n).padStart(4)}  ${file}`);
     if (sizeProblems.length) {

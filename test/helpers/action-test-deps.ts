@@ -15,7 +15,14 @@ export function testDeps(docker: Dockerode, over: Partial<ActionDeps> = {}): Act
   return {
     docker,
     log: pino({ level: 'silent' }),
-    gpu: { nvidia_smi: 'nvidia-smi', interval_ms: 5000, timeout_ms: 5000, processes: true, max_processes_per_gpu: 16, proc_root: '/proc' },
+    gpu: {
+      nvidia_smi: 'nvidia-smi',
+      interval_ms: 5000,
+      timeout_ms: 5000,
+      processes: true,
+      max_processes_per_gpu: 16,
+      proc_root: '/proc',
+    },
     procRoot: '/proc',
     self: { pid: process.pid, containerId: null },
     now: () => Date.now(),

@@ -21,16 +21,26 @@ export function dashboardQueries(dashboard: Record<string, unknown>): DashboardQ
   const visit = (panels: readonly PanelLike[]) => {
     for (const p of panels) {
       for (const t of p.targets ?? []) {
-        out.push({ where: `panel "${p.title}" (id ${p.id}) query ${t.refId}`, recordName: `${uid}:panel_${p.id}:${t.refId}`, expr: t.expr ?? '' });
+        out.push({
+          where: `panel "${p.title}" (id ${p.id}) query ${t.refId}`,
+          recordName: `${uid}:panel_${p.id}:${t.refId}`,
+          expr: t.expr ?? '',
+        });
       }
       visit(p.panels ?? []);
     }
   };
   visit((dashboard.panels ?? []) as PanelLike[]);
-  const variables = ((dashboard.templating as { list?: Record<string, unknown>[] } | undefined)?.list ?? []).filter((v) => v.type === 'query');
+  const variables = ((dashboard.templating as { list?: Record<string, unknown>[] } | undefined)?.list ?? []).filter(
+    (v) => v.type === 'query',
+  );
   for (const v of variables) {
     const m = String(v.query).match(/^label_values\((.*),\s*[a-zA-Z_][a-zA-Z0-9_]*\)$/);
-    out.push({ where: `variable $${v.name}`, recordName: `${uid}:variable_${v.name}`, expr: m ? m[1]! : String(v.query) });
+    out.push({
+      where: `variable $${v.name}`,
+      recordName: `${uid}:variable_${v.name}`,
+      expr: m ? m[1]! : String(v.query),
+    });
   }
   return out;
 }

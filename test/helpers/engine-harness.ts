@@ -1,6 +1,11 @@
 import type { ActionRequest, ActionResult } from '../../remediator/actions/action.js';
 import { RemediationEngine } from '../../remediator/engine/remediation-engine.js';
-import type { NotifyEvent, RemediationPorts, SilenceRequest, VerifyVerdict } from '../../remediator/engine/remediation-ports.js';
+import type {
+  NotifyEvent,
+  RemediationPorts,
+  SilenceRequest,
+  VerifyVerdict,
+} from '../../remediator/engine/remediation-ports.js';
 import type { JournalRecord } from '../../remediator/journal/journal-record.js';
 import { QuietWindow } from '../../remediator/quiet/quiet-window.js';
 import { RemediatorMetrics } from '../../remediator/remediator-metrics.js';
@@ -33,7 +38,11 @@ export class FakePorts implements RemediationPorts {
   /** Per call: what the action does. Default: done, with one call line. */
   step: (req: ActionRequest) => Promise<ActionResult> | ActionResult = async (req) => {
     if (!req.dryRun) await req.onBefore?.({ marker: `${req.action}-before` });
-    return { outcome: req.dryRun ? 'skipped' : 'done', detail: `${req.action} ${req.dryRun ? 'would run' : 'ran'}`, calls: [`${req.dryRun ? 'WOULD ' : ''}${req.action} ${req.target.name}`] };
+    return {
+      outcome: req.dryRun ? 'skipped' : 'done',
+      detail: `${req.action} ${req.dryRun ? 'would run' : 'ran'}`,
+      calls: [`${req.dryRun ? 'WOULD ' : ''}${req.action} ${req.target.name}`],
+    };
   };
   /** Verdicts in order; when empty: healthy. */
   verdicts: VerifyVerdict[] = [];
@@ -96,7 +105,15 @@ export function record(over: Partial<JournalRecord> = {}): JournalRecord {
   };
 }
 
-export function makeHarness(opts: { remediatorYaml?: string; startAt?: number; initial?: PersistedState; ports?: FakePorts; withSilencer?: boolean } = {}): Harness {
+export function makeHarness(
+  opts: {
+    remediatorYaml?: string;
+    startAt?: number;
+    initial?: PersistedState;
+    ports?: FakePorts;
+    withSilencer?: boolean;
+  } = {},
+): Harness {
   const yaml = `${BASE_YAML}\nremediator:\n${opts.remediatorYaml ?? '  rules:\n    - name: heal\n'}`;
   const { all, cfg } = loadRemediatorConfig(yaml);
   const clock = new FakeClock(opts.startAt ?? Date.parse('2026-06-01T12:00:00Z'));
@@ -123,13 +140,26 @@ export function makeHarness(opts: { remediatorYaml?: string; startAt?: number; i
       clock,
       log: createLogger('silent'),
       notifier: { send: async (e) => void notified.push(e) },
-      ...(opts.withSilencer ? { silencer: { create: async (r) => (silences.created.push(r), `sil-${silences.created.length}`), remove: async (id) => void silences.removed.push(id) } } : {}),
+      ...(opts.withSilencer
+        ? {
+            silencer: {
+              create: async (r) => (silences.created.push(r), `sil-${silences.created.length}`),
+              remove: async (id) => void silences.removed.push(id),
+            },
+          }
+        : {}),
       newId: () => `inc-${++ids}`,
     },
     saved,
   );
   return {
-    engine, ports, clock, audit, metrics, notified, silences,
+    engine,
+    ports,
+    clock,
+    audit,
+    metrics,
+    notified,
+    silences,
     saved: () => saved,
     async send(...recs) {
       engine.accept(recs.map((r) => record(r)));
@@ -145,5 +175,7 @@ export function makeHarness(opts: { remediatorYaml?: string; startAt?: number; i
 }
 
 export function decisions(audit: readonly AuditEntry[]): string[] {
-  return audit.filter((e) => e.decision).map((e) => `${e.kind}:${e.decision}:${e.reason ?? ''}${e.action ? `:${e.action}` : ''}`);
+  return audit
+    .filter((e) => e.decision)
+    .map((e) => `${e.kind}:${e.decision}:${e.reason ?? ''}${e.action ? `:${e.action}` : ''}`);
 }

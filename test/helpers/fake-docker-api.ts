@@ -1,4 +1,9 @@
-import type { DockerApi, DockerContainerApi, InspectedContainer, ListedContainer } from '../../shared/docker/docker-api.js';
+import type {
+  DockerApi,
+  DockerContainerApi,
+  InspectedContainer,
+  ListedContainer,
+} from '../../shared/docker/docker-api.js';
 
 export interface FakeContainer {
   id: string;
@@ -35,13 +40,20 @@ export class FakeDockerApi implements DockerApi {
     const f = options.filters ?? {};
     return [...this.containers.values()]
       .filter((c) => options.all || c.running !== false)
-      .filter((c) => (f.label ?? []).every((kv) => {
-        const [k, v] = kv.split('=', 2) as [string, string | undefined];
-        return v === undefined ? k in (c.labels ?? {}) : c.labels?.[k] === v;
-      }))
+      .filter((c) =>
+        (f.label ?? []).every((kv) => {
+          const [k, v] = kv.split('=', 2) as [string, string | undefined];
+          return v === undefined ? k in (c.labels ?? {}) : c.labels?.[k] === v;
+        }),
+      )
       .filter((c) => (f.name ?? []).every((re) => new RegExp(re).test(`/${c.name}`)))
       .filter((c) => (f.status ?? []).every((s) => s === (c.running === false ? 'exited' : 'running')))
-      .map((c) => ({ Id: c.id, Names: [`/${c.name}`], Labels: c.labels ?? {}, State: c.running === false ? 'exited' : 'running' }));
+      .map((c) => ({
+        Id: c.id,
+        Names: [`/${c.name}`],
+        Labels: c.labels ?? {},
+        State: c.running === false ? 'exited' : 'running',
+      }));
   }
 
   getContainer(id: string): DockerContainerApi {

@@ -24,7 +24,9 @@ export interface FakeDockerEngine {
  * A scripted Docker Engine API on a unix socket in a temp dir, so the actions' real dockerode calls (paths, query,
  * bodies) are exercised without a daemon. Unrouted requests answer 404 like the Engine does for unknown objects.
  */
-export async function startFakeDockerEngine(route: (req: EngineRequest) => EngineReply | Promise<EngineReply>): Promise<FakeDockerEngine> {
+export async function startFakeDockerEngine(
+  route: (req: EngineRequest) => EngineReply | Promise<EngineReply>,
+): Promise<FakeDockerEngine> {
   const dir = await mkdtemp(join(tmpdir(), 'sentinel-fake-engine-'));
   const socketPath = join(dir, 'docker.sock');
   const requests: EngineRequest[] = [];
@@ -60,7 +62,14 @@ export async function startFakeDockerEngine(route: (req: EngineRequest) => Engin
     });
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  const docker = new Docker({ socketPath, host: undefined, port: undefined, protocol: undefined, version: undefined, timeout: 10_000 });
+  const docker = new Docker({
+    socketPath,
+    host: undefined,
+    port: undefined,
+    protocol: undefined,
+    version: undefined,
+    timeout: 10_000,
+  });
   return {
     docker,
     requests,

@@ -32,12 +32,20 @@ export class FakeProcRoot {
     const comm = p.comm ?? name.slice(0, 15);
     const mid = Array.from({ length: 17 }, (_, i) => String(i + 5)).join(' ');
     const tail = Array.from({ length: 30 }, () => '0').join(' ');
-    await writeFile(join(dir, 'stat'), `${p.pid} (${comm}) S ${p.ppid} ${mid} ${p.startTime ?? 1000 + p.pid} ${tail}\n`);
+    await writeFile(
+      join(dir, 'stat'),
+      `${p.pid} (${comm}) S ${p.ppid} ${mid} ${p.startTime ?? 1000 + p.pid} ${tail}\n`,
+    );
     await writeFile(join(dir, 'cmdline'), p.argv.map((a) => `${a}\0`).join(''));
-    const cgroup = p.cgroup ?? (p.containerId ? `0::/system.slice/docker-${p.containerId}.scope\n` : '0::/system.slice/ssh.service\n');
+    const cgroup =
+      p.cgroup ??
+      (p.containerId ? `0::/system.slice/docker-${p.containerId}.scope\n` : '0::/system.slice/ssh.service\n');
     await writeFile(join(dir, 'cgroup'), cgroup);
     const nsPids = p.nsPids ?? [p.pid];
-    await writeFile(join(dir, 'status'), `Name:\t${comm}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nNSpid:\t${nsPids.join('\t')}\n`);
+    await writeFile(
+      join(dir, 'status'),
+      `Name:\t${comm}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nNSpid:\t${nsPids.join('\t')}\n`,
+    );
     if (p.exe) await symlink(p.exe, join(dir, 'exe'));
   }
 

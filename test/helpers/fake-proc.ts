@@ -34,8 +34,16 @@ export class FakeProc {
     const tail = Array.from({ length: 30 }, () => '0').join(' ');
     await writeFile(join(dir, 'stat'), `${pid} (${p.comm}) S ${p.ppid} ${mid} ${p.startTime} ${tail}\n`);
     await writeFile(join(dir, 'cmdline'), p.argv.map((a) => `${a}\0`).join(''));
-    await writeFile(join(dir, 'cgroup'), p.containerId ? `12:memory:/docker/${p.containerId}\n0::/docker/${p.containerId}\n` : '0::/user.slice/session-1.scope\n');
-    await writeFile(join(dir, 'status'), `Name:\t${p.comm}\nPid:\t${pid}\nPPid:\t${p.ppid}\nNSpid:\t${p.nsPids.join('\t')}\n`);
+    await writeFile(
+      join(dir, 'cgroup'),
+      p.containerId
+        ? `12:memory:/docker/${p.containerId}\n0::/docker/${p.containerId}\n`
+        : '0::/user.slice/session-1.scope\n',
+    );
+    await writeFile(
+      join(dir, 'status'),
+      `Name:\t${p.comm}\nPid:\t${pid}\nPPid:\t${p.ppid}\nNSpid:\t${p.nsPids.join('\t')}\n`,
+    );
     await rm(join(dir, 'exe'), { force: true });
     if (p.exe) await symlink(p.exe, join(dir, 'exe'));
   }

@@ -11,13 +11,21 @@ export function fixture(name: string, dir = 'test/fixtures/nvidia-smi-h100'): st
 
 /** The data line(s) of a CSV capture split the way a reader of the file would, to compare parsed values against. */
 export function captureCells(name: string): { header: string[]; rows: string[][] } {
-  const [header, ...rows] = fixture(name).split('\n').filter((l) => l.trim() !== '');
+  const [header, ...rows] = fixture(name)
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return { header: header!.split(', '), rows: rows.map((r) => r.split(', ')) };
 }
 
 /** $Q and $Q2 from the captures' README. */
-export const Q = 'index,uuid,name,pci.bus_id,driver_version,memory.total,memory.used,memory.free,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,pstate'.split(',');
-export const Q2 = 'index,uuid,name,pci.bus_id,driver_version,memory.total,memory.used,memory.free,memory.reserved,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,pstate,ecc.errors.uncorrected.volatile.total,clocks_event_reasons.active,mig.mode.current,compute_mode'.split(',');
+export const Q =
+  'index,uuid,name,pci.bus_id,driver_version,memory.total,memory.used,memory.free,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,pstate'.split(
+    ',',
+  );
+export const Q2 =
+  'index,uuid,name,pci.bus_id,driver_version,memory.total,memory.used,memory.free,memory.reserved,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,pstate,ecc.errors.uncorrected.volatile.total,clocks_event_reasons.active,mig.mode.current,compute_mode'.split(
+    ',',
+  );
 
 /** A RunNvidiaSmi that answers from `answer` and records each call (command, args, timeout). */
 export function fakeRun(answer: (args: readonly string[]) => NvidiaSmiResult) {

@@ -11,7 +11,13 @@ import { OllamaClient } from '../../shared/ollama/ollama-client.js';
 import type { TestEnv } from './read-test-env.js';
 
 /** The real defaults (docker.timeout and the remediator section's *_timeout settings). */
-const defaults = loadConfig({ file: 'defaults.yaml', readFile: () => '', flags: new Map(), env: {}, sections: [remediatorSection] });
+const defaults = loadConfig({
+  file: 'defaults.yaml',
+  readFile: () => '',
+  flags: new Map(),
+  env: {},
+  sections: [remediatorSection],
+});
 const DEFAULT_TIMEOUTS = actionTimeouts(defaults, defaults.remediator as RemediatorConfig);
 
 /**

@@ -35,7 +35,10 @@ export function parseExposition(text: string): Exposition {
       if (hits.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} matches ${hits.length} series`);
       return hits[0]?.value;
     },
-    has: (name) => (name.endsWith('*') ? samples.some((s) => s.name.startsWith(name.slice(0, -1))) : samples.some((s) => s.name === name)),
+    has: (name) =>
+      name.endsWith('*')
+        ? samples.some((s) => s.name.startsWith(name.slice(0, -1)))
+        : samples.some((s) => s.name === name),
   };
 }
 
@@ -68,7 +71,10 @@ function parseLine(line: string): ExpositionSample {
     i++;
     labels[key] = value;
   }
-  const rest = line.slice(i + 1).trim().split(/\s+/);
+  const rest = line
+    .slice(i + 1)
+    .trim()
+    .split(/\s+/);
   return { name, labels, value: toNumber(rest[0]!, line) };
 }
 

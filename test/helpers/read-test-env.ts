@@ -45,13 +45,18 @@ export function readTestEnv(env: NodeJS.ProcessEnv = process.env): TestEnv {
   const vars = parseEnvFile(readFileSync(envFile, 'utf8'));
   const need = (key: string): string => {
     const value = vars[key];
-    if (!value) throw new Error(`test environment env file ${envFile} lacks ${key}; restart it (test-env.sh stop; test-env.sh start)`);
+    if (!value)
+      throw new Error(
+        `test environment env file ${envFile} lacks ${key}; restart it (test-env.sh stop; test-env.sh start)`,
+      );
     return value;
   };
   const dockerdPid = Number(need('SENTINEL_TEST_DOCKERD_PID'));
   const dockerSocket = need('SENTINEL_TEST_DOCKER_SOCKET');
   if (!alive(dockerdPid) || !existsSync(dockerSocket)) {
-    throw new Error(`test environment not running: its dockerd (pid ${dockerdPid}, ${dockerSocket}) is gone; ${START_HINT}`);
+    throw new Error(
+      `test environment not running: its dockerd (pid ${dockerdPid}, ${dockerSocket}) is gone; ${START_HINT}`,
+    );
   }
   return {
     dir: need('SENTINEL_TEST_DIR'),

@@ -2,7 +2,8 @@ import type { Labels, MetricSink } from '../../exporter/collector.js';
 
 /** A MetricSink that keeps every sample, for assertions. */
 export class RecordingSink implements MetricSink {
-  readonly samples: Array<{ type: 'gauge' | 'counter'; name: string; help: string; labels: Labels; value: number }> = [];
+  readonly samples: Array<{ type: 'gauge' | 'counter'; name: string; help: string; labels: Labels; value: number }> =
+    [];
 
   gauge(name: string, help: string, labels: Labels, value: number): void {
     this.samples.push({ type: 'gauge', name, help, labels, value });

@@ -32,7 +32,9 @@ export function runInitCli(config: Record<string, unknown>, args: readonly strin
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-init-'));
   const file = join(dir, 'config.yaml');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SENTINEL_') && !k.startsWith('OLLAMA_')));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('SENTINEL_') && !k.startsWith('OLLAMA_')),
+  );
   const child = startProcess(process.execPath, [MAIN, 'init', '--config', file, ...args], { env });
   let cleaned = false;
   const cleanup = async () => {
@@ -52,6 +54,10 @@ export function runInitCli(config: Record<string, unknown>, args: readonly strin
 }
 
 /** A config with one target named "main" and the given models. */
-export function initConfig(url: string, models: unknown[], init: Record<string, unknown> = {}): Record<string, unknown> {
+export function initConfig(
+  url: string,
+  models: unknown[],
+  init: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { log: { level: 'warn' }, ollama: [{ name: 'main', url }], models, init: { ...FAST_INIT, ...init } };
 }

@@ -61,12 +61,15 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
   await writeFile(join(volumeDir, 'models'), opts.model);
   await mkdir(dataDir, { recursive: true });
   // One idle H100 without processes: the simulator writes its runners' lines as they load.
-  await writeFile(join(gpuDir, 'gpu.state'), [
-    'driver 580.159.04 13.0',
-    'gpu 0 GPU-f88d2996-314d-4abe-0c94-acc6aa417694 00000000:00:06.0 81559 480 0 0 0 37 94.33 700.00 700.00 345 P0 0 0x0000000000000001 0 NVIDIA H100 80GB HBM3',
-    'container_nvml_lost 0',
-    '',
-  ].join('\n'));
+  await writeFile(
+    join(gpuDir, 'gpu.state'),
+    [
+      'driver 580.159.04 13.0',
+      'gpu 0 GPU-f88d2996-314d-4abe-0c94-acc6aa417694 00000000:00:06.0 81559 480 0 0 0 37 94.33 700.00 700.00 345 P0 0 0x0000000000000001 0 NVIDIA H100 80GB HBM3',
+      'container_nvml_lost 0',
+      '',
+    ].join('\n'),
+  );
   const tokenFile = join(dir, 'remediator-token');
   await writeFile(tokenFile, `e2e-${opts.tag}-${Math.random().toString(36).slice(2)}\n`);
   await chmod(tokenFile, 0o600);
@@ -89,9 +92,18 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
       Entrypoint: ['/bin/sh', '/sim-entrypoint.sh'],
       Cmd: ['--host', '127.0.0.1', '--port', String(simPort)],
       Env: ['SENTINEL_FAKE_GPU_STATE=/gpu/gpu.state', 'SIM_MODELS_FILE=/root/.ollama/models'],
-      Labels: { 'com.docker.compose.project': project, 'com.docker.compose.service': 'ollama', 'com.docker.compose.oneoff': 'False', 'com.docker.compose.container-number': '1' },
+      Labels: {
+        'com.docker.compose.project': project,
+        'com.docker.compose.service': 'ollama',
+        'com.docker.compose.oneoff': 'False',
+        'com.docker.compose.container-number': '1',
+      },
       // Host PID namespace: runner PIDs in the GPU state are host PIDs, as nvidia-smi reports them on a real host.
-      HostConfig: { NetworkMode: 'host', PidMode: 'host', Binds: [`${gpuDir}:/gpu`, `${volumeDir}:/root/.ollama`, `${SIM_ENTRYPOINT}:/sim-entrypoint.sh:ro`] },
+      HostConfig: {
+        NetworkMode: 'host',
+        PidMode: 'host',
+        Binds: [`${gpuDir}:/gpu`, `${volumeDir}:/root/.ollama`, `${SIM_ENTRYPOINT}:/sim-entrypoint.sh:ro`],
+      },
     });
     containerId = container.id;
     stops.push(() => container.remove({ force: true }));
@@ -99,14 +111,24 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
     const simUrl = `http://127.0.0.1:${simPort}`;
     await waitForUrl(`${simUrl}/api/version`, 30_000);
 
-    const target = { name: 'e2e', url: simUrl, headers: {}, container: { kind: 'compose' as const, project, service: 'ollama' } };
+    const target = {
+      name: 'e2e',
+      url: simUrl,
+      headers: {},
+      container: { kind: 'compose' as const, project, service: 'ollama' },
+    };
     const config = {
       log: { level: 'debug' },
       ollama: [{ name: target.name, url: simUrl, container: { compose: { project, service: 'ollama' } } }],
       models: [{ name: opts.model, keep_warm: true }],
       gpu: { nvidia_smi: FAKE_SMI, interval: '2s' },
       docker: { host: env.dockerHost },
-      exporter: { listen_address: `127.0.0.1:${exporterPort}`, ollama_interval: '2s', probe_interval: '3s', containers_interval: '2s' },
+      exporter: {
+        listen_address: `127.0.0.1:${exporterPort}`,
+        ollama_interval: '2s',
+        probe_interval: '3s',
+        containers_interval: '2s',
+      },
       remediator: {
         listen_address: `127.0.0.1:${remediatorPort}`,
         bearer_token_file: tokenFile,
@@ -119,12 +141,17 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
     const configFile = join(dir, 'sentinel.yaml');
     await writeFile(configFile, stringify(config));
 
-    for (const [name, port, ready] of [['exporter', exporterPort, '/readyz'], ['remediator', remediatorPort, '/healthz']] as const) {
+    for (const [name, port, ready] of [
+      ['exporter', exporterPort, '/readyz'],
+      ['remediator', remediatorPort, '/healthz'],
+    ] as const) {
       const p = startProcess(process.execPath, [CLI, name, '--config', configFile], { cwd: REPO, env: processEnv });
       procs[name] = p;
       stops.push(() => p.stop({ graceMs: 10_000 }));
       const exited = p.exited.then((e) => {
-        throw new Error(`${name} exited during start-up (${e.signal ?? `code ${e.code}`}):\n${p.output().slice(-3000)}`);
+        throw new Error(
+          `${name} exited during start-up (${e.signal ?? `code ${e.code}`}):\n${p.output().slice(-3000)}`,
+        );
       });
       exited.catch(() => {});
       await Promise.race([waitForUrl(`http://127.0.0.1:${port}${ready}`, 60_000), exited]);
@@ -139,18 +166,23 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
           group_interval: '2s',
           repeat_interval: '1h',
           // As deploy/alertmanager/alertmanager.yml routes it.
-          routes: [{ receiver: 'sentinel-remediator', matchers: ['remediate="true"', 'ollama=~".+"'], continue: true }, { receiver: 'humans' }],
+          routes: [
+            { receiver: 'sentinel-remediator', matchers: ['remediate="true"', 'ollama=~".+"'], continue: true },
+            { receiver: 'humans' },
+          ],
         },
         receivers: [
           { name: 'humans' },
           {
             name: 'sentinel-remediator',
-            webhook_configs: [{
-              url: `http://127.0.0.1:${remediatorPort}/webhook`,
-              send_resolved: true,
-              max_alerts: 100,
-              http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile } },
-            }],
+            webhook_configs: [
+              {
+                url: `http://127.0.0.1:${remediatorPort}/webhook`,
+                send_resolved: true,
+                max_alerts: 100,
+                http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile } },
+              },
+            ],
           },
         ],
       },
@@ -180,14 +212,22 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
       async logs() {
         const parts = Object.entries(procs).map(([name, p]) => `--- ${name} ---\n${p.output().slice(-6000)}`);
         const c = docker.getContainer(containerId);
-        const state = await c.inspect().then((i) => JSON.stringify(i.State), (e: Error) => e.message);
-        const ctr = await c.logs({ stdout: true, stderr: true, tail: 40 }).then((b) => b.toString('utf8'), (e: Error) => e.message);
+        const state = await c.inspect().then(
+          (i) => JSON.stringify(i.State),
+          (e: Error) => e.message,
+        );
+        const ctr = await c.logs({ stdout: true, stderr: true, tail: 40 }).then(
+          (b) => b.toString('utf8'),
+          (e: Error) => e.message,
+        );
         return [...parts, `--- container ${state} ---\n${ctr}`].join('\n');
       },
       stop,
     };
   } catch (err) {
-    const output = Object.entries(procs).map(([name, p]) => `--- ${name} ---\n${p.output().slice(-3000)}`).join('\n');
+    const output = Object.entries(procs)
+      .map(([name, p]) => `--- ${name} ---\n${p.output().slice(-3000)}`)
+      .join('\n');
     await stop();
     throw new Error(`${(err as Error).message}${output ? `\n${output}` : ''}`);
   }

@@ -97,9 +97,20 @@ export async function startExporterHarness(opts: HarnessOptions = {}): Promise<E
       ollama: [{ name: 'main', url: sim.url }, ...(opts.extraTargets ?? [])],
       models: opts.models ?? [],
       gpu: { nvidia_smi: smi.command },
-      exporter: { listen_address: '127.0.0.1:0', collector_gpu_processes: false, collector_containers: false, ...opts.exporter },
+      exporter: {
+        listen_address: '127.0.0.1:0',
+        collector_gpu_processes: false,
+        collector_containers: false,
+        ...opts.exporter,
+      },
     };
-    const validated = loadConfig({ file: 'e2e.yaml', readFile: () => stringify(doc), flags: new Map(), env: {}, sections: [exporterSection] });
+    const validated = loadConfig({
+      file: 'e2e.yaml',
+      readFile: () => stringify(doc),
+      flags: new Map(),
+      env: {},
+      sections: [exporterSection],
+    });
     const t = { ...DEFAULT_TIMING, ...opts.timing };
     const exp = validated.exporter as ExporterConfig;
     const config: LoadedConfig = {
@@ -114,7 +125,9 @@ export async function startExporterHarness(opts: HarnessOptions = {}): Promise<E
         probe_first_token_timeout_ms: t.probeFirstTokenTimeoutMs,
       },
     };
-    const log = createLogger('warn', { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+    const log = createLogger('warn', {
+      write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>),
+    });
     exporter = createExporter(config, 'e2e', log);
     server = await startHttpServer(config.exporter as ExporterConfig, exporter.app, log);
     if (opts.start !== false) exporter.scheduler.start();
@@ -152,8 +165,19 @@ export async function startExporterHarness(opts: HarnessOptions = {}): Promise<E
             { timeoutMs, intervalMs: 100, what },
           );
         } catch (err) {
-          const interesting = last.split('\n').filter((l) => /^sentinel_(collector_(success|errors)|ollama_(up|condition\S* 1|stage_success)|probe_(result\S* 1|consecutive)|gpus |gpu_lost)/.test(l));
-          throw new Error(`${(err as Error).message}\n--- last scrape (excerpt) ---\n${interesting.join('\n')}\n--- log ---\n${lines.slice(-10).map((l) => JSON.stringify(l)).join('\n')}`);
+          const interesting = last
+            .split('\n')
+            .filter((l) =>
+              /^sentinel_(collector_(success|errors)|ollama_(up|condition\S* 1|stage_success)|probe_(result\S* 1|consecutive)|gpus |gpu_lost)/.test(
+                l,
+              ),
+            );
+          throw new Error(
+            `${(err as Error).message}\n--- last scrape (excerpt) ---\n${interesting.join('\n')}\n--- log ---\n${lines
+              .slice(-10)
+              .map((l) => JSON.stringify(l))
+              .join('\n')}`,
+          );
         }
       },
       async updateGpu(change) {

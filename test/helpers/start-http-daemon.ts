@@ -38,7 +38,8 @@ export interface HttpDaemonHandle {
   stop(): Promise<void>;
 }
 
-const toText = (content: string | Record<string, unknown>) => (typeof content === 'string' ? content : stringify(content));
+const toText = (content: string | Record<string, unknown>) =>
+  typeof content === 'string' ? content : stringify(content);
 
 /** Starts a Prometheus-style daemon (HTTP API, /-/ready, /-/reload) on a free 127.0.0.1 port in its own folder. */
 export async function startHttpDaemon(spec: HttpDaemonSpec): Promise<HttpDaemonHandle> {
@@ -57,7 +58,9 @@ export async function startHttpDaemon(spec: HttpDaemonSpec): Promise<HttpDaemonH
     const started = startProcess(spec.binary, spec.args(port, dir, configPath), { cwd: dir });
     proc = started;
     const exitedEarly = started.exited.then((exit) => {
-      throw new Error(`${spec.name} exited during start-up (${exit.error?.message ?? exit.signal ?? `code ${exit.code}`})`);
+      throw new Error(
+        `${spec.name} exited during start-up (${exit.error?.message ?? exit.signal ?? `code ${exit.code}`})`,
+      );
     });
     exitedEarly.catch(() => {}); // exits after start-up are the test's business, not an unhandled rejection
     await Promise.race([waitForUrl(`${url}${spec.readyPath}`, spec.readyTimeoutMs ?? 30_000), exitedEarly]);

@@ -50,7 +50,11 @@ let exitHookInstalled = false;
  * whatever the process forked goes too. If a test forgets to stop it, the group is killed when this
  * Node process exits, so nothing outlives the test file.
  */
-export function startProcess(command: string, args: readonly string[] = [], options: StartProcessOptions = {}): ProcessHandle {
+export function startProcess(
+  command: string,
+  args: readonly string[] = [],
+  options: StartProcessOptions = {},
+): ProcessHandle {
   installExitHook();
   const maxChars = options.maxBufferChars ?? 4 * 1024 * 1024;
   const child = spawn(command, args, {

@@ -17,11 +17,21 @@ export interface RealExporter {
  * `ollama-sentinel exporter --config <dir>/config.yaml` as a real process (its own process group; stop() ends it),
  * with the fake nvidia-smi reading `stateFile`. Resolves once it printed where it listens (listen on port 0).
  */
-export async function startRealExporter(dir: string, configYaml: string, stateFile: string, extraArgs: readonly string[] = []): Promise<RealExporter> {
+export async function startRealExporter(
+  dir: string,
+  configYaml: string,
+  stateFile: string,
+  extraArgs: readonly string[] = [],
+): Promise<RealExporter> {
   const file = join(dir, 'config.yaml');
   writeFileSync(file, configYaml);
   const proc = startProcess(process.execPath, [MAIN, 'exporter', '--config', file, ...extraArgs], {
-    env: { ...process.env, SENTINEL_FAKE_GPU_STATE: stateFile, SENTINEL_FAKE_NODE: process.execPath, SENTINEL_LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      SENTINEL_FAKE_GPU_STATE: stateFile,
+      SENTINEL_FAKE_NODE: process.execPath,
+      SENTINEL_LOG_LEVEL: 'info',
+    },
   });
   try {
     const out = await proc.waitForOutput(/exporter listening on (https?:\/\/\S+)/, 20_000);

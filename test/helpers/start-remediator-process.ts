@@ -7,7 +7,10 @@ export interface RemediatorProcess {
 }
 
 /** Starts the remediator command on `configPath` and waits for its "listening on <url>" line. */
-export async function startRemediatorProcess(configPath: string, env: NodeJS.ProcessEnv = {}): Promise<RemediatorProcess> {
+export async function startRemediatorProcess(
+  configPath: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RemediatorProcess> {
   const main = fileURLToPath(new URL('./remediator-main.js', import.meta.url));
   const handle = startProcess(process.execPath, [main, '--config', configPath], { env: { ...process.env, ...env } });
   try {

@@ -15,7 +15,11 @@ export interface WaitForUrlOptions {
 }
 
 /** Polls `url` until it answers acceptably (default 2xx) and returns that answer. */
-export async function waitForUrl(url: string, timeoutMs: number, options: WaitForUrlOptions = {}): Promise<UrlResponse> {
+export async function waitForUrl(
+  url: string,
+  timeoutMs: number,
+  options: WaitForUrlOptions = {},
+): Promise<UrlResponse> {
   const accept = options.accept ?? ((response: UrlResponse) => response.status >= 200 && response.status < 300);
   let lastStatus = '';
   const deadline = Date.now() + timeoutMs;

@@ -9,7 +9,10 @@ export interface TestContextLike {
   after: (fn: () => unknown) => void;
 }
 
-export async function withSim(t: TestContextLike, opts: OllamaSimOptions = {}): Promise<{ sim: OllamaSim; gpuFile: string }> {
+export async function withSim(
+  t: TestContextLike,
+  opts: OllamaSimOptions = {},
+): Promise<{ sim: OllamaSim; gpuFile: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sim-test-'));
   const gpuFile = join(dir, 'gpu.state');
   writeGpuState(gpuFile, defaultH100State());
@@ -21,12 +24,24 @@ export async function withSim(t: TestContextLike, opts: OllamaSimOptions = {}): 
   return { sim, gpuFile };
 }
 
-export async function post(sim: OllamaSim, path: string, body: unknown, method = 'POST'): Promise<{ status: number; text: string; json: () => any }> {
-  const res = await fetch(sim.url + path, { method, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+export async function post(
+  sim: OllamaSim,
+  path: string,
+  body: unknown,
+  method = 'POST',
+): Promise<{ status: number; text: string; json: () => any }> {
+  const res = await fetch(sim.url + path, {
+    method,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   const text = await res.text();
   return { status: res.status, text, json: () => JSON.parse(text) };
 }
 
 export function ndjson(text: string): any[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 }

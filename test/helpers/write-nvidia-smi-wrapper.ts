@@ -56,7 +56,10 @@ exit "$rc"
     mark: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').length - 1 : 0),
     runs() {
       if (!existsSync(log)) return [];
-      const byId = new Map<string, { id: string; args: string; childPid?: number; end?: string; startSeq: number; endSeq?: number }>();
+      const byId = new Map<
+        string,
+        { id: string; args: string; childPid?: number; end?: string; startSeq: number; endSeq?: number }
+      >();
       readFileSync(log, 'utf8')
         .split('\n')
         .forEach((line, seq) => {

@@ -3,7 +3,17 @@
  * every series is `sentinel_*`, counters end in `_total`, everything else ends in a base-unit suffix unless it is
  * listed below with the reason it is dimensionless. Adding a name here is a reviewed decision, not a workaround.
  */
-export const UNIT_SUFFIXES = ['_bytes', '_seconds', '_ratio', '_celsius', '_watts', '_hertz', '_joules', '_info', '_per_second'] as const;
+export const UNIT_SUFFIXES = [
+  '_bytes',
+  '_seconds',
+  '_ratio',
+  '_celsius',
+  '_watts',
+  '_hertz',
+  '_joules',
+  '_info',
+  '_per_second',
+] as const;
 
 export const DIMENSIONLESS: Readonly<Record<string, string>> = {
   sentinel_collector_success: '0/1 state',
@@ -60,9 +70,13 @@ export function checkMetricNames(exposition: string, allowPrefixes: readonly str
     }
     if (name.endsWith('_total')) problems.push({ name, problem: `${type} must not end in _total` });
     if (!UNIT_SUFFIXES.some((s) => name.endsWith(s)) && !(name in DIMENSIONLESS)) {
-      problems.push({ name, problem: `no unit suffix (${UNIT_SUFFIXES.join(' ')}) and not in the documented DIMENSIONLESS list` });
+      problems.push({
+        name,
+        problem: `no unit suffix (${UNIT_SUFFIXES.join(' ')}) and not in the documented DIMENSIONLESS list`,
+      });
     }
-    if (/_(milli|kilo|mega|giga)|_mib$|_mb$|_percent$|_ms$/.test(name)) problems.push({ name, problem: 'not in base units' });
+    if (/_(milli|kilo|mega|giga)|_mib$|_mb$|_percent$|_ms$/.test(name))
+      problems.push({ name, problem: 'not in base units' });
   }
   return problems;
 }

@@ -33,7 +33,8 @@ function loadState(file: string | undefined): GpuState {
 function hangUntilKilled(file: string | undefined): void {
   const started = Date.now();
   setInterval(() => {
-    if (Date.now() - started > HANG_SAFETY_MS || (file !== undefined && file !== '' && !existsSync(file))) process.exit(1);
+    if (Date.now() - started > HANG_SAFETY_MS || (file !== undefined && file !== '' && !existsSync(file)))
+      process.exit(1);
   }, 250);
 }
 

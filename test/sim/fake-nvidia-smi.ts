@@ -7,8 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  CLOCKS_EVENT_REASON_BITS, memoryFreeMiB, memoryUsedMiB,
-  type FakeGpu, type FakeGpuFault, type FakeGpuProcess, type FaultTarget, type GpuState,
+  CLOCKS_EVENT_REASON_BITS,
+  memoryFreeMiB,
+  memoryUsedMiB,
+  type FakeGpu,
+  type FakeGpuFault,
+  type FakeGpuProcess,
+  type FaultTarget,
+  type GpuState,
 } from './gpu-state.js';
 
 export interface FakeSmiContext {
@@ -95,7 +101,8 @@ function readHelp(ctx: FakeSmiContext, file: string): string {
 export function unitOf(field: string): string | undefined {
   if (/^(memory|protected_memory)\./.test(field) || field === 'used_gpu_memory') return 'MiB';
   if (field.startsWith('utilization.') || field === 'fan.speed') return '%';
-  if (/^(power\.|enforced\.power|module\.power\.|module\.enforced)/.test(field) && field !== 'power.management') return 'W';
+  if (/^(power\.|enforced\.power|module\.power\.|module\.enforced)/.test(field) && field !== 'power.management')
+    return 'W';
   if (/^clocks\.(current|applications|default_applications|max)\./.test(field)) return 'MHz';
   if (field.startsWith('clocks_event_reasons_counters.')) return 'us';
   return undefined;
@@ -120,77 +127,156 @@ function gpuSerial(g: FakeGpu): string {
 export function gpuFieldValue(field: string, g: FakeGpu, state: GpuState, ctx: FakeSmiContext): string {
   const reasonBit = /^clocks_event_reasons\.(\w+)$/.exec(field)?.[1];
   if (reasonBit !== undefined && reasonBit in CLOCKS_EVENT_REASON_BITS) {
-    return (g.clocksEventReasons & CLOCKS_EVENT_REASON_BITS[reasonBit as keyof typeof CLOCKS_EVENT_REASON_BITS]) ? 'Active' : 'Not Active';
+    return g.clocksEventReasons & CLOCKS_EVENT_REASON_BITS[reasonBit as keyof typeof CLOCKS_EVENT_REASON_BITS]
+      ? 'Active'
+      : 'Not Active';
   }
   switch (field) {
-    case 'timestamp': return timestamp(ctx.now);
-    case 'driver_version': return state.driverVersion;
-    case 'count': return String(state.gpus.length);
-    case 'name': return g.name;
-    case 'serial': return gpuSerial(g);
-    case 'uuid': return g.uuid;
-    case 'pci.bus_id': return g.pciBusId;
-    case 'pci.domain': return '0x' + (g.pciBusId.split(':')[0] ?? '0').slice(-4);
-    case 'pci.bus': return '0x' + (g.pciBusId.split(':')[1] ?? '00');
-    case 'pci.device': return '0x' + (g.pciBusId.split(':')[2] ?? '00.0').split('.')[0];
-    case 'pci.device_id': return '0x233010DE';
-    case 'pci.sub_device_id': return '0x16C110DE';
-    case 'index': return String(g.index);
-    case 'display_mode': case 'display_active': return 'Disabled';
-    case 'persistence_mode': return 'Enabled';
-    case 'driver_model.current': case 'driver_model.pending': return NA;
-    case 'vbios_version': return '96.00.DA.00.0C';
-    case 'gpu_recovery_action': return 'None';
-    case 'fan.speed': return NA;
-    case 'pstate': return g.pstate;
-    case 'clocks_event_reasons.supported': return hex64(0x1ff);
-    case 'clocks_event_reasons.active': return hex64(g.clocksEventReasons);
-    case 'memory.total': return String(g.memoryTotalMiB);
-    case 'memory.reserved': return String(g.memoryReservedMiB);
-    case 'memory.used': return String(memoryUsedMiB(state, g));
-    case 'memory.free': return String(memoryFreeMiB(state, g));
-    case 'compute_mode': return 'Default';
-    case 'compute_cap': return '9.0';
-    case 'utilization.gpu': return String(g.utilizationGpuPct);
-    case 'utilization.memory': return String(g.utilizationMemoryPct);
-    case 'utilization.encoder': case 'utilization.decoder': case 'utilization.jpeg': case 'utilization.ofa': return '0';
-    case 'ecc.mode.current': case 'ecc.mode.pending': return 'Enabled';
-    case 'ecc.errors.uncorrected.volatile.total': case 'ecc.errors.uncorrected.volatile.dram':
-    case 'ecc.errors.uncorrected.volatile.device_memory': case 'ecc.errors.uncorrected.aggregate.total':
-    case 'ecc.errors.uncorrected.aggregate.dram': case 'ecc.errors.uncorrected.aggregate.device_memory':
+    case 'timestamp':
+      return timestamp(ctx.now);
+    case 'driver_version':
+      return state.driverVersion;
+    case 'count':
+      return String(state.gpus.length);
+    case 'name':
+      return g.name;
+    case 'serial':
+      return gpuSerial(g);
+    case 'uuid':
+      return g.uuid;
+    case 'pci.bus_id':
+      return g.pciBusId;
+    case 'pci.domain':
+      return '0x' + (g.pciBusId.split(':')[0] ?? '0').slice(-4);
+    case 'pci.bus':
+      return '0x' + (g.pciBusId.split(':')[1] ?? '00');
+    case 'pci.device':
+      return '0x' + (g.pciBusId.split(':')[2] ?? '00.0').split('.')[0];
+    case 'pci.device_id':
+      return '0x233010DE';
+    case 'pci.sub_device_id':
+      return '0x16C110DE';
+    case 'index':
+      return String(g.index);
+    case 'display_mode':
+    case 'display_active':
+      return 'Disabled';
+    case 'persistence_mode':
+      return 'Enabled';
+    case 'driver_model.current':
+    case 'driver_model.pending':
+      return NA;
+    case 'vbios_version':
+      return '96.00.DA.00.0C';
+    case 'gpu_recovery_action':
+      return 'None';
+    case 'fan.speed':
+      return NA;
+    case 'pstate':
+      return g.pstate;
+    case 'clocks_event_reasons.supported':
+      return hex64(0x1ff);
+    case 'clocks_event_reasons.active':
+      return hex64(g.clocksEventReasons);
+    case 'memory.total':
+      return String(g.memoryTotalMiB);
+    case 'memory.reserved':
+      return String(g.memoryReservedMiB);
+    case 'memory.used':
+      return String(memoryUsedMiB(state, g));
+    case 'memory.free':
+      return String(memoryFreeMiB(state, g));
+    case 'compute_mode':
+      return 'Default';
+    case 'compute_cap':
+      return '9.0';
+    case 'utilization.gpu':
+      return String(g.utilizationGpuPct);
+    case 'utilization.memory':
+      return String(g.utilizationMemoryPct);
+    case 'utilization.encoder':
+    case 'utilization.decoder':
+    case 'utilization.jpeg':
+    case 'utilization.ofa':
+      return '0';
+    case 'ecc.mode.current':
+    case 'ecc.mode.pending':
+      return 'Enabled';
+    case 'ecc.errors.uncorrected.volatile.total':
+    case 'ecc.errors.uncorrected.volatile.dram':
+    case 'ecc.errors.uncorrected.volatile.device_memory':
+    case 'ecc.errors.uncorrected.aggregate.total':
+    case 'ecc.errors.uncorrected.aggregate.dram':
+    case 'ecc.errors.uncorrected.aggregate.device_memory':
       return String(g.eccUncorrectedVolatileTotal);
-    case 'remapped_rows.pending': case 'remapped_rows.failure': return 'No';
-    case 'temperature.gpu': return String(g.temperatureC);
-    case 'temperature.gpu.tlimit': return String(Math.max(0, 87 - g.temperatureC));
-    case 'power.management': return 'Enabled';
-    case 'power.draw': case 'power.draw.average': case 'power.draw.instant': return g.powerDrawW.toFixed(2);
-    case 'power.limit': return g.powerLimitW.toFixed(2);
-    case 'enforced.power.limit': return g.enforcedPowerLimitW.toFixed(2);
-    case 'power.default_limit': case 'power.max_limit': return (700).toFixed(2);
-    case 'power.min_limit': return (200).toFixed(2);
-    case 'clocks.current.graphics': case 'clocks.current.sm': return String(g.smClockMHz);
-    case 'clocks.current.memory': return '2619';
-    case 'clocks.current.video': return '1545';
-    case 'clocks.max.graphics': case 'clocks.max.sm': return '1980';
-    case 'clocks.max.memory': return '2619';
-    case 'mig.mode.current': case 'mig.mode.pending': return 'Disabled';
+    case 'remapped_rows.pending':
+    case 'remapped_rows.failure':
+      return 'No';
+    case 'temperature.gpu':
+      return String(g.temperatureC);
+    case 'temperature.gpu.tlimit':
+      return String(Math.max(0, 87 - g.temperatureC));
+    case 'power.management':
+      return 'Enabled';
+    case 'power.draw':
+    case 'power.draw.average':
+    case 'power.draw.instant':
+      return g.powerDrawW.toFixed(2);
+    case 'power.limit':
+      return g.powerLimitW.toFixed(2);
+    case 'enforced.power.limit':
+      return g.enforcedPowerLimitW.toFixed(2);
+    case 'power.default_limit':
+    case 'power.max_limit':
+      return (700).toFixed(2);
+    case 'power.min_limit':
+      return (200).toFixed(2);
+    case 'clocks.current.graphics':
+    case 'clocks.current.sm':
+      return String(g.smClockMHz);
+    case 'clocks.current.memory':
+      return '2619';
+    case 'clocks.current.video':
+      return '1545';
+    case 'clocks.max.graphics':
+    case 'clocks.max.sm':
+      return '1980';
+    case 'clocks.max.memory':
+      return '2619';
+    case 'mig.mode.current':
+    case 'mig.mode.pending':
+      return 'Disabled';
     default:
-      if (/^ecc\.errors\./.test(field) || /^remapped_rows\./.test(field) || field.startsWith('clocks_event_reasons_counters.')) return '0';
+      if (
+        /^ecc\.errors\./.test(field) ||
+        /^remapped_rows\./.test(field) ||
+        field.startsWith('clocks_event_reasons_counters.')
+      )
+        return '0';
       return NA;
   }
 }
 
 function appFieldValue(field: string, p: FakeGpuProcess, g: FakeGpu, ctx: FakeSmiContext): string {
   switch (field) {
-    case 'timestamp': return timestamp(ctx.now);
-    case 'gpu_name': return g.name;
-    case 'gpu_bus_id': return g.pciBusId;
-    case 'gpu_serial': return gpuSerial(g);
-    case 'gpu_uuid': return g.uuid;
-    case 'pid': return String(p.pid);
-    case 'process_name': return p.name;
-    case 'used_gpu_memory': return String(p.usedMiB);
-    default: return NA;
+    case 'timestamp':
+      return timestamp(ctx.now);
+    case 'gpu_name':
+      return g.name;
+    case 'gpu_bus_id':
+      return g.pciBusId;
+    case 'gpu_serial':
+      return gpuSerial(g);
+    case 'gpu_uuid':
+      return g.uuid;
+    case 'pid':
+      return String(p.pid);
+    case 'process_name':
+      return p.name;
+    case 'used_gpu_memory':
+      return String(p.usedMiB);
+    default:
+      return NA;
   }
 }
 
@@ -216,32 +302,53 @@ export function parseSmiArgs(argv: string[]): ParsedArgs {
       case '--query-gpu':
         [value, i] = take(arg, i);
         out.mode = 'query-gpu';
-        out.fields = (value ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
+        out.fields = (value ?? '')
+          .split(',')
+          .map((f) => f.trim())
+          .filter((f) => f !== '');
         break;
       case '--query-compute-apps':
         [value, i] = take(arg, i);
         out.mode = 'query-apps';
-        out.fields = (value ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
+        out.fields = (value ?? '')
+          .split(',')
+          .map((f) => f.trim())
+          .filter((f) => f !== '');
         break;
       case '--format': {
         [value, i] = take(arg, i);
         const opts = (value ?? '').split(',').map((s) => s.trim());
-        if (!opts.includes('csv') || opts.some((o) => !['csv', 'noheader', 'nounits'].includes(o))) return { ...out, mode: 'invalid' };
+        if (!opts.includes('csv') || opts.some((o) => !['csv', 'noheader', 'nounits'].includes(o)))
+          return { ...out, mode: 'invalid' };
         out.format = { csv: true, noheader: opts.includes('noheader'), nounits: opts.includes('nounits') };
         break;
       }
-      case '-i': case '--id':
+      case '-i':
+      case '--id':
         [value, i] = take(arg, i);
         out.id = value;
         break;
-      case '-L': case '--list-gpus': out.mode = 'list'; break;
-      case '--help-query-gpu': out.mode = 'help-gpu'; break;
-      case '--help-query-compute-apps': out.mode = 'help-apps'; break;
-      case '--version': out.mode = 'version'; break;
-      default: return { ...out, mode: 'invalid' };
+      case '-L':
+      case '--list-gpus':
+        out.mode = 'list';
+        break;
+      case '--help-query-gpu':
+        out.mode = 'help-gpu';
+        break;
+      case '--help-query-compute-apps':
+        out.mode = 'help-apps';
+        break;
+      case '--version':
+        out.mode = 'version';
+        break;
+      default:
+        return { ...out, mode: 'invalid' };
     }
   }
-  if ((out.mode === 'query-gpu' || out.mode === 'query-apps') && (out.format === undefined || out.fields.length === 0)) {
+  if (
+    (out.mode === 'query-gpu' || out.mode === 'query-apps') &&
+    (out.format === undefined || out.fields.length === 0)
+  ) {
     return { ...out, mode: 'invalid' };
   }
   return out;
@@ -254,25 +361,34 @@ function result(stdout: string, exitCode = 0): FakeSmiResult {
 /** The first fault that makes the run fail, as the real message and exit code. */
 function faultOutput(f: FakeGpuFault, state: GpuState, fields: string[]): FakeSmiResult | undefined {
   switch (f.kind) {
-    case 'bad-field': return result(msgUnknownField(fields[0] ?? 'index'), 2);
-    case 'no-library': return result(MSG_NO_LIBRARY, 12);
-    case 'no-driver': return result(MSG_NO_DRIVER, 9);
-    case 'gpu-lost': return result(state.gpus.map(msgGpuLost).join('') || MSG_UNKNOWN_ERROR, 15);
-    case 'unknown-error': return result(MSG_UNKNOWN_ERROR, 255);
-    case 'version-mismatch': return result(msgVersionMismatch(state), 18);
+    case 'bad-field':
+      return result(msgUnknownField(fields[0] ?? 'index'), 2);
+    case 'no-library':
+      return result(MSG_NO_LIBRARY, 12);
+    case 'no-driver':
+      return result(MSG_NO_DRIVER, 9);
+    case 'gpu-lost':
+      return result(state.gpus.map(msgGpuLost).join('') || MSG_UNKNOWN_ERROR, 15);
+    case 'unknown-error':
+      return result(MSG_UNKNOWN_ERROR, 255);
+    case 'version-mismatch':
+      return result(msgVersionMismatch(state), 18);
     case 'exit': {
       const m = /^\s*(\d+)\s?([\s\S]*)$/.exec(f.arg ?? '');
       const msg = m?.[2] ?? '';
       return result(msg === '' ? '' : msg.replace(/\\n/g, '\n').replace(/\n?$/, '\n'), m ? Number(m[1]) : 1);
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
 function selectGpus(state: GpuState, id: string | undefined): FakeGpu[] | undefined {
   if (id === undefined) return state.gpus;
   const wanted = id.split(',');
-  const picked = state.gpus.filter((g) => wanted.some((w) => w === String(g.index) || w === g.uuid || w.toLowerCase() === g.pciBusId.toLowerCase()));
+  const picked = state.gpus.filter((g) =>
+    wanted.some((w) => w === String(g.index) || w === g.uuid || w.toLowerCase() === g.pciBusId.toLowerCase()),
+  );
   return picked.length === wanted.length ? picked : undefined;
 }
 
@@ -303,7 +419,8 @@ export function fakeNvidiaSmi(argv: string[], state: GpuState, ctx: FakeSmiConte
     delayMs: faults.filter((f) => f.kind === 'delay').reduce((s, f) => s + (Number(f.arg) || 0), 0),
     hang: faults.some((f) => f.kind === 'hang'),
     stuckMs: faults.some((f) => f.kind === 'stuck')
-      ? Math.min(30000, Math.max(1, Number(faults.find((f) => f.kind === 'stuck')!.arg) || 20000)) : 0,
+      ? Math.min(30000, Math.max(1, Number(faults.find((f) => f.kind === 'stuck')!.arg) || 20000))
+      : 0,
   };
   const withTiming = (r: FakeSmiResult): FakeSmiResult => ({ ...r, ...timing });
 
@@ -313,7 +430,11 @@ export function fakeNvidiaSmi(argv: string[], state: GpuState, ctx: FakeSmiConte
     if (out) return withTiming(out);
   }
   if (args.mode === 'version') {
-    return withTiming(result(`NVIDIA-SMI version  : ${state.driverVersion}\nNVML version        : ${state.driverVersion.split('.')[0]}.${state.driverVersion.split('.').slice(1).join('.')}\nDRIVER version      : ${state.driverVersion}\nCUDA Version        : ${state.cudaVersion}\n`));
+    return withTiming(
+      result(
+        `NVIDIA-SMI version  : ${state.driverVersion}\nNVML version        : ${state.driverVersion.split('.')[0]}.${state.driverVersion.split('.').slice(1).join('.')}\nDRIVER version      : ${state.driverVersion}\nCUDA Version        : ${state.cudaVersion}\n`,
+      ),
+    );
   }
 
   const gpus = selectGpus(state, args.id);
@@ -362,8 +483,11 @@ function plainTable(state: GpuState, gpus: FakeGpu[], now: Date): string {
   const eqs = '|' + '='.repeat(41) + '+' + '='.repeat(24) + '+' + '='.repeat(22) + '|';
   const row = (a: string, b: string, c: string) => `|${a.padEnd(41)}|${b.padEnd(24)}|${c.padEnd(22)}|`;
   const lines = [
-    `${date}       `, wide,
-    `| NVIDIA-SMI ${state.driverVersion}             Driver Version: ${state.driverVersion}     CUDA Version: ${state.cudaVersion}`.padEnd(90) + '|',
+    `${date}       `,
+    wide,
+    `| NVIDIA-SMI ${state.driverVersion}             Driver Version: ${state.driverVersion}     CUDA Version: ${state.cudaVersion}`.padEnd(
+      90,
+    ) + '|',
     cols,
     row(' GPU  Name                 Persistence-M', ' Bus-Id          Disp.A', ' Volatile Uncorr. ECC'),
     row(' Fan  Temp   Perf          Pwr:Usage/Cap', '           Memory-Usage', ' GPU-Util  Compute M.'),
@@ -371,26 +495,42 @@ function plainTable(state: GpuState, gpus: FakeGpu[], now: Date): string {
     eqs,
   ];
   for (const g of gpus) {
-    lines.push(row(`${String(g.index).padStart(4)}  ${g.name.padEnd(31)}On  `, `   ${g.pciBusId} Off `, String(g.eccUncorrectedVolatileTotal).padStart(21) + ' '));
+    lines.push(
+      row(
+        `${String(g.index).padStart(4)}  ${g.name.padEnd(31)}On  `,
+        `   ${g.pciBusId} Off `,
+        String(g.eccUncorrectedVolatileTotal).padStart(21) + ' ',
+      ),
+    );
     const pwr = `${Math.floor(g.powerDrawW)}W /  ${Math.floor(g.powerLimitW)}W`;
     const mem = `${memoryUsedMiB(state, g)}MiB /  ${g.memoryTotalMiB}MiB`;
     const left = ` N/A   ${g.temperatureC}C    ${g.pstate}`;
-    lines.push(row(left + pwr.padStart(40 - left.length) + ' ',
-      mem.padStart(23) + ' ', `${String(g.utilizationGpuPct).padStart(7)}%      Default `));
+    lines.push(
+      row(
+        left + pwr.padStart(40 - left.length) + ' ',
+        mem.padStart(23) + ' ',
+        `${String(g.utilizationGpuPct).padStart(7)}%      Default `,
+      ),
+    );
     lines.push(row('', '', '             Disabled '));
     lines.push(cols);
   }
-  lines.push('', wide,
+  lines.push(
+    '',
+    wide,
     '| Processes:'.padEnd(90) + '|',
     '|  GPU   GI   CI              PID   Type   Process name                        GPU Memory |',
     '|        ID   ID                                                               Usage      |',
-    '|' + '='.repeat(89) + '|');
+    '|' + '='.repeat(89) + '|',
+  );
   const procs = state.procs.filter((p) => gpus.some((g) => g.uuid === p.gpuUuid));
   if (procs.length === 0) lines.push('|  No running processes found'.padEnd(90) + '|');
   for (const p of procs) {
     const g = gpus.find((x) => x.uuid === p.gpuUuid)!;
     const name = p.name.length > 36 ? '...' + p.name.slice(-33) : p.name;
-    lines.push(`|  ${String(g.index).padStart(3)}   N/A  N/A ${String(p.pid).padStart(15)}      C   ${name.padEnd(36)} ${`${p.usedMiB}MiB`.padStart(9)} |`);
+    lines.push(
+      `|  ${String(g.index).padStart(3)}   N/A  N/A ${String(p.pid).padStart(15)}      C   ${name.padEnd(36)} ${`${p.usedMiB}MiB`.padStart(9)} |`,
+    );
   }
   lines.push(wide);
   return lines.join('\n') + '\n';

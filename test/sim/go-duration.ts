@@ -1,7 +1,7 @@
 /**
  * Go's time.ParseDuration and time.Time JSON formatting, as Ollama applies them to `keep_alive` and `expires_at`.
  */
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** Parses a Go duration string ("5m", "1h30m", "-1m", "0") into milliseconds; throws Go's error text. */
 export function parseGoDuration(text: string): number {

@@ -64,8 +64,16 @@ export type FaultTarget = (typeof FAULT_TARGETS)[number];
  *   sees the pipes close even after killing the child (emulates a D-state nvidia-smi).
  */
 export const FAULT_KINDS = [
-  'exit', 'bad-field', 'no-library', 'no-driver', 'gpu-lost', 'unknown-error', 'version-mismatch',
-  'delay', 'hang', 'stuck',
+  'exit',
+  'bad-field',
+  'no-library',
+  'no-driver',
+  'gpu-lost',
+  'unknown-error',
+  'version-mismatch',
+  'delay',
+  'hang',
+  'stuck',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -111,7 +119,9 @@ export function defaultH100State(): GpuState {
 
 export function defaultH100Gpu(index: number, uuid: string, pciBusId: string): FakeGpu {
   return {
-    index, uuid, pciBusId,
+    index,
+    uuid,
+    pciBusId,
     name: 'NVIDIA H100 80GB HBM3',
     memoryTotalMiB: 81559,
     memoryReservedMiB: 480,
@@ -148,15 +158,33 @@ export function serializeGpuState(state: GpuState): string {
     `driver ${state.driverVersion} ${state.cudaVersion}`,
   ];
   for (const g of state.gpus) {
-    lines.push([
-      'gpu', g.index, g.uuid, g.pciBusId, g.memoryTotalMiB, g.memoryReservedMiB, g.memoryOtherUsedMiB,
-      g.utilizationGpuPct, g.utilizationMemoryPct, g.temperatureC, g.powerDrawW.toFixed(2), g.powerLimitW.toFixed(2),
-      g.enforcedPowerLimitW.toFixed(2), g.smClockMHz, g.pstate, g.eccUncorrectedVolatileTotal,
-      hex64(g.clocksEventReasons), g.lost ? 1 : 0, g.name,
-    ].join(' '));
+    lines.push(
+      [
+        'gpu',
+        g.index,
+        g.uuid,
+        g.pciBusId,
+        g.memoryTotalMiB,
+        g.memoryReservedMiB,
+        g.memoryOtherUsedMiB,
+        g.utilizationGpuPct,
+        g.utilizationMemoryPct,
+        g.temperatureC,
+        g.powerDrawW.toFixed(2),
+        g.powerLimitW.toFixed(2),
+        g.enforcedPowerLimitW.toFixed(2),
+        g.smClockMHz,
+        g.pstate,
+        g.eccUncorrectedVolatileTotal,
+        hex64(g.clocksEventReasons),
+        g.lost ? 1 : 0,
+        g.name,
+      ].join(' '),
+    );
   }
   for (const p of state.procs) lines.push(`proc ${p.gpuUuid} ${p.pid} ${p.usedMiB} ${p.name}`);
-  for (const f of state.faults) lines.push(`fault ${f.target} ${f.kind}${f.arg !== undefined && f.arg !== '' ? ' ' + f.arg : ''}`);
+  for (const f of state.faults)
+    lines.push(`fault ${f.target} ${f.kind}${f.arg !== undefined && f.arg !== '' ? ' ' + f.arg : ''}`);
   lines.push(`container_nvml_lost ${state.containerNvmlLost ? 1 : 0}`);
   return lines.join('\n') + '\n';
 }
@@ -180,12 +208,20 @@ function splitFields(line: string, count: number): { fields: string[]; rest: str
 
 function num(value: string | undefined, what: string, lineNo: number): number {
   const n = Number(value);
-  if (value === undefined || value === '' || !Number.isFinite(n)) throw new Error(`gpu state line ${lineNo}: bad ${what} ${JSON.stringify(value)}`);
+  if (value === undefined || value === '' || !Number.isFinite(n))
+    throw new Error(`gpu state line ${lineNo}: bad ${what} ${JSON.stringify(value)}`);
   return n;
 }
 
 export function parseGpuState(text: string): GpuState {
-  const state: GpuState = { driverVersion: '580.159.04', cudaVersion: '13.0', gpus: [], procs: [], faults: [], containerNvmlLost: false };
+  const state: GpuState = {
+    driverVersion: '580.159.04',
+    cudaVersion: '13.0',
+    gpus: [],
+    procs: [],
+    faults: [],
+    containerNvmlLost: false,
+  };
   const lines = text.split('\n');
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
@@ -198,28 +234,45 @@ export function parseGpuState(text: string): GpuState {
       state.cudaVersion = fields[2] ?? state.cudaVersion;
     } else if (type === 'gpu') {
       const { fields: f, rest } = splitFields(line, 18);
-      if (f.length < 18 || rest === '') throw new Error(`gpu state line ${lineNo}: gpu record needs 18 fields and a name`);
+      if (f.length < 18 || rest === '')
+        throw new Error(`gpu state line ${lineNo}: gpu record needs 18 fields and a name`);
       state.gpus.push({
-        index: num(f[1], 'index', lineNo), uuid: f[2]!, pciBusId: f[3]!,
-        memoryTotalMiB: num(f[4], 'mem_total_mib', lineNo), memoryReservedMiB: num(f[5], 'mem_reserved_mib', lineNo),
+        index: num(f[1], 'index', lineNo),
+        uuid: f[2]!,
+        pciBusId: f[3]!,
+        memoryTotalMiB: num(f[4], 'mem_total_mib', lineNo),
+        memoryReservedMiB: num(f[5], 'mem_reserved_mib', lineNo),
         memoryOtherUsedMiB: num(f[6], 'mem_other_used_mib', lineNo),
-        utilizationGpuPct: num(f[7], 'util_gpu_pct', lineNo), utilizationMemoryPct: num(f[8], 'util_mem_pct', lineNo),
-        temperatureC: num(f[9], 'temp_c', lineNo), powerDrawW: num(f[10], 'power_draw_w', lineNo),
-        powerLimitW: num(f[11], 'power_limit_w', lineNo), enforcedPowerLimitW: num(f[12], 'enforced_power_limit_w', lineNo),
-        smClockMHz: num(f[13], 'sm_clock_mhz', lineNo), pstate: f[14]!,
-        eccUncorrectedVolatileTotal: num(f[15], 'ecc', lineNo), clocksEventReasons: num(f[16], 'clocks_event_reasons', lineNo),
-        lost: f[17] === '1', name: rest,
+        utilizationGpuPct: num(f[7], 'util_gpu_pct', lineNo),
+        utilizationMemoryPct: num(f[8], 'util_mem_pct', lineNo),
+        temperatureC: num(f[9], 'temp_c', lineNo),
+        powerDrawW: num(f[10], 'power_draw_w', lineNo),
+        powerLimitW: num(f[11], 'power_limit_w', lineNo),
+        enforcedPowerLimitW: num(f[12], 'enforced_power_limit_w', lineNo),
+        smClockMHz: num(f[13], 'sm_clock_mhz', lineNo),
+        pstate: f[14]!,
+        eccUncorrectedVolatileTotal: num(f[15], 'ecc', lineNo),
+        clocksEventReasons: num(f[16], 'clocks_event_reasons', lineNo),
+        lost: f[17] === '1',
+        name: rest,
       });
     } else if (type === 'proc') {
       const { fields: f, rest } = splitFields(line, 4);
       if (f.length < 4) throw new Error(`gpu state line ${lineNo}: proc record needs uuid, pid, used_mib and a name`);
-      state.procs.push({ gpuUuid: f[1]!, pid: num(f[2], 'pid', lineNo), usedMiB: num(f[3], 'used_mib', lineNo), name: rest });
+      state.procs.push({
+        gpuUuid: f[1]!,
+        pid: num(f[2], 'pid', lineNo),
+        usedMiB: num(f[3], 'used_mib', lineNo),
+        name: rest,
+      });
     } else if (type === 'fault') {
       const { fields: f, rest } = splitFields(line, 3);
       const target = f[1] as FaultTarget;
       const kind = f[2] as FaultKind;
-      if (!FAULT_TARGETS.includes(target)) throw new Error(`gpu state line ${lineNo}: unknown fault target ${JSON.stringify(f[1])}`);
-      if (!FAULT_KINDS.includes(kind)) throw new Error(`gpu state line ${lineNo}: unknown fault kind ${JSON.stringify(f[2])}`);
+      if (!FAULT_TARGETS.includes(target))
+        throw new Error(`gpu state line ${lineNo}: unknown fault target ${JSON.stringify(f[1])}`);
+      if (!FAULT_KINDS.includes(kind))
+        throw new Error(`gpu state line ${lineNo}: unknown fault kind ${JSON.stringify(f[2])}`);
       state.faults.push(rest === '' ? { target, kind } : { target, kind, arg: rest });
     } else if (type === 'container_nvml_lost') {
       state.containerNvmlLost = splitFields(line, 2).fields[1] === '1';
@@ -239,7 +292,11 @@ export function writeGpuState(file: string, state: GpuState): void {
     writeFileSync(tmp, serializeGpuState(state));
     renameSync(tmp, file);
   } catch (err) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw err;
   }
 }
@@ -261,13 +318,19 @@ function tryLock(lockFile: string, staleMs: number): boolean {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     try {
       if (Date.now() - statSync(lockFile).mtimeMs > staleMs) unlinkSync(lockFile);
-    } catch { /* released meanwhile */ }
+    } catch {
+      /* released meanwhile */
+    }
     return false;
   }
 }
 
 function unlock(lockFile: string): void {
-  try { unlinkSync(lockFile); } catch { /* broken as stale by someone else */ }
+  try {
+    unlinkSync(lockFile);
+  } catch {
+    /* broken as stale by someone else */
+  }
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -276,7 +339,11 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
  * Read-modify-write under `<file>.lock`. A missing state file starts from defaultH100State().
  * `fn` may mutate the state in place or return a new one.
  */
-export function updateGpuStateSync(file: string, fn: (s: GpuState) => GpuState | void, opts: LockOptions = {}): GpuState {
+export function updateGpuStateSync(
+  file: string,
+  fn: (s: GpuState) => GpuState | void,
+  opts: LockOptions = {},
+): GpuState {
   const lockFile = `${file}.lock`;
   const deadline = Date.now() + (opts.timeoutMs ?? 5000);
   while (!tryLock(lockFile, opts.staleMs ?? 10000)) {
@@ -291,7 +358,11 @@ export function updateGpuStateSync(file: string, fn: (s: GpuState) => GpuState |
 }
 
 /** Same as updateGpuStateSync but waits for the lock without blocking the event loop. */
-export async function updateGpuState(file: string, fn: (s: GpuState) => GpuState | void, opts: LockOptions = {}): Promise<GpuState> {
+export async function updateGpuState(
+  file: string,
+  fn: (s: GpuState) => GpuState | void,
+  opts: LockOptions = {},
+): Promise<GpuState> {
   const lockFile = `${file}.lock`;
   const deadline = Date.now() + (opts.timeoutMs ?? 5000);
   while (!tryLock(lockFile, opts.staleMs ?? 10000)) {

@@ -28,18 +28,58 @@ export interface ModelLayer {
   size: number;
 }
 
-function model(name: string, size: number, family: string, parameterSize: string, quantizationLevel: string,
-  capabilities: string[], maxContext: number, kvBytesPerToken: number, gpuTokensPerSecond: number): CatalogueModel {
-  return { name, size, family, families: [family], parameterSize, quantizationLevel, capabilities, maxContext, kvBytesPerToken, gpuTokensPerSecond };
+function model(
+  name: string,
+  size: number,
+  family: string,
+  parameterSize: string,
+  quantizationLevel: string,
+  capabilities: string[],
+  maxContext: number,
+  kvBytesPerToken: number,
+  gpuTokensPerSecond: number,
+): CatalogueModel {
+  return {
+    name,
+    size,
+    family,
+    families: [family],
+    parameterSize,
+    quantizationLevel,
+    capabilities,
+    maxContext,
+    kvBytesPerToken,
+    gpuTokensPerSecond,
+  };
 }
 
 export const MODEL_CATALOGUE: readonly CatalogueModel[] = [
-  model('gpt-oss:20b', 13_780_173_724, 'gptoss', '20.9B', 'MXFP4', ['completion', 'tools', 'thinking'], 131072, 49_152, 180),
+  model(
+    'gpt-oss:20b',
+    13_780_173_724,
+    'gptoss',
+    '20.9B',
+    'MXFP4',
+    ['completion', 'tools', 'thinking'],
+    131072,
+    49_152,
+    180,
+  ),
   model('llama3:latest', 4_661_224_676, 'llama', '8.0B', 'Q4_0', ['completion'], 8192, 131_072, 140),
   model('llama3.1:8b', 4_920_753_328, 'llama', '8.0B', 'Q4_K_M', ['completion', 'tools'], 131072, 131_072, 135),
   model('qwen2.5:0.5b', 397_821_319, 'qwen2', '494.03M', 'Q4_K_M', ['completion', 'tools'], 32768, 12_288, 400),
   model('llama3.3:70b', 42_520_413_916, 'llama', '70.6B', 'Q4_K_M', ['completion', 'tools'], 131072, 327_680, 30),
-  model('qwen3:235b', 142_487_462_542, 'qwen3moe', '235.1B', 'Q4_K_M', ['completion', 'tools', 'thinking'], 40960, 192_512, 25),
+  model(
+    'qwen3:235b',
+    142_487_462_542,
+    'qwen3moe',
+    '235.1B',
+    'Q4_K_M',
+    ['completion', 'tools', 'thinking'],
+    40960,
+    192_512,
+    25,
+  ),
   model('nomic-embed-text:latest', 274_302_450, 'nomic-bert', '137M', 'F16', ['embedding'], 2048, 0, 0),
 ];
 
@@ -81,7 +121,15 @@ export function modelLayers(m: CatalogueModel): ModelLayer[] {
   ];
   const weights = Math.max(1, m.size - small.reduce((s, l) => s + l.size, 0));
   return [
-    { digest: `sha256:${sha256Hex(`${m.name}/model`)}`, mediaType: 'application/vnd.ollama.image.model', size: weights },
-    ...small.map((l) => ({ digest: `sha256:${sha256Hex(`${m.name}/${l.kind}`)}`, mediaType: l.mediaType, size: l.size })),
+    {
+      digest: `sha256:${sha256Hex(`${m.name}/model`)}`,
+      mediaType: 'application/vnd.ollama.image.model',
+      size: weights,
+    },
+    ...small.map((l) => ({
+      digest: `sha256:${sha256Hex(`${m.name}/${l.kind}`)}`,
+      mediaType: l.mediaType,
+      size: l.size,
+    })),
   ];
 }

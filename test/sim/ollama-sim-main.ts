@@ -24,10 +24,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Olla
   const { values } = parseArgs({
     args: argv,
     options: {
-      host: { type: 'string' }, port: { type: 'string' }, 'gpu-state': { type: 'string' }, models: { type: 'string' },
-      'start-delay-ms': { type: 'string' }, 'control-token': { type: 'string' }, version: { type: 'string' },
-      'keep-alive': { type: 'string' }, 'load-delay-ms': { type: 'string' }, 'pull-bytes-per-second': { type: 'string' },
-      'num-ctx': { type: 'string' }, help: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'gpu-state': { type: 'string' },
+      models: { type: 'string' },
+      'start-delay-ms': { type: 'string' },
+      'control-token': { type: 'string' },
+      version: { type: 'string' },
+      'keep-alive': { type: 'string' },
+      'load-delay-ms': { type: 'string' },
+      'pull-bytes-per-second': { type: 'string' },
+      'num-ctx': { type: 'string' },
+      help: { type: 'boolean' },
     },
     allowPositionals: false,
   });
@@ -42,7 +50,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Olla
     host: values.host ?? fromEnv.host ?? '127.0.0.1',
     port: num(values.port) ?? fromEnv.port ?? 11434,
     gpuStateFile: values['gpu-state'] ?? (env.SENTINEL_FAKE_GPU_STATE || undefined),
-    models: values.models ? values.models.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    models: values.models
+      ? values.models
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
     startDelayMs: num(values['start-delay-ms']),
     controlToken: values['control-token'],
     executableDir: env.SENTINEL_SIM_EXECUTABLE_DIR || undefined,
@@ -65,15 +78,25 @@ function shutdown(signal: string): void {
   stopping = true;
   process.stderr.write(`ollama-sim: ${signal}, shutting down\n`);
   if (!sim) process.exit(0); // still in --start-delay-ms: nothing to stop yet
-  sim.close().then(() => process.exit(0), () => process.exit(1));
+  sim.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 
-main(process.argv.slice(2), process.env).then((s) => {
-  sim = s;
-  if (stopping && s) s.close().then(() => process.exit(0), () => process.exit(1));
-}, (err: unknown) => {
-  process.stderr.write(`ollama-sim: ${(err as Error).message}\n${USAGE}\n`);
-  process.exit(2);
-});
+main(process.argv.slice(2), process.env).then(
+  (s) => {
+    sim = s;
+    if (stopping && s)
+      s.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  },
+  (err: unknown) => {
+    process.stderr.write(`ollama-sim: ${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  },
+);

@@ -15,11 +15,22 @@ import { alive } from '../../shared/proc/read-process-identity.js';
 import { formatGoTime, parseGoDuration } from './go-duration.js';
 import { memoryFreeMiB, readGpuState, updateGpuState, defaultH100State, type GpuState } from './gpu-state.js';
 import {
-  findCatalogueModel, genericModel, modelLayers, normalizeSimModelName, sha256Hex, type CatalogueModel,
+  findCatalogueModel,
+  genericModel,
+  modelLayers,
+  normalizeSimModelName,
+  sha256Hex,
+  type CatalogueModel,
 } from './model-catalogue.js';
 import { prepareOllamaExecutableDir } from './prepare-ollama-executable-dir.js';
 import {
-  SimControl, type ForcedAnswer, type LoggedRequest, type PullFault, type SimConfig, type SimFaults, type SimSnapshot,
+  SimControl,
+  type ForcedAnswer,
+  type LoggedRequest,
+  type PullFault,
+  type SimConfig,
+  type SimFaults,
+  type SimSnapshot,
 } from './sim-control.js';
 
 export interface OllamaSimOptions {
@@ -67,7 +78,10 @@ export interface OllamaSim {
 }
 
 class SimError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -119,8 +133,10 @@ const FOREVER_MS = 9_223_372_036_854; // MaxInt64 ns, as Ollama uses for negativ
 const MSG_BUSY = 'server busy, please try again.  maximum pending requests exceeded';
 const MSG_OOM = 'llama runner process has terminated: CUDA error: out of memory';
 const RUNNER_OPTIONS = ['num_ctx', 'num_batch', 'num_gpu', 'main_gpu', 'use_mmap', 'num_thread'];
-const WORDS = ('The sky appears blue because air molecules scatter shorter wavelengths of sunlight more than longer ones, '
-  + 'so blue light reaches our eyes from every direction .').split(' ');
+const WORDS = (
+  'The sky appears blue because air molecules scatter shorter wavelengths of sunlight more than longer ones, ' +
+  'so blue light reaches our eyes from every direction .'
+).split(' ');
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -173,7 +189,12 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     vramLimitMiB: null,
   };
   const faults: SimFaults = {
-    cpuFallback: false, psLie: false, hangGenerate: false, oomOnLoad: 0, containerGpuLost: false, flakyConnections: 0,
+    cpuFallback: false,
+    psLie: false,
+    hangGenerate: false,
+    oomOnLoad: 0,
+    containerGpuLost: false,
+    flakyConnections: 0,
   };
   let forcedAnswers: ForcedAnswer[] = [];
   let pullFault: PullFault | null = null;
@@ -191,11 +212,14 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   function addLocal(rawName: string, size?: number, base?: LocalModel, extra: Partial<LocalModel> = {}): LocalModel {
     const name = normalizeSimModelName(rawName);
     if (name === undefined) throw new SimError(400, 'invalid model name');
-    const model = base ? { ...base.model, name } : findCatalogueModel(name) ?? genericModel(name, size);
+    const model = base ? { ...base.model, name } : (findCatalogueModel(name) ?? genericModel(name, size));
     const entry: LocalModel = {
-      name, model: size !== undefined ? { ...model, size } : model,
+      name,
+      model: size !== undefined ? { ...model, size } : model,
       digest: sha256Hex(`${name}/manifest/${extra.system ?? ''}/${extra.template ?? ''}`),
-      modifiedAt: new Date(), parentModel: '', ...extra,
+      modifiedAt: new Date(),
+      parentModel: '',
+      ...extra,
     };
     local.set(name, entry);
     return entry;
@@ -223,7 +247,13 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       const gpu = s.gpus.find((g) => !g.lost) ?? s.gpus[0];
       s.procs = s.procs.filter((p) => !(p.name === exeDir.executable && (pids.has(p.pid) || !alive(p.pid))));
       if (!gpu) return;
-      for (const r of ours) s.procs.push({ gpuUuid: gpu.uuid, pid: r.proc!.pid!, usedMiB: Math.round(r.sizeVram / MIB), name: exeDir.executable });
+      for (const r of ours)
+        s.procs.push({
+          gpuUuid: gpu.uuid,
+          pid: r.proc!.pid!,
+          usedMiB: Math.round(r.sizeVram / MIB),
+          name: exeDir.executable,
+        });
     });
   }
   /** MiB a new load may place on the GPU. */
@@ -243,7 +273,10 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   function withModelLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const prev = modelLocks.get(name) ?? Promise.resolve();
     const next = prev.then(fn, fn);
-    modelLocks.set(name, next.catch(() => {}));
+    modelLocks.set(
+      name,
+      next.catch(() => {}),
+    );
     return next;
   }
 
@@ -275,7 +308,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       await exited;
       clearTimeout(killTimer);
     }
-    await editGpuState((s) => { s.procs = s.procs.filter((p) => p.pid !== proc?.pid); });
+    await editGpuState((s) => {
+      s.procs = s.procs.filter((p) => p.pid !== proc?.pid);
+    });
     log(`unloaded ${r.name}`);
   }
 
@@ -289,12 +324,16 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       if (faults.oomOnLoad > 0) faults.oomOnLoad--;
       throw new SimError(500, MSG_OOM);
     }
-    const numCtx = Math.min(Number(options.num_ctx ?? defaultNumCtx) || defaultNumCtx, lm.model.maxContext || defaultNumCtx);
+    const numCtx = Math.min(
+      Number(options.num_ctx ?? defaultNumCtx) || defaultNumCtx,
+      lm.model.maxContext || defaultNumCtx,
+    );
     const size = footprint(lm.model, numCtx);
     const sizeMiB = Math.ceil(size / MIB);
     let vramMiB: number;
     if (faults.cpuFallback || options.num_gpu === 0) vramMiB = 0;
-    else if (config.partialOffloadRatio !== null) vramMiB = Math.floor(sizeMiB * Math.min(1, Math.max(0, config.partialOffloadRatio)));
+    else if (config.partialOffloadRatio !== null)
+      vramMiB = Math.floor(sizeMiB * Math.min(1, Math.max(0, config.partialOffloadRatio)));
     else {
       // Like the scheduler: evict idle runners before settling for a partial offload.
       for (const other of [...runners.values()].sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())) {
@@ -308,11 +347,25 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     const blob = join(modelsDir, 'blobs', modelLayers(lm.model)[0]!.digest.replace(':', '-'));
     const argv = ['runner', '--model', blob, '--port', String(port)];
     const r: Runner = {
-      name: lm.name, model: lm.model, digest: lm.digest, proc: undefined, port, argv: [exeDir.executable, ...argv],
-      optionsKey, numCtx, size, sizeVram: vramMiB === sizeMiB ? size : vramMiB * MIB,
-      onGpu: vramMiB > 0, sessionMs: defaultKeepAliveMs,
-      expiresAt: new Date(Date.now() + config.loadDelayMs + defaultKeepAliveMs), timer: undefined,
-      refCount: 1, loading: true, stopping: false, unloading: false, nsJitter: Math.floor(Math.random() * 1_000_000),
+      name: lm.name,
+      model: lm.model,
+      digest: lm.digest,
+      proc: undefined,
+      port,
+      argv: [exeDir.executable, ...argv],
+      optionsKey,
+      numCtx,
+      size,
+      sizeVram: vramMiB === sizeMiB ? size : vramMiB * MIB,
+      onGpu: vramMiB > 0,
+      sessionMs: defaultKeepAliveMs,
+      expiresAt: new Date(Date.now() + config.loadDelayMs + defaultKeepAliveMs),
+      timer: undefined,
+      refCount: 1,
+      loading: true,
+      stopping: false,
+      unloading: false,
+      nsJitter: Math.floor(Math.random() * 1_000_000),
     };
     runners.set(lm.name, r);
     const proc = spawn(exeDir.executable, argv, { cwd: exeDir.dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -324,7 +377,8 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     try {
       await new Promise<void>((resolve, reject) => {
         let out = '';
-        const fail = () => reject(new SimError(500, `llama runner process has terminated: exit status ${proc.exitCode ?? 1}`));
+        const fail = () =>
+          reject(new SimError(500, `llama runner process has terminated: exit status ${proc.exitCode ?? 1}`));
         proc.once('exit', fail);
         proc.once('error', fail);
         proc.stdout!.on('data', (d: Buffer) => {
@@ -350,8 +404,14 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   }
 
   /** Gets (or loads) the runner for a request and takes a reference on it. */
-  async function acquire(lm: LocalModel, options: Record<string, unknown>, aborted: () => boolean): Promise<{ runner: Runner; loadNs: number }> {
-    const optionsKey = JSON.stringify(RUNNER_OPTIONS.map((k) => options[k] ?? (k === 'num_ctx' ? defaultNumCtx : null)));
+  async function acquire(
+    lm: LocalModel,
+    options: Record<string, unknown>,
+    aborted: () => boolean,
+  ): Promise<{ runner: Runner; loadNs: number }> {
+    const optionsKey = JSON.stringify(
+      RUNNER_OPTIONS.map((k) => options[k] ?? (k === 'num_ctx' ? defaultNumCtx : null)),
+    );
     return withModelLock(lm.name, async () => {
       const started = process.hrtime.bigint();
       let r = runners.get(lm.name);
@@ -385,14 +445,20 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       return;
     }
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+    });
     res.end(res.req.method === 'HEAD' ? undefined : text);
   }
-  const sendError = (res: http.ServerResponse, status: number, message: string) => sendJson(res, status, { error: message });
+  const sendError = (res: http.ServerResponse, status: number, message: string) =>
+    sendJson(res, status, { error: message });
 
   function startNdjson(res: http.ServerResponse): (obj: unknown) => void {
     if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-    return (obj) => { if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(obj) + '\n'); };
+    return (obj) => {
+      if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(obj) + '\n');
+    };
   }
 
   function parseBody(raw: string): Record<string, unknown> {
@@ -404,7 +470,8 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       const ch = raw.trim()[0] ?? '';
       throw new SimError(400, `invalid character '${ch}' looking for beginning of value`);
     }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new SimError(400, 'json: cannot unmarshal into Go value of type api.Request');
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new SimError(400, 'json: cannot unmarshal into Go value of type api.Request');
     return v as Record<string, unknown>;
   }
 
@@ -420,17 +487,30 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
 
   function detailsOf(lm: LocalModel) {
     return {
-      parent_model: lm.parentModel, format: 'gguf', family: lm.model.family, families: lm.model.families,
-      parameter_size: lm.model.parameterSize, quantization_level: lm.model.quantizationLevel,
+      parent_model: lm.parentModel,
+      format: 'gguf',
+      family: lm.model.family,
+      families: lm.model.families,
+      parameter_size: lm.model.parameterSize,
+      quantization_level: lm.model.quantizationLevel,
     };
   }
 
   // ---------- generate / chat ----------
-  async function handleInference(req: http.IncomingMessage, res: http.ServerResponse, body: Record<string, unknown>, chat: boolean): Promise<void> {
+  async function handleInference(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Record<string, unknown>,
+    chat: boolean,
+  ): Promise<void> {
     const keepAliveMs = parseKeepAlive(body.keep_alive);
     const lm = requireLocal(body, (n) => `model "${n}" not found, try pulling it first`);
-    if (!lm.model.capabilities.includes('completion')) throw new SimError(400, `"${lm.name}" does not support ${chat ? 'chat' : 'generate'}`);
-    const options = (typeof body.options === 'object' && body.options !== null ? body.options : {}) as Record<string, unknown>;
+    if (!lm.model.capabilities.includes('completion'))
+      throw new SimError(400, `"${lm.name}" does not support ${chat ? 'chat' : 'generate'}`);
+    const options = (typeof body.options === 'object' && body.options !== null ? body.options : {}) as Record<
+      string,
+      unknown
+    >;
     const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
     const prompt = chat ? messages.map((m) => String(m.content ?? '')).join('\n') : String(body.prompt ?? '');
     const empty = chat ? messages.length === 0 : prompt === '';
@@ -444,7 +524,11 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         res.flushHeaders();
       }
       await new Promise<void>((resolve) => {
-        const done = () => { hangRelease.off('release', done); res.off('close', done); resolve(); };
+        const done = () => {
+          hangRelease.off('release', done);
+          res.off('close', done);
+          resolve();
+        };
         hangRelease.on('release', done);
         res.on('close', done);
       });
@@ -480,18 +564,34 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       const write = stream ? startNdjson(res) : undefined;
       for (const t of tokens) {
         if (res.destroyed || closed) return;
-        if (write) write({ ...base, created_at: goNow(), ...(chat ? { message: { role: 'assistant', content: t } } : { response: t }), done: false });
+        if (write)
+          write({
+            ...base,
+            created_at: goNow(),
+            ...(chat ? { message: { role: 'assistant', content: t } } : { response: t }),
+            done: false,
+          });
         if (config.tokenDelayMs > 0) await sleep(config.tokenDelayMs);
       }
       const promptEvalNs = Math.round((promptTokens / (tps * 8)) * 1e9);
       const evalNs = Math.round((count / tps) * 1e9);
       const final = {
-        ...base, created_at: goNow(),
-        ...(stream ? emptyMessage : chat ? { message: { role: 'assistant', content: tokens.join('') } } : { response: tokens.join('') }),
-        done: true, done_reason: numPredict > 0 ? 'length' : 'stop',
+        ...base,
+        created_at: goNow(),
+        ...(stream
+          ? emptyMessage
+          : chat
+            ? { message: { role: 'assistant', content: tokens.join('') } }
+            : { response: tokens.join('') }),
+        done: true,
+        done_reason: numPredict > 0 ? 'length' : 'stop',
         ...(chat ? {} : { context: Array.from({ length: Math.min(16, promptTokens + count) }, (_, i) => 100 + i) }),
-        total_duration: acquired.loadNs + promptEvalNs + evalNs + 250_000, load_duration: acquired.loadNs,
-        prompt_eval_count: promptTokens, prompt_eval_duration: promptEvalNs, eval_count: count, eval_duration: evalNs,
+        total_duration: acquired.loadNs + promptEvalNs + evalNs + 250_000,
+        load_duration: acquired.loadNs,
+        prompt_eval_count: promptTokens,
+        prompt_eval_duration: promptEvalNs,
+        eval_count: count,
+        eval_duration: evalNs,
       };
       if (write) {
         write(final);
@@ -528,8 +628,12 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         pullProgress.set(name, progress);
         for (const layer of modelLayers(model)) {
           const status = `pulling ${layer.digest.slice(7, 19)}`;
-          let done = local.has(name) ? layer.size : progress.get(layer.digest) ?? 0;
-          emit(done > 0 ? { status, digest: layer.digest, total: layer.size, completed: done } : { status, digest: layer.digest, total: layer.size });
+          let done = local.has(name) ? layer.size : (progress.get(layer.digest) ?? 0);
+          emit(
+            done > 0
+              ? { status, digest: layer.digest, total: layer.size, completed: done }
+              : { status, digest: layer.digest, total: layer.size },
+          );
           while (done < layer.size) {
             if (job.aborted || closed) return;
             const fault = pullFaultHit(bytes);
@@ -544,7 +648,8 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
               emit({ error: fault.message ?? 'max retries exceeded: EOF' });
               return;
             }
-            let step = config.pullBytesPerSecond > 0 ? Math.ceil(config.pullBytesPerSecond / 20) : Math.ceil(layer.size / 4);
+            let step =
+              config.pullBytesPerSecond > 0 ? Math.ceil(config.pullBytesPerSecond / 20) : Math.ceil(layer.size / 4);
             step = Math.min(step, layer.size - done);
             if (pullFault && bytes < pullFault.afterBytes) step = Math.min(step, pullFault.afterBytes - bytes);
             done += step;
@@ -569,7 +674,11 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     return job;
   }
 
-  async function handlePull(req: http.IncomingMessage, res: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
+  async function handlePull(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Record<string, unknown>,
+  ): Promise<void> {
     const raw = body.model ?? body.name;
     const name = normalizeSimModelName(raw);
     if (name === undefined) throw new SimError(400, 'invalid model name');
@@ -657,7 +766,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       details: detailsOf(lm),
       model_info: {
         'general.architecture': arch,
-        'general.parameter_count': Math.round(parseFloat(lm.model.parameterSize) * (lm.model.parameterSize.endsWith('B') ? 1e9 : 1e6)),
+        'general.parameter_count': Math.round(
+          parseFloat(lm.model.parameterSize) * (lm.model.parameterSize.endsWith('B') ? 1e9 : 1e6),
+        ),
         'general.file_type': 2,
         [`${arch}.context_length`]: lm.model.maxContext,
       },
@@ -670,7 +781,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     const list = [...runners.values()].map((r) => {
       const lm = local.get(r.name);
       return {
-        name: r.name, model: r.name, size: r.size,
+        name: r.name,
+        model: r.name,
+        size: r.size,
         size_vram: faults.psLie ? r.size : r.sizeVram,
         digest: r.digest,
         details: lm ? detailsOf(lm) : {},
@@ -685,28 +798,53 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
 
   function tagsBody() {
     return {
-      models: [...local.values()].sort((a, b) => b.modifiedAt.getTime() - a.modifiedAt.getTime()).map((lm) => ({
-        name: lm.name, model: lm.name, modified_at: formatGoTime(lm.modifiedAt), size: lm.model.size, digest: lm.digest,
-        details: detailsOf(lm),
-      })),
+      models: [...local.values()]
+        .sort((a, b) => b.modifiedAt.getTime() - a.modifiedAt.getTime())
+        .map((lm) => ({
+          name: lm.name,
+          model: lm.name,
+          modified_at: formatGoTime(lm.modifiedAt),
+          size: lm.model.size,
+          digest: lm.digest,
+          details: detailsOf(lm),
+        })),
     };
   }
 
   // ---------- control API ----------
   function snapshot(): SimSnapshot {
     return {
-      version, url: sim.url, executable: exeDir.executable,
+      version,
+      url: sim.url,
+      executable: exeDir.executable,
       runners: [...runners.values()].map((r) => ({
-        name: r.name, pid: r.proc?.pid, port: r.port, argv: r.argv, size: r.size, sizeVram: r.sizeVram, onGpu: r.onGpu,
-        numCtx: r.numCtx, expiresAt: formatGoTime(r.expiresAt, r.nsJitter), loading: r.loading, stopping: r.stopping,
+        name: r.name,
+        pid: r.proc?.pid,
+        port: r.port,
+        argv: r.argv,
+        size: r.size,
+        sizeVram: r.sizeVram,
+        onGpu: r.onGpu,
+        numCtx: r.numCtx,
+        expiresAt: formatGoTime(r.expiresAt, r.nsJitter),
+        loading: r.loading,
+        stopping: r.stopping,
       })),
       localModels: [...local.keys()],
-      config: { ...config }, faults: { ...faults }, forcedAnswers: forcedAnswers.map((f) => ({ ...f })),
-      pullFault: pullFault ? { ...pullFault } : null, inFlight,
+      config: { ...config },
+      faults: { ...faults },
+      forcedAnswers: forcedAnswers.map((f) => ({ ...f })),
+      pullFault: pullFault ? { ...pullFault } : null,
+      inFlight,
     };
   }
 
-  async function handleControl(method: string, path: string, body: Record<string, unknown>, res: http.ServerResponse): Promise<void> {
+  async function handleControl(
+    method: string,
+    path: string,
+    body: Record<string, unknown>,
+    res: http.ServerResponse,
+  ): Promise<void> {
     const modelArg = () => {
       const name = normalizeSimModelName(body.model ?? body.name);
       if (name === undefined) throw new SimError(400, 'model is required');
@@ -714,9 +852,14 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     };
     const route = `${method} ${path}`;
     switch (route) {
-      case 'GET /_sim/state': break;
-      case 'GET /_sim/requests': sendJson(res, 200, { requests: requestLog }); return;
-      case 'DELETE /_sim/requests': requestLog.length = 0; break;
+      case 'GET /_sim/state':
+        break;
+      case 'GET /_sim/requests':
+        sendJson(res, 200, { requests: requestLog });
+        return;
+      case 'DELETE /_sim/requests':
+        requestLog.length = 0;
+        break;
       case 'POST /_sim/config':
         for (const k of Object.keys(config) as Array<keyof SimConfig>) {
           if (k in body) (config as unknown as Record<string, unknown>)[k] = body[k];
@@ -730,24 +873,38 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         if (!faults.hangGenerate) {
           hangRelease.emit('release');
         }
-        if ('containerGpuLost' in body) await editGpuState((s) => { s.containerNvmlLost = faults.containerGpuLost; });
+        if ('containerGpuLost' in body)
+          await editGpuState((s) => {
+            s.containerNvmlLost = faults.containerGpuLost;
+          });
         if (wasLie !== faults.psLie) await syncRunnerProcs();
         break;
       }
       case 'POST /_sim/fail': {
         const f = body as unknown as ForcedAnswer;
-        if (typeof f.endpoint !== 'string' || typeof f.status !== 'number') throw new SimError(400, 'endpoint and status are required');
-        forcedAnswers.push({ endpoint: f.endpoint, status: f.status, ...(f.count !== undefined ? { count: f.count } : {}), ...(f.message !== undefined ? { message: f.message } : {}) });
+        if (typeof f.endpoint !== 'string' || typeof f.status !== 'number')
+          throw new SimError(400, 'endpoint and status are required');
+        forcedAnswers.push({
+          endpoint: f.endpoint,
+          status: f.status,
+          ...(f.count !== undefined ? { count: f.count } : {}),
+          ...(f.message !== undefined ? { message: f.message } : {}),
+        });
         break;
       }
-      case 'DELETE /_sim/fail': forcedAnswers = []; break;
+      case 'DELETE /_sim/fail':
+        forcedAnswers = [];
+        break;
       case 'POST /_sim/pull-fault': {
         const f = body as unknown as PullFault;
-        if ((f.mode !== 'error' && f.mode !== 'stall') || typeof f.afterBytes !== 'number') throw new SimError(400, 'mode (error|stall) and afterBytes are required');
+        if ((f.mode !== 'error' && f.mode !== 'stall') || typeof f.afterBytes !== 'number')
+          throw new SimError(400, 'mode (error|stall) and afterBytes are required');
         pullFault = { ...f };
         break;
       }
-      case 'DELETE /_sim/pull-fault': pullFault = null; break;
+      case 'DELETE /_sim/pull-fault':
+        pullFault = null;
+        break;
       case 'POST /_sim/expire': {
         const r = runners.get(modelArg());
         if (!r) throw new SimError(404, 'model not loaded');
@@ -767,13 +924,25 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         }
         break;
       }
-      case 'POST /_sim/models': addLocal(String(body.name ?? body.model ?? ''), typeof body.size === 'number' ? body.size : undefined); break;
-      case 'DELETE /_sim/models': local.delete(modelArg()); break;
+      case 'POST /_sim/models':
+        addLocal(String(body.name ?? body.model ?? ''), typeof body.size === 'number' ? body.size : undefined);
+        break;
+      case 'DELETE /_sim/models':
+        local.delete(modelArg());
+        break;
       case 'POST /_sim/reset':
-        Object.assign(faults, { cpuFallback: false, psLie: false, hangGenerate: false, oomOnLoad: 0, flakyConnections: 0 });
+        Object.assign(faults, {
+          cpuFallback: false,
+          psLie: false,
+          hangGenerate: false,
+          oomOnLoad: 0,
+          flakyConnections: 0,
+        });
         if (faults.containerGpuLost) {
           faults.containerGpuLost = false;
-          await editGpuState((s) => { s.containerNvmlLost = false; });
+          await editGpuState((s) => {
+            s.containerNvmlLost = false;
+          });
         }
         hangRelease.emit('release');
         forcedAnswers = [];
@@ -788,7 +957,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
 
   // ---------- dispatch ----------
   function takeForced(path: string): ForcedAnswer | undefined {
-    const f = forcedAnswers.find((x) => x.endpoint === path || (x.endpoint === '*' && (path === '/' || path.startsWith('/api/'))));
+    const f = forcedAnswers.find(
+      (x) => x.endpoint === path || (x.endpoint === '*' && (path === '/' || path.startsWith('/api/'))),
+    );
     if (!f) return undefined;
     if (f.count !== undefined) {
       f.count--;
@@ -818,7 +989,11 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     }
     let logged: unknown;
     if (raw !== '') {
-      try { logged = JSON.parse(raw); } catch { logged = raw; }
+      try {
+        logged = JSON.parse(raw);
+      } catch {
+        logged = raw;
+      }
     }
     requestLog.push({ at: new Date().toISOString(), method, path, body: logged });
     if (requestLog.length > 2000) requestLog.shift();
@@ -840,10 +1015,14 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     if (getLike && path === '/api/ps') return sendJson(res, 200, psBody());
     const route = `${method} ${path}`;
     switch (route) {
-      case 'POST /api/generate': return handleInference(req, res, parseBody(raw), false);
-      case 'POST /api/chat': return handleInference(req, res, parseBody(raw), true);
-      case 'POST /api/pull': return handlePull(req, res, parseBody(raw));
-      case 'POST /api/create': return handleCreate(res, parseBody(raw));
+      case 'POST /api/generate':
+        return handleInference(req, res, parseBody(raw), false);
+      case 'POST /api/chat':
+        return handleInference(req, res, parseBody(raw), true);
+      case 'POST /api/pull':
+        return handlePull(req, res, parseBody(raw));
+      case 'POST /api/create':
+        return handleCreate(res, parseBody(raw));
       case 'POST /api/show': {
         const lm = requireLocal(parseBody(raw), (n) => `model '${n}' not found`);
         return sendJson(res, 200, showBody(lm));
@@ -859,7 +1038,11 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         const body = parseBody(raw);
         if (!body.source || !body.destination) throw new SimError(400, 'source and destination are required');
         const src = requireLocal({ model: body.source }, (n) => `model '${n}' not found`);
-        addLocal(String(body.destination), undefined, src, { template: src.template, system: src.system, parentModel: src.parentModel });
+        addLocal(String(body.destination), undefined, src, {
+          template: src.template,
+          system: src.system,
+          parentModel: src.parentModel,
+        });
         res.writeHead(200, { 'Content-Length': 0 });
         res.end();
         return;
@@ -908,7 +1091,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   const url = `http://${urlHost}:${port}`;
 
   const sim: OllamaSim = {
-    url, host, port,
+    url,
+    host,
+    port,
     control: new SimControl(url, opts.controlToken),
     executableDir: exeDir.dir,
     snapshot,
@@ -922,7 +1107,10 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       server.closeAllConnections();
       await Promise.all([...runners.values()].map((r) => unload(r)));
       await serverClosed;
-      if (faults.containerGpuLost) await editGpuState((s) => { s.containerNvmlLost = false; }).catch(() => {});
+      if (faults.containerGpuLost)
+        await editGpuState((s) => {
+          s.containerNvmlLost = false;
+        }).catch(() => {});
       rmSync(tempDir, { recursive: true, force: true });
     },
   };

@@ -87,13 +87,19 @@ export interface SimSnapshot {
 }
 
 export class SimControl {
-  constructor(readonly baseUrl: string, private readonly token?: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const res = await fetch(`${this.baseUrl}/_sim/${path}`, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000),
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`sim control ${method} ${path}: ${res.status} ${text}`);
@@ -167,7 +173,9 @@ export class SimControl {
   }
 
   setPullFault(fault: PullFault | null): Promise<SimSnapshot> {
-    return (fault === null ? this.call('DELETE', 'pull-fault') : this.call('POST', 'pull-fault', fault)) as Promise<SimSnapshot>;
+    return (
+      fault === null ? this.call('DELETE', 'pull-fault') : this.call('POST', 'pull-fault', fault)
+    ) as Promise<SimSnapshot>;
   }
 
   /** Unload a model now, as if its keep_alive ran out. */

@@ -79,14 +79,31 @@ export function buildDashboard(cfg: DashboardConfig, o: DashboardOptions): Recor
 
 /** The data source picker every dashboard starts with (dashboard-linter template-datasource). */
 export function datasourceVariable(): Record<string, unknown> {
-  return { current: {}, hide: 0, includeAll: false, label: 'Data source', multi: false, name: 'datasource', options: [], query: 'prometheus', refresh: 1, regex: '', type: 'datasource' };
+  return {
+    current: {},
+    hide: 0,
+    includeAll: false,
+    label: 'Data source',
+    multi: false,
+    name: 'datasource',
+    options: [],
+    query: 'prometheus',
+    refresh: 1,
+    regex: '',
+    type: 'datasource',
+  };
 }
 
 /**
  * A multi-value `label_values(...)` variable, reloaded on time range change (template-on-time-change-reload) so
  * targets that appeared recently are listed. "All" matches any non-empty value.
  */
-export function labelValuesVariable(name: string, label: string, metricSelector: string, labelName = name): Record<string, unknown> {
+export function labelValuesVariable(
+  name: string,
+  label: string,
+  metricSelector: string,
+  labelName = name,
+): Record<string, unknown> {
   const query = `label_values(${metricSelector}, ${labelName})`;
   return {
     allValue: '.+',

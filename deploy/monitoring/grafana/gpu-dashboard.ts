@@ -13,7 +13,8 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
   return buildDashboard(cfg, {
     uidSuffix: 'gpu',
     title: 'Ollama Sentinel / GPUs',
-    description: 'NVIDIA GPUs as seen by ollama-sentinel (nvidia-smi): faults, utilization, memory and who holds it, thermals, power, clocks.',
+    description:
+      'NVIDIA GPUs as seen by ollama-sentinel (nvidia-smi): faults, utilization, memory and who holds it, thermals, power, clocks.',
     links: [{ title: 'Ollama overview', uidSuffix: 'overview' }],
     variables: [
       datasourceVariable(),
@@ -31,7 +32,8 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
       }),
       statPanel({
         title: 'Lost GPUs',
-        description: 'GPUs that answered before and do not any more (fell off the bus): a host reboot or GPU reset is needed.',
+        description:
+          'GPUs that answered before and do not any more (fell off the bus): a host reboot or GPU reset is needed.',
         unit: 'none',
         redFrom: 1,
         queries: [{ expr: `sum by (instance) (${g('sentinel_gpu_lost')})`, legend: '{{instance}}', instant: true }],
@@ -41,20 +43,33 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
         description: 'Uncorrected ECC errors since the driver loaded (volatile); any is a reason to drain the GPU.',
         unit: 'none',
         redFrom: 1,
-        queries: [{ expr: named(g('sentinel_gpu_ecc_uncorrected_errors', 'counter="volatile"')), legend: LEGEND, instant: true }],
+        queries: [
+          {
+            expr: named(g('sentinel_gpu_ecc_uncorrected_errors', 'counter="volatile"')),
+            legend: LEGEND,
+            instant: true,
+          },
+        ],
       }),
       statPanel({
         title: 'GPU models and driver',
         description: 'Name, index and driver version of each GPU.',
         unit: 'none',
         showName: true,
-        queries: [{ expr: g('sentinel_gpu_info'), legend: '{{instance}} GPU {{index}}: {{name}}, driver {{driver_version}}', instant: true }],
+        queries: [
+          {
+            expr: g('sentinel_gpu_info'),
+            legend: '{{instance}} GPU {{index}}: {{name}}, driver {{driver_version}}',
+            instant: true,
+          },
+        ],
       }),
 
       rowPanel('Utilization and memory'),
       timeseriesPanel({
         title: 'GPU utilization',
-        description: 'Fraction of time a kernel ran on the GPU (utilization.gpu). Near 0 while a model answers = CPU fallback.',
+        description:
+          'Fraction of time a kernel ran on the GPU (utilization.gpu). Near 0 while a model answers = CPU fallback.',
         unit: 'percentunit',
         min: 0,
         max: 1,
@@ -62,7 +77,8 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
       }),
       timeseriesPanel({
         title: 'Memory bandwidth utilization',
-        description: 'Fraction of time device memory was read or written (utilization.memory); token generation is bound by it.',
+        description:
+          'Fraction of time device memory was read or written (utilization.memory); token generation is bound by it.',
         unit: 'percentunit',
         min: 0,
         max: 1,
@@ -80,11 +96,17 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
       }),
       timeseriesPanel({
         title: 'GPU memory by container',
-        description: 'Who holds the memory: compute processes summed per container (container "" = host processes or not yet traced).',
+        description:
+          'Who holds the memory: compute processes summed per container (container "" = host processes or not yet traced).',
         unit: 'bytes',
         min: 0,
         stack: true,
-        queries: [{ expr: `sum by (instance, uuid, container) (${g('sentinel_gpu_container_memory_used_bytes')})`, legend: '{{container}} on {{uuid}}' }],
+        queries: [
+          {
+            expr: `sum by (instance, uuid, container) (${g('sentinel_gpu_container_memory_used_bytes')})`,
+            legend: '{{container}} on {{uuid}}',
+          },
+        ],
       }),
       timeseriesPanel({
         title: 'Compute processes',
@@ -123,7 +145,8 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
       }),
       timeseriesPanel({
         title: 'Clocks',
-        description: 'Current SM and memory clocks against the maximum SM clock: far below the maximum under load means a slowdown.',
+        description:
+          'Current SM and memory clocks against the maximum SM clock: far below the maximum under load means a slowdown.',
         unit: 'hertz',
         min: 0,
         queries: [
@@ -142,16 +165,23 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
       }),
       stateTimelinePanel({
         title: 'Clock event reasons',
-        description: 'Why clocks are held down, over time (gpu_idle left out). hw_* reasons are the hardware protecting itself; sw_power_cap is the power limit.',
+        description:
+          'Why clocks are held down, over time (gpu_idle left out). hw_* reasons are the hardware protecting itself; sw_power_cap is the power limit.',
         unit: 'none',
-        queries: [{ expr: `${named(g('sentinel_gpu_clock_event_reason_active', 'reason!="gpu_idle"'))} > 0`, legend: `${LEGEND} {{reason}}` }],
+        queries: [
+          {
+            expr: `${named(g('sentinel_gpu_clock_event_reason_active', 'reason!="gpu_idle"'))} > 0`,
+            legend: `${LEGEND} {{reason}}`,
+          },
+        ],
         mappings: [{ value: 1, text: 'active', color: 'orange' }],
       }),
 
       rowPanel('nvidia-smi'),
       timeseriesPanel({
         title: 'nvidia-smi exit code',
-        description: 'Exit code of the last nvidia-smi query that produced data; non-zero means some GPU did not answer.',
+        description:
+          'Exit code of the last nvidia-smi query that produced data; non-zero means some GPU did not answer.',
         unit: 'none',
         queries: [{ expr: `sentinel_gpu_nvidia_smi_exit_code{${HOST}}`, legend: '{{instance}}' }],
       }),
@@ -160,7 +190,12 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
         description: 'How long each nvidia-smi based collection took; a hung driver shows up here first.',
         unit: 's',
         min: 0,
-        queries: [{ expr: `sentinel_collector_duration_seconds{${HOST}, collector=~"gpu|gpu_processes"}`, legend: '{{instance}} {{collector}}' }],
+        queries: [
+          {
+            expr: `sentinel_collector_duration_seconds{${HOST}, collector=~"gpu|gpu_processes"}`,
+            legend: '{{instance}} {{collector}}',
+          },
+        ],
       }),
     ],
   });

@@ -11,7 +11,8 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
   return buildDashboard(cfg, {
     uidSuffix: 'overview',
     title: 'Ollama Sentinel / Overview',
-    description: 'Health of each Ollama target watched by ollama-sentinel: API, diagnosis, models in VRAM, one-token probe, and GPU vs CPU use.',
+    description:
+      'Health of each Ollama target watched by ollama-sentinel: API, diagnosis, models in VRAM, one-token probe, and GPU vs CPU use.',
     links: [{ title: 'GPUs', uidSuffix: 'gpu' }],
     variables: [
       datasourceVariable(),
@@ -23,7 +24,8 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       rowPanel('Health'),
       statPanel({
         title: 'Ollama API',
-        description: 'Whether the Ollama HTTP server answers HEAD /. It keeps answering while inference hangs: see the probe row.',
+        description:
+          'Whether the Ollama HTTP server answers HEAD /. It keeps answering while inference hangs: see the probe row.',
         unit: 'none',
         queries: [{ expr: m('sentinel_ollama_up'), legend: '{{target}}', instant: true }],
         mappings: [
@@ -33,7 +35,8 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       }),
       statPanel({
         title: 'Diagnosis',
-        description: "The exporter's verdict per target: healthy, or the most urgent condition below (details at /api/state).",
+        description:
+          "The exporter's verdict per target: healthy, or the most urgent condition below (details at /api/state).",
         unit: 'none',
         queries: [{ expr: m('sentinel_ollama_condition', 'condition="healthy"'), legend: '{{target}}', instant: true }],
         mappings: [
@@ -56,9 +59,15 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       }),
       stateTimelinePanel({
         title: 'Conditions',
-        description: 'When each diagnosed condition held (empty = never in this range). vram_mismatch and model_on_cpu are the silent CPU fallback; a model unloaded by keep_alive is not a condition.',
+        description:
+          'When each diagnosed condition held (empty = never in this range). vram_mismatch and model_on_cpu are the silent CPU fallback; a model unloaded by keep_alive is not a condition.',
         unit: 'none',
-        queries: [{ expr: `max by (target, condition) (${m('sentinel_ollama_condition', 'condition!="healthy"')}) > 0`, legend: '{{target}} {{condition}}' }],
+        queries: [
+          {
+            expr: `max by (target, condition) (${m('sentinel_ollama_condition', 'condition!="healthy"')}) > 0`,
+            legend: '{{target}} {{condition}}',
+          },
+        ],
         mappings: [{ value: 1, text: 'holds', color: 'red' }],
       }),
       timeseriesPanel({
@@ -73,13 +82,19 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         description: 'Failed health calls per second by stage and reason (refused, timeout, http_<code>, ...).',
         unit: 'ops',
         min: 0,
-        queries: [{ expr: `sum by (target, stage, reason) (rate(${m('sentinel_ollama_stage_errors_total')}[$__rate_interval]))`, legend: '{{target}} {{stage}} {{reason}}' }],
+        queries: [
+          {
+            expr: `sum by (target, stage, reason) (rate(${m('sentinel_ollama_stage_errors_total')}[$__rate_interval]))`,
+            legend: '{{target}} {{stage}} {{reason}}',
+          },
+        ],
       }),
 
       rowPanel('Models'),
       stateTimelinePanel({
         title: 'Model residency',
-        description: 'Per model: loaded, "Stopping" (past expires_at, unloading) or not loaded. Unloads by keep_alive show up here as a normal loaded -> unloaded step, not as a failure.',
+        description:
+          'Per model: loaded, "Stopping" (past expires_at, unloading) or not loaded. Unloads by keep_alive show up here as a normal loaded -> unloaded step, not as a failure.',
         unit: 'none',
         queries: [
           {
@@ -95,7 +110,8 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       }),
       timeseriesPanel({
         title: 'Model memory per /api/ps',
-        description: 'Footprint of each loaded model (size) and the part Ollama placed in VRAM (size_vram), fixed at load time.',
+        description:
+          'Footprint of each loaded model (size) and the part Ollama placed in VRAM (size_vram), fixed at load time.',
         unit: 'bytes',
         min: 0,
         queries: [
@@ -113,10 +129,13 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       }),
       statPanel({
         title: 'Unloads in',
-        description: 'Time until Ollama unloads each model (expires_at). Decades = keep_alive -1; negative = stuck "Stopping".',
+        description:
+          'Time until Ollama unloads each model (expires_at). Decades = keep_alive -1; negative = stuck "Stopping".',
         unit: 's',
         w: 12,
-        queries: [{ expr: m('sentinel_ollama_model_expires_in_seconds'), legend: '{{target}} {{model}}', instant: true }],
+        queries: [
+          { expr: m('sentinel_ollama_model_expires_in_seconds'), legend: '{{target}} {{model}}', instant: true },
+        ],
       }),
       statPanel({
         title: 'Configured models missing',
@@ -124,13 +143,16 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         unit: 'none',
         w: 12,
         redFrom: 1,
-        queries: [{ expr: `sum by (target) (1 - ${m('sentinel_ollama_model_present')})`, legend: '{{target}}', instant: true }],
+        queries: [
+          { expr: `sum by (target) (1 - ${m('sentinel_ollama_model_present')})`, legend: '{{target}}', instant: true },
+        ],
       }),
 
       rowPanel('One-token probe'),
       timeseriesPanel({
         title: 'Time to first token',
-        description: 'Seconds from sending the probe to its first streamed chunk; includes loading when the model was cold.',
+        description:
+          'Seconds from sending the probe to its first streamed chunk; includes loading when the model was cold.',
         unit: 's',
         min: 0,
         queries: [{ expr: m('sentinel_probe_ttfb_seconds'), legend: '{{target}} {{model}}' }],
@@ -144,7 +166,8 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       }),
       timeseriesPanel({
         title: 'Tokens per second',
-        description: 'Generation and prompt processing rates of the last successful probe. A collapse with the model still "loaded" is the CPU-fallback signature.',
+        description:
+          'Generation and prompt processing rates of the last successful probe. A collapse with the model still "loaded" is the CPU-fallback signature.',
         unit: 'suffix: tok/s',
         min: 0,
         queries: [
@@ -154,7 +177,8 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       }),
       timeseriesPanel({
         title: 'Model load time',
-        description: "Ollama's load_duration of the last successful probe: milliseconds when warm, seconds or minutes after a (re)load.",
+        description:
+          "Ollama's load_duration of the last successful probe: milliseconds when warm, seconds or minutes after a (re)load.",
         unit: 's',
         min: 0,
         queries: [{ expr: m('sentinel_probe_load_duration_seconds'), legend: '{{target}} {{model}}' }],
@@ -165,15 +189,24 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         unit: 'short',
         min: 0,
         stack: true,
-        queries: [{ expr: `sum by (target, model, result) (increase(${m('sentinel_probe_runs_total')}[$__rate_interval]))`, legend: '{{target}} {{model}} {{result}}' }],
+        queries: [
+          {
+            expr: `sum by (target, model, result) (increase(${m('sentinel_probe_runs_total')}[$__rate_interval]))`,
+            legend: '{{target}} {{model}} {{result}}',
+          },
+        ],
       }),
       timeseriesPanel({
         title: 'Cold loads and failures in a row',
-        description: 'Probes that had to (re)load the model, and consecutive failed probes (the hung-runner alert counts these).',
+        description:
+          'Probes that had to (re)load the model, and consecutive failed probes (the hung-runner alert counts these).',
         unit: 'short',
         min: 0,
         queries: [
-          { expr: `sum by (target, model) (increase(${m('sentinel_probe_cold_loads_total')}[$__rate_interval]))`, legend: '{{target}} {{model}} cold loads' },
+          {
+            expr: `sum by (target, model) (increase(${m('sentinel_probe_cold_loads_total')}[$__rate_interval]))`,
+            legend: '{{target}} {{model}} cold loads',
+          },
           { expr: m('sentinel_probe_consecutive_failures'), legend: '{{target}} {{model}} failures in a row' },
         ],
       }),
@@ -181,22 +214,33 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       rowPanel('GPU memory and CPU fallback'),
       timeseriesPanel({
         title: 'GPU memory: held vs claimed',
-        description: "VRAM the target's processes really hold on the GPU (driver view) against the VRAM /api/ps claims. Claimed but not held = silent CPU fallback.",
+        description:
+          "VRAM the target's processes really hold on the GPU (driver view) against the VRAM /api/ps claims. Claimed but not held = silent CPU fallback.",
         unit: 'bytes',
         min: 0,
         queries: [
           { expr: m('sentinel_ollama_gpu_memory_used_bytes'), legend: '{{target}} held on the GPU' },
-          { expr: `sum by (instance, target) (${m('sentinel_ollama_model_vram_bytes')})`, legend: '{{target}} claimed by /api/ps' },
+          {
+            expr: `sum by (instance, target) (${m('sentinel_ollama_model_vram_bytes')})`,
+            legend: '{{target}} claimed by /api/ps',
+          },
         ],
       }),
       timeseriesPanel({
         title: 'Container CPU vs GPU utilization',
-        description: "CPU cores the target's containers use (right axis) against GPU utilization. Busy CPU with an idle GPU while a model is loaded = inference on the CPU.",
+        description:
+          "CPU cores the target's containers use (right axis) against GPU utilization. Busy CPU with an idle GPU while a model is loaded = inference on the CPU.",
         unit: 'percentunit',
         min: 0,
         queries: [
-          { expr: `sentinel_gpu_utilization_ratio{${HOST}} * on (instance, job, uuid) group_left (index) sentinel_gpu_info{${HOST}}`, legend: 'GPU {{index}} utilization' },
-          { expr: `sum by (instance, target) (rate(${m('sentinel_ollama_container_cpu_seconds_total')}[$__rate_interval]))`, legend: '{{target}} CPU cores' },
+          {
+            expr: `sentinel_gpu_utilization_ratio{${HOST}} * on (instance, job, uuid) group_left (index) sentinel_gpu_info{${HOST}}`,
+            legend: 'GPU {{index}} utilization',
+          },
+          {
+            expr: `sum by (instance, target) (rate(${m('sentinel_ollama_container_cpu_seconds_total')}[$__rate_interval]))`,
+            legend: '{{target}} CPU cores',
+          },
         ],
         overrides: [
           {
@@ -211,15 +255,22 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       }),
       timeseriesPanel({
         title: 'GPU memory by container',
-        description: 'GPU memory per container on the host, whoever owns it (container "" = host processes or not yet traced).',
+        description:
+          'GPU memory per container on the host, whoever owns it (container "" = host processes or not yet traced).',
         unit: 'bytes',
         min: 0,
         stack: true,
-        queries: [{ expr: `sum by (instance, container) (${h('sentinel_gpu_container_memory_used_bytes')})`, legend: '{{container}}' }],
+        queries: [
+          {
+            expr: `sum by (instance, container) (${h('sentinel_gpu_container_memory_used_bytes')})`,
+            legend: '{{container}}',
+          },
+        ],
       }),
       timeseriesPanel({
         title: 'GPU processes and orphans',
-        description: "Compute processes in the target's containers by role, and orphaned runners holding VRAM that no server owns.",
+        description:
+          "Compute processes in the target's containers by role, and orphaned runners holding VRAM that no server owns.",
         unit: 'short',
         min: 0,
         queries: [
@@ -229,7 +280,8 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       }),
       timeseriesPanel({
         title: 'Container memory',
-        description: "Working set of the target's containers (what the OOM killer weighs). Large growth with models loaded can mean weights in system RAM.",
+        description:
+          "Working set of the target's containers (what the OOM killer weighs). Large growth with models loaded can mean weights in system RAM.",
         unit: 'bytes',
         min: 0,
         queries: [{ expr: m('sentinel_ollama_container_memory_bytes'), legend: '{{target}} {{container}}' }],
@@ -240,8 +292,14 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         unit: 'Bps',
         min: 0,
         queries: [
-          { expr: `sum by (instance, target, container) (rate(${m('sentinel_ollama_container_io_read_bytes_total')}[$__rate_interval]))`, legend: '{{target}} {{container}} read' },
-          { expr: `sum by (instance, target, container) (rate(${m('sentinel_ollama_container_io_write_bytes_total')}[$__rate_interval]))`, legend: '{{target}} {{container}} write' },
+          {
+            expr: `sum by (instance, target, container) (rate(${m('sentinel_ollama_container_io_read_bytes_total')}[$__rate_interval]))`,
+            legend: '{{target}} {{container}} read',
+          },
+          {
+            expr: `sum by (instance, target, container) (rate(${m('sentinel_ollama_container_io_write_bytes_total')}[$__rate_interval]))`,
+            legend: '{{target}} {{container}} write',
+          },
         ],
       }),
 
@@ -269,7 +327,12 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         description: 'Failed collections per second by collector and reason.',
         unit: 'ops',
         min: 0,
-        queries: [{ expr: `sum by (instance, collector, reason) (rate(${h('sentinel_collector_errors_total')}[$__rate_interval]))`, legend: '{{instance}} {{collector}} {{reason}}' }],
+        queries: [
+          {
+            expr: `sum by (instance, collector, reason) (rate(${h('sentinel_collector_errors_total')}[$__rate_interval]))`,
+            legend: '{{instance}} {{collector}} {{reason}}',
+          },
+        ],
       }),
     ],
   });

@@ -79,7 +79,9 @@ function valueMappings(mappings: readonly ValueMapping[]): unknown[] {
   if (mappings.length === 0) return [];
   return [
     {
-      options: Object.fromEntries(mappings.map((m, i) => [String(m.value), { color: m.color, index: i, text: m.text }])),
+      options: Object.fromEntries(
+        mappings.map((m, i) => [String(m.value), { color: m.color, index: i, text: m.text }]),
+      ),
       type: 'value',
     },
   ];

@@ -105,21 +105,29 @@ describe('GPU process attribution against the real Docker Engine', { skip: testE
     });
     await created.start();
     const serverPid = (await created.inspect()).State.Pid;
-    const kids = await waitFor(async () => {
-      const info = await created.inspect();
-      if (!info.State.Running) throw new Error(`container exited (${info.State.ExitCode}): ${await logsOf(created)}`);
-      const pids = await childrenOf(serverPid);
-      return pids.length === 2 ? pids : undefined;
-    }, { timeoutMs: 30_000, what: "the container's two runners" });
+    const kids = await waitFor(
+      async () => {
+        const info = await created.inspect();
+        if (!info.State.Running) throw new Error(`container exited (${info.State.ExitCode}): ${await logsOf(created)}`);
+        const pids = await childrenOf(serverPid);
+        return pids.length === 2 ? pids : undefined;
+      },
+      { timeoutMs: 30_000, what: "the container's two runners" },
+    );
     const argvOf = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    const runnerPid = (await Promise.all(kids.map(async (p) => ((await argvOf(p)).includes('--model') ? p : 0)))).find((p) => p > 0)!;
+    const runnerPid = (await Promise.all(kids.map(async (p) => ((await argvOf(p)).includes('--model') ? p : 0)))).find(
+      (p) => p > 0,
+    )!;
     container = { id: created.id, serverPid, runnerPid, discoveryPid: kids.find((p) => p !== runnerPid)! };
 
     // A runner on the host, no container: its parent is this test process.
     hostDir = join(env.tmpDir, `${tag}-host`);
     await mkdir(hostDir, { recursive: true });
     const { executable } = prepareOllamaExecutableDir(hostDir);
-    hostRunner = spawn(executable, ['runner', '--model', '/models/host', '--port', String(await findFreePort())], { cwd: hostDir, stdio: 'ignore' });
+    hostRunner = spawn(executable, ['runner', '--model', '/models/host', '--port', String(await findFreePort())], {
+      cwd: hostDir,
+      stdio: 'ignore',
+    });
     await waitFor(async () => (await readProcessIdentity('/proc', hostRunner!.pid!))?.argv.includes('--model'), {
       timeoutMs: 10_000,
       what: 'the host runner',
@@ -128,7 +136,10 @@ describe('GPU process attribution against the real Docker Engine', { skip: testE
 
   after(async () => {
     hostRunner?.kill('SIGTERM');
-    await docker?.getContainer(name).remove({ force: true }).catch(() => {});
+    await docker
+      ?.getContainer(name)
+      .remove({ force: true })
+      .catch(() => {});
     if (hostDir) await rm(hostDir, { recursive: true, force: true });
   });
 
@@ -162,18 +173,36 @@ describe('GPU process attribution against the real Docker Engine', { skip: testE
   it('resolveTargetContainers finds the container by compose labels and by name through createDockerClient', async () => {
     const client = createDockerClient({ host: env.dockerHost, timeout_ms: 10_000 });
     const byCompose = await resolveTargetContainers(client, { kind: 'compose', project: tag, service: 'ollama' });
-    assert.deepEqual(byCompose.map((c) => [c.id, c.name, c.pid]), [[container.id, name, container.serverPid]]);
+    assert.deepEqual(
+      byCompose.map((c) => [c.id, c.name, c.pid]),
+      [[container.id, name, container.serverPid]],
+    );
     assert.ok(byCompose[0]!.startedAt! > Date.now() / 1000 - 600);
     const byName = await resolveTargetContainers(client, { kind: 'container', name });
-    assert.deepEqual(byName.map((c) => c.id), [container.id]);
+    assert.deepEqual(
+      byName.map((c) => c.id),
+      [container.id],
+    );
     assert.deepEqual(await resolveTargetContainers(client, { kind: 'container', name: name.slice(0, -1) }), []);
   });
 
   it('gpu_processes: VRAM of the container runner goes to its target; the host runner to no target', async () => {
     const targets: OllamaTargetConfig[] = [
-      { name: 'main', url: 'http://127.0.0.1:11434', headers: {}, container: { kind: 'compose', project: tag, service: 'ollama' } },
+      {
+        name: 'main',
+        url: 'http://127.0.0.1:11434',
+        headers: {},
+        container: { kind: 'compose', project: tag, service: 'ollama' },
+      },
     ];
-    const cfg: GpuConfig = { nvidia_smi: 'nvidia-smi', interval_ms: 15000, timeout_ms: 5000, processes: true, max_processes_per_gpu: 10, proc_root: '/proc' };
+    const cfg: GpuConfig = {
+      nvidia_smi: 'nvidia-smi',
+      interval_ms: 15000,
+      timeout_ms: 5000,
+      processes: true,
+      max_processes_per_gpu: 10,
+      proc_root: '/proc',
+    };
     const GiB = 1024 ** 3;
     const c = createGpuProcessesCollector(cfg, {
       // What nvidia-smi prints on the host for these processes: host PIDs, the executable path.
@@ -189,25 +218,47 @@ describe('GPU process attribution against the real Docker Engine', { skip: testE
     const snapshot = await c.collect({ signal: AbortSignal.timeout(c.timeoutMs), now: Date.now });
     const main = snapshot.targets.find((t) => t.target === 'main')!;
     assert.equal(main.memoryBytes, 13 * GiB + 256 * 1024 ** 2);
-    assert.deepEqual(main.runners.map((r) => r.pid), [container.runnerPid]);
+    assert.deepEqual(
+      main.runners.map((r) => r.pid),
+      [container.runnerPid],
+    );
     assert.deepEqual(main.orphanRunners, [], 'served by its own ollama serve');
     const host = snapshot.processes.find((p) => p.pid === hostRunner!.pid)!;
     assert.deepEqual([host.attribution, host.target, host.role], ['host', null, 'ollama_runner']);
 
     const sink = new RecordingSink();
     c.render(snapshot, sink);
-    assert.equal(sink.value('sentinel_gpu_container_memory_used_bytes', { uuid: GPU, container: name, attribution: 'container' }), 13 * GiB + 256 * 1024 ** 2);
-    assert.equal(sink.value('sentinel_gpu_container_memory_used_bytes', { uuid: GPU, container: '', attribution: 'host' }), 2 * GiB);
+    assert.equal(
+      sink.value('sentinel_gpu_container_memory_used_bytes', { uuid: GPU, container: name, attribution: 'container' }),
+      13 * GiB + 256 * 1024 ** 2,
+    );
+    assert.equal(
+      sink.value('sentinel_gpu_container_memory_used_bytes', { uuid: GPU, container: '', attribution: 'host' }),
+      2 * GiB,
+    );
     assert.equal(sink.value('sentinel_ollama_gpu_processes', { target: 'main', role: 'ollama_runner' }), 1);
     assert.equal(sink.value('sentinel_ollama_gpu_processes', { target: 'main', role: 'ollama_discovery' }), 1);
-    assert.equal(sink.value('sentinel_gpu_process_memory_used_bytes', { pid: String(container.runnerPid), container: name, role: 'ollama_runner' }), 13 * GiB);
+    assert.equal(
+      sink.value('sentinel_gpu_process_memory_used_bytes', {
+        pid: String(container.runnerPid),
+        container: name,
+        role: 'ollama_runner',
+      }),
+      13 * GiB,
+    );
   });
 
   it('containers: CPU, memory and IO of the target container, from cgroup files or Docker stats', async (t) => {
-    const targets: OllamaTargetConfig[] = [{ name: 'main', url: 'http://127.0.0.1:11434', headers: {}, container: { kind: 'container', name } }];
+    const targets: OllamaTargetConfig[] = [
+      { name: 'main', url: 'http://127.0.0.1:11434', headers: {}, container: { kind: 'container', name } },
+    ];
     const c = createContainersCollector(
       { intervalMs: 15000, timeoutMs: 10_000, procRoot: '/proc' },
-      { docker: createDockerClient({ host: env.dockerHost, timeout_ms: 10_000 }), targets, log: pino({ level: 'silent' }) },
+      {
+        docker: createDockerClient({ host: env.dockerHost, timeout_ms: 10_000 }),
+        targets,
+        log: pino({ level: 'silent' }),
+      },
     );
     const snapshot = await c.collect({ signal: AbortSignal.timeout(c.timeoutMs), now: Date.now });
     const entry = snapshot.targets[0]!.containers[0]!;
@@ -219,11 +270,17 @@ describe('GPU process attribution against the real Docker Engine', { skip: testE
     // Both sources must agree on what they measure: compare the direct read with the daemon's.
     const stats = await docker.getContainer(container.id).stats({ stream: false });
     const daemonCpu = stats.cpu_stats.cpu_usage.total_usage / 1e9;
-    assert.ok(Math.abs(entry.usage.cpuSeconds - daemonCpu) < 1, `cpu ${entry.usage.cpuSeconds} (${entry.usage.source}) vs docker ${daemonCpu}`);
+    assert.ok(
+      Math.abs(entry.usage.cpuSeconds - daemonCpu) < 1,
+      `cpu ${entry.usage.cpuSeconds} (${entry.usage.source}) vs docker ${daemonCpu}`,
+    );
     const sink = new RecordingSink();
     c.render(snapshot, sink);
     assert.equal(sink.value('sentinel_ollama_container_running', { target: 'main' }), 1);
-    assert.equal(sink.value('sentinel_ollama_container_info', { target: 'main', container: name, id: container.id }), 1);
+    assert.equal(
+      sink.value('sentinel_ollama_container_info', { target: 'main', container: name, id: container.id }),
+      1,
+    );
   });
 });
 

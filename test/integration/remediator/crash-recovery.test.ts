@@ -23,7 +23,13 @@ const TOKEN = 'crash-token';
 // enough to kill the remediator in the middle of it.
 const STUBBORN = ['/bin/sh', '-c', "trap '' TERM; while :; do sleep 1; done"];
 
-interface Incident { id: string; status: string; attempts: number; inFlight?: { action: string; before?: Record<string, unknown> }; steps: { action: string; outcome: string; detail: string }[] }
+interface Incident {
+  id: string;
+  status: string;
+  attempts: number;
+  inFlight?: { action: string; before?: Record<string, unknown> };
+  steps: { action: string; outcome: string; detail: string }[];
+}
 
 describe('remediator killed mid-step and restarted', { skip: testEnvSkip() }, () => {
   let env: TestEnv;
@@ -53,7 +59,9 @@ describe('remediator killed mid-step and restarted', { skip: testEnvSkip() }, ()
     containerId = c.id;
     await c.start();
     await writeFile(join(dir, 'token'), TOKEN);
-    await writeFile(join(dir, 'sentinel.yaml'), `
+    await writeFile(
+      join(dir, 'sentinel.yaml'),
+      `
 log: {level: info}
 ollama:
   - {name: main, url: "${sim.url}", container: {name: sentinel-${tag}-ollama}}
@@ -71,12 +79,16 @@ remediator:
   container_ready_timeout: 60s
   rules:
     - {name: gpu-lost, match: {alertname: OllamaGpuAccessLost}}
-`);
+`,
+    );
   });
 
   after(async () => {
     await remediator?.handle.stop({ signal: 'SIGKILL' });
-    await docker?.getContainer(containerId).remove({ force: true }).catch(() => undefined);
+    await docker
+      ?.getContainer(containerId)
+      .remove({ force: true })
+      .catch(() => undefined);
     await sim?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -86,29 +98,53 @@ remediator:
     return text ? (JSON.parse(text) as { book: { incidents: Incident[] } }).book.incidents : [];
   };
   const startedAt = async () => (await docker.getContainer(containerId).inspect()).State.StartedAt;
-  const auditLines = async () => (await readFile(join(dir, 'data', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { kind: string; result?: string; action?: string });
+  const auditLines = async () =>
+    (await readFile(join(dir, 'data', 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; result?: string; action?: string });
 
   it('judges the interrupted restart from Docker, re-checks health, and does not restart again', async () => {
     const firstStart = await startedAt();
     remediator = await startRemediatorProcess(join(dir, 'sentinel.yaml'));
-    const res = await fetch(`${remediator.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: amFixtureText('am-0.25-gpu-lost-firing.json') });
+    const res = await fetch(`${remediator.url}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: amFixtureText('am-0.25-gpu-lost-firing.json'),
+    });
     assert.equal(res.status, 200);
 
     // The intent and Docker's "before" facts are on disk before the restart request is sent.
-    const inFlight = await waitFor(async () => (await stateOnDisk()).find((i) => i.inFlight?.before), { timeoutMs: 30_000, intervalMs: 50, what: 'the in-flight step with its evidence' });
+    const inFlight = await waitFor(async () => (await stateOnDisk()).find((i) => i.inFlight?.before), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: 'the in-flight step with its evidence',
+    });
     assert.equal(inFlight.inFlight!.action, 'restart_container');
     await remediator.handle.stop({ signal: 'SIGKILL' });
     remediator = undefined;
-    assert.equal((await stateOnDisk())[0]!.inFlight?.action, 'restart_container', 'the crash left the intent without a result');
+    assert.equal(
+      (await stateOnDisk())[0]!.inFlight?.action,
+      'restart_container',
+      'the crash left the intent without a result',
+    );
 
     // Docker finishes the restart on its own; the restart is what brings the GPU back.
-    const secondStart = await waitFor(async () => ((await startedAt()) !== firstStart ? startedAt() : undefined), { timeoutMs: 60_000, intervalMs: 250, what: 'Docker to finish the restart' });
+    const secondStart = await waitFor(async () => ((await startedAt()) !== firstStart ? startedAt() : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'Docker to finish the restart',
+    });
     await updateGpuState(join(dir, 'gpu-state'), (s) => {
       s.containerNvmlLost = false;
     });
 
     remediator = await startRemediatorProcess(join(dir, 'sentinel.yaml'));
-    const closed = await waitFor(async () => (await stateOnDisk()).find((i) => i.status !== 'open'), { timeoutMs: 60_000, intervalMs: 250, what: 'the incident to close after the restart' });
+    const closed = await waitFor(async () => (await stateOnDisk()).find((i) => i.status !== 'open'), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'the incident to close after the restart',
+    });
     assert.equal(closed.status, 'healed');
     assert.equal(closed.attempts, 1, 'the interrupted restart counted once');
     assert.equal(closed.steps.length, 1);
@@ -117,11 +153,20 @@ remediator:
     assert.equal(await startedAt(), secondStart, 'no second restart');
     const audit = await auditLines();
     assert.equal(audit.filter((e) => e.kind === 'intent').length, 1);
-    assert.deepEqual(audit.filter((e) => e.kind === 'recovery').map((e) => [e.action, e.result]), [['restart_container', 'true']]);
-    const incidents = (await (await fetch(`${remediator.url}/api/incidents`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { incidents: Incident[]; breaker: { actions: number[] } };
+    assert.deepEqual(
+      audit.filter((e) => e.kind === 'recovery').map((e) => [e.action, e.result]),
+      [['restart_container', 'true']],
+    );
+    const incidents = (await (
+      await fetch(`${remediator.url}/api/incidents`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { incidents: Incident[]; breaker: { actions: number[] } };
     assert.equal(incidents.breaker.actions.length, 1, 'the breaker remembers the restart across the crash');
     // A re-send of the same alert neither reopens the incident nor acts.
-    const again = await fetch(`${remediator.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: amFixtureText('am-0.25-gpu-lost-firing.json') });
+    const again = await fetch(`${remediator.url}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: amFixtureText('am-0.25-gpu-lost-firing.json'),
+    });
     assert.deepEqual(((await again.json()) as { duplicates: number }).duplicates, 1);
     await remediator.handle.stop();
     assert.equal(await startedAt(), secondStart);
@@ -131,18 +176,29 @@ remediator:
     await updateGpuState(join(dir, 'gpu-state'), (st) => {
       st.containerNvmlLost = true;
     });
-    const config = (await readFile(join(dir, 'sentinel.yaml'), 'utf8')).replace(`data_dir: ${join(dir, 'data')}`, `data_dir: ${join(dir, 'data-term')}\n  shutdown_grace: 60s`);
+    const config = (await readFile(join(dir, 'sentinel.yaml'), 'utf8')).replace(
+      `data_dir: ${join(dir, 'data')}`,
+      `data_dir: ${join(dir, 'data-term')}\n  shutdown_grace: 60s`,
+    );
     await writeFile(join(dir, 'sentinel-term.yaml'), config);
     const before = await startedAt();
     const proc = await startRemediatorProcess(join(dir, 'sentinel-term.yaml'));
     remediator = proc;
-    const res = await fetch(`${proc.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: amFixtureText('am-0.25-gpu-lost-firing.json') });
+    const res = await fetch(`${proc.url}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: amFixtureText('am-0.25-gpu-lost-firing.json'),
+    });
     assert.equal(res.status, 200);
     const read = async () => {
       const text = await readFile(join(dir, 'data-term', 'state.json'), 'utf8').catch(() => '');
       return text ? (JSON.parse(text) as { book: { incidents: Incident[] } }).book.incidents : [];
     };
-    await waitFor(async () => (await read()).find((i) => i.inFlight?.before), { timeoutMs: 30_000, intervalMs: 50, what: 'the step to start' });
+    await waitFor(async () => (await read()).find((i) => i.inFlight?.before), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: 'the step to start',
+    });
     const exit = await proc.handle.stop({ signal: 'SIGTERM', graceMs: 90_000 });
     remediator = undefined;
     assert.equal(exit.code, 0, proc.handle.output().slice(-2000));

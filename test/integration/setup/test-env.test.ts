@@ -70,7 +70,10 @@ describe('integration test environment', { skip: testEnvSkip() }, () => {
       assert.equal(manifest.status, 200);
       const digest = manifest.headers.get('docker-content-digest');
       const local = await docker.getImage(image).inspect();
-      assert.ok(local.RepoDigests.includes(`${env.registry}/${repo}@${digest}`), `${digest} vs ${local.RepoDigests.join(',')}`);
+      assert.ok(
+        local.RepoDigests.includes(`${env.registry}/${repo}@${digest}`),
+        `${digest} vs ${local.RepoDigests.join(',')}`,
+      );
     }
   });
 
@@ -127,14 +130,29 @@ describe('integration test environment', { skip: testEnvSkip() }, () => {
       return;
     }
     const { stdout } = await runDockerCli(env, [
-      'run', '--rm', '--network', 'host', '--entrypoint', '/bin/sh', env.simImage, '-c', 'nvidia-smi -L',
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--entrypoint',
+      '/bin/sh',
+      env.simImage,
+      '-c',
+      'nvidia-smi -L',
     ]);
     assert.match(stdout, /^GPU 0: .+ \(UUID: GPU-[0-9a-f-]+\)/m);
   });
 
   it('the shell image runs a busybox shell', async () => {
     const { stdout } = await runDockerCli(env, [
-      'run', '--rm', '--network', 'host', env.shellImage, 'sh', '-c', 'echo "$((6 * 7)) $(id -u)"',
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      env.shellImage,
+      'sh',
+      '-c',
+      'echo "$((6 * 7)) $(id -u)"',
     ]);
     assert.equal(stdout.trim(), '42 0');
   });
@@ -158,7 +176,11 @@ describe('integration test environment', { skip: testEnvSkip() }, () => {
           entrypoint: ['/usr/bin/node', '-e', nodeServerScript(port, 'hello from swarm')],
           networks: ['hostnet'],
           stop_grace_period: '2s',
-          deploy: { replicas: 1, update_config: { delay: '0s', monitor: '1s' }, restart_policy: { condition: 'any', delay: '1s' } },
+          deploy: {
+            replicas: 1,
+            update_config: { delay: '0s', monitor: '1s' },
+            restart_policy: { condition: 'any', delay: '1s' },
+          },
         },
       },
       // Ingress publishing does not answer on the test machines; the host network does.
@@ -201,7 +223,9 @@ describe('integration test environment', { skip: testEnvSkip() }, () => {
       const alertmanager = await startAlertmanager({
         config: {
           route: { receiver: 'hook', group_wait: '0s', group_interval: '1s', repeat_interval: '1h' },
-          receivers: [{ name: 'hook', webhook_configs: [{ url: `http://127.0.0.1:${webhookPort}/alert`, send_resolved: false }] }],
+          receivers: [
+            { name: 'hook', webhook_configs: [{ url: `http://127.0.0.1:${webhookPort}/alert`, send_resolved: false }] },
+          ],
         },
       });
       daemons.push(alertmanager);
@@ -214,7 +238,14 @@ describe('integration test environment', { skip: testEnvSkip() }, () => {
           alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${alertmanager.port}`] }] }] },
         },
         files: {
-          'rules.yml': { groups: [{ name: 'smoke', rules: [{ alert: 'SentinelSmokeAlways', expr: 'vector(1)', labels: { severity: 'test' } }] }] },
+          'rules.yml': {
+            groups: [
+              {
+                name: 'smoke',
+                rules: [{ alert: 'SentinelSmokeAlways', expr: 'vector(1)', labels: { severity: 'test' } }],
+              },
+            ],
+          },
         },
       });
       daemons.push(prometheus);

@@ -6,19 +6,28 @@ import { loadDeployConfig } from '../../helpers/load-deploy-config.js';
 import { repoPath } from '../../helpers/repo-path.js';
 
 type Service = Record<string, any>;
-const compose = parse(readFileSync(repoPath('deploy/compose/docker-compose.yml'), 'utf8'), { merge: true }) as Record<string, any>;
+const compose = parse(readFileSync(repoPath('deploy/compose/docker-compose.yml'), 'utf8'), { merge: true }) as Record<
+  string,
+  any
+>;
 const services = compose.services as Record<string, Service>;
 const config = loadDeployConfig('deploy/compose/ollama-sentinel.yaml') as Record<string, any>;
 const SENTINEL = ['ollama-init', 'exporter', 'remediator'];
 const volumes = (s: Service) => (s.volumes ?? []) as string[];
-const gpuCaps = (s: Service) => (s.deploy?.resources?.reservations?.devices ?? []).filter((d: any) => d.driver === 'nvidia').flatMap((d: any) => d.capabilities);
+const gpuCaps = (s: Service) =>
+  (s.deploy?.resources?.reservations?.devices ?? [])
+    .filter((d: any) => d.driver === 'nvidia')
+    .flatMap((d: any) => d.capabilities);
 
 describe('deploy/compose/docker-compose.yml', () => {
   it('runs Ollama with a GPU reservation and an `ollama list` health check', () => {
     const o = services.ollama!;
     assert.deepEqual(gpuCaps(o), ['gpu']);
     assert.deepEqual(o.healthcheck.test, ['CMD', 'ollama', 'list']);
-    assert.ok(volumes(o).some((v) => v.endsWith(':/root/.ollama') && compose.volumes[v.split(':')[0]!] !== undefined), 'models on a named volume');
+    assert.ok(
+      volumes(o).some((v) => v.endsWith(':/root/.ollama') && compose.volumes[v.split(':')[0]!] !== undefined),
+      'models on a named volume',
+    );
   });
 
   it('orders start-up: ollama healthy -> init completed -> app', () => {
@@ -63,7 +72,11 @@ describe('deploy/compose/docker-compose.yml', () => {
       assert.equal(s.read_only, true, `${name}: read_only`);
       assert.ok(s.security_opt.includes('no-new-privileges:true'), `${name}: no-new-privileges`);
       assert.equal(s.privileged, undefined, `${name}: privileged`);
-      assert.equal(s.configs[0].target, s.environment.SENTINEL_CONFIG, `${name}: SENTINEL_CONFIG points at the mounted config`);
+      assert.equal(
+        s.configs[0].target,
+        s.environment.SENTINEL_CONFIG,
+        `${name}: SENTINEL_CONFIG points at the mounted config`,
+      );
       assert.equal(compose.configs[s.configs[0].source].file, './ollama-sentinel.yaml');
     }
   });
@@ -73,7 +86,9 @@ describe('deploy/compose/docker-compose.yml', () => {
       for (const p of (s.ports ?? []) as string[]) assert.match(p, /^127\.0\.0\.1:\d+:\d+$/, `${name}: ${p}`);
     }
     assert.ok(services.exporter!.ports.includes(`127.0.0.1:9778:${config.exporter.listen_address.split(':').pop()}`));
-    assert.ok(services.remediator!.ports.includes(`127.0.0.1:9779:${config.remediator.listen_address.split(':').pop()}`));
+    assert.ok(
+      services.remediator!.ports.includes(`127.0.0.1:9779:${config.remediator.listen_address.split(':').pop()}`),
+    );
   });
 
   it('names the Ollama container the way the config finds it', () => {

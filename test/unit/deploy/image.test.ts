@@ -6,20 +6,35 @@ import { repoPath } from '../../helpers/repo-path.js';
 const dockerfile = readFileSync(repoPath('deploy/image/Dockerfile'), 'utf8');
 const script = readFileSync(repoPath('deploy/image/build-local-image.sh'), 'utf8');
 /** Instructions of the final stage, continuation lines joined. */
-const finalStage = dockerfile.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => !l.startsWith('#')).join('\n').split(/^FROM /m).pop()!;
+const finalStage = dockerfile
+  .replace(/\\\n\s*/g, ' ')
+  .split('\n')
+  .filter((l) => !l.startsWith('#'))
+  .join('\n')
+  .split(/^FROM /m)
+  .pop()!;
 const instruction = (name: string) => [...finalStage.matchAll(new RegExp(`^${name} (.+)$`, 'gm'))].map((m) => m[1]!);
 
 describe('deploy/image/Dockerfile', () => {
   it('builds on node:20-slim and installs production dependencies only in the final image', () => {
     assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-slim$/m);
     assert.match(dockerfile, /npm ci --omit=dev/);
-    assert.deepEqual(instruction('COPY').filter((c) => c.includes('node_modules')), ['--from=deps /app/node_modules ./node_modules']);
+    assert.deepEqual(
+      instruction('COPY').filter((c) => c.includes('node_modules')),
+      ['--from=deps /app/node_modules ./node_modules'],
+    );
   });
 
   it('runs as the node user with the CLI as entrypoint and the exporter as default command', () => {
     assert.deepEqual(instruction('USER'), ['node']);
-    assert.deepEqual(instruction('ENTRYPOINT').map((e) => JSON.parse(e)), [['node', '/app/dist/shared/cli/main.js']]);
-    assert.deepEqual(instruction('CMD').map((e) => JSON.parse(e)), [['exporter']]);
+    assert.deepEqual(
+      instruction('ENTRYPOINT').map((e) => JSON.parse(e)),
+      [['node', '/app/dist/shared/cli/main.js']],
+    );
+    assert.deepEqual(
+      instruction('CMD').map((e) => JSON.parse(e)),
+      [['exporter']],
+    );
     // The same file package.json publishes as the `ollama-sentinel` binary.
     const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { bin: Record<string, string> };
     assert.equal(`/app/${pkg.bin['ollama-sentinel']}`, '/app/dist/shared/cli/main.js');

@@ -10,13 +10,18 @@ import { repoPath } from '../../helpers/repo-path.js';
 
 const promPath = 'deploy/prometheus/prometheus.yml';
 const prom = parse(readFileSync(repoPath(promPath), 'utf8')) as Record<string, any>;
-const datasources = parse(readFileSync(repoPath('grafana/provisioning/datasources/ollama-sentinel.yaml'), 'utf8')) as Record<string, any>;
-const providers = parse(readFileSync(repoPath('grafana/provisioning/dashboards/ollama-sentinel.yaml'), 'utf8')) as Record<string, any>;
+const datasources = parse(
+  readFileSync(repoPath('grafana/provisioning/datasources/ollama-sentinel.yaml'), 'utf8'),
+) as Record<string, any>;
+const providers = parse(
+  readFileSync(repoPath('grafana/provisioning/dashboards/ollama-sentinel.yaml'), 'utf8'),
+) as Record<string, any>;
 const port = (address: string) => address.split(':').pop();
 
 describe('deploy/prometheus/prometheus.yml', () => {
   it('loads the generated rules from beside itself', () => {
-    for (const f of prom.rule_files as string[]) assert.ok(existsSync(join(dirname(repoPath(promPath)), f)), `rule file ${f}`);
+    for (const f of prom.rule_files as string[])
+      assert.ok(existsSync(join(dirname(repoPath(promPath)), f)), `rule file ${f}`);
     assert.ok((prom.rule_files as string[]).includes('ollama-sentinel.rules.yml'));
   });
 
@@ -25,11 +30,17 @@ describe('deploy/prometheus/prometheus.yml', () => {
     assert.ok(job, 'exporterSelector is a job matcher');
     const scrape = (prom.scrape_configs as any[]).find((s) => s.job_name === job);
     assert.ok(scrape, `no scrape job ${job}`);
-    assert.deepEqual(scrape.static_configs[0].targets.map(port), [port(String(exporterSection.scalars.listen_address!.default))]);
+    assert.deepEqual(scrape.static_configs[0].targets.map(port), [
+      port(String(exporterSection.scalars.listen_address!.default)),
+    ]);
   });
 
   it('scrapes the remediator with the bearer token it requires, and sends alerts to Alertmanager', () => {
-    const scrape = (prom.scrape_configs as any[]).find((s) => s.static_configs[0].targets.some((t: string) => port(t) === port(String(remediatorSection.scalars.listen_address!.default))));
+    const scrape = (prom.scrape_configs as any[]).find((s) =>
+      s.static_configs[0].targets.some(
+        (t: string) => port(t) === port(String(remediatorSection.scalars.listen_address!.default)),
+      ),
+    );
     assert.ok(scrape, 'no scrape job for the remediator');
     assert.equal(scrape.authorization.type, 'Bearer');
     assert.ok(scrape.authorization.credentials_file);

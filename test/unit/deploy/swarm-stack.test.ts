@@ -17,7 +17,11 @@ describe('deploy/swarm/stack.yml', () => {
   it('puts every service on the host network', () => {
     assert.deepEqual(stack.networks.hostnet, { external: true, name: 'host' });
     for (const [name, s] of Object.entries(services)) assert.deepEqual(s.networks, ['hostnet'], name);
-    assert.equal(services.ollama!.environment.OLLAMA_HOST, '127.0.0.1:11434', 'on the host network Ollama binds loopback only');
+    assert.equal(
+      services.ollama!.environment.OLLAMA_HOST,
+      '127.0.0.1:11434',
+      'on the host network Ollama binds loopback only',
+    );
     assert.equal(config.ollama[0].url, 'http://127.0.0.1:11434');
   });
 
@@ -46,7 +50,10 @@ describe('deploy/swarm/stack.yml', () => {
     assert.ok(!r.volumes.some((v: string) => v.startsWith('/proc:')), 'no host /proc in the remediator');
     assert.equal(r.environment.SENTINEL_GPU_PROC_ROOT, '/proc');
     assert.ok(r.volumes.includes('/var/run/docker.sock:/var/run/docker.sock'));
-    assert.ok(r.volumes.some((v: string) => v.endsWith(`:${config.remediator.data_dir}`)), 'remediator.data_dir on a volume');
+    assert.ok(
+      r.volumes.some((v: string) => v.endsWith(`:${config.remediator.data_dir}`)),
+      'remediator.data_dir on a volume',
+    );
   });
 
   it('names services and itself the way the config expects for `docker stack deploy ... ai`', () => {
@@ -56,11 +63,18 @@ describe('deploy/swarm/stack.yml', () => {
     assert.deepEqual(config.remediator.self, { swarm_service: `${STACK}_remediator`, stack: STACK });
     const secret = services.remediator!.secrets[0];
     assert.equal(config.remediator.bearer_token_file, `/run/secrets/${secret.target}`);
-    assert.match(readFileSync(repoPath(path), 'utf8'), new RegExp(`docker stack deploy -c stack.yml --resolve-image never ${STACK}\\b`));
+    assert.match(
+      readFileSync(repoPath(path), 'utf8'),
+      new RegExp(`docker stack deploy -c stack.yml --resolve-image never ${STACK}\\b`),
+    );
   });
 
   it('passes the docker CLI schema check (docker stack config)', async (t) => {
-    const r = await execa('docker', ['stack', 'config', '-c', repoPath(path)], { reject: false, all: true, env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
+    const r = await execa('docker', ['stack', 'config', '-c', repoPath(path)], {
+      reject: false,
+      all: true,
+      env: { DOCKER_HOST: 'unix:///nonexistent.sock' },
+    });
     if ((r as { code?: string }).code === 'ENOENT') {
       t.skip('docker CLI not installed');
       return;

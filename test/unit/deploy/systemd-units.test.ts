@@ -6,7 +6,8 @@ import { parseUnitFile, type UnitLine } from '../../helpers/parse-unit-file.js';
 import { repoPath } from '../../helpers/repo-path.js';
 
 const load = (name: string) => parseUnitFile(readFileSync(repoPath(`deploy/systemd/${name}`), 'utf8'));
-const values = (u: UnitLine[], key: string) => u.filter((l) => l.section === 'Service' && l.key === key).map((l) => l.value);
+const values = (u: UnitLine[], key: string) =>
+  u.filter((l) => l.section === 'Service' && l.key === key).map((l) => l.value);
 const one = (u: UnitLine[], key: string) => {
   const v = values(u, key);
   assert.equal(v.length, 1, `${key} set ${v.length} times`);
@@ -14,15 +15,26 @@ const one = (u: UnitLine[], key: string) => {
 };
 const NVIDIA_DEVICES = ['char-nvidiactl rw', 'char-nvidia-frontend rw', 'char-nvidia-uvm rw', 'char-nvidia-caps rw'];
 
-for (const [name, command] of [['ollama-sentinel-exporter.service', 'exporter'], ['ollama-sentinel-remediator.service', 'remediator']] as const) {
+for (const [name, command] of [
+  ['ollama-sentinel-exporter.service', 'exporter'],
+  ['ollama-sentinel-remediator.service', 'remediator'],
+] as const) {
   describe(`deploy/systemd/${name}`, () => {
     const u = load(name);
 
     it('starts the command with node as Type=exec and restarts on failure', () => {
       assert.equal(one(u, 'Type'), 'exec');
-      assert.match(one(u, 'ExecStart'), new RegExp(`^/usr/bin/node /\\S+/dist/shared/cli/main\\.js ${command} --config /etc/ollama-sentinel/config\\.yaml$`));
+      assert.match(
+        one(u, 'ExecStart'),
+        new RegExp(
+          `^/usr/bin/node /\\S+/dist/shared/cli/main\\.js ${command} --config /etc/ollama-sentinel/config\\.yaml$`,
+        ),
+      );
       assert.equal(one(u, 'Restart'), 'on-failure');
-      assert.ok(u.some((l) => l.section === 'Install' && l.key === 'WantedBy' && l.value === 'multi-user.target'), 'WantedBy=multi-user.target');
+      assert.ok(
+        u.some((l) => l.section === 'Install' && l.key === 'WantedBy' && l.value === 'multi-user.target'),
+        'WantedBy=multi-user.target',
+      );
     });
 
     it('runs sandboxed under a dynamic user', () => {

@@ -8,7 +8,12 @@ import { RecordingSink } from '../../helpers/recording-sink.js';
 
 const log = pino({ level: 'silent' });
 
-function fakeCollector(name: string, behave: (ctx: CollectContext, run: number) => Promise<number>, timeoutMs = 1000, intervalMs = 60_000): Collector<number> & { runs: number } {
+function fakeCollector(
+  name: string,
+  behave: (ctx: CollectContext, run: number) => Promise<number>,
+  timeoutMs = 1000,
+  intervalMs = 60_000,
+): Collector<number> & { runs: number } {
   const c = {
     name,
     intervalMs,
@@ -92,7 +97,12 @@ test('a hung run fails at the timeout, blocks further runs, and is reported stuc
 
 test('a render bug in one collector never breaks the others', async () => {
   const good = fakeCollector('good', async () => 1);
-  const bad = { ...fakeCollector('bad', async () => 2), render() { throw new Error('bug'); } };
+  const bad = {
+    ...fakeCollector('bad', async () => 2),
+    render() {
+      throw new Error('bug');
+    },
+  };
   const s = new CollectorScheduler([good, bad], { log });
   await Promise.all([s.runNow('good'), s.runNow('bad')]);
   const sink = new RecordingSink();

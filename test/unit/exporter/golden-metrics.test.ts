@@ -23,7 +23,11 @@ test('golden /metrics against the simulators, promtool-clean and lint-clean', as
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-golden-'));
   const stateFile = join(dir, 'gpu.state');
   writeGpuState(stateFile, defaultH100State());
-  const sim = await startOllamaSim({ gpuStateFile: stateFile, models: ['gpt-oss:20b', 'llama3:latest'], version: '0.12.3' });
+  const sim = await startOllamaSim({
+    gpuStateFile: stateFile,
+    models: ['gpt-oss:20b', 'llama3:latest'],
+    version: '0.12.3',
+  });
   const port = await findFreePort();
   writeFileSync(
     join(dir, 'config.yaml'),
@@ -45,9 +49,13 @@ exporter:
   probe_interval: 1s
 `,
   );
-  const exporter = startProcess(process.execPath, [join(repo, 'dist/shared/cli/main.js'), 'exporter', '--config', join(dir, 'config.yaml')], {
-    env: { ...process.env, SENTINEL_FAKE_GPU_STATE: stateFile, SENTINEL_LOG_LEVEL: 'warn' },
-  });
+  const exporter = startProcess(
+    process.execPath,
+    [join(repo, 'dist/shared/cli/main.js'), 'exporter', '--config', join(dir, 'config.yaml')],
+    {
+      env: { ...process.env, SENTINEL_FAKE_GPU_STATE: stateFile, SENTINEL_LOG_LEVEL: 'warn' },
+    },
+  );
   t.after(async () => {
     await exporter.stop();
     await sim.close();
@@ -59,7 +67,12 @@ exporter:
     async () => {
       const res = await fetch(`${base}/metrics`);
       const body = await res.text();
-      return /sentinel_probe_success\{[^}]*\} 1/.test(body) && /sentinel_ollama_model_loaded\{[^}]*model="gpt-oss:20b"[^}]*\} 1/.test(body) && /sentinel_gpu_memory_used_bytes\{[^}]*\} [1-9]\d{9}/.test(body) && /sentinel_gpu_process_memory_used_bytes\{/.test(body) ? body : false;
+      return /sentinel_probe_success\{[^}]*\} 1/.test(body) &&
+        /sentinel_ollama_model_loaded\{[^}]*model="gpt-oss:20b"[^}]*\} 1/.test(body) &&
+        /sentinel_gpu_memory_used_bytes\{[^}]*\} [1-9]\d{9}/.test(body) &&
+        /sentinel_gpu_process_memory_used_bytes\{/.test(body)
+        ? body
+        : false;
     },
     { timeoutMs: 30_000, intervalMs: 250, what: `exporter metrics with a loaded, probed model\n${exporter.output()}` },
   );
@@ -69,7 +82,8 @@ exporter:
   assert.deepEqual(problems, [], 'metric naming rules');
 
   const promtool = await execa('promtool', ['check', 'metrics'], { input: text, reject: false });
-  if (promtool.exitCode === undefined || (promtool as { code?: string }).code === 'ENOENT') t.diagnostic('promtool not installed: skipped its check');
+  if (promtool.exitCode === undefined || (promtool as { code?: string }).code === 'ENOENT')
+    t.diagnostic('promtool not installed: skipped its check');
   else assert.equal(promtool.exitCode, 0, `promtool check metrics:\n${promtool.stdout}${promtool.stderr}`);
 
   const normalized = normalizeExposition(text);
@@ -79,7 +93,14 @@ exporter:
   }
   const want = readFileSync(golden, 'utf8').split('\n');
   const got = normalized.split('\n');
-  const diff = [...want.filter((l) => !got.includes(l)).map((l) => `- ${l}`), ...got.filter((l) => !want.includes(l)).map((l) => `+ ${l}`)];
-  assert.deepEqual(diff, [], 'differs from the golden file (- expected, + got): review, then rerun with SENTINEL_UPDATE_GOLDEN=1 if intended');
+  const diff = [
+    ...want.filter((l) => !got.includes(l)).map((l) => `- ${l}`),
+    ...got.filter((l) => !want.includes(l)).map((l) => `+ ${l}`),
+  ];
+  assert.deepEqual(
+    diff,
+    [],
+    'differs from the golden file (- expected, + got): review, then rerun with SENTINEL_UPDATE_GOLDEN=1 if intended',
+  );
   assert.equal(normalized, want.join('\n'), 'same lines, different order');
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { parseEnvFile } from '../../helpers/parse-env-file.js';
 
 test('reads KEY=value lines and skips comments and blank lines', () => {
-  const text = '# written by test-env.sh\n\nDOCKER_HOST=unix:///var/tmp/x/docker.sock\n  SENTINEL_TEST_REGISTRY=127.0.0.1:5000  \n';
+  const text =
+    '# written by test-env.sh\n\nDOCKER_HOST=unix:///var/tmp/x/docker.sock\n  SENTINEL_TEST_REGISTRY=127.0.0.1:5000  \n';
   assert.deepEqual(parseEnvFile(text), {
     DOCKER_HOST: 'unix:///var/tmp/x/docker.sock',
     SENTINEL_TEST_REGISTRY: '127.0.0.1:5000',

@@ -44,11 +44,14 @@ test('the env file path: explicit file, else the state dir, else the default dir
 
 test('no env file: a clear error that says how to start the environment', async () => {
   await withDir(async (dir) => {
-    assert.throws(() => readTestEnv({ SENTINEL_TEST_DIR: dir }), (error: Error) => {
-      assert.match(error.message, /not running: no env file/);
-      assert.match(error.message, /test-env\.sh start/);
-      return true;
-    });
+    assert.throws(
+      () => readTestEnv({ SENTINEL_TEST_DIR: dir }),
+      (error: Error) => {
+        assert.match(error.message, /not running: no env file/);
+        assert.match(error.message, /test-env\.sh start/);
+        return true;
+      },
+    );
   });
 });
 

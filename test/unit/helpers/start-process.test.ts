@@ -5,7 +5,10 @@ import { startProcess } from '../../helpers/start-process.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 test('collects stdout and stderr and reports the exit code', async () => {
-  const proc = startProcess(process.execPath, ['-e', 'console.log("out-line"); console.error("err-line"); process.exit(3)']);
+  const proc = startProcess(process.execPath, [
+    '-e',
+    'console.log("out-line"); console.error("err-line"); process.exit(3)',
+  ]);
   const exit = await proc.exited;
   assert.equal(exit.code, 3);
   assert.equal(proc.stdout(), 'out-line\n');
@@ -45,7 +48,10 @@ test('stop() escalates to SIGKILL when SIGTERM is ignored', async () => {
 
 test('waitForOutput fails fast, with the output, when the process exits first', async () => {
   const proc = startProcess('sh', ['-c', 'echo booting; exit 1']);
-  await assert.rejects(proc.waitForOutput('listening', 10_000), /exited \(code 1\) before printing listening[\s\S]*booting/);
+  await assert.rejects(
+    proc.waitForOutput('listening', 10_000),
+    /exited \(code 1\) before printing listening[\s\S]*booting/,
+  );
   await proc.stop();
 });
 

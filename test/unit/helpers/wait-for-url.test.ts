@@ -64,7 +64,10 @@ test('accept() decides which answer counts', async () => {
 
 test('waitFor returns the first truthy value and reports the last error on timeout', async () => {
   let calls = 0;
-  assert.equal(await waitFor(() => (++calls >= 3 ? `after ${calls}` : undefined), { timeoutMs: 5000, intervalMs: 10 }), 'after 3');
+  assert.equal(
+    await waitFor(() => (++calls >= 3 ? `after ${calls}` : undefined), { timeoutMs: 5000, intervalMs: 10 }),
+    'after 3',
+  );
   await assert.rejects(
     waitFor(
       () => {

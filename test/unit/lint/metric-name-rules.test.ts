@@ -14,5 +14,16 @@ test('the naming lint flags missing prefixes, units and counter suffixes', () =>
     '# TYPE process_cpu_seconds_total counter',
   ].join('\n');
   const got = checkMetricNames(text, ['process_']).map((p) => p.name);
-  assert.deepEqual(got.sort(), ['gpu_temp_celsius', 'sentinel_gpu_mem', 'sentinel_other_total', 'sentinel_other_total', 'sentinel_power_milliwatts', 'sentinel_power_milliwatts', 'sentinel_things'].sort());
+  assert.deepEqual(
+    got.sort(),
+    [
+      'gpu_temp_celsius',
+      'sentinel_gpu_mem',
+      'sentinel_other_total',
+      'sentinel_other_total',
+      'sentinel_power_milliwatts',
+      'sentinel_power_milliwatts',
+      'sentinel_things',
+    ].sort(),
+  );
 });

@@ -36,13 +36,29 @@ async function explain(args: string[]): Promise<{ code: number; out: string; err
     else if (a === '--json') options.set('json', true);
     else positionals.push(a);
   }
-  const code = await command.run({ config: all, options, positionals, log: createLogger('silent'), env: {}, stdout, stderr, shutdown: new AbortController().signal });
+  const code = await command.run({
+    config: all,
+    options,
+    positionals,
+    log: createLogger('silent'),
+    env: {},
+    stdout,
+    stderr,
+    shutdown: new AbortController().signal,
+  });
   return { code, out, err };
 }
 
 describe('explain command', () => {
   it('shows target, rule, quiet status and the fixed ladder; in the window it says deferred until 06:00 local', async () => {
-    const r = await explain(['--label', 'alertname=OllamaGpuAccessLost', '--label', 'ollama=main', '--at', '2026-03-29T01:30:00+01:00']);
+    const r = await explain([
+      '--label',
+      'alertname=OllamaGpuAccessLost',
+      '--label',
+      'ollama=main',
+      '--at',
+      '2026-03-29T01:30:00+01:00',
+    ]);
     assert.equal(r.code, 0);
     assert.match(r.out, /^target: +main \(compose project ai, service ollama\)$/m);
     assert.match(r.out, /^rule: +gpu-lost \(alertname="OllamaGpuAccessLost"\)$/m);

@@ -17,10 +17,21 @@ test('the real remediator process serves promtool-clean, lint-clean metrics', as
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-rem-metrics-'));
   const port = await findFreePort();
   writeFileSync(join(dir, 'token'), 'test-token\n');
-  writeFileSync(join(dir, 'config.yaml'), `ollama:\n  - name: main\n    url: http://127.0.0.1:1\nremediator:\n  listen_address: 127.0.0.1:${port}\n  bearer_token_file: ${join(dir, 'token')}\n  data_dir: ${join(dir, 'data')}\n`);
-  const proc = startProcess(process.execPath, [join(repo, 'dist/shared/cli/main.js'), 'remediator', '--config', join(dir, 'config.yaml')], {
-    env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', SENTINEL_DOCKER_HOST: `unix://${join(dir, 'no-docker.sock')}` },
-  });
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    `ollama:\n  - name: main\n    url: http://127.0.0.1:1\nremediator:\n  listen_address: 127.0.0.1:${port}\n  bearer_token_file: ${join(dir, 'token')}\n  data_dir: ${join(dir, 'data')}\n`,
+  );
+  const proc = startProcess(
+    process.execPath,
+    [join(repo, 'dist/shared/cli/main.js'), 'remediator', '--config', join(dir, 'config.yaml')],
+    {
+      env: {
+        ...process.env,
+        SENTINEL_LOG_LEVEL: 'warn',
+        SENTINEL_DOCKER_HOST: `unix://${join(dir, 'no-docker.sock')}`,
+      },
+    },
+  );
   t.after(async () => {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -30,8 +41,28 @@ test('the real remediator process serves promtool-clean, lint-clean metrics', as
   const post = await fetch(`http://127.0.0.1:${port}/webhook`, {
     method: 'POST',
     headers: { authorization: 'Bearer test-token', 'content-type': 'application/json' },
-    body: JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', truncatedAlerts: 0,
-      alerts: [{ status: 'firing', labels: { alertname: 'Unrouted', ollama: 'main' }, annotations: {}, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'abc' }] }),
+    body: JSON.stringify({
+      version: '4',
+      groupKey: 'g',
+      status: 'firing',
+      receiver: 'r',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://am',
+      truncatedAlerts: 0,
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'Unrouted', ollama: 'main' },
+          annotations: {},
+          startsAt: new Date().toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: '',
+          fingerprint: 'abc',
+        },
+      ],
+    }),
   });
   assert.ok(post.status < 300, `webhook answered ${post.status}: ${await post.text()}`);
   const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: 'Bearer test-token' } });

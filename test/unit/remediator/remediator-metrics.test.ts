@@ -13,6 +13,10 @@ describe('remediator metrics', () => {
     const text = await m.registry.metrics();
     assert.deepEqual(checkMetricNames(text), []);
     assert.match(text, /sentinel_remediator_build_info\{version="1.2.3",nodejs_version="v[\d.]+"\} 1/);
-    assert.equal(new RemediatorMetrics().registry.getMetricsAsArray().length, m.registry.getMetricsAsArray().length, 'two instances do not collide');
+    assert.equal(
+      new RemediatorMetrics().registry.getMetricsAsArray().length,
+      m.registry.getMetricsAsArray().length,
+      'two instances do not collide',
+    );
   });
 });

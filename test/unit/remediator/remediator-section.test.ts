@@ -86,7 +86,14 @@ remediator:
     });
     assert.equal(cfg.rules[1]!.quiet_mode, 'defer');
     assert.deepEqual(cfg.quiet_hours.night, { timezone: 'Europe/Berlin', cron: ['* * 22-23,0-5 * * *'] });
-    assert.deepEqual(cfg.schedules[0], { name: 'morning', cron: '0 50 7 * * 1-5', timezone: 'Europe/Berlin', action: 'warm_up', targets: ['main'], models: ['llama3:latest'] });
+    assert.deepEqual(cfg.schedules[0], {
+      name: 'morning',
+      cron: '0 50 7 * * 1-5',
+      timezone: 'Europe/Berlin',
+      action: 'warm_up',
+      targets: ['main'],
+      models: ['llama3:latest'],
+    });
     assert.deepEqual(cfg.self, { container: 'sentinel-remediator' });
     assert.deepEqual(cfg.silence, { enabled: true, alertmanager_url: 'http://127.0.0.1:9093', duration_ms: 1_200_000 });
     assert.deepEqual(cfg.notify, { url: 'http://127.0.0.1:9999/hook', timeout_ms: 5000 });
@@ -136,7 +143,11 @@ remediator:
       /^remediator\.silence\.alertmanager_url: is required/,
       /^remediator\.notify\.url: .*not http/,
     ];
-    for (const re of expect) assert.ok(found.some((p) => re.test(p)), `missing ${re} in:\n${found.join('\n')}`);
+    for (const re of expect)
+      assert.ok(
+        found.some((p) => re.test(p)),
+        `missing ${re} in:\n${found.join('\n')}`,
+      );
     assert.equal(found.length, expect.length, found.join('\n'));
   });
 
@@ -153,7 +164,10 @@ remediator:
 
   it('refuses half-configured basic auth and accepts an explicit opt-out', () => {
     // Half a pair is refused when the config is loaded, with every other problem.
-    assert.throws(() => loadRemediatorConfig(`${TARGETS}\nremediator: {basic_auth_username: am}\n`), /remediator\.basic_auth_password_file: basic auth needs both/);
+    assert.throws(
+      () => loadRemediatorConfig(`${TARGETS}\nremediator: {basic_auth_username: am}\n`),
+      /remediator\.basic_auth_password_file: basic auth needs both/,
+    );
     const open = loadRemediatorConfig(`${TARGETS}\nremediator: {insecure_no_auth: true}\n`).cfg;
     assert.equal(authProblem(open), undefined);
   });

@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  defaultFixturesDir, fakeNvidiaSmi, MSG_NO_LIBRARY, MSG_UNKNOWN_ERROR, type FakeSmiContext,
+  defaultFixturesDir,
+  fakeNvidiaSmi,
+  MSG_NO_LIBRARY,
+  MSG_UNKNOWN_ERROR,
+  type FakeSmiContext,
 } from '../../sim/fake-nvidia-smi.js';
 import { defaultH100Gpu, defaultH100State, updateGpuState, writeGpuState, type GpuState } from '../../sim/gpu-state.js';
 
@@ -15,8 +19,10 @@ const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
 const bin = fileURLToPath(new URL('../../../../test/sim/bin/nvidia-smi', import.meta.url));
 const ctx: FakeSmiContext = { fixturesDir: fixtures, inContainer: false, now: new Date() };
 
-const Q = 'index,uuid,name,pci.bus_id,driver_version,memory.total,memory.used,memory.free,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,pstate';
-const Q2 = 'index,uuid,name,pci.bus_id,driver_version,memory.total,memory.used,memory.free,memory.reserved,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,pstate,ecc.errors.uncorrected.volatile.total,clocks_event_reasons.active,mig.mode.current,compute_mode';
+const Q =
+  'index,uuid,name,pci.bus_id,driver_version,memory.total,memory.used,memory.free,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,pstate';
+const Q2 =
+  'index,uuid,name,pci.bus_id,driver_version,memory.total,memory.used,memory.free,memory.reserved,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,pstate,ecc.errors.uncorrected.volatile.total,clocks_event_reasons.active,mig.mode.current,compute_mode';
 const APPS = 'pid,process_name,used_gpu_memory,gpu_uuid';
 
 /** State of the first capture set's card (GPU-07717aa1...), idle. */
@@ -32,8 +38,13 @@ function firstCardIdle(): GpuState {
 function secondCardBusy(): GpuState {
   const s = defaultH100State();
   Object.assign(s.gpus[0]!, {
-    memoryOtherUsedMiB: 9, utilizationGpuPct: 100, utilizationMemoryPct: 3, temperatureC: 57, powerDrawW: 623.9,
-    smClockMHz: 1980, clocksEventReasons: 0,
+    memoryOtherUsedMiB: 9,
+    utilizationGpuPct: 100,
+    utilizationMemoryPct: 3,
+    temperatureC: 57,
+    powerDrawW: 623.9,
+    smClockMHz: 1980,
+    clocksEventReasons: 0,
   });
   s.procs.push({ gpuUuid: s.gpus[0]!.uuid, pid: 420, usedMiB: 3738, name: '/tmp/fake/usr/bin/ollama' });
   return s;
@@ -64,32 +75,62 @@ test('--query-gpu nounits reproduces the real $Q2 captures (idle exactly, busy u
 });
 
 test('noheader drops the header; aliases come back under their canonical column names', () => {
-  const r = fakeNvidiaSmi(['--query-gpu=gpu_name,clocks.sm,clocks_throttle_reasons.hw_slowdown', '--format=csv,noheader'], defaultH100State(), ctx);
+  const r = fakeNvidiaSmi(
+    ['--query-gpu=gpu_name,clocks.sm,clocks_throttle_reasons.hw_slowdown', '--format=csv,noheader'],
+    defaultH100State(),
+    ctx,
+  );
   assert.equal(r.stdout, 'NVIDIA H100 80GB HBM3, 345 MHz, Not Active\n');
-  const h = fakeNvidiaSmi(['--query-gpu=gpu_name,clocks.sm,power.limit,enforced.power.limit,pstate,memory.reserved', '--format=csv'], defaultH100State(), ctx);
-  assert.equal(h.stdout.split('\n')[0], 'name, clocks.current.sm [MHz], power.limit [W], enforced.power.limit [W], pstate, memory.reserved [MiB]');
+  const h = fakeNvidiaSmi(
+    ['--query-gpu=gpu_name,clocks.sm,power.limit,enforced.power.limit,pstate,memory.reserved', '--format=csv'],
+    defaultH100State(),
+    ctx,
+  );
+  assert.equal(
+    h.stdout.split('\n')[0],
+    'name, clocks.current.sm [MHz], power.limit [W], enforced.power.limit [W], pstate, memory.reserved [MiB]',
+  );
 });
 
 test('health fields follow the state: ECC, event reasons bitmask and flags', () => {
   const s = defaultH100State();
   Object.assign(s.gpus[0]!, { eccUncorrectedVolatileTotal: 2, clocksEventReasons: 0x48 });
-  const r = fakeNvidiaSmi(['--query-gpu=ecc.errors.uncorrected.volatile.total,clocks_event_reasons.active,clocks_event_reasons.hw_slowdown,clocks_event_reasons.hw_thermal_slowdown,clocks_event_reasons.gpu_idle', '--format=csv,noheader'], s, ctx);
+  const r = fakeNvidiaSmi(
+    [
+      '--query-gpu=ecc.errors.uncorrected.volatile.total,clocks_event_reasons.active,clocks_event_reasons.hw_slowdown,clocks_event_reasons.hw_thermal_slowdown,clocks_event_reasons.gpu_idle',
+      '--format=csv,noheader',
+    ],
+    s,
+    ctx,
+  );
   assert.equal(r.stdout, '2, 0x0000000000000048, Active, Active, Not Active\n');
 });
 
 test('--query-compute-apps: real busy/idle/runner shapes', () => {
   const s = firstCardIdle();
-  assert.equal(fakeNvidiaSmi([`--query-compute-apps=${APPS}`, '--format=csv'], s, ctx).stdout, fixture('compute-apps-idle.csv'));
+  assert.equal(
+    fakeNvidiaSmi([`--query-compute-apps=${APPS}`, '--format=csv'], s, ctx).stdout,
+    fixture('compute-apps-idle.csv'),
+  );
   assert.equal(fakeNvidiaSmi([`--query-compute-apps=${APPS}`, '--format=csv,noheader'], s, ctx).stdout, '');
   s.procs.push({ gpuUuid: s.gpus[0]!.uuid, pid: 412, usedMiB: 4458, name: 'python3' });
-  assert.equal(fakeNvidiaSmi([`--query-compute-apps=${APPS}`, '--format=csv'], s, ctx).stdout, fixture('compute-apps-busy.csv'));
-  assert.equal(fakeNvidiaSmi([`--query-compute-apps=${APPS}`, '--format=csv,nounits'], secondCardBusy(), ctx).stdout, fixture('compute-apps-nounits-runner.csv'));
+  assert.equal(
+    fakeNvidiaSmi([`--query-compute-apps=${APPS}`, '--format=csv'], s, ctx).stdout,
+    fixture('compute-apps-busy.csv'),
+  );
+  assert.equal(
+    fakeNvidiaSmi([`--query-compute-apps=${APPS}`, '--format=csv,nounits'], secondCardBusy(), ctx).stdout,
+    fixture('compute-apps-nounits-runner.csv'),
+  );
 });
 
 test('-L, help texts and an unknown field match the captures', () => {
   assert.equal(fakeNvidiaSmi(['-L'], defaultH100State(), ctx).stdout, fixture('list.txt'));
   assert.equal(fakeNvidiaSmi(['--help-query-gpu'], defaultH100State(), ctx).stdout, fixture('help-query-gpu.txt'));
-  assert.equal(fakeNvidiaSmi(['--help-query-compute-apps'], defaultH100State(), ctx).stdout, fixture('help-query-compute-apps.txt'));
+  assert.equal(
+    fakeNvidiaSmi(['--help-query-compute-apps'], defaultH100State(), ctx).stdout,
+    fixture('help-query-compute-apps.txt'),
+  );
   const bad = fakeNvidiaSmi(['--query-gpu=index,no.such.field', '--format=csv,nounits'], defaultH100State(), ctx);
   assert.equal(bad.exitCode, 2);
   assert.equal(bad.stdout, withoutRcLine(fixture('unknown-field.out')));
@@ -110,7 +151,11 @@ test('every fault kind gives its exit code and message, only for its target', ()
     const r = fakeNvidiaSmi(['--query-gpu=index,uuid', '--format=csv'], s, ctx);
     assert.equal(r.exitCode, code, kind);
     assert.match(r.stdout, msg, kind);
-    assert.equal(fakeNvidiaSmi([`--query-compute-apps=${APPS}`, '--format=csv'], s, ctx).exitCode, 0, `${kind} must not hit apps`);
+    assert.equal(
+      fakeNvidiaSmi([`--query-compute-apps=${APPS}`, '--format=csv'], s, ctx).exitCode,
+      0,
+      `${kind} must not hit apps`,
+    );
   }
   const s = defaultH100State();
   s.faults.push({ target: 'all', kind: 'exit', arg: '3 custom failure' }, { target: 'apps', kind: 'delay', arg: '40' });
@@ -125,7 +170,10 @@ test('a lost GPU and the in-container NVML loss print the real-style errors', ()
   s.gpus[1]!.lost = true;
   const q = fakeNvidiaSmi(['--query-gpu=index,uuid', '--format=csv,noheader'], s, ctx);
   assert.equal(q.exitCode, 15);
-  assert.equal(q.stdout, `0, ${s.gpus[0]!.uuid}\nUnable to determine the device handle for GPU 0000:00:07.0: GPU is lost.  Reboot the system to recover this GPU\n`);
+  assert.equal(
+    q.stdout,
+    `0, ${s.gpus[0]!.uuid}\nUnable to determine the device handle for GPU 0000:00:07.0: GPU is lost.  Reboot the system to recover this GPU\n`,
+  );
   s.gpus[1]!.lost = false;
   s.containerNvmlLost = true;
   assert.equal(fakeNvidiaSmi(['-L'], s, ctx).exitCode, 0, 'the host view still works');
@@ -152,9 +200,13 @@ function runBin(args: string[], file: string): Promise<{ code: number | null; st
 test('the executable reads the state file on every run, so a test can flip faults while a poller runs', async (t) => {
   const file = tempState(t, defaultH100State());
   assert.deepEqual(await runBin(['-L'], file), { code: 0, stdout: fixture('list.txt') });
-  await updateGpuState(file, (s) => { s.faults.push({ target: 'all', kind: 'no-library' }); });
+  await updateGpuState(file, (s) => {
+    s.faults.push({ target: 'all', kind: 'no-library' });
+  });
   assert.deepEqual(await runBin(['-L'], file), { code: 12, stdout: MSG_NO_LIBRARY });
-  await updateGpuState(file, (s) => { s.faults = [{ target: 'gpu', kind: 'delay', arg: '300' }]; });
+  await updateGpuState(file, (s) => {
+    s.faults = [{ target: 'gpu', kind: 'delay', arg: '300' }];
+  });
   const t0 = Date.now();
   const r = await runBin(['--query-gpu=index', '--format=csv,noheader'], file);
   assert.deepEqual(r, { code: 0, stdout: '0\n' });
@@ -165,11 +217,18 @@ test('hang: the run never answers until killed', async (t) => {
   const s = defaultH100State();
   s.faults.push({ target: 'gpu', kind: 'hang' });
   const file = tempState(t, s);
-  const child = spawn(bin, ['--query-gpu=index', '--format=csv'], { env: { ...process.env, SENTINEL_FAKE_GPU_STATE: file } });
+  const child = spawn(bin, ['--query-gpu=index', '--format=csv'], {
+    env: { ...process.env, SENTINEL_FAKE_GPU_STATE: file },
+  });
   const closed = new Promise<string | null>((r) => child.on('close', (_code, signal) => r(signal)));
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  const early = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('running'), 300))]);
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  const early = await Promise.race([
+    closed.then(() => 'closed'),
+    new Promise((r) => setTimeout(() => r('running'), 300)),
+  ]);
   assert.equal(early, 'running');
   child.kill('SIGKILL');
   assert.equal(await closed, 'SIGKILL');
@@ -180,18 +239,28 @@ test('stuck: after SIGKILL the pipes stay open until the fault is cleared', asyn
   const s = defaultH100State();
   s.faults.push({ target: 'gpu', kind: 'stuck', arg: '10000' });
   const file = tempState(t, s);
-  const child = spawn(bin, ['--query-gpu=index', '--format=csv'], { env: { ...process.env, SENTINEL_FAKE_GPU_STATE: file } });
+  const child = spawn(bin, ['--query-gpu=index', '--format=csv'], {
+    env: { ...process.env, SENTINEL_FAKE_GPU_STATE: file },
+  });
   let exited = false;
-  child.on('exit', () => { exited = true; });
+  child.on('exit', () => {
+    exited = true;
+  });
   const closed = new Promise<number>((r) => child.on('close', () => r(Date.now())));
-  t.after(() => { void updateGpuState(file, (st) => { st.faults = []; }).catch(() => {}); });
+  t.after(() => {
+    void updateGpuState(file, (st) => {
+      st.faults = [];
+    }).catch(() => {});
+  });
   await new Promise((r) => setTimeout(r, 300)); // let node start and leave its grandchild behind
   child.kill('SIGKILL');
   const early = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 400))]);
   assert.equal(exited, true, 'the child itself is dead');
   assert.equal(early, 'open', 'stdout is still held by the stuck grandchild');
   const cleared = Date.now();
-  await updateGpuState(file, (st) => { st.faults = []; });
+  await updateGpuState(file, (st) => {
+    st.faults = [];
+  });
   const closedAt = await closed;
   assert.ok(closedAt - cleared < 2000, 'the grandchild lets go soon after the fault is cleared');
 });

@@ -23,7 +23,10 @@ test('keep_alive: numbers are seconds, negatives mean forever, unitless strings 
   assert.equal(parseKeepAlive(-1), Infinity);
   assert.equal(parseKeepAlive('-1m'), Infinity);
   assert.equal(parseKeepAlive('10m'), 600_000);
-  assert.throws(() => parseKeepAlive('3600'), (e: { status?: number }) => e.status === 400);
+  assert.throws(
+    () => parseKeepAlive('3600'),
+    (e: { status?: number }) => e.status === 400,
+  );
 });
 
 test('times format like Go RFC3339Nano in UTC (trailing zeros trimmed)', () => {

@@ -7,8 +7,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
-  defaultH100State, memoryFreeMiB, memoryUsedMiB, parseGpuState, readGpuState, serializeGpuState,
-  updateGpuState, updateGpuStateSync, writeGpuState,
+  defaultH100State,
+  memoryFreeMiB,
+  memoryUsedMiB,
+  parseGpuState,
+  readGpuState,
+  serializeGpuState,
+  updateGpuState,
+  updateGpuStateSync,
+  writeGpuState,
 } from '../../sim/gpu-state.js';
 
 const run = promisify(execFile);
@@ -42,7 +49,10 @@ test('memory used/free derive from processes and other users', () => {
   const s = defaultH100State();
   const g = s.gpus[0]!;
   g.memoryOtherUsedMiB = 9;
-  s.procs.push({ gpuUuid: g.uuid, pid: 1, usedMiB: 1000, name: 'a' }, { gpuUuid: 'GPU-other', pid: 2, usedMiB: 77, name: 'b' });
+  s.procs.push(
+    { gpuUuid: g.uuid, pid: 1, usedMiB: 1000, name: 'a' },
+    { gpuUuid: 'GPU-other', pid: 2, usedMiB: 77, name: 'b' },
+  );
   assert.equal(memoryUsedMiB(s, g), 1009);
   assert.equal(memoryFreeMiB(s, g), g.memoryTotalMiB - g.memoryReservedMiB - 1009);
 });
@@ -50,7 +60,9 @@ test('memory used/free derive from processes and other users', () => {
 test('write is atomic (no temp file left) and update starts from the default when the file is missing', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'gpu.state');
-  const after = await updateGpuState(file, (s) => { s.gpus[0]!.utilizationGpuPct = 55; });
+  const after = await updateGpuState(file, (s) => {
+    s.gpus[0]!.utilizationGpuPct = 55;
+  });
   assert.equal(readGpuState(file).gpus[0]!.utilizationGpuPct, 55);
   assert.deepEqual(readGpuState(file), after);
   writeGpuState(file, defaultH100State());
@@ -65,7 +77,10 @@ test('concurrent read-modify-write from several processes loses no update', asyn
     const { updateGpuStateSync } = await import(${JSON.stringify(gpuStateModule)});
     for (let i = 0; i < 25; i++) updateGpuStateSync(process.argv[1], (s) => { s.gpus[0].memoryOtherUsedMiB += 1; });`;
   const inProcess = (async () => {
-    for (let i = 0; i < 25; i++) await updateGpuState(file, (s) => { s.gpus[0]!.memoryOtherUsedMiB += 1; });
+    for (let i = 0; i < 25; i++)
+      await updateGpuState(file, (s) => {
+        s.gpus[0]!.memoryOtherUsedMiB += 1;
+      });
   })();
   const children = [1, 2, 3].map(() => run(process.execPath, ['--input-type=module', '-e', script, file]));
   await Promise.all([...children, inProcess]);
@@ -80,6 +95,12 @@ test('a stale lock left by a crashed writer is broken; a fresh one times out', (
   assert.throws(() => updateGpuStateSync(file, () => {}, { timeoutMs: 50 }), /could not lock/);
   const old = (Date.now() - 60_000) / 1000;
   utimesSync(`${file}.lock`, old, old);
-  updateGpuStateSync(file, (s) => { s.gpus[0]!.temperatureC = 80; }, { timeoutMs: 500 });
+  updateGpuStateSync(
+    file,
+    (s) => {
+      s.gpus[0]!.temperatureC = 80;
+    },
+    { timeoutMs: 500 },
+  );
   assert.equal(readGpuState(file).gpus[0]!.temperatureC, 80);
 });

@@ -22,8 +22,17 @@ test('MIG children and a lost GPU', () => {
     'GPU 2: NVIDIA A100-SXM4-40GB (UUID: GPU-cccc)',
   ].join('\n');
   const list = parseGpuList(out);
-  assert.deepEqual(list.gpus.map((g) => [g.index, g.uuid, g.migUuids]), [[0, 'GPU-aaaa', ['MIG-bbbb']], [2, 'GPU-cccc', []]]);
-  assert.deepEqual(list.unreachable.map((u) => [u.pciBusId, u.lost]), [['0000:86:00.0', true]]);
+  assert.deepEqual(
+    list.gpus.map((g) => [g.index, g.uuid, g.migUuids]),
+    [
+      [0, 'GPU-aaaa', ['MIG-bbbb']],
+      [2, 'GPU-cccc', []],
+    ],
+  );
+  assert.deepEqual(
+    list.unreachable.map((u) => [u.pciBusId, u.lost]),
+    [['0000:86:00.0', true]],
+  );
 });
 
 test('listGpus parses -L, keeps a lost GPU as data, and fails only when nothing was listed', async () => {
@@ -32,9 +41,13 @@ test('listGpus parses -L, keeps a lost GPU as data, and fails only when nothing 
   assert.deepEqual(calls[0]!.args, ['-L']);
   assert.equal(list.gpus[0]!.uuid, 'GPU-f88d2996-314d-4abe-0c94-acc6aa417694');
 
-  const lost = 'Unable to determine the device handle for GPU 0000:00:06.0: GPU is lost.  Reboot the system to recover this GPU\n';
+  const lost =
+    'Unable to determine the device handle for GPU 0000:00:06.0: GPU is lost.  Reboot the system to recover this GPU\n';
   const partial = await listGpus(CFG, { signal, run: fakeRun(() => ({ stdout: lost, stderr: '', exitCode: 15 })).run });
-  assert.deepEqual(partial.unreachable.map((u) => u.lost), [true]);
+  assert.deepEqual(
+    partial.unreachable.map((u) => u.lost),
+    [true],
+  );
 
   await assert.rejects(
     listGpus(CFG, { signal, run: fakeRun(() => ({ stdout: 'No devices were found\n', stderr: '', exitCode: 6 })).run }),

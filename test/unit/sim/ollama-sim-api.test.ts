@@ -26,7 +26,14 @@ test('/api/tags lists local models with disk sizes and details; names normalise'
   assert.ok(oss.size > 13e9 && oss.size < 14e9, 'gpt-oss:20b is about 13.8 GB');
   assert.match(oss.digest, /^[0-9a-f]{64}$/);
   assert.match(oss.modified_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-  assert.deepEqual(Object.keys(oss.details).sort(), ['families', 'family', 'format', 'parameter_size', 'parent_model', 'quantization_level']);
+  assert.deepEqual(Object.keys(oss.details).sort(), [
+    'families',
+    'family',
+    'format',
+    'parameter_size',
+    'parent_model',
+    'quantization_level',
+  ]);
 });
 
 test('generate: load, streamed tokens, non-streamed answer with nanosecond durations, unload', async (t) => {
@@ -37,7 +44,11 @@ test('generate: load, streamed tokens, non-streamed answer with nanosecond durat
   assert.deepEqual([loaded.done, loaded.done_reason, loaded.response], [true, 'load', '']);
   assert.equal(loaded.load_duration, undefined, 'a load answer carries no durations');
 
-  const streamed = await post(sim, '/api/generate', { model: 'qwen2.5:0.5b', prompt: 'why is the sky blue?', options: { num_predict: 4 } });
+  const streamed = await post(sim, '/api/generate', {
+    model: 'qwen2.5:0.5b',
+    prompt: 'why is the sky blue?',
+    options: { num_predict: 4 },
+  });
   const lines = ndjson(streamed.text);
   assert.equal(lines.length, 5);
   assert.ok(lines.slice(0, 4).every((l) => l.done === false && typeof l.response === 'string' && l.response !== ''));
@@ -47,9 +58,14 @@ test('generate: load, streamed tokens, non-streamed answer with nanosecond durat
     assert.ok(Number.isInteger(final[k]) && final[k] > 0, k);
   }
   assert.ok(final.load_duration < 5e6, 'warm model: load_duration in the sub-5ms range (nanoseconds)');
-  assert.ok(final.eval_count / final.eval_duration * 1e9 > 100, 'GPU speed');
+  assert.ok((final.eval_count / final.eval_duration) * 1e9 > 100, 'GPU speed');
 
-  const single = await post(sim, '/api/generate', { model: 'qwen2.5:0.5b', prompt: 'hi', stream: false, options: { num_predict: 3 } });
+  const single = await post(sim, '/api/generate', {
+    model: 'qwen2.5:0.5b',
+    prompt: 'hi',
+    stream: false,
+    options: { num_predict: 3 },
+  });
   const body = single.json();
   assert.equal(body.done, true);
   assert.equal(body.response.split(' ').length, 3);
@@ -63,7 +79,14 @@ test('chat has the same load/unload/answer semantics', async (t) => {
   const { sim } = await withSim(t, { models: ['qwen2.5:0.5b'] });
   const load = (await post(sim, '/api/chat', { model: 'qwen2.5:0.5b', messages: [] })).json();
   assert.deepEqual([load.done_reason, load.message], ['load', { role: 'assistant', content: '' }]);
-  const answer = (await post(sim, '/api/chat', { model: 'qwen2.5:0.5b', messages: [{ role: 'user', content: 'hello' }], stream: false, options: { num_predict: 2 } })).json();
+  const answer = (
+    await post(sim, '/api/chat', {
+      model: 'qwen2.5:0.5b',
+      messages: [{ role: 'user', content: 'hello' }],
+      stream: false,
+      options: { num_predict: 2 },
+    })
+  ).json();
   assert.equal(answer.message.role, 'assistant');
   assert.equal(answer.eval_count, 2);
   const unload = (await post(sim, '/api/chat', { model: 'qwen2.5:0.5b', messages: [], keep_alive: 0 })).json();
@@ -79,7 +102,10 @@ test('request errors: missing body, bad keep_alive, unknown model, embedding-onl
   const unitless = await post(sim, '/api/generate', { model: 'llama3', keep_alive: '3600' });
   assert.deepEqual([unitless.status, unitless.json()], [400, { error: 'time: missing unit in duration "3600"' }]);
   const unknown = await post(sim, '/api/generate', { model: 'mistral', prompt: 'x' });
-  assert.deepEqual([unknown.status, unknown.json()], [404, { error: 'model "mistral" not found, try pulling it first' }]);
+  assert.deepEqual(
+    [unknown.status, unknown.json()],
+    [404, { error: 'model "mistral" not found, try pulling it first' }],
+  );
   const embed = await post(sim, '/api/generate', { model: 'nomic-embed-text', prompt: 'x' });
   assert.equal(embed.status, 400);
   assert.match(embed.json().error, /does not support generate/);
@@ -93,7 +119,13 @@ test('show, copy, delete, create: success and 404s', async (t) => {
   assert.equal(info.details.family, 'llama');
   assert.equal(info.model_info['llama.context_length'], 8192);
   assert.deepEqual(info.capabilities, ['completion']);
-  assert.deepEqual([(await post(sim, '/api/show', { model: 'nope' })).status, (await post(sim, '/api/show', { model: 'nope' })).json()], [404, { error: "model 'nope' not found" }]);
+  assert.deepEqual(
+    [
+      (await post(sim, '/api/show', { model: 'nope' })).status,
+      (await post(sim, '/api/show', { model: 'nope' })).json(),
+    ],
+    [404, { error: "model 'nope' not found" }],
+  );
 
   assert.equal((await post(sim, '/api/copy', { source: 'llama3', destination: 'llama3-copy' })).status, 200);
   assert.equal((await post(sim, '/api/copy', { source: 'ghost', destination: 'x' })).status, 404);
@@ -109,7 +141,8 @@ test('show, copy, delete, create: success and 404s', async (t) => {
   const badCreate = ndjson((await post(sim, '/api/create', { model: 'x', from: 'ghost' })).text);
   assert.ok(badCreate.at(-1).error);
 
-  const names = async () => ((await (await fetch(sim.url + '/api/tags')).json()) as { models: any[] }).models.map((m) => m.name).sort();
+  const names = async () =>
+    ((await (await fetch(sim.url + '/api/tags')).json()) as { models: any[] }).models.map((m) => m.name).sort();
   assert.deepEqual(await names(), ['llama3-copy:latest', 'llama3:latest', 'my-llama:latest']);
   const del = await post(sim, '/api/delete', { model: 'llama3-copy' }, 'DELETE');
   assert.deepEqual([del.status, del.text], [200, '']);

@@ -17,7 +17,10 @@ test('forced answers hit one endpoint N times; the request log shows what client
   const { sim } = await withSim(t, { models: ['llama3'] });
   await sim.control.forceAnswer({ endpoint: '/api/generate', status: 503, count: 1 });
   const busy = await post(sim, '/api/generate', { model: 'llama3', keep_alive: -1, options: { num_ctx: 8192 } });
-  assert.deepEqual([busy.status, busy.json()], [503, { error: 'server busy, please try again.  maximum pending requests exceeded' }]);
+  assert.deepEqual(
+    [busy.status, busy.json()],
+    [503, { error: 'server busy, please try again.  maximum pending requests exceeded' }],
+  );
   assert.equal((await post(sim, '/api/generate', { model: 'llama3' })).status, 200);
   await sim.control.forceAnswer({ endpoint: '*', status: 500, message: 'boom' });
   assert.deepEqual(await (await fetch(sim.url + '/api/version')).json(), { error: 'boom' });
@@ -35,7 +38,10 @@ test('forced answers hit one endpoint N times; the request log shows what client
 test('hung generate: no answer until the fault is cleared, while /api/version still answers', async (t) => {
   const { sim } = await withSim(t, { models: ['qwen2.5:0.5b'] });
   await sim.control.setHangGenerate('headers');
-  const pending = fetch(sim.url + '/api/generate', { method: 'POST', body: JSON.stringify({ model: 'qwen2.5:0.5b', prompt: 'x', stream: false }) });
+  const pending = fetch(sim.url + '/api/generate', {
+    method: 'POST',
+    body: JSON.stringify({ model: 'qwen2.5:0.5b', prompt: 'x', stream: false }),
+  });
   const res = await pending; // headers arrive...
   assert.equal(res.status, 200);
   const body = res.text();
@@ -47,8 +53,15 @@ test('hung generate: no answer until the fault is cleared, while /api/version st
 
   await sim.control.setHangGenerate('nothing');
   const ac = new AbortController();
-  const nothing = fetch(sim.url + '/api/generate', { method: 'POST', body: JSON.stringify({ model: 'qwen2.5:0.5b', prompt: 'x' }), signal: ac.signal });
-  const r2 = await Promise.race([nothing.then(() => 'headers'), new Promise((r) => setTimeout(() => r('nothing'), 200))]);
+  const nothing = fetch(sim.url + '/api/generate', {
+    method: 'POST',
+    body: JSON.stringify({ model: 'qwen2.5:0.5b', prompt: 'x' }),
+    signal: ac.signal,
+  });
+  const r2 = await Promise.race([
+    nothing.then(() => 'headers'),
+    new Promise((r) => setTimeout(() => r('nothing'), 200)),
+  ]);
   assert.equal(r2, 'nothing');
   ac.abort();
   await assert.rejects(nothing);
@@ -80,7 +93,10 @@ test('models can be added and removed through the control API', async (t) => {
   const { sim } = await withSim(t);
   await sim.control.addModel('custom/thing:1b', 123_456);
   const tags = (await (await fetch(sim.url + '/api/tags')).json()) as { models: any[] };
-  assert.deepEqual(tags.models.map((m) => [m.name, m.size]), [['custom/thing:1b', 123_456]]);
+  assert.deepEqual(
+    tags.models.map((m) => [m.name, m.size]),
+    [['custom/thing:1b', 123_456]],
+  );
   await sim.control.removeModel('custom/thing:1b');
   assert.equal((await post(sim, '/api/show', { model: 'custom/thing:1b' })).status, 404);
 });
@@ -97,18 +113,52 @@ function freePort(): Promise<number> {
 test('the CLI runs as `ollama serve`, starts late with --start-delay-ms, and SIGTERM stops it and its runners', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sim-cli-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const exe = prepareOllamaExecutableDir(join(dir, 'bin'), { simMainPath: fileURLToPath(new URL('../../sim/ollama-sim-main.js', import.meta.url)) });
-  const port = await freePort();
-  const child = spawn(exe.executable, ['serve', '--port', String(port), '--models', 'qwen2.5:0.5b', '--start-delay-ms', '300', '--gpu-state', join(dir, 'gpu.state')], {
-    cwd: exe.dir, stdio: ['ignore', 'pipe', 'pipe'],
+  const exe = prepareOllamaExecutableDir(join(dir, 'bin'), {
+    simMainPath: fileURLToPath(new URL('../../sim/ollama-sim-main.js', import.meta.url)),
   });
+  const port = await freePort();
+  const child = spawn(
+    exe.executable,
+    [
+      'serve',
+      '--port',
+      String(port),
+      '--models',
+      'qwen2.5:0.5b',
+      '--start-delay-ms',
+      '300',
+      '--gpu-state',
+      join(dir, 'gpu.state'),
+    ],
+    {
+      cwd: exe.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  t.after(() => { child.kill('SIGKILL'); });
+  t.after(() => {
+    child.kill('SIGKILL');
+  });
   child.stderr.resume();
-  assert.deepEqual(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean), [exe.executable, 'serve', '--port', String(port), '--models', 'qwen2.5:0.5b', '--start-delay-ms', '300', '--gpu-state', join(dir, 'gpu.state')]);
+  assert.deepEqual(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean), [
+    exe.executable,
+    'serve',
+    '--port',
+    String(port),
+    '--models',
+    'qwen2.5:0.5b',
+    '--start-delay-ms',
+    '300',
+    '--gpu-state',
+    join(dir, 'gpu.state'),
+  ]);
   assert.equal(readlinkSync(`/proc/${child.pid}/exe`), exe.executable);
   await assert.rejects(fetch(`http://127.0.0.1:${port}/`), 'not listening during the start delay');
-  await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); }));
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening')) resolve();
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   assert.equal(await (await fetch(url + '/')).text(), 'Ollama is running');
   await fetch(url + '/api/generate', { method: 'POST', body: JSON.stringify({ model: 'qwen2.5:0.5b' }) });

@@ -14,10 +14,18 @@ test('pull streams manifest, per-layer progress, verify, write, cleanup, success
   assert.ok(layers.every((l) => l.status === `pulling ${l.digest.slice(7, 19)}` && typeof l.total === 'number'));
   const perLayer = new Map<string, number>();
   for (const l of layers) perLayer.set(l.digest, Math.max(perLayer.get(l.digest) ?? 0, l.completed ?? 0));
-  const total = [...new Set(layers.map((l) => `${l.digest}:${l.total}`))].reduce((s, k) => s + Number(k.split(':').at(-1)), 0);
+  const total = [...new Set(layers.map((l) => `${l.digest}:${l.total}`))].reduce(
+    (s, k) => s + Number(k.split(':').at(-1)),
+    0,
+  );
   assert.ok(total > 13e9 && total < 14e9);
-  assert.ok(layers.every((l) => perLayer.get(l.digest) === l.total || l.completed === undefined || l.completed <= l.total));
-  assert.deepEqual(lines.slice(-4).map((l) => l.status), ['verifying sha256 digest', 'writing manifest', 'removing any unused layers', 'success']);
+  assert.ok(
+    layers.every((l) => perLayer.get(l.digest) === l.total || l.completed === undefined || l.completed <= l.total),
+  );
+  assert.deepEqual(
+    lines.slice(-4).map((l) => l.status),
+    ['verifying sha256 digest', 'writing manifest', 'removing any unused layers', 'success'],
+  );
   assert.equal((await post(sim, '/api/show', { model: 'gpt-oss:20b' })).status, 200);
 });
 
@@ -25,7 +33,10 @@ test('pull errors: unknown model is an error line after HTTP 200; stream:false g
   const { sim } = await withSim(t);
   const res = await post(sim, '/api/pull', { model: 'no-such-model:7b' });
   assert.equal(res.status, 200);
-  assert.deepEqual(ndjson(res.text), [{ status: 'pulling manifest' }, { error: 'pull model manifest: file does not exist' }]);
+  assert.deepEqual(ndjson(res.text), [
+    { status: 'pulling manifest' },
+    { error: 'pull model manifest: file does not exist' },
+  ]);
   const single = await post(sim, '/api/pull', { model: 'no-such-model:7b', stream: false });
   assert.deepEqual([single.status, single.json()], [500, { error: 'pull model manifest: file does not exist' }]);
   const ok = await post(sim, '/api/pull', { model: 'qwen2.5:0.5b', stream: false });

@@ -57,18 +57,34 @@ test('keep_alive expiry unloads by timer; a request without keep_alive keeps the
   await post(sim, '/api/generate', { model: 'llama3', keep_alive: -1 });
   await post(sim, '/api/generate', { model: 'qwen2.5:0.5b', keep_alive: '1h' });
   const models = await ps(sim.url);
-  assert.deepEqual(models.map((m) => m.name), ['llama3:latest', 'qwen2.5:0.5b'], 'sorted by expires_at, latest first');
-  assert.ok(new Date(models[0].expires_at).getUTCFullYear() - new Date().getUTCFullYear() >= 290, 'forever is ~292 years ahead');
+  assert.deepEqual(
+    models.map((m) => m.name),
+    ['llama3:latest', 'qwen2.5:0.5b'],
+    'sorted by expires_at, latest first',
+  );
+  assert.ok(
+    new Date(models[0].expires_at).getUTCFullYear() - new Date().getUTCFullYear() >= 290,
+    'forever is ~292 years ahead',
+  );
 });
 
 test('changed runner options force a reload; the same options reuse the runner', async (t) => {
   const { sim } = await withSim(t, { models: ['llama3'] });
   await post(sim, '/api/generate', { model: 'llama3', options: { num_ctx: 8192 } });
   const first = (await sim.control.state()).runners[0]!;
-  const warm = (await post(sim, '/api/generate', { model: 'llama3', prompt: 'x', stream: false, options: { num_ctx: 8192, num_predict: 1 } })).json();
+  const warm = (
+    await post(sim, '/api/generate', {
+      model: 'llama3',
+      prompt: 'x',
+      stream: false,
+      options: { num_ctx: 8192, num_predict: 1 },
+    })
+  ).json();
   assert.equal((await sim.control.state()).runners[0]!.pid, first.pid);
   assert.ok(warm.load_duration < 5e6);
-  const cold = (await post(sim, '/api/generate', { model: 'llama3', prompt: 'x', stream: false, options: { num_predict: 1 } })).json();
+  const cold = (
+    await post(sim, '/api/generate', { model: 'llama3', prompt: 'x', stream: false, options: { num_predict: 1 } })
+  ).json();
   const second = (await sim.control.state()).runners[0]!;
   assert.notEqual(second.pid, first.pid, 'default num_ctx differs: reload');
   assert.equal(second.numCtx, 4096);
@@ -78,11 +94,15 @@ test('changed runner options force a reload; the same options reuse the runner',
 
 test('not enough free VRAM gives a partial offload; CPU fallback gives size_vram 0 and no GPU process', async (t) => {
   const { sim, gpuFile } = await withSim(t, { models: ['llama3', 'qwen2.5:0.5b'] });
-  await updateGpuState(gpuFile, (s) => { s.gpus[0]!.memoryOtherUsedMiB = 81079 - 3000; }); // a foreign user holds most VRAM
+  await updateGpuState(gpuFile, (s) => {
+    s.gpus[0]!.memoryOtherUsedMiB = 81079 - 3000;
+  }); // a foreign user holds most VRAM
   await post(sim, '/api/generate', { model: 'llama3' });
   const [m] = await ps(sim.url);
   assert.ok(m.size_vram > 0 && m.size_vram < m.size, 'partial offload');
-  const slow = (await post(sim, '/api/generate', { model: 'llama3', prompt: 'x', stream: false, options: { num_predict: 2 } })).json();
+  const slow = (
+    await post(sim, '/api/generate', { model: 'llama3', prompt: 'x', stream: false, options: { num_predict: 2 } })
+  ).json();
 
   await sim.control.setCpuFallback(true);
   await post(sim, '/api/generate', { model: 'qwen2.5:0.5b' });
@@ -90,9 +110,14 @@ test('not enough free VRAM gives a partial offload; CPU fallback gives size_vram
   assert.equal(q.size_vram, 0);
   const qPid = (await sim.control.state()).runners.find((r) => r.name === 'qwen2.5:0.5b')!.pid;
   assert.ok(alive(qPid!), 'the runner still exists, on CPU');
-  assert.equal(readGpuState(gpuFile).procs.some((p) => p.pid === qPid), false);
-  const cpu = (await post(sim, '/api/generate', { model: 'qwen2.5:0.5b', prompt: 'x', stream: false, options: { num_predict: 2 } })).json();
-  assert.ok(cpu.eval_count / cpu.eval_duration * 1e9 < 400 / 10, 'CPU speed is far below GPU speed');
+  assert.equal(
+    readGpuState(gpuFile).procs.some((p) => p.pid === qPid),
+    false,
+  );
+  const cpu = (
+    await post(sim, '/api/generate', { model: 'qwen2.5:0.5b', prompt: 'x', stream: false, options: { num_predict: 2 } })
+  ).json();
+  assert.ok((cpu.eval_count / cpu.eval_duration) * 1e9 < 400 / 10, 'CPU speed is far below GPU speed');
   assert.ok(slow.eval_count / slow.eval_duration < 140 / 1e9);
 });
 
@@ -112,7 +137,10 @@ test('OOM on load: 500 with the CUDA text and no runner left; stuck "Stopping" k
   const { sim } = await withSim(t, { models: ['llama3'] });
   await sim.control.setOomOnLoad(1);
   const oom = await post(sim, '/api/generate', { model: 'llama3', prompt: 'x' });
-  assert.deepEqual([oom.status, oom.json()], [500, { error: 'llama runner process has terminated: CUDA error: out of memory' }]);
+  assert.deepEqual(
+    [oom.status, oom.json()],
+    [500, { error: 'llama runner process has terminated: CUDA error: out of memory' }],
+  );
   assert.deepEqual(await ps(sim.url), []);
   assert.equal((await sim.control.state()).runners.length, 0);
 

@@ -30,7 +30,12 @@ describe('container actions against the real Docker Engine', { skip: testEnvSkip
   let stateFile: string;
   const ids: Record<string, string> = {};
 
-  async function start(name: string, image: string, labels: Record<string, string> = {}, extra: Partial<Docker.ContainerCreateOptions> = {}): Promise<string> {
+  async function start(
+    name: string,
+    image: string,
+    labels: Record<string, string> = {},
+    extra: Partial<Docker.ContainerCreateOptions> = {},
+  ): Promise<string> {
     const c = await docker.createContainer({
       name: `sentinel-${tag}-${name}`,
       Image: image,
@@ -46,10 +51,28 @@ describe('container actions against the real Docker Engine', { skip: testEnvSkip
   }
 
   const startedAt = async (name: string) => (await docker.getContainer(ids[name]!).inspect()).State.StartedAt;
-  const compose = (oneoff: boolean) => ({ 'com.docker.compose.project': tag, 'com.docker.compose.service': 'ollama', 'com.docker.compose.oneoff': oneoff ? 'True' : 'False' });
-  const composeTarget = (): OllamaTargetConfig => ({ name: 't', url: 'http://127.0.0.1:1', headers: {}, container: { kind: 'compose', project: tag, service: 'ollama' } });
-  const plainTarget = (name: string): OllamaTargetConfig => ({ name: 't', url: 'http://127.0.0.1:1', headers: {}, container: { kind: 'container', name: `sentinel-${tag}-${name}` } });
-  const request = (action: ActionRequest['action'], target: OllamaTargetConfig, over: Partial<ActionRequest> = {}): ActionRequest => ({
+  const compose = (oneoff: boolean) => ({
+    'com.docker.compose.project': tag,
+    'com.docker.compose.service': 'ollama',
+    'com.docker.compose.oneoff': oneoff ? 'True' : 'False',
+  });
+  const composeTarget = (): OllamaTargetConfig => ({
+    name: 't',
+    url: 'http://127.0.0.1:1',
+    headers: {},
+    container: { kind: 'compose', project: tag, service: 'ollama' },
+  });
+  const plainTarget = (name: string): OllamaTargetConfig => ({
+    name: 't',
+    url: 'http://127.0.0.1:1',
+    headers: {},
+    container: { kind: 'container', name: `sentinel-${tag}-${name}` },
+  });
+  const request = (
+    action: ActionRequest['action'],
+    target: OllamaTargetConfig,
+    over: Partial<ActionRequest> = {},
+  ): ActionRequest => ({
     action,
     target,
     dryRun: false,
@@ -69,25 +92,40 @@ describe('container actions against the real Docker Engine', { skip: testEnvSkip
     await start('ollama-2', env.shellImage, compose(false));
     await start('run-1', env.shellImage, compose(true));
     await start('plain', env.shellImage);
-    await start('gpu', env.simImage, {}, {
-      Env: ['SENTINEL_FAKE_SMI_CONTEXT=container', 'SENTINEL_FAKE_GPU_STATE=/state/gpu-state'],
-      HostConfig: { NetworkMode: 'host', Binds: [`${dir}:/state`] },
-    });
+    await start(
+      'gpu',
+      env.simImage,
+      {},
+      {
+        Env: ['SENTINEL_FAKE_SMI_CONTEXT=container', 'SENTINEL_FAKE_GPU_STATE=/state/gpu-state'],
+        HostConfig: { NetworkMode: 'host', Binds: [`${dir}:/state`] },
+      },
+    );
   });
 
   after(async () => {
-    for (const id of Object.values(ids)) await docker?.getContainer(id).remove({ force: true }).catch(() => {});
+    for (const id of Object.values(ids))
+      await docker
+        ?.getContainer(id)
+        .remove({ force: true })
+        .catch(() => {});
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('dry-run restart lists the calls and touches nothing', async () => {
     const before1 = await startedAt('ollama-1');
-    const result = await runAction(request('restart_container', composeTarget(), { dryRun: true }), integrationDeps(env, stateFile));
+    const result = await runAction(
+      request('restart_container', composeTarget(), { dryRun: true }),
+      integrationDeps(env, stateFile),
+    );
     assert.equal(result.outcome, 'skipped', result.detail);
-    assert.deepEqual(result.calls.filter((c) => c.startsWith('would')), [
-      `would POST /containers/${ids['ollama-1']}/restart?t=3 (sentinel-${tag}-ollama-1)`,
-      `would POST /containers/${ids['ollama-2']}/restart?t=3 (sentinel-${tag}-ollama-2)`,
-    ]);
+    assert.deepEqual(
+      result.calls.filter((c) => c.startsWith('would')),
+      [
+        `would POST /containers/${ids['ollama-1']}/restart?t=3 (sentinel-${tag}-ollama-1)`,
+        `would POST /containers/${ids['ollama-2']}/restart?t=3 (sentinel-${tag}-ollama-2)`,
+      ],
+    );
     assert.equal(await startedAt('ollama-1'), before1);
   });
 
@@ -132,16 +170,22 @@ describe('container actions against the real Docker Engine', { skip: testEnvSkip
     const result = await runAction(request('recreate_container', plainTarget('plain')), deps);
     assert.equal(result.outcome, 'done', result.detail);
     assert.match(result.detail, /stopped and started \(not a recreate/);
-    assert.deepEqual(result.calls.filter((c) => c.startsWith('POST')), [
-      `POST /containers/${ids.plain}/stop?t=3 (sentinel-${tag}-plain)`,
-      `POST /containers/${ids.plain}/start (sentinel-${tag}-plain)`,
-    ]);
+    assert.deepEqual(
+      result.calls.filter((c) => c.startsWith('POST')),
+      [
+        `POST /containers/${ids.plain}/stop?t=3 (sentinel-${tag}-plain)`,
+        `POST /containers/${ids.plain}/start (sentinel-${tag}-plain)`,
+      ],
+    );
     assert.notEqual(await startedAt('plain'), was);
     assert.equal(await actionHappened('recreate_container', result.before!, plainTarget('plain'), deps), true);
   });
 
   it('a selector matching nothing is refused, never guessed', async () => {
-    const result = await runAction(request('restart_container', plainTarget('no-such')), integrationDeps(env, stateFile));
+    const result = await runAction(
+      request('restart_container', plainTarget('no-such')),
+      integrationDeps(env, stateFile),
+    );
     assert.equal(result.outcome, 'failed');
     assert.match(result.detail, /no container matches .*cannot prove the target/);
   });

@@ -55,7 +55,12 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
   }
 
   /** Starts a container of the sim image with the fake ollama folder mounted; returns its PID 1 on the host. */
-  async function container(name: string, labels: Record<string, string>, entrypoint: string[], envVars: string[] = []): Promise<number> {
+  async function container(
+    name: string,
+    labels: Record<string, string>,
+    entrypoint: string[],
+    envVars: string[] = [],
+  ): Promise<number> {
     const c = await docker.createContainer({
       name: `sentinel-${tag}-${name}`,
       Image: env.simImage,
@@ -95,7 +100,8 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
 
   /** Records a server's children as `<prefix>.runner` (has --model) and `<prefix>.discovery`. */
   async function labelKids(prefix: string, kids: number[], name: string): Promise<void> {
-    for (const k of kids) await record(`${prefix}.${(await argvOf(k)).includes('--model') ? 'runner' : 'discovery'}`, k, name);
+    for (const k of kids)
+      await record(`${prefix}.${(await argvOf(k)).includes('--model') ? 'runner' : 'discovery'}`, k, name);
   }
 
   before(async () => {
@@ -108,11 +114,20 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
 
     // Target 1 (Compose ai/ollama): replica 1 = sh -> serve -> stubborn model runner + discovery runner;
     // replica 2 = a runner that is PID 1 of its container.
-    const a1 = await container('a1', compose(tag, 'ollama'), shServe, [runnersEnv([{ model: MODEL, stubborn: true }, {}])]);
+    const a1 = await container('a1', compose(tag, 'ollama'), shServe, [
+      runnersEnv([{ model: MODEL, stubborn: true }, {}]),
+    ]);
     const t1 = await serveTree(a1, 2);
     await record('a1.serve', t1.serve, inContainer);
     await labelKids('a1', t1.kids, inContainer);
-    const c = await container('c', compose(tag, 'ollama'), [inContainer, 'runner', '--model', MODEL, '--port', '40100']);
+    const c = await container('c', compose(tag, 'ollama'), [
+      inContainer,
+      'runner',
+      '--model',
+      MODEL,
+      '--port',
+      '40100',
+    ]);
     await record('c.runner-pid1', c, inContainer);
 
     // Target 2 (Compose ai/ollama2): sh -> serve -> model runner; its server will be killed to orphan the runner.
@@ -140,7 +155,10 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
       spawnHost('host.other', ['-e', 'setInterval(() => {}, 1 << 30)'], process.execPath),
     ];
     for (const { label, h } of hostProcs) {
-      await waitFor(async () => (await readProcessIdentity('/proc', h.pid!))?.argv.length! > 1, { timeoutMs: 10_000, what: label });
+      await waitFor(async () => (await readProcessIdentity('/proc', h.pid!))?.argv.length! > 1, {
+        timeoutMs: 10_000,
+        what: label,
+      });
       await record(label, h.pid!, label === 'host.other' ? process.execPath : exe);
     }
 
@@ -149,17 +167,35 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
     state.procs = [...procs.values()].map((p) => ({ gpuUuid: GPU, pid: p.pid, usedMiB: 1024, name: p.name }));
     writeGpuState(stateFile, state);
 
-    target1 = { name: 't1', url: 'http://127.0.0.1:1', headers: {}, container: { kind: 'compose', project: tag, service: 'ollama' } };
-    target2 = { name: 't2', url: 'http://127.0.0.1:1', headers: {}, container: { kind: 'compose', project: tag, service: 'ollama2' } };
+    target1 = {
+      name: 't1',
+      url: 'http://127.0.0.1:1',
+      headers: {},
+      container: { kind: 'compose', project: tag, service: 'ollama' },
+    };
+    target2 = {
+      name: 't2',
+      url: 'http://127.0.0.1:1',
+      headers: {},
+      container: { kind: 'compose', project: tag, service: 'ollama2' },
+    };
   });
 
   after(async () => {
     for (const h of host) await h.stop({ graceMs: 1000 });
-    for (const id of containers) await docker?.getContainer(id).remove({ force: true }).catch(() => {});
+    for (const id of containers)
+      await docker
+        ?.getContainer(id)
+        .remove({ force: true })
+        .catch(() => {});
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const request = (action: ActionRequest['action'], target: OllamaTargetConfig, over: Partial<ActionRequest> = {}): ActionRequest => ({
+  const request = (
+    action: ActionRequest['action'],
+    target: OllamaTargetConfig,
+    over: Partial<ActionRequest> = {},
+  ): ActionRequest => ({
     action,
     target,
     dryRun: false,
@@ -180,7 +216,10 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
     const result = await runAction(request('kill_runner', target1, { dryRun: true }), deps());
     assert.equal(result.outcome, 'skipped', result.detail);
     const runner = procs.get('a1.runner')!;
-    assert.ok(result.calls.some((c) => c.startsWith(`would kill -TERM PID ${runner.pid} (start ${runner.startTime}`)), result.calls.join('\n'));
+    assert.ok(
+      result.calls.some((c) => c.startsWith(`would kill -TERM PID ${runner.pid} (start ${runner.startTime}`)),
+      result.calls.join('\n'),
+    );
     assert.equal(result.calls.filter((c) => c.startsWith('would kill -TERM')).length, 1);
     await assertAlive([]);
   });
@@ -192,12 +231,22 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
     const result = await runAction(request('kill_runner', target1, { onBefore: (b) => void (evidence = b) }), d);
     assert.equal(result.outcome, 'done', result.detail);
     assert.match(result.detail, new RegExp(`PID ${runner.pid} killed`), 'it ignored SIGTERM, so SIGKILL was needed');
-    assert.ok(result.calls.includes(`kill -KILL PID ${runner.pid} (start ${runner.startTime}, ${BIN}/ollama runner)`), result.calls.join('\n'));
+    assert.ok(
+      result.calls.includes(`kill -KILL PID ${runner.pid} (start ${runner.startTime}, ${BIN}/ollama runner)`),
+      result.calls.join('\n'),
+    );
     // A SIGKILLed process loses its exe link before the kernel finishes tearing it down: give that a moment.
-    await waitFor(async () => !(await stillAlive(runner.pid, runner.startTime)), { timeoutMs: 5_000, intervalMs: 20, what: `PID ${runner.pid} to be gone` });
+    await waitFor(async () => !(await stillAlive(runner.pid, runner.startTime)), {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: `PID ${runner.pid} to be gone`,
+    });
     // why each decoy was left alone is in the detail
     assert.match(result.detail, new RegExp(`PID ${procs.get('c.runner-pid1')!.pid}: PID 1 of its PID namespace`));
-    assert.match(result.detail, new RegExp(`PID ${procs.get('a1.serve')!.pid}: not an Ollama model runner \\(ollama_server`));
+    assert.match(
+      result.detail,
+      new RegExp(`PID ${procs.get('a1.serve')!.pid}: not an Ollama model runner \\(ollama_server`),
+    );
     assert.match(result.detail, new RegExp(`PID ${procs.get('host.self')!.pid}: the remediator itself`));
     assert.match(result.detail, new RegExp(`PID ${procs.get('a2.runner')!.pid}: runner of container`));
     await assertAlive(['a1.runner']);
@@ -208,7 +257,10 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
     const serve = procs.get('a2.serve')!;
     const runner = procs.get('a2.runner')!;
     process.kill(serve.pid, 'SIGKILL');
-    await waitFor(async () => (await readProcessIdentity('/proc', runner.pid))?.ppid !== serve.pid, { timeoutMs: 10_000, what: 'the runner to be reparented' });
+    await waitFor(async () => (await readProcessIdentity('/proc', runner.pid))?.ppid !== serve.pid, {
+      timeoutMs: 10_000,
+      what: 'the runner to be reparented',
+    });
 
     const d = deps();
     const dry = await runAction(request('kill_orphans', target2, { dryRun: true }), d);
@@ -219,8 +271,15 @@ describe('runner kills against the real kernel and Docker Engine', { skip: testE
 
     const result = await runAction(request('kill_orphans', target2), d);
     assert.equal(result.outcome, 'done', result.detail);
-    assert.match(result.detail, new RegExp(`PID ${runner.pid} terminated \\[orphaned runner of the target \\(parent PID \\d+ is /bin/sh`));
-    await waitFor(async () => !(await stillAlive(runner.pid, runner.startTime)), { timeoutMs: 5_000, intervalMs: 20, what: `PID ${runner.pid} to be gone` });
+    assert.match(
+      result.detail,
+      new RegExp(`PID ${runner.pid} terminated \\[orphaned runner of the target \\(parent PID \\d+ is /bin/sh`),
+    );
+    await waitFor(async () => !(await stillAlive(runner.pid, runner.startTime)), {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: `PID ${runner.pid} to be gone`,
+    });
     await assertAlive(['a1.runner', 'a2.serve', 'a2.runner']);
     assert.equal(await actionHappened('kill_orphans', result.before!, target2, d), true);
   });

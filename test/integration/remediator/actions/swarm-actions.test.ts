@@ -36,13 +36,23 @@ describe('Swarm actions against the real one-node Swarm', { skip: testEnvSkip() 
   let target: OllamaTargetConfig;
 
   async function service(): Promise<ServiceState> {
-    const info = (await docker.getService(`${stack}_ollama`).inspect()) as { ID: string; Version: { Index: number }; Spec: { TaskTemplate: { ForceUpdate?: number } } };
-    const tasks = (await docker.listTasks({ filters: { service: [info.ID], 'desired-state': ['running'] } })) as { ID: string; Status: { State: string } }[];
+    const info = (await docker.getService(`${stack}_ollama`).inspect()) as {
+      ID: string;
+      Version: { Index: number };
+      Spec: { TaskTemplate: { ForceUpdate?: number } };
+    };
+    const tasks = (await docker.listTasks({ filters: { service: [info.ID], 'desired-state': ['running'] } })) as {
+      ID: string;
+      Status: { State: string };
+    }[];
     return {
       id: info.ID,
       version: info.Version.Index,
       forceUpdate: info.Spec.TaskTemplate.ForceUpdate ?? 0,
-      runningTasks: tasks.filter((t) => t.Status.State === 'running').map((t) => t.ID).sort(),
+      runningTasks: tasks
+        .filter((t) => t.Status.State === 'running')
+        .map((t) => t.ID)
+        .sort(),
     };
   }
 
@@ -80,7 +90,12 @@ describe('Swarm actions against the real one-node Swarm', { skip: testEnvSkip() 
     stackFile = join(dir, 'stack.yml');
     await writeFile(stackFile, stringify(compose));
     await deployStack(env, stack, compose, { timeoutMs: 90_000 });
-    target = { name: 't', url: 'http://127.0.0.1:1', headers: {}, container: { kind: 'swarm', stack, service: 'ollama', stack_file: stackFile } };
+    target = {
+      name: 't',
+      url: 'http://127.0.0.1:1',
+      headers: {},
+      container: { kind: 'swarm', stack, service: 'ollama', stack_file: stackFile },
+    };
   });
 
   after(async () => {
@@ -90,9 +105,17 @@ describe('Swarm actions against the real one-node Swarm', { skip: testEnvSkip() 
 
   it('dry-run force update changes nothing', async () => {
     const was = await service();
-    const result = await runAction(request('force_update_service', { dryRun: true }), integrationDeps(env, join(dir, 'none')));
+    const result = await runAction(
+      request('force_update_service', { dryRun: true }),
+      integrationDeps(env, join(dir, 'none')),
+    );
     assert.equal(result.outcome, 'skipped', result.detail);
-    assert.ok(result.calls.includes(`would POST /services/${was.id}/update?version=${was.version} (full spec, TaskTemplate.ForceUpdate ${was.forceUpdate} -> ${was.forceUpdate + 1})`), result.calls.join('\n'));
+    assert.ok(
+      result.calls.includes(
+        `would POST /services/${was.id}/update?version=${was.version} (full spec, TaskTemplate.ForceUpdate ${was.forceUpdate} -> ${was.forceUpdate + 1})`,
+      ),
+      result.calls.join('\n'),
+    );
     assert.deepEqual(await service(), was);
   });
 
@@ -105,10 +128,19 @@ describe('Swarm actions against the real one-node Swarm', { skip: testEnvSkip() 
     assert.equal(now.forceUpdate, was.forceUpdate + 1);
     assert.equal(now.runningTasks.length, 1);
     assert.notDeepEqual(now.runningTasks, was.runningTasks, 'the task was replaced');
-    assert.deepEqual(result.before, { service: `${stack}_ollama`, serviceId: was.id, version: was.version, forceUpdate: was.forceUpdate, taskIds: was.runningTasks });
+    assert.deepEqual(result.before, {
+      service: `${stack}_ollama`,
+      serviceId: was.id,
+      version: was.version,
+      forceUpdate: was.forceUpdate,
+      taskIds: was.runningTasks,
+    });
     assert.equal(await actionHappened('force_update_service', result.before!, target, deps), true);
     // evidence taken now, before any further step: nothing happened since
-    assert.equal(await actionHappened('force_update_service', { ...result.before!, forceUpdate: now.forceUpdate }, target, deps), false);
+    assert.equal(
+      await actionHappened('force_update_service', { ...result.before!, forceUpdate: now.forceUpdate }, target, deps),
+      false,
+    );
   });
 
   it('recreate_container on a Swarm target is a force update', async () => {
@@ -124,7 +156,12 @@ describe('Swarm actions against the real one-node Swarm', { skip: testEnvSkip() 
     const deps = integrationDeps(env, join(dir, 'none'));
     const result = await runAction(request('redeploy_stack'), deps);
     assert.equal(result.outcome, 'done', result.detail);
-    assert.ok(result.calls.some((c) => c.endsWith(`stack deploy -c ${stackFile} --resolve-image never ${stack} (DOCKER_HOST=${env.dockerHost})`)), result.calls.join('\n'));
+    assert.ok(
+      result.calls.some((c) =>
+        c.endsWith(`stack deploy -c ${stackFile} --resolve-image never ${stack} (DOCKER_HOST=${env.dockerHost})`),
+      ),
+      result.calls.join('\n'),
+    );
     const now = await service();
     assert.equal(now.id, was.id, 'same service, updated in place');
     assert.ok(now.version > was.version, 'the deploy updated it');
@@ -144,7 +181,9 @@ describe('Swarm actions against the real one-node Swarm', { skip: testEnvSkip() 
 
   it('the remediator own stack / service is refused without any change', async () => {
     const was = await service();
-    const mine = integrationDeps(env, join(dir, 'none'), { self: { pid: process.pid, containerId: null, stack, swarmService: `${stack}_ollama` } });
+    const mine = integrationDeps(env, join(dir, 'none'), {
+      self: { pid: process.pid, containerId: null, stack, swarmService: `${stack}_ollama` },
+    });
     const redeploy = await runAction(request('redeploy_stack'), mine);
     assert.equal(redeploy.outcome, 'failed');
     assert.match(redeploy.detail, /remediator's own stack/);

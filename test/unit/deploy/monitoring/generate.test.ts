@@ -29,7 +29,8 @@ describe('generate.js', () => {
   it('writes every file, after which --check passes', async () => {
     const w = await run('--root', root);
     assert.equal(w.exitCode, 0, w.all);
-    for (const p of paths) assert.equal(readFileSync(join(root, p), 'utf8'), renderArtefacts(monitoringConfig, sections).get(p));
+    for (const p of paths)
+      assert.equal(readFileSync(join(root, p), 'utf8'), renderArtefacts(monitoringConfig, sections).get(p));
     const c = await run('--check', '--root', root);
     assert.equal(c.exitCode, 0, c.all);
   });

@@ -48,7 +48,11 @@ const alertTests = testGroups.flatMap((g) => (g.alert_rule_test ?? []).map((t) =
 describe('prometheus rules', () => {
   it('are what monitoring-config.ts generates (rules file and runbook)', () => {
     const generated = renderArtefacts(monitoringConfig, sections);
-    assert.equal(rulesText, generated.get(rulesPath), `${rulesPath} is stale: run node dist/deploy/monitoring/generate.js`);
+    assert.equal(
+      rulesText,
+      generated.get(rulesPath),
+      `${rulesPath} is stale: run node dist/deploy/monitoring/generate.js`,
+    );
     assert.equal(runbook, generated.get('deploy/monitoring/runbook.md'), 'runbook.md is stale');
   });
 
@@ -61,10 +65,15 @@ describe('prometheus rules', () => {
     const anchors = new Set([...runbook.matchAll(/^## (\S+)$/gm)].map((m) => m[1]!.toLowerCase()));
     for (const a of alerts) {
       assert.ok(['critical', 'warning', 'info'].includes(a.labels?.severity ?? ''), `${a.alert}: severity`);
-      assert.deepEqual(Object.keys(a.annotations ?? {}).sort(), ['description', 'runbook_url', 'summary'], `${a.alert}: annotations`);
+      assert.deepEqual(
+        Object.keys(a.annotations ?? {}).sort(),
+        ['description', 'runbook_url', 'summary'],
+        `${a.alert}: annotations`,
+      );
       assert.ok(!a.annotations!.summary!.includes('{{'), `${a.alert}: summary should be a static headline`);
       // absent() has no series whose labels could be templated.
-      if (!a.expr.startsWith('absent(')) assert.ok(a.annotations!.description!.includes('{{'), `${a.alert}: description should be templated`);
+      if (!a.expr.startsWith('absent('))
+        assert.ok(a.annotations!.description!.includes('{{'), `${a.alert}: description should be templated`);
       const url = a.annotations!.runbook_url!;
       assert.ok(url.startsWith(`${monitoringConfig.runbookBaseUrl}#`), `${a.alert}: runbook_url ${url}`);
       assert.ok(anchors.has(url.split('#')[1]!), `${a.alert}: runbook.md has no section for ${url}`);
@@ -74,34 +83,62 @@ describe('prometheus rules', () => {
 
   it('carry the Ollama target under the label the remediator routes on, and remediate="true" only where allowed', () => {
     const targetLabel = monitoringConfig.targetAlertLabel;
-    assert.equal(targetLabel, remediatorSection.scalars.target_label!.default, 'alert label and remediator.target_label default must agree');
+    assert.equal(
+      targetLabel,
+      remediatorSection.scalars.target_label!.default,
+      'alert label and remediator.target_label default must agree',
+    );
     for (const a of alerts) {
       const labels = a.labels ?? {};
       const allowed = ['severity', targetLabel, 'remediate'];
-      assert.deepEqual(Object.keys(labels).filter((k) => !allowed.includes(k)), [], `${a.alert}: unexpected labels`);
+      assert.deepEqual(
+        Object.keys(labels).filter((k) => !allowed.includes(k)),
+        [],
+        `${a.alert}: unexpected labels`,
+      );
       if (targetLabel in labels) {
         assert.equal(labels[targetLabel], '{{ $labels.target }}', `${a.alert}: ${targetLabel} label`);
-        assert.match(a.expr, /sentinel_(ollama|probe)_|target:/, `${a.alert}: per-target label on an expression without targets`);
+        assert.match(
+          a.expr,
+          /sentinel_(ollama|probe)_|target:/,
+          `${a.alert}: per-target label on an expression without targets`,
+        );
       }
       if ('remediate' in labels) {
         assert.equal(labels.remediate, 'true', `${a.alert}: remediate is "true" or absent`);
         assert.ok(targetLabel in labels, `${a.alert}: the remediator needs the target to act`);
       }
-      assert.equal(labels.remediate === 'true', monitoringConfig.alerts[a.alert as (typeof ALERT_NAMES)[number]].remediate);
+      assert.equal(
+        labels.remediate === 'true',
+        monitoringConfig.alerts[a.alert as (typeof ALERT_NAMES)[number]].remediate,
+      );
     }
     // Host faults and overload are never healed by restarting containers.
-    for (const name of ['GpuLost', 'GpuEccUncorrectedErrors', 'OllamaModelPartialOffload', 'OllamaServerBusy', 'OllamaOutOfMemory']) {
-      assert.ok(!('remediate' in (alerts.find((a) => a.alert === name)?.labels ?? {})), `${name} must not be remediated`);
+    for (const name of [
+      'GpuLost',
+      'GpuEccUncorrectedErrors',
+      'OllamaModelPartialOffload',
+      'OllamaServerBusy',
+      'OllamaOutOfMemory',
+    ]) {
+      assert.ok(
+        !('remediate' in (alerts.find((a) => a.alert === name)?.labels ?? {})),
+        `${name} must not be remediated`,
+      );
     }
   });
 
   it('name recording rules level:metric:operations and use only exporter series or recorded ones', () => {
     const known = exporterMetricNames();
     const recorded = new Set(records.map((r) => r.record!));
-    for (const r of records) assert.match(r.record!, /^[a-z][a-z_]*:[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$/, `recording rule ${r.record}`);
+    for (const r of records)
+      assert.match(r.record!, /^[a-z][a-z_]*:[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$/, `recording rule ${r.record}`);
     for (const r of rules) {
       for (const name of promqlMetricNames(r.expr)) {
-        assert.ok(known.has(name) || recorded.has(name) || name === 'up', `${r.alert ?? r.record}: ${name} is neither an exporter series nor recorded here`);
+        assert.ok(
+          known.has(name) || recorded.has(name) || name === 'up',
+          `${r.alert ?? r.record}: ${name} is neither an exporter series nor recorded here`,
+        );
       }
     }
   });
@@ -109,7 +146,10 @@ describe('prometheus rules', () => {
   it('have a promtool test per alert: one that does not fire yet and one that fires with every label and annotation', () => {
     for (const a of alerts) {
       const mine = alertTests.filter((t) => t.alertname === a.alert);
-      assert.ok(mine.some((t) => (t.exp_alerts ?? []).length === 0), `${a.alert}: no "does not fire" case in deploy/prometheus/tests`);
+      assert.ok(
+        mine.some((t) => (t.exp_alerts ?? []).length === 0),
+        `${a.alert}: no "does not fire" case in deploy/prometheus/tests`,
+      );
       const firing = mine.flatMap((t) => t.exp_alerts ?? []);
       assert.ok(firing.length > 0, `${a.alert}: no "fires" case in deploy/prometheus/tests`);
       for (const e of firing) {
@@ -117,14 +157,20 @@ describe('prometheus rules', () => {
           if (!v.includes('{{')) assert.equal(e.exp_labels?.[k], v, `${a.alert}: a fires case lacks ${k}="${v}"`);
           else assert.ok(e.exp_labels?.[k], `${a.alert}: a fires case lacks the templated ${k} label`);
         }
-        assert.deepEqual(Object.keys(e.exp_annotations ?? {}).sort(), ['description', 'runbook_url', 'summary'], `${a.alert}: a fires case must check every annotation`);
+        assert.deepEqual(
+          Object.keys(e.exp_annotations ?? {}).sort(),
+          ['description', 'runbook_url', 'summary'],
+          `${a.alert}: a fires case must check every annotation`,
+        );
         assert.equal(e.exp_annotations!.runbook_url, a.annotations!.runbook_url);
       }
     }
   });
 
   it('test that a keep_alive unload never fires the CPU-fallback alert', () => {
-    const cases = alertTests.filter((t) => t.alertname === 'OllamaGpuIdleWhileModelLoaded' && /keep_alive/.test(t.group));
+    const cases = alertTests.filter(
+      (t) => t.alertname === 'OllamaGpuIdleWhileModelLoaded' && /keep_alive/.test(t.group),
+    );
     assert.ok(cases.length >= 2, 'the keep_alive unload case must check several moments after the unload');
     for (const t of cases) assert.deepEqual(t.exp_alerts ?? [], [], `${t.group} at ${t.eval_time}`);
   });

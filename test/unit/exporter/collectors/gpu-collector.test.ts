@@ -12,7 +12,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultH100Gpu, defaultH100State, memoryUsedMiB, writeGpuState, type GpuState } from '../../../sim/gpu-state.js';
+import {
+  defaultH100Gpu,
+  defaultH100State,
+  memoryUsedMiB,
+  writeGpuState,
+  type GpuState,
+} from '../../../sim/gpu-state.js';
 import { queryComputeApps } from '../../../../shared/gpu/query-compute-apps.js';
 import { listGpus } from '../../../sim/list-gpus.js';
 
@@ -28,7 +34,13 @@ const CFG: GpuConfig = {
   proc_root: '/proc',
 };
 
-interface Sample { readonly type: 'gauge' | 'counter'; readonly name: string; readonly help: string; readonly labels: Labels; readonly value: number }
+interface Sample {
+  readonly type: 'gauge' | 'counter';
+  readonly name: string;
+  readonly help: string;
+  readonly labels: Labels;
+  readonly value: number;
+}
 
 /** Records every sample, checking what a real sink would refuse (mixed label names, non-finite values). */
 class RecordingSink implements MetricSink {
@@ -57,7 +69,10 @@ class RecordingSink implements MetricSink {
 
 function memoryLog() {
   const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const log = pino(
+    { level: 'debug' },
+    { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+  );
   return { log, lines };
 }
 
@@ -116,13 +131,22 @@ test('real idle capture: fields checked once, dropped ones logged, series in bas
   const c = createGpuCollector(CFG, { log, run: smi.run });
   const sink = await collectAndRender(c);
   await c.collect(ctx());
-  assert.deepEqual(smi.calls.map((x) => x.args[0]!.split('=')[0]), ['--help-query-gpu', '--query-gpu', '--query-gpu']);
+  assert.deepEqual(
+    smi.calls.map((x) => x.args[0]!.split('=')[0]),
+    ['--help-query-gpu', '--query-gpu', '--query-gpu'],
+  );
   assert.ok(smi.calls.every((x) => x.command === CFG.nvidia_smi));
   const dropped = lines.find((l) => Array.isArray(l['dropped']))?.['dropped'] as string[];
   assert.ok(dropped.includes('vbios_version') && dropped.includes('enforced.power.limit'), String(dropped));
-  assert.equal(dropped.some((f) => Q2_FIELDS.includes(f)), false);
+  assert.equal(
+    dropped.some((f) => Q2_FIELDS.includes(f)),
+    false,
+  );
 
-  const [, cells] = capture('query-gpu-nounits-idle.csv').trim().split('\n').map((l) => l.split(', '));
+  const [, cells] = capture('query-gpu-nounits-idle.csv')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(', '));
   const col = (f: string) => cells![Q2_FIELDS.indexOf(f)]!;
   const uuid = col('uuid');
   const u = { uuid };
@@ -130,7 +154,12 @@ test('real idle capture: fields checked once, dropped ones logged, series in bas
   assert.equal(sink.one('sentinel_gpu_lost', u), 0);
   assert.equal(sink.one('sentinel_gpu_nvidia_smi_exit_code'), 0);
   assert.deepEqual(sink.named('sentinel_gpu_info')[0]!.labels, {
-    uuid, index: '0', name: 'NVIDIA H100 80GB HBM3', pci_bus_id: '00000000:00:06.0', driver_version: '580.159.04', vbios_version: '',
+    uuid,
+    index: '0',
+    name: 'NVIDIA H100 80GB HBM3',
+    pci_bus_id: '00000000:00:06.0',
+    driver_version: '580.159.04',
+    vbios_version: '',
   });
   assert.equal(sink.one('sentinel_gpu_memory_total_bytes', u), Number(col('memory.total')) * 1048576);
   assert.equal(sink.one('sentinel_gpu_memory_used_bytes', u), Number(col('memory.used')) * 1048576);
@@ -152,7 +181,10 @@ test('real idle capture: fields checked once, dropped ones logged, series in bas
   // 0x...01: gpu_idle only, one series per known reason.
   const reasons = sink.named('sentinel_gpu_clock_event_reason_active');
   assert.equal(reasons.length, Object.keys(CLOCK_EVENT_REASON_BITS).length);
-  assert.deepEqual(reasons.filter((s) => s.value === 1).map((s) => s.labels['reason']), ['gpu_idle']);
+  assert.deepEqual(
+    reasons.filter((s) => s.value === 1).map((s) => s.labels['reason']),
+    ['gpu_idle'],
+  );
 });
 
 test('every series follows the naming rules: sentinel_ prefix, unit suffix, HELP, gauges only', async () => {
@@ -174,14 +206,19 @@ test('every series follows the naming rules: sentinel_ prefix, unit suffix, HELP
     if (/utilization|fan_speed/.test(s.name)) assert.match(s.name, /_ratio$/);
     if (/clock_(sm|memory)/.test(s.name)) assert.match(s.name, /_hertz$/);
   }
-  assert.equal(sink.named('sentinel_gpu_clock_event_reason_active').some((s) => s.value === 1), false);
+  assert.equal(
+    sink.named('sentinel_gpu_clock_event_reason_active').some((s) => s.value === 1),
+    false,
+  );
   assert.equal(sink.named('sentinel_gpu_utilization_ratio')[0]!.value, 1);
 });
 
 test('the older capture with units also collects when the driver help lists only its fields', async () => {
   const header = capture('query-gpu-busy.csv').split('\n')[0]!;
   const fields = header.split(', ').map((h) => h.replace(/ \[.*\]$/, '').replace('clocks.current.sm', 'clocks.sm'));
-  const { run } = fakeRun((args) => (args[0] === '--help-query-gpu' ? ok(helpLimitedTo(fields)) : ok(capture('query-gpu-busy.csv'))));
+  const { run } = fakeRun((args) =>
+    args[0] === '--help-query-gpu' ? ok(helpLimitedTo(fields)) : ok(capture('query-gpu-busy.csv')),
+  );
   const sink = await collectAndRender(createGpuCollector(CFG, { log: memoryLog().log, run }));
   const uuid = capture('query-gpu-busy.csv').split('\n')[1]!.split(', ')[1]!;
   assert.equal(sink.one('sentinel_gpu_memory_used_bytes', { uuid }), 4467 * 1048576);
@@ -192,17 +229,25 @@ test('a failed help query fails the collection with its reason and is retried ne
   let helpOk = false;
   const smi = fakeRun((args) => {
     if (args[0] === '--help-query-gpu') {
-      return helpOk ? ok(helpLimitedTo(Q2_FIELDS)) : fail(12, "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system.\n");
+      return helpOk
+        ? ok(helpLimitedTo(Q2_FIELDS))
+        : fail(12, "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system.\n");
     }
     return ok(capture('query-gpu-nounits-busy.csv'));
   });
   const c = createGpuCollector(CFG, { log: memoryLog().log, run: smi.run });
-  await assert.rejects(c.collect(ctx()), (e: unknown) => e instanceof CollectError && e.reason === 'nvml_library_missing');
+  await assert.rejects(
+    c.collect(ctx()),
+    (e: unknown) => e instanceof CollectError && e.reason === 'nvml_library_missing',
+  );
   assert.equal(smi.calls.length, 1);
   helpOk = true;
   const snap = await c.collect(ctx());
   assert.equal(snap.gpus.length, 1);
-  assert.deepEqual(smi.calls.map((x) => x.args[0]!.split('=')[0]), ['--help-query-gpu', '--help-query-gpu', '--query-gpu']);
+  assert.deepEqual(
+    smi.calls.map((x) => x.args[0]!.split('=')[0]),
+    ['--help-query-gpu', '--help-query-gpu', '--query-gpu'],
+  );
 });
 
 test('a field rejected by the query (driver changed) fails with bad_field and re-checks the fields', async () => {
@@ -221,7 +266,10 @@ test('a field rejected by the query (driver changed) fails with bad_field and re
 
 test('driver-level failures become CollectError reasons', async () => {
   const cases: [Answer, string][] = [
-    [fail(18, 'Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 535.161\n'), 'version_mismatch'],
+    [
+      fail(18, 'Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 535.161\n'),
+      'version_mismatch',
+    ],
     [fail(255, 'Failed to initialize NVML: Unknown Error\n'), 'nvml_init_failed'],
     [fail(3, ''), 'not_supported'],
     [new NvidiaSmiError('timeout', 'nvidia-smi did not finish within 5000 ms'), 'timeout'],
@@ -235,16 +283,22 @@ test('driver-level failures become CollectError reasons', async () => {
 });
 
 test('a header that does not match is a parse failure, not misread data', async () => {
-  const { run } = fakeRun((args) => (args[0] === '--help-query-gpu' ? ok(helpLimitedTo(Q2_FIELDS)) : ok(capture('query-gpu-idle.csv'))));
+  const { run } = fakeRun((args) =>
+    args[0] === '--help-query-gpu' ? ok(helpLimitedTo(Q2_FIELDS)) : ok(capture('query-gpu-idle.csv')),
+  );
   const c = createGpuCollector(CFG, { log: memoryLog().log, run });
-  await assert.rejects(c.collect(ctx()), (e: unknown) => e instanceof CollectError && e.reason === 'parse' && /columns/.test(e.message));
+  await assert.rejects(
+    c.collect(ctx()),
+    (e: unknown) => e instanceof CollectError && e.reason === 'parse' && /columns/.test(e.message),
+  );
 });
 
 const TWO_FIELDS = ['index', 'uuid', 'name', 'pci.bus_id', 'memory.used'];
 const twoGpuHeader = 'index, uuid, name, pci.bus_id, memory.used [MiB]\n';
 const rowA = '0, GPU-aaaa, NVIDIA H100 80GB HBM3, 00000000:65:00.0, 100\n';
 const rowB = '1, GPU-bbbb, NVIDIA H100 80GB HBM3, 00000000:66:00.0, 200\n';
-const lostB = 'Unable to determine the device handle for GPU 0000:66:00.0: GPU is lost.  Reboot the system to recover this GPU\n';
+const lostB =
+  'Unable to determine the device handle for GPU 0000:66:00.0: GPU is lost.  Reboot the system to recover this GPU\n';
 
 test('a GPU seen before that is now lost stays visible as sentinel_gpu_lost 1, the others keep their data', async () => {
   const answers = [
@@ -253,12 +307,20 @@ test('a GPU seen before that is now lost stays visible as sentinel_gpu_lost 1, t
     fail(6, 'No devices were found\n'),
     ok(twoGpuHeader + rowA + rowB),
   ];
-  const { run } = fakeRun((args) => (args[0] === '--help-query-gpu' ? ok(helpLimitedTo(TWO_FIELDS)) : answers.shift()!));
+  const { run } = fakeRun((args) =>
+    args[0] === '--help-query-gpu' ? ok(helpLimitedTo(TWO_FIELDS)) : answers.shift()!,
+  );
   const c = createGpuCollector(CFG, { log: memoryLog().log, run });
 
   let sink = await collectAndRender(c);
   assert.equal(sink.one('sentinel_gpus'), 2);
-  assert.deepEqual(sink.named('sentinel_gpu_lost').map((s) => [s.labels['uuid'], s.value]), [['GPU-aaaa', 0], ['GPU-bbbb', 0]]);
+  assert.deepEqual(
+    sink.named('sentinel_gpu_lost').map((s) => [s.labels['uuid'], s.value]),
+    [
+      ['GPU-aaaa', 0],
+      ['GPU-bbbb', 0],
+    ],
+  );
 
   sink = await collectAndRender(c);
   assert.equal(sink.one('sentinel_gpus'), 1);
@@ -271,27 +333,43 @@ test('a GPU seen before that is now lost stays visible as sentinel_gpu_lost 1, t
 
   sink = await collectAndRender(c);
   assert.equal(sink.one('sentinel_gpus'), 0);
-  assert.deepEqual(sink.named('sentinel_gpu_lost').map((s) => s.value), [1, 1]);
+  assert.deepEqual(
+    sink.named('sentinel_gpu_lost').map((s) => s.value),
+    [1, 1],
+  );
 
   sink = await collectAndRender(c);
-  assert.deepEqual(sink.named('sentinel_gpu_lost').map((s) => s.value), [0, 0]);
+  assert.deepEqual(
+    sink.named('sentinel_gpu_lost').map((s) => s.value),
+    [0, 0],
+  );
 });
 
 test('a GPU lost before it was ever seen is counted without a uuid; with nothing known the run fails', async () => {
   const answers = [fail(15, lostB), fail(15, twoGpuHeader + rowA + lostB)];
   const { log, lines } = memoryLog();
-  const { run } = fakeRun((args) => (args[0] === '--help-query-gpu' ? ok(helpLimitedTo(TWO_FIELDS)) : answers.shift()!));
+  const { run } = fakeRun((args) =>
+    args[0] === '--help-query-gpu' ? ok(helpLimitedTo(TWO_FIELDS)) : answers.shift()!,
+  );
   const c = createGpuCollector(CFG, { log, run });
   await assert.rejects(c.collect(ctx()), (e: unknown) => e instanceof CollectError && e.reason === 'gpu_lost');
   const sink = await collectAndRender(c);
   assert.equal(sink.one('sentinel_gpu_unidentified_unreachable'), 1);
-  assert.deepEqual(sink.named('sentinel_gpu_lost').map((s) => [s.labels['uuid'], s.value]), [['GPU-aaaa', 0]]);
+  assert.deepEqual(
+    sink.named('sentinel_gpu_lost').map((s) => [s.labels['uuid'], s.value]),
+    [['GPU-aaaa', 0]],
+  );
   assert.ok(lines.some((l) => l['pciBusId'] === '0000:66:00.0'));
 });
 
 test('a row whose cells say [GPU is lost] marks that GPU lost', async () => {
-  const answers = [ok(twoGpuHeader + rowA + rowB), fail(15, `${twoGpuHeader + rowA}1, GPU-bbbb, [GPU is lost], [GPU is lost], [GPU is lost]\n`)];
-  const { run } = fakeRun((args) => (args[0] === '--help-query-gpu' ? ok(helpLimitedTo(TWO_FIELDS)) : answers.shift()!));
+  const answers = [
+    ok(twoGpuHeader + rowA + rowB),
+    fail(15, `${twoGpuHeader + rowA}1, GPU-bbbb, [GPU is lost], [GPU is lost], [GPU is lost]\n`),
+  ];
+  const { run } = fakeRun((args) =>
+    args[0] === '--help-query-gpu' ? ok(helpLimitedTo(TWO_FIELDS)) : answers.shift()!,
+  );
   const c = createGpuCollector(CFG, { log: memoryLog().log, run });
   await c.collect(ctx());
   const sink = await collectAndRender(c);
@@ -301,7 +379,9 @@ test('a row whose cells say [GPU is lost] marks that GPU lost', async () => {
 
 test('the snapshot is not changed by later collections', async () => {
   const answers = [ok(twoGpuHeader + rowA + rowB), fail(15, twoGpuHeader + rowA + lostB)];
-  const { run } = fakeRun((args) => (args[0] === '--help-query-gpu' ? ok(helpLimitedTo(TWO_FIELDS)) : answers.shift()!));
+  const { run } = fakeRun((args) =>
+    args[0] === '--help-query-gpu' ? ok(helpLimitedTo(TWO_FIELDS)) : answers.shift()!,
+  );
   const c = createGpuCollector(CFG, { log: memoryLog().log, run });
   const first = await c.collect(ctx());
   await c.collect(ctx());
@@ -340,7 +420,10 @@ test('sim: two H100s with a process, then one falls off the bus, then the driver
     assert.deepEqual(await queryComputeApps(sim.cfg, { signal: AbortSignal.timeout(10_000) }), [
       { gpuUuid: s.gpus[1]!.uuid, pid: 4242, processName: '/usr/bin/ollama', usedMemoryBytes: 13312 * 1048576 },
     ]);
-    assert.deepEqual((await listGpus(sim.cfg, { signal: AbortSignal.timeout(10_000) })).gpus.map((g) => g.uuid), s.gpus.map((g) => g.uuid));
+    assert.deepEqual(
+      (await listGpus(sim.cfg, { signal: AbortSignal.timeout(10_000) })).gpus.map((g) => g.uuid),
+      s.gpus.map((g) => g.uuid),
+    );
 
     s.gpus[1]!.lost = true;
     sim.state(s);
@@ -349,12 +432,18 @@ test('sim: two H100s with a process, then one falls off the bus, then the driver
     assert.equal(sink.one('sentinel_gpu_lost', { uuid: s.gpus[1]!.uuid }), 1);
     assert.equal(sink.one('sentinel_gpu_lost', { uuid: s.gpus[0]!.uuid }), 0);
     const listed = await listGpus(sim.cfg, { signal: AbortSignal.timeout(10_000) });
-    assert.deepEqual(listed.unreachable.map((u) => u.lost), [true]);
+    assert.deepEqual(
+      listed.unreachable.map((u) => u.lost),
+      [true],
+    );
 
     s.gpus[1]!.lost = false;
     s.faults = [{ target: 'all', kind: 'version-mismatch' }];
     sim.state(s);
-    await assert.rejects(c.collect(ctx()), (e: unknown) => e instanceof CollectError && e.reason === 'version_mismatch');
+    await assert.rejects(
+      c.collect(ctx()),
+      (e: unknown) => e instanceof CollectError && e.reason === 'version_mismatch',
+    );
     await assert.rejects(
       queryComputeApps(sim.cfg, { signal: AbortSignal.timeout(10_000) }),
       (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'version_mismatch',

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { createGpuProcessesCollector, type GpuProcessesSnapshot } from '../../../../exporter/collectors/gpu-processes-collector.js';
+import {
+  createGpuProcessesCollector,
+  type GpuProcessesSnapshot,
+} from '../../../../exporter/collectors/gpu-processes-collector.js';
 import { CollectError, type Collector } from '../../../../exporter/collector.js';
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import type { GpuConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
@@ -39,7 +42,9 @@ const target = (name: string, container?: OllamaTargetConfig['container']): Olla
 });
 const TARGETS = [target('main', { kind: 'compose', project: 'ai', service: 'ollama' }), target('remote')];
 
-async function run(c: Collector<GpuProcessesSnapshot>): Promise<{ snapshot: GpuProcessesSnapshot; sink: RecordingSink }> {
+async function run(
+  c: Collector<GpuProcessesSnapshot>,
+): Promise<{ snapshot: GpuProcessesSnapshot; sink: RecordingSink }> {
   const snapshot = await c.collect({ signal: new AbortController().signal, now: Date.now });
   const sink = new RecordingSink();
   c.render(snapshot, sink);
@@ -52,12 +57,31 @@ async function run(c: Collector<GpuProcessesSnapshot>): Promise<{ snapshot: GpuP
 async function scene(t: { after: (fn: () => Promise<void>) => void }) {
   const proc = await FakeProcRoot.create();
   t.after(() => proc.cleanup());
-  await proc.add({ pid: 90, ppid: 1, argv: ['/sbin/tini', '--', OLLAMA, 'serve'], exe: '/sbin/tini', containerId: A, nsPids: [90, 1] });
+  await proc.add({
+    pid: 90,
+    ppid: 1,
+    argv: ['/sbin/tini', '--', OLLAMA, 'serve'],
+    exe: '/sbin/tini',
+    containerId: A,
+    nsPids: [90, 1],
+  });
   await proc.add({ pid: 100, ppid: 90, argv: [OLLAMA, 'serve'], exe: OLLAMA, containerId: A, nsPids: [100, 7] });
-  await proc.add({ pid: 101, ppid: 100, argv: [OLLAMA, 'runner', '--model', '/root/.ollama/models/blobs/sha256-1', '--port', '40001'], exe: OLLAMA, containerId: A });
+  await proc.add({
+    pid: 101,
+    ppid: 100,
+    argv: [OLLAMA, 'runner', '--model', '/root/.ollama/models/blobs/sha256-1', '--port', '40001'],
+    exe: OLLAMA,
+    containerId: A,
+  });
   await proc.add({ pid: 102, ppid: 100, argv: [OLLAMA, 'runner', '--port', '40002'], exe: OLLAMA, containerId: A });
   // Its server died (SIGKILL); tini adopted it.
-  await proc.add({ pid: 103, ppid: 90, argv: [OLLAMA, 'runner', '--model', '/m2', '--port', '40003'], exe: OLLAMA, containerId: A });
+  await proc.add({
+    pid: 103,
+    ppid: 90,
+    argv: [OLLAMA, 'runner', '--model', '/m2', '--port', '40003'],
+    exe: OLLAMA,
+    containerId: A,
+  });
   await proc.add({ pid: 200, ppid: 1, argv: ['python3', 'train.py'], exe: '/usr/bin/python3.12', comm: 'python3' });
   await proc.add({ pid: 300, ppid: 1, argv: ['/app/worker'], exe: '/app/worker', containerId: GONE });
   const docker = new FakeDockerApi([
@@ -65,7 +89,11 @@ async function scene(t: { after: (fn: () => Promise<void>) => void }) {
       id: A,
       name: 'ai-ollama-1',
       pid: 90,
-      labels: { 'com.docker.compose.project': 'ai', 'com.docker.compose.service': 'ollama', 'com.docker.compose.oneoff': 'False' },
+      labels: {
+        'com.docker.compose.project': 'ai',
+        'com.docker.compose.service': 'ollama',
+        'com.docker.compose.oneoff': 'False',
+      },
     },
   ]);
   const apps: GpuComputeApp[] = [
@@ -115,7 +143,11 @@ test('gpu_processes: traces PIDs to containers, roles and targets; sums per cont
   assert.deepEqual(main.orphanRunners, [
     { pid: 103, startTime: 1103, memoryBytes: 1 * GiB, gpuUuids: [GPU1], containerId: A, why: 'parent_not_server' },
   ]);
-  assert.equal(snapshot.targets.some((x) => x.target === 'remote'), false, 'no selector: no attribution');
+  assert.equal(
+    snapshot.targets.some((x) => x.target === 'remote'),
+    false,
+    'no selector: no attribution',
+  );
 
   assert.equal(sink.value('sentinel_gpu_processes', { uuid: GPU1 }), 4);
   assert.equal(sink.value('sentinel_gpu_processes', { uuid: GPU2 }), 3);
@@ -147,13 +179,28 @@ test('gpu_processes: per-process series capped per GPU, keeping the largest, wit
   });
   const { sink } = await run(c);
   const gpu1 = sink.find('sentinel_gpu_process_memory_used_bytes', { uuid: GPU1 });
-  assert.deepEqual(gpu1.map((s) => [s.labels.pid, s.value]), [['200', 5 * GiB], ['101', 4 * GiB]]);
+  assert.deepEqual(
+    gpu1.map((s) => [s.labels.pid, s.value]),
+    [
+      ['200', 5 * GiB],
+      ['101', 4 * GiB],
+    ],
+  );
   assert.deepEqual(gpu1[1]!.labels, {
-    uuid: GPU1, pid: '101', container: 'ai-ollama-1', role: 'ollama_runner', process_name: OLLAMA, attribution: 'container',
+    uuid: GPU1,
+    pid: '101',
+    container: 'ai-ollama-1',
+    role: 'ollama_runner',
+    process_name: OLLAMA,
+    attribution: 'container',
   });
   assert.equal(sink.value('sentinel_gpu_processes_dropped', { uuid: GPU1 }), 2);
   assert.equal(sink.value('sentinel_gpu_processes_dropped', { uuid: GPU2 }), 1);
-  assert.equal(sink.find('sentinel_gpu_processes', { uuid: GPU3 }).length, 0, 'no GPU list given: only GPUs with processes');
+  assert.equal(
+    sink.find('sentinel_gpu_processes', { uuid: GPU3 }).length,
+    0,
+    'no GPU list given: only GPUs with processes',
+  );
 });
 
 test('gpu_processes: a runner left in a removed container of the target is its orphan (container_gone)', async (t) => {
@@ -161,7 +208,13 @@ test('gpu_processes: a runner left in a removed container of the target is its o
   t.after(() => proc.cleanup());
   const B = hexId('ollama-b');
   await proc.add({ pid: 100, ppid: 1, argv: [OLLAMA, 'serve'], exe: OLLAMA, containerId: B });
-  await proc.add({ pid: 101, ppid: 100, argv: [OLLAMA, 'runner', '--model', '/m', '--port', '1'], exe: OLLAMA, containerId: B });
+  await proc.add({
+    pid: 101,
+    ppid: 100,
+    argv: [OLLAMA, 'runner', '--model', '/m', '--port', '1'],
+    exe: OLLAMA,
+    containerId: B,
+  });
   const docker = new FakeDockerApi([{ id: B, name: 'ollama', pid: 100 }]);
   const apps = [{ gpuUuid: GPU1, pid: 101, processName: OLLAMA, usedMemoryBytes: 3 * GiB }];
   let now = 0;
@@ -180,15 +233,30 @@ test('gpu_processes: a runner left in a removed container of the target is its o
   const second = await run(c);
   const main = second.snapshot.targets[0]!;
   assert.deepEqual(main.containers, []);
-  assert.deepEqual(main.orphanRunners.map((o) => [o.pid, o.why, o.memoryBytes]), [[101, 'container_gone', 3 * GiB]]);
+  assert.deepEqual(
+    main.orphanRunners.map((o) => [o.pid, o.why, o.memoryBytes]),
+    [[101, 'container_gone', 3 * GiB]],
+  );
   assert.equal(second.sink.value('sentinel_ollama_gpu_orphan_runners', { target: 'main' }), 1);
-  assert.equal(second.sink.value('sentinel_gpu_container_memory_used_bytes', { uuid: GPU1, container: '', attribution: 'unconfirmed' }), 3 * GiB);
+  assert.equal(
+    second.sink.value('sentinel_gpu_container_memory_used_bytes', {
+      uuid: GPU1,
+      container: '',
+      attribution: 'unconfirmed',
+    }),
+    3 * GiB,
+  );
 });
 
 test('gpu_processes: Docker down is soft: target usage unknown (no series), processes unconfirmed', async (t) => {
   const { proc, docker, apps } = await scene(t);
   docker.failWith = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-  const c = createGpuProcessesCollector(cfg({ proc_root: proc.root }), { queryComputeApps: async () => apps, docker, targets: TARGETS, log });
+  const c = createGpuProcessesCollector(cfg({ proc_root: proc.root }), {
+    queryComputeApps: async () => apps,
+    docker,
+    targets: TARGETS,
+    log,
+  });
   const { snapshot, sink } = await run(c);
   assert.deepEqual(snapshot.unresolvedTargets, ['main']);
   assert.deepEqual(snapshot.targets, []);
@@ -216,7 +284,12 @@ test('gpu_processes: a PID naming another process here (no host PID view) is not
 
 test('gpu_processes: repeated runs reuse the inspect cache instead of asking Docker per PID', async (t) => {
   const { proc, docker, apps } = await scene(t);
-  const c = createGpuProcessesCollector(cfg({ proc_root: proc.root }), { queryComputeApps: async () => apps, docker, targets: [], log });
+  const c = createGpuProcessesCollector(cfg({ proc_root: proc.root }), {
+    queryComputeApps: async () => apps,
+    docker,
+    targets: [],
+    log,
+  });
   await run(c);
   const after1 = docker.calls.inspect;
   await run(c);

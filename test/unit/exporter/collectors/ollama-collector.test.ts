@@ -11,7 +11,13 @@ import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
 import { modelRequestFields } from '../../../../shared/ollama/model-request-fields.js';
 import { startOllamaSim } from '../../../sim/ollama-sim.js';
 
-interface Sample { name: string; type: string; help: string; labels: Labels; value: number }
+interface Sample {
+  name: string;
+  type: string;
+  help: string;
+  labels: Labels;
+  value: number;
+}
 
 class RecordingSink implements MetricSink {
   readonly samples: Sample[] = [];
@@ -22,7 +28,8 @@ class RecordingSink implements MetricSink {
     this.samples.push({ name, type: 'counter', help, labels, value });
   }
   get(name: string, labels: Labels): number | undefined {
-    return this.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    return this.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+      ?.value;
   }
   names(): Set<string> {
     return new Set(this.samples.map((s) => s.name));
@@ -30,7 +37,13 @@ class RecordingSink implements MetricSink {
 }
 
 const model = (name: string, extra: Partial<ModelConfig> = {}): ModelConfig => ({
-  name, keep_alive: -1, keep_warm: true, min_vram_ratio: 1, options: {}, targets: [], ...extra,
+  name,
+  keep_alive: -1,
+  keep_warm: true,
+  min_vram_ratio: 1,
+  options: {},
+  targets: [],
+  ...extra,
 });
 const target = (name: string, url: string): OllamaTargetConfig => ({ name, url, headers: {} });
 const cfg = { ollama_interval_ms: 15_000, ollama_timeout_ms: 300 };
@@ -45,12 +58,20 @@ test('a healthy target: up, version, loaded models with VRAM ratio, expiry, cont
     if (req.url === '/api/ps')
       return json(res, 200, {
         models: [
-          { name: 'gpt-oss:20b', model: 'gpt-oss:20b', size: 14e9, size_vram: 14e9, expires_at: iso(3600), context_length: 8192 },
+          {
+            name: 'gpt-oss:20b',
+            model: 'gpt-oss:20b',
+            size: 14e9,
+            size_vram: 14e9,
+            expires_at: iso(3600),
+            context_length: 8192,
+          },
           { name: 'llama3:latest', model: 'llama3:latest', size: 8e9, size_vram: 2e9, expires_at: iso(-40) },
           { name: 'other:7b', model: 'other:7b', size: 5e9, size_vram: 0, expires_at: iso(60) },
         ],
       });
-    if (req.url === '/api/tags') return json(res, 200, { models: [{ name: 'gpt-oss:20b' }, { name: 'llama3:latest' }, { name: 'other:7b' }] });
+    if (req.url === '/api/tags')
+      return json(res, 200, { models: [{ name: 'gpt-oss:20b' }, { name: 'llama3:latest' }, { name: 'other:7b' }] });
   });
   try {
     const collector = createOllamaCollector(
@@ -71,7 +92,8 @@ test('a healthy target: up, version, loaded models with VRAM ratio, expiry, cont
     collector.render(snap, sink);
     const t = { target: 'gpu0' };
     assert.equal(sink.get('sentinel_ollama_up', t), 1);
-    for (const stage of ['head', 'version', 'ps', 'tags']) assert.equal(sink.get('sentinel_ollama_stage_success', { ...t, stage }), 1);
+    for (const stage of ['head', 'version', 'ps', 'tags'])
+      assert.equal(sink.get('sentinel_ollama_stage_success', { ...t, stage }), 1);
     assert.equal(sink.get('sentinel_ollama_info', { ...t, version: '0.12.3' }), 1);
     assert.equal(sink.get('sentinel_ollama_models_loaded', t), 3);
     assert.equal(sink.get('sentinel_ollama_models_available', t), 3);
@@ -89,17 +111,29 @@ test('a healthy target: up, version, loaded models with VRAM ratio, expiry, cont
     assert.equal(sink.get('sentinel_ollama_model_expires_in_seconds', llama), -40);
     assert.equal(sink.get('sentinel_ollama_model_context_length', llama), undefined, 'absent when the server omits it');
 
-    assert.equal(sink.get('sentinel_ollama_model_vram_bytes', { ...t, model: 'other:7b' }), 0, 'unconfigured models from /api/ps are shown too');
+    assert.equal(
+      sink.get('sentinel_ollama_model_vram_bytes', { ...t, model: 'other:7b' }),
+      0,
+      'unconfigured models from /api/ps are shown too',
+    );
     assert.equal(sink.get('sentinel_ollama_model_loaded', { ...t, model: 'qwen3:8b' }), 0, 'configured but not loaded');
     assert.equal(sink.get('sentinel_ollama_model_present', { ...t, model: 'qwen3:8b' }), 0);
     assert.equal(sink.get('sentinel_ollama_model_present', gpt), 1);
-    assert.ok(!sink.samples.some((s) => s.labels.model === 'elsewhere:1b'), 'models of other targets are not published here');
+    assert.ok(
+      !sink.samples.some((s) => s.labels.model === 'elsewhere:1b'),
+      'models of other targets are not published here',
+    );
     for (const s of sink.samples) assert.ok(s.help.length > 10, `${s.name} has HELP`);
 
     const snapTarget = (snap as OllamaSnapshot).targets[0]!;
-    assert.deepEqual(snapTarget.configured.map((c) => [c.model, c.present, c.loaded]), [
-      ['gpt-oss:20b', true, true], ['llama3:latest', true, true], ['qwen3:8b', false, false],
-    ]);
+    assert.deepEqual(
+      snapTarget.configured.map((c) => [c.model, c.present, c.loaded]),
+      [
+        ['gpt-oss:20b', true, true],
+        ['llama3:latest', true, true],
+        ['qwen3:8b', false, false],
+      ],
+    );
   } finally {
     await server.close();
   }
@@ -141,11 +175,18 @@ test('one target down does not hide the others', async () => {
     json(res, 200, { models: null });
   });
   try {
-    const collector = createOllamaCollector([target('down', `http://127.0.0.1:${port}`), target('up', server.url)], [], cfg);
+    const collector = createOllamaCollector(
+      [target('down', `http://127.0.0.1:${port}`), target('up', server.url)],
+      [],
+      cfg,
+    );
     const sink = new RecordingSink();
     collector.render(await collector.collect(ctx()), sink);
     assert.equal(sink.get('sentinel_ollama_up', { target: 'down' }), 0);
-    assert.equal(sink.get('sentinel_ollama_stage_errors_total', { target: 'down', stage: 'head', reason: 'refused' }), 1);
+    assert.equal(
+      sink.get('sentinel_ollama_stage_errors_total', { target: 'down', stage: 'head', reason: 'refused' }),
+      1,
+    );
     assert.equal(sink.get('sentinel_ollama_info', { target: 'down' }), undefined);
     assert.equal(sink.get('sentinel_ollama_up', { target: 'up' }), 1);
     assert.equal(sink.get('sentinel_ollama_models_loaded', { target: 'up' }), 0);
@@ -171,7 +212,10 @@ test('an aborted run throws a CollectError; a non-Ollama error is a bug and prop
 });
 
 test('against the Ollama simulator: keep_alive honoured, CPU fallback, partial offload and stuck Stopping are visible', async () => {
-  const sim = await startOllamaSim({ models: ['llama3:latest', 'qwen2.5:0.5b', 'gpt-oss:20b', 'llama3.1:8b'], version: '0.12.6' });
+  const sim = await startOllamaSim({
+    models: ['llama3:latest', 'qwen2.5:0.5b', 'gpt-oss:20b', 'llama3.1:8b'],
+    version: '0.12.6',
+  });
   try {
     const client = new OllamaClient(target('sim', sim.url));
     const pinned = model('llama3:latest', { keep_alive: -1, options: { num_ctx: 2048 } });
@@ -187,15 +231,23 @@ test('against the Ollama simulator: keep_alive honoured, CPU fallback, partial o
     await client.load(partial.name, modelRequestFields(partial));
     await sim.control.setPartialOffload(null);
 
-    const collector = createOllamaCollector([target('sim', sim.url)], [pinned, tenMinutes, onCpu, partial, model('absent:latest')], {
-      ...cfg, ollama_timeout_ms: 2000,
-    });
+    const collector = createOllamaCollector(
+      [target('sim', sim.url)],
+      [pinned, tenMinutes, onCpu, partial, model('absent:latest')],
+      {
+        ...cfg,
+        ollama_timeout_ms: 2000,
+      },
+    );
     const live = { signal: new AbortController().signal, now: Date.now };
     let sink = new RecordingSink();
     collector.render(await collector.collect(live), sink);
     const l = (m: string) => ({ target: 'sim', model: m });
     assert.equal(sink.get('sentinel_ollama_info', { target: 'sim', version: '0.12.6' }), 1);
-    assert.ok(sink.get('sentinel_ollama_model_expires_in_seconds', l('llama3:latest'))! > 200 * 365 * 86400, 'keep_alive -1 = forever');
+    assert.ok(
+      sink.get('sentinel_ollama_model_expires_in_seconds', l('llama3:latest'))! > 200 * 365 * 86400,
+      'keep_alive -1 = forever',
+    );
     assert.equal(sink.get('sentinel_ollama_model_context_length', l('llama3:latest')), 2048, 'num_ctx as sent');
     const tenMin = sink.get('sentinel_ollama_model_expires_in_seconds', l('qwen2.5:0.5b'))!;
     assert.ok(tenMin > 590 && tenMin <= 600, `keep_alive 10m gives ${tenMin}`);

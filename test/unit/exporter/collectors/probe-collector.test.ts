@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { createProbeCollector, PROBE_RESULTS, type ProbeSnapshot } from '../../../../exporter/collectors/probe-collector.js';
+import {
+  createProbeCollector,
+  PROBE_RESULTS,
+  type ProbeSnapshot,
+} from '../../../../exporter/collectors/probe-collector.js';
 import type { Labels, MetricSink } from '../../../../exporter/collector.js';
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import { checkMetricNames } from '../../../lint/metric-name-rules.js';
@@ -18,16 +22,27 @@ class RecordingSink implements MetricSink {
     this.samples.push({ name, labels, value });
   }
   get(name: string, labels: Labels): number | undefined {
-    return this.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    return this.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+      ?.value;
   }
 }
 
 const model = (name: string, extra: Partial<ModelConfig> = {}): ModelConfig => ({
-  name, keep_alive: '30m', keep_warm: true, min_vram_ratio: 1, options: { num_ctx: 8192, num_gpu: 99 }, targets: [], ...extra,
+  name,
+  keep_alive: '30m',
+  keep_warm: true,
+  min_vram_ratio: 1,
+  options: { num_ctx: 8192, num_gpu: 99 },
+  targets: [],
+  ...extra,
 });
 const target = (url: string): OllamaTargetConfig => ({ name: 'gpu0', url, headers: {} });
 const cfg = {
-  probe_interval_ms: 60_000, probe_load_timeout_ms: 400, probe_first_token_timeout_ms: 150, probe_prompt: 'Say OK.', ollama_timeout_ms: 500,
+  probe_interval_ms: 60_000,
+  probe_load_timeout_ms: 400,
+  probe_first_token_timeout_ms: 150,
+  probe_prompt: 'Say OK.',
+  ollama_timeout_ms: 500,
 };
 const ctx = (signal = new AbortController().signal) => ({ signal, now: Date.now });
 const FUTURE = new Date(Date.now() + 3600_000).toISOString();
@@ -45,18 +60,29 @@ let hungWarmAnswered = 0;
 function fakeOllama(req: RecordedRequest, res: ServerResponse): void {
   if (req.url === '/api/ps') {
     return json(res, 200, {
-      models: ['good:latest', 'hung-warm:latest', 'slow-cpu:latest'].map((name) => ({ name, model: name, size: 10, size_vram: 10, expires_at: FUTURE }))
+      models: ['good:latest', 'hung-warm:latest', 'slow-cpu:latest']
+        .map((name) => ({ name, model: name, size: 10, size_vram: 10, expires_at: FUTURE }))
         .concat([{ name: 'stopping:latest', model: 'stopping:latest', size: 10, size_vram: 10, expires_at: PAST }]),
     });
   }
   const body = JSON.parse(req.body) as { model: string };
   // hung-warm answers its first probe, then its runner hangs
-  if (body.model === 'hung-warm:latest' && hungWarmAnswered++ === 0) return stream(res, { load_duration: 5_000_000, eval_count: 1, eval_duration: 20_000_000 });
+  if (body.model === 'hung-warm:latest' && hungWarmAnswered++ === 0)
+    return stream(res, { load_duration: 5_000_000, eval_count: 1, eval_duration: 20_000_000 });
   switch (body.model) {
     case 'good:latest':
-      return stream(res, { load_duration: 5_000_000, eval_count: 1, eval_duration: 20_000_000, prompt_eval_count: 10, prompt_eval_duration: 10_000_000 });
+      return stream(res, {
+        load_duration: 5_000_000,
+        eval_count: 1,
+        eval_duration: 20_000_000,
+        prompt_eval_count: 10,
+        prompt_eval_duration: 10_000_000,
+      });
     case 'cold:latest':
-      return void setTimeout(() => stream(res, { load_duration: 3_200_000_000, eval_count: 1, eval_duration: 10_000_000 }), 30);
+      return void setTimeout(
+        () => stream(res, { load_duration: 3_200_000_000, eval_count: 1, eval_duration: 10_000_000 }),
+        30,
+      );
     case 'busy:latest':
       return json(res, 503, { error: 'server busy, please try again.  maximum pending requests exceeded' });
     case 'missing:latest':
@@ -75,23 +101,51 @@ function fakeOllama(req: RecordedRequest, res: ServerResponse): void {
 test('classifies every outcome and sends keep_alive and options exactly, plus num_predict 1', async () => {
   const server = await startLocalServer(fakeOllama);
   try {
-    const names = ['good', 'cold', 'busy', 'missing', 'oom', 'hung-after-headers', 'hung-warm', 'slow-load', 'stopping'];
-    const models = names.map((n) => model(`${n}:latest`)).concat([model('not-warm:latest', { keep_warm: false }), model('other:latest', { targets: ['gpu9'] })]);
+    const names = [
+      'good',
+      'cold',
+      'busy',
+      'missing',
+      'oom',
+      'hung-after-headers',
+      'hung-warm',
+      'slow-load',
+      'stopping',
+    ];
+    const models = names
+      .map((n) => model(`${n}:latest`))
+      .concat([model('not-warm:latest', { keep_warm: false }), model('other:latest', { targets: ['gpu9'] })]);
     const collector = createProbeCollector([target(server.url)], models, cfg);
     assert.equal(collector.name, 'probe');
     const snap = await collector.collect(ctx());
     const result = Object.fromEntries(snap.probes.map((p) => [p.model.replace(':latest', ''), p.result]));
     assert.deepEqual(result, {
-      good: 'ok', cold: 'ok', busy: 'busy', missing: 'not_found', oom: 'error', 'hung-after-headers': 'timeout',
-      'hung-warm': 'ok', 'slow-load': 'loading', stopping: 'loading',
+      good: 'ok',
+      cold: 'ok',
+      busy: 'busy',
+      missing: 'not_found',
+      oom: 'error',
+      'hung-after-headers': 'timeout',
+      'hung-warm': 'ok',
+      'slow-load': 'loading',
+      stopping: 'loading',
     });
 
-    const generated = server.requests.filter((r) => r.url === '/api/generate').map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    const generated = server.requests
+      .filter((r) => r.url === '/api/generate')
+      .map((r) => JSON.parse(r.body) as Record<string, unknown>);
     assert.equal(generated.length, names.length, 'models without keep_warm or of other targets are never touched');
     for (const body of generated) {
-      assert.deepEqual({ ...body, model: undefined }, {
-        model: undefined, keep_alive: '30m', prompt: 'Say OK.', options: { num_ctx: 8192, num_gpu: 99, num_predict: 1 }, stream: true,
-      });
+      assert.deepEqual(
+        { ...body, model: undefined },
+        {
+          model: undefined,
+          keep_alive: '30m',
+          prompt: 'Say OK.',
+          options: { num_ctx: 8192, num_gpu: 99, num_predict: 1 },
+          stream: true,
+        },
+      );
     }
 
     const good = snap.probes.find((p) => p.model === 'good:latest')!;
@@ -124,12 +178,15 @@ test('classifies every outcome and sends keep_alive and options exactly, plus nu
     collector.render(snap, sink);
     const l = { target: 'gpu0', model: 'busy:latest' };
     assert.equal(sink.get('sentinel_probe_success', l), 0);
-    for (const r of PROBE_RESULTS) assert.equal(sink.get('sentinel_probe_result', { ...l, result: r }), r === 'busy' ? 1 : 0);
+    for (const r of PROBE_RESULTS)
+      assert.equal(sink.get('sentinel_probe_result', { ...l, result: r }), r === 'busy' ? 1 : 0);
     assert.equal(sink.get('sentinel_probe_runs_total', { ...l, result: 'busy' }), 1);
     assert.equal(sink.get('sentinel_probe_consecutive_failures', l), 1);
     assert.equal(sink.get('sentinel_probe_cold_loads_total', { target: 'gpu0', model: 'cold:latest' }), 1);
     assert.equal(sink.get('sentinel_probe_success', { target: 'gpu0', model: 'good:latest' }), 1);
-    assert.ok(sink.get('sentinel_probe_last_success_timestamp_seconds', { target: 'gpu0', model: 'good:latest' })! > 1.7e9);
+    assert.ok(
+      sink.get('sentinel_probe_last_success_timestamp_seconds', { target: 'gpu0', model: 'good:latest' })! > 1.7e9,
+    );
     assert.equal(sink.get('sentinel_probe_last_success_timestamp_seconds', l), undefined, 'never succeeded');
     assert.equal(sink.get('sentinel_probe_ttfb_seconds', l), undefined);
   } finally {
@@ -179,7 +236,10 @@ test('the run respects the collector signal: aborted runs throw and record nothi
     // never answers generate
   });
   try {
-    const collector = createProbeCollector([target(server.url)], [model('a:latest'), model('b:latest')], { ...cfg, probe_load_timeout_ms: 60_000 });
+    const collector = createProbeCollector([target(server.url)], [model('a:latest'), model('b:latest')], {
+      ...cfg,
+      probe_load_timeout_ms: 60_000,
+    });
     assert.ok(collector.timeoutMs >= 60_000 + 2 * cfg.probe_first_token_timeout_ms);
     const controller = new AbortController();
     const started = Date.now();
@@ -194,7 +254,11 @@ test('the run respects the collector signal: aborted runs throw and record nothi
 test('no keep_warm model means no request at all', async () => {
   const server = await startLocalServer((_req, res) => json(res, 200, { models: [] }));
   try {
-    const snap = await createProbeCollector([target(server.url)], [model('x:latest', { keep_warm: false })], cfg).collect(ctx());
+    const snap = await createProbeCollector(
+      [target(server.url)],
+      [model('x:latest', { keep_warm: false })],
+      cfg,
+    ).collect(ctx());
     assert.equal(snap.probes.length, 0);
     assert.equal(server.requests.length, 0);
   } finally {
@@ -219,10 +283,19 @@ test('against the Ollama simulator: exact options and keep_alive, no reload when
     assert.equal(r['qwen2.5:0.5b']!.result, 'ok');
     assert.equal(r['missing:latest']!.result, 'not_found');
     assert.equal(r['llama3:latest']!.wasLoaded, false);
-    const generates = (await sim.control.requests()).filter((q) => q.path === '/api/generate').map((q) => q.body as Record<string, unknown>);
-    assert.deepEqual(generates.find((b) => b.model === 'llama3:latest'), {
-      model: 'llama3:latest', keep_alive: -1, options: { num_ctx: 2048, num_batch: 256, num_predict: 1 }, prompt: 'Say OK.', stream: true,
-    });
+    const generates = (await sim.control.requests())
+      .filter((q) => q.path === '/api/generate')
+      .map((q) => q.body as Record<string, unknown>);
+    assert.deepEqual(
+      generates.find((b) => b.model === 'llama3:latest'),
+      {
+        model: 'llama3:latest',
+        keep_alive: -1,
+        options: { num_ctx: 2048, num_batch: 256, num_predict: 1 },
+        prompt: 'Say OK.',
+        stream: true,
+      },
+    );
     assert.equal(generates.find((b) => b.model === 'qwen2.5:0.5b')!.keep_alive, '10m');
     assert.ok(!generates.some((b) => b.model === 'llama3.1:8b'), 'keep_warm false is never probed');
 
@@ -236,7 +309,11 @@ test('against the Ollama simulator: exact options and keep_alive, no reload when
     assert.equal(r['llama3:latest']!.wasLoaded, true);
     assert.equal(r['llama3:latest']!.result, 'ok');
     assert.ok(r['llama3:latest']!.loadDurationSeconds! < 0.1, 'warm: load_duration in milliseconds');
-    assert.equal((await sim.control.state()).runners.find((x) => x.name === 'llama3:latest')!.pid, pinnedRunner.pid, 'same runner process');
+    assert.equal(
+      (await sim.control.state()).runners.find((x) => x.name === 'llama3:latest')!.pid,
+      pinnedRunner.pid,
+      'same runner process',
+    );
     assert.ok(r['llama3:latest']!.tokensPerSecond! > 0);
     assert.equal(r['missing:latest']!.consecutiveFailures, 2);
 

@@ -13,7 +13,8 @@ test('/readyz is 503 naming what is pending before the first collection and 200 
 
   const early = await h.get('/readyz');
   assert.equal(early.status, 503);
-  for (const c of ['gpu', 'ollama', 'probe']) assert.match(early.body, new RegExp(`\\b${c}\\b`), `names the pending ${c} collector`);
+  for (const c of ['gpu', 'ollama', 'probe'])
+    assert.match(early.body, new RegExp(`\\b${c}\\b`), `names the pending ${c} collector`);
   const live = await h.get('/healthz');
   assert.equal(live.status, 200, 'alive before anything was collected');
   // Metrics already answer: every collector reads 0 and no source series is invented.
@@ -34,12 +35,15 @@ test('landing page links every endpoint and shows each collector; unknown paths 
   const h = await startExporterHarness({ simModels: [WARM], models: [{ name: WARM, keep_warm: true }] });
   t.after(() => h.close());
   await waitForUrl(`${h.url}/readyz`, 15_000);
-  await h.waitForMetrics('every collector ok', (m) => ['gpu', 'ollama', 'probe'].every((c) => m.get('sentinel_collector_success', { collector: c }) === 1));
+  await h.waitForMetrics('every collector ok', (m) =>
+    ['gpu', 'ollama', 'probe'].every((c) => m.get('sentinel_collector_success', { collector: c }) === 1),
+  );
 
   const page = await h.get('/');
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /text\/html/);
-  for (const href of ['/metrics', '/api/state', '/healthz', '/readyz']) assert.ok(page.body.includes(`href="${href}"`), `links ${href}`);
+  for (const href of ['/metrics', '/api/state', '/healthz', '/readyz'])
+    assert.ok(page.body.includes(`href="${href}"`), `links ${href}`);
   assert.match(page.body, /e2e/, 'shows the version');
   for (const c of ['gpu', 'ollama', 'probe']) assert.match(page.body, new RegExp(`<td>${c}</td><td>ok</td>`));
 
@@ -65,7 +69,11 @@ test('max_concurrent_scrapes 1: parallel scrapes get 200 or 503 with the reason,
       if (a.status === 200) assert.match(a.body, /^sentinel_build_info\{/m, 'a served scrape is complete');
     }
   }
-  assert.deepEqual([...statuses.keys()].filter((s) => s !== 200 && s !== 503), [], `only 200 and 503: ${JSON.stringify([...statuses])}`);
+  assert.deepEqual(
+    [...statuses.keys()].filter((s) => s !== 200 && s !== 503),
+    [],
+    `only 200 and 503: ${JSON.stringify([...statuses])}`,
+  );
   assert.equal((statuses.get(200) ?? 0) + (statuses.get(503) ?? 0), sent);
   assert.ok((statuses.get(200) ?? 0) >= 1);
   if (reasons.size === 0) t.diagnostic('no scrape overlapped this time: the 503 body was not seen');

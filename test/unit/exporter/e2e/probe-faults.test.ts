@@ -34,24 +34,39 @@ function waitOk(what = 'the probe ok again'): Promise<Exposition> {
  * Scrapes until the streak reaches `until`, checking on every scrape that the condition is held exactly when the
  * streak is long enough (one failure is "unknown": wait for another), and returns every (result, streak) seen.
  */
-async function watchStreak(expected: string, condition: string, until: number): Promise<{ seen: { result: string | undefined; streak: number }[]; last: Exposition }> {
+async function watchStreak(
+  expected: string,
+  condition: string,
+  until: number,
+): Promise<{ seen: { result: string | undefined; streak: number }[]; last: Exposition }> {
   const seen: { result: string | undefined; streak: number }[] = [];
   // waitFor treats a throw as "not yet", so violations are collected here and asserted after the wait.
   const wrong: string[] = [];
-  const last = await h.waitForMetrics(`${expected} streak of ${until}`, (m) => {
-    const r = result(m);
-    const n = streak(m);
-    if (r === expected) {
-      seen.push({ result: r, streak: n });
-      if (cond(m, condition) !== (n >= PROBE_FAILURES_NEEDED ? 1 : 0)) wrong.push(`${condition}=${cond(m, condition)} at streak ${n}`);
-      if (n < PROBE_FAILURES_NEEDED && cond(m, 'unknown') !== 1) wrong.push(`unknown=${cond(m, 'unknown')} at streak ${n}: one ${expected} is not yet a diagnosis`);
-      if (m.get('sentinel_probe_success', l) !== 0) wrong.push(`success ${m.get('sentinel_probe_success', l)} with result ${r}`);
-    }
-    return r === expected && n >= until;
-  }, 15_000);
+  const last = await h.waitForMetrics(
+    `${expected} streak of ${until}`,
+    (m) => {
+      const r = result(m);
+      const n = streak(m);
+      if (r === expected) {
+        seen.push({ result: r, streak: n });
+        if (cond(m, condition) !== (n >= PROBE_FAILURES_NEEDED ? 1 : 0))
+          wrong.push(`${condition}=${cond(m, condition)} at streak ${n}`);
+        if (n < PROBE_FAILURES_NEEDED && cond(m, 'unknown') !== 1)
+          wrong.push(`unknown=${cond(m, 'unknown')} at streak ${n}: one ${expected} is not yet a diagnosis`);
+        if (m.get('sentinel_probe_success', l) !== 0)
+          wrong.push(`success ${m.get('sentinel_probe_success', l)} with result ${r}`);
+      }
+      return r === expected && n >= until;
+    },
+    15_000,
+  );
   assert.deepEqual(wrong, []);
   const streaks = seen.map((s) => s.streak);
-  assert.deepEqual(streaks, [...streaks].sort((a, b) => a - b), 'the streak only counts up while failing');
+  assert.deepEqual(
+    streaks,
+    [...streaks].sort((a, b) => a - b),
+    'the streak only counts up while failing',
+  );
   return { seen, last };
 }
 
@@ -60,7 +75,11 @@ test('hung generate: result timeout, consecutive failures counting up, probe_hun
   try {
     const { last } = await watchStreak('timeout', 'probe_hung', 3);
     assert.ok(last.get('sentinel_probe_runs_total', { ...l, result: 'timeout' })! >= 3);
-    assert.equal(last.get('sentinel_ollama_up', { target: 'main' }), 1, 'the API keeps answering while inference hangs');
+    assert.equal(
+      last.get('sentinel_ollama_up', { target: 'main' }),
+      1,
+      'the API keeps answering while inference hangs',
+    );
   } finally {
     await h.sim.control.setHangGenerate(false);
   }
@@ -85,10 +104,15 @@ test('model deleted: probe not_found, present 0, model_missing (action pull); ok
   await h.sim.control.expire(WARM);
   await h.sim.control.removeModel(WARM);
   try {
-    const m = await h.waitForMetrics('not_found', (x) => result(x) === 'not_found' && x.get('sentinel_ollama_model_present', l) === 0);
+    const m = await h.waitForMetrics(
+      'not_found',
+      (x) => result(x) === 'not_found' && x.get('sentinel_ollama_model_present', l) === 0,
+    );
     assert.equal(cond(m, 'model_missing'), 1);
     assert.equal(m.get('sentinel_ollama_model_loaded', l), 0);
-    const state = JSON.parse((await h.get('/api/state')).body) as { targets: { main: { diagnosis: { findings: { condition: string; action: string }[] } } } };
+    const state = JSON.parse((await h.get('/api/state')).body) as {
+      targets: { main: { diagnosis: { findings: { condition: string; action: string }[] } } };
+    };
     assert.equal(state.targets.main.diagnosis.findings.find((f) => f.condition === 'model_missing')?.action, 'pull');
   } finally {
     await h.sim.control.addModel(WARM);
@@ -102,8 +126,13 @@ test('CUDA out of memory on load: result error, then out_of_memory from the seco
     await h.sim.control.expire(WARM);
     const { last } = await watchStreak('error', 'out_of_memory', PROBE_FAILURES_NEEDED);
     assert.equal(cond(last, 'probe_failing'), 0, 'out of memory is told apart from other errors');
-    const state = JSON.parse((await h.get('/api/state')).body) as { targets: { main: { diagnosis: { findings: { condition: string; detail: string }[] } } } };
-    assert.match(state.targets.main.diagnosis.findings.find((f) => f.condition === 'out_of_memory')!.detail, /out of memory/);
+    const state = JSON.parse((await h.get('/api/state')).body) as {
+      targets: { main: { diagnosis: { findings: { condition: string; detail: string }[] } } };
+    };
+    assert.match(
+      state.targets.main.diagnosis.findings.find((f) => f.condition === 'out_of_memory')!.detail,
+      /out of memory/,
+    );
   } finally {
     await h.sim.control.setOomOnLoad(0);
   }
@@ -120,13 +149,17 @@ test('slow load beyond the load deadline: result loading (never timeout or probe
     await h.sim.control.expire(WARM);
     const seen: string[] = [];
     let hung = 0;
-    await h.waitForMetrics('loading twice', (m) => {
-      const r = result(m);
-      if (r !== undefined && r !== 'ok') seen.push(r);
-      hung += cond(m, 'probe_hung') ?? 0;
-      // Stop at the first wrong answer too, so a regression fails fast instead of at the timeout.
-      return (r === 'loading' && streak(m) >= PROBE_FAILURES_NEEDED) || hung > 0 || seen.some((x) => x !== 'loading');
-    }, 15_000);
+    await h.waitForMetrics(
+      'loading twice',
+      (m) => {
+        const r = result(m);
+        if (r !== undefined && r !== 'ok') seen.push(r);
+        hung += cond(m, 'probe_hung') ?? 0;
+        // Stop at the first wrong answer too, so a regression fails fast instead of at the timeout.
+        return (r === 'loading' && streak(m) >= PROBE_FAILURES_NEEDED) || hung > 0 || seen.some((x) => x !== 'loading');
+      },
+      15_000,
+    );
     assert.deepEqual([...new Set(seen)], ['loading']);
     assert.equal(hung, 0, 'a slow load is no hung runner');
     assert.equal(cond(await h.metrics(), 'probe_failing'), 1);

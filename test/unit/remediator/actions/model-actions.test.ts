@@ -24,7 +24,18 @@ async function fakeOllama(t: import('node:test').TestContext, opts: { loaded: bo
     const body = req.body ? (JSON.parse(req.body) as Record<string, unknown>) : {};
     res.setHeader('content-type', 'application/json');
     if (req.url === '/api/ps') {
-      const models = state.loaded ? [{ name: model.name, model: model.name, size: 4e9, size_vram: 4e9, digest: 'abc', expires_at: '2318-01-01T00:00:00Z' }] : [];
+      const models = state.loaded
+        ? [
+            {
+              name: model.name,
+              model: model.name,
+              size: 4e9,
+              size_vram: 4e9,
+              digest: 'abc',
+              expires_at: '2318-01-01T00:00:00Z',
+            },
+          ]
+        : [];
       res.end(JSON.stringify({ models }));
     } else if (req.url === '/api/generate') {
       const unload = body.keep_alive === 0;
@@ -53,11 +64,16 @@ async function deps(t: import('node:test').TestContext) {
   return testDeps(engine.docker);
 }
 
-function request(action: ActionRequest['action'], target: OllamaTargetConfig, over: Partial<ActionRequest> = {}): ActionRequest {
+function request(
+  action: ActionRequest['action'],
+  target: OllamaTargetConfig,
+  over: Partial<ActionRequest> = {},
+): ActionRequest {
   return { action, target, model, dryRun: false, signal: AbortSignal.timeout(20_000), incidentId: 'inc-3', ...over };
 }
 
-const generates = (reqs: RecordedRequest[]) => reqs.filter((r) => r.url === '/api/generate').map((r) => JSON.parse(r.body) as Record<string, unknown>);
+const generates = (reqs: RecordedRequest[]) =>
+  reqs.filter((r) => r.url === '/api/generate').map((r) => JSON.parse(r.body) as Record<string, unknown>);
 
 test('warm_up loads with exactly the configured keep_alive and options', async (t) => {
   const o = await fakeOllama(t, { loaded: false, present: true });
@@ -65,7 +81,9 @@ test('warm_up loads with exactly the configured keep_alive and options', async (
   assert.equal(await actionHappened('warm_up', { model: model.name }, o.target, d), false);
   const result = await runAction(request('warm_up', o.target), d);
   assert.equal(result.outcome, 'done', result.detail);
-  assert.deepEqual(generates(o.server.requests), [{ model: 'llama3.2:3b', keep_alive: -1, options: { num_ctx: 8192, num_batch: 256 }, stream: false }]);
+  assert.deepEqual(generates(o.server.requests), [
+    { model: 'llama3.2:3b', keep_alive: -1, options: { num_ctx: 8192, num_batch: 256 }, stream: false },
+  ]);
   assert.match(result.detail, /loaded llama3.2:3b on main in \d+ ms \(done_reason load/);
   assert.equal(await actionHappened('warm_up', result.before!, o.target, d), true);
 });
@@ -80,7 +98,11 @@ test('reload unloads (keep_alive 0), waits until /api/ps drops it, loads with th
     { model: 'llama3.2:3b', keep_alive: -1, options: { num_ctx: 8192, num_batch: 256 }, stream: false },
   ]);
   assert.match(result.detail, /unloaded, loaded again/);
-  assert.equal(await actionHappened('reload', result.before!, o.target, d), null, 'loaded now: cannot tell whether it was reloaded');
+  assert.equal(
+    await actionHappened('reload', result.before!, o.target, d),
+    null,
+    'loaded now: cannot tell whether it was reloaded',
+  );
   o.state.loaded = false;
   assert.equal(await actionHappened('reload', result.before!, o.target, d), false);
 });
@@ -92,7 +114,10 @@ test('dry-runs only read', async (t) => {
     const result = await runAction(request(action, o.target, { dryRun: true }), d);
     assert.equal(result.outcome, 'skipped', `${action}: ${result.detail}`);
     assert.match(result.detail, /^dry-run: would/);
-    assert.ok(result.calls.some((c) => c.startsWith('would POST')), action);
+    assert.ok(
+      result.calls.some((c) => c.startsWith('would POST')),
+      action,
+    );
   }
   assert.deepEqual([...new Set(o.server.requests.map((r) => r.url))].sort(), ['/api/ps', '/api/show']);
 });

@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessIdentity } from '../../../../shared/proc/read-process-identity.js';
 import type { SelfIdentity } from '../../../../remediator/actions/action.js';
-import { selectKillCandidates, type KillCandidateInput, type KillPolicy } from '../../../../remediator/actions/select-kill-candidates.js';
+import {
+  selectKillCandidates,
+  type KillCandidateInput,
+  type KillPolicy,
+} from '../../../../remediator/actions/select-kill-candidates.js';
 
 const TARGET = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
@@ -12,13 +16,34 @@ const GPU = 'GPU-f88d2996-314d-4abe-0c94-acc6aa417694';
 const self: SelfIdentity = { pid: 777, containerId: SELF_CONTAINER };
 
 function proc(pid: number, argv: string[], over: Partial<ProcessIdentity> = {}): ProcessIdentity {
-  return { pid, ppid: 100, startTime: 5000 + pid, exe: argv[0] ?? null, argv, comm: 'ollama', containerId: TARGET, nsPids: [pid, pid - 1000], ...over };
+  return {
+    pid,
+    ppid: 100,
+    startTime: 5000 + pid,
+    exe: argv[0] ?? null,
+    argv,
+    comm: 'ollama',
+    containerId: TARGET,
+    nsPids: [pid, pid - 1000],
+    ...over,
+  };
 }
 
 const SERVER = proc(100, ['/usr/bin/ollama', 'serve'], { ppid: 50, nsPids: [100, 7] });
-const runnerArgv = (port: number) => ['/usr/bin/ollama', 'runner', '--model', '/root/.ollama/models/blobs/sha256-abc', '--port', String(port)];
+const runnerArgv = (port: number) => [
+  '/usr/bin/ollama',
+  'runner',
+  '--model',
+  '/root/.ollama/models/blobs/sha256-abc',
+  '--port',
+  String(port),
+];
 
-function input(identity: ProcessIdentity | null, over: Partial<KillCandidateInput> = {}, pid = identity?.pid ?? 1): KillCandidateInput {
+function input(
+  identity: ProcessIdentity | null,
+  over: Partial<KillCandidateInput> = {},
+  pid = identity?.pid ?? 1,
+): KillCandidateInput {
   return {
     app: { gpuUuid: GPU, pid, processName: '/usr/bin/ollama', usedMemoryBytes: 13312 * 1024 * 1024 },
     identity,
@@ -44,7 +69,9 @@ test('kill_runner: only the target container runner is eligible among decoys', (
     // the server itself holds VRAM on old versions: never
     input(SERVER),
     // wrong executable: a python process with runner-like argv
-    input(proc(1202, ['/usr/bin/python3', 'runner', '--model', 'x'], { exe: '/usr/bin/python3' }), { app: { gpuUuid: GPU, pid: 1202, processName: '/usr/bin/python3', usedMemoryBytes: 1 } }),
+    input(proc(1202, ['/usr/bin/python3', 'runner', '--model', 'x'], { exe: '/usr/bin/python3' }), {
+      app: { gpuUuid: GPU, pid: 1202, processName: '/usr/bin/python3', usedMemoryBytes: 1 },
+    }),
     // a runner of another container
     input(proc(1203, runnerArgv(40003), { containerId: OTHER })),
     // the discovery probe (no --model)
@@ -62,7 +89,10 @@ test('kill_runner: only the target container runner is eligible among decoys', (
   ];
   const sel = selectKillCandidates([...decoys, input(eligibleRunner)], runnerPolicy);
 
-  assert.deepEqual(sel.eligible.map((c) => c.pid), [1201]);
+  assert.deepEqual(
+    sel.eligible.map((c) => c.pid),
+    [1201],
+  );
   const c = sel.eligible[0]!;
   assert.equal(c.startTime, eligibleRunner.startTime);
   assert.deepEqual(c.argv, eligibleRunner.argv);
@@ -81,7 +111,10 @@ test('kill_runner: only the target container runner is eligible among decoys', (
 test('a PID whose /proc executable differs from what nvidia-smi reported is treated as reused', () => {
   // nvidia-smi saw a llama-server; the PID now belongs to an ollama runner of the target (reused in between)
   const id = proc(1301, runnerArgv(1));
-  const sel = selectKillCandidates([input(id, { app: { gpuUuid: GPU, pid: 1301, processName: '/usr/lib/ollama/llama-server', usedMemoryBytes: 5 } })], runnerPolicy);
+  const sel = selectKillCandidates(
+    [input(id, { app: { gpuUuid: GPU, pid: 1301, processName: '/usr/lib/ollama/llama-server', usedMemoryBytes: 5 } })],
+    runnerPolicy,
+  );
   assert.equal(sel.eligible.length, 0);
   assert.match(reasonFor(sel, 1301), /PID reused/);
 });
@@ -96,7 +129,10 @@ test('an unreadable nvidia-smi name ([Not Found]) does not block, an empty NSpid
     ],
     runnerPolicy,
   );
-  assert.deepEqual(sel.eligible.map((c) => c.pid), [1401]);
+  assert.deepEqual(
+    sel.eligible.map((c) => c.pid),
+    [1401],
+  );
   assert.match(reasonFor(sel, 1402), /NSpid/);
 });
 
@@ -105,7 +141,10 @@ test('kill_orphans: a runner whose parent is a live server is not an orphan; one
   const reparented = proc(1502, runnerArgv(2), { ppid: 1 });
   const tini = proc(1, ['/sbin/tini', '--', '/bin/ollama', 'serve'], { exe: '/sbin/tini', nsPids: [1, 1] });
   const sel = selectKillCandidates([input(child), input(reparented, { parent: tini })], orphanPolicy);
-  assert.deepEqual(sel.eligible.map((c) => c.pid), [1502]);
+  assert.deepEqual(
+    sel.eligible.map((c) => c.pid),
+    [1502],
+  );
   assert.match(sel.eligible[0]!.why, /orphaned runner of the target \(parent PID 1 is \/sbin\/tini --\)/);
   assert.match(reasonFor(sel, 1501), /child of a live ollama serve/);
 });
@@ -114,7 +153,10 @@ test('kill_orphans: a server in ANOTHER container does not count as the runner p
   const serverElsewhere = { ...SERVER, containerId: OTHER };
   const r = proc(1601, runnerArgv(1));
   const sel = selectKillCandidates([input(r, { parent: serverElsewhere })], orphanPolicy);
-  assert.deepEqual(sel.eligible.map((c) => c.pid), [1601]);
+  assert.deepEqual(
+    sel.eligible.map((c) => c.pid),
+    [1601],
+  );
 });
 
 test('kill_orphans: runners of a container Docker no longer knows, only when the cgroup is Docker', () => {
@@ -129,7 +171,10 @@ test('kill_orphans: runners of a container Docker no longer knows, only when the
     ],
     orphanPolicy,
   );
-  assert.deepEqual(sel.eligible.map((c) => c.pid), [1701]);
+  assert.deepEqual(
+    sel.eligible.map((c) => c.pid),
+    [1701],
+  );
   assert.match(sel.eligible[0]!.why, /no longer exists/);
   assert.match(reasonFor(sel, 1702), /not a Docker container/);
   assert.match(reasonFor(sel, 1703), /not of the target/);
@@ -139,43 +184,77 @@ test('kill_runner never picks orphans of other containers, kill_orphans never pi
   const healthy = proc(1801, runnerArgv(1));
   const gone = proc(1802, runnerArgv(2), { containerId: GONE, ppid: 1 });
   const inputs = [input(healthy), input(gone, { containerExists: false, dockerCgroup: true })];
-  assert.deepEqual(selectKillCandidates(inputs, runnerPolicy).eligible.map((c) => c.pid), [1801]);
-  assert.deepEqual(selectKillCandidates(inputs, orphanPolicy).eligible.map((c) => c.pid), [1802]);
+  assert.deepEqual(
+    selectKillCandidates(inputs, runnerPolicy).eligible.map((c) => c.pid),
+    [1801],
+  );
+  assert.deepEqual(
+    selectKillCandidates(inputs, orphanPolicy).eligible.map((c) => c.pid),
+    [1802],
+  );
 });
 
 test('host target: runners of the single host server only; ambiguous with two servers', () => {
   const hostServer = proc(200, ['/usr/local/bin/ollama', 'serve'], { containerId: null, ppid: 1, nsPids: [200] });
-  const hostRunner = proc(201, runnerArgv(1), { containerId: null, ppid: 200, nsPids: [201], exe: '/usr/local/bin/ollama' });
+  const hostRunner = proc(201, runnerArgv(1), {
+    containerId: null,
+    ppid: 200,
+    nsPids: [201],
+    exe: '/usr/local/bin/ollama',
+  });
   const containerRunner = proc(202, runnerArgv(2));
   const inputs = [
-    input(hostRunner, { parent: hostServer, app: { gpuUuid: GPU, pid: 201, processName: '/usr/local/bin/ollama', usedMemoryBytes: 1 } }),
+    input(hostRunner, {
+      parent: hostServer,
+      app: { gpuUuid: GPU, pid: 201, processName: '/usr/local/bin/ollama', usedMemoryBytes: 1 },
+    }),
     input(containerRunner),
   ];
   const one = selectKillCandidates(inputs, { mode: 'runner', scope: { kind: 'host', hostServerPids: [200] }, self });
-  assert.deepEqual(one.eligible.map((c) => c.pid), [201]);
+  assert.deepEqual(
+    one.eligible.map((c) => c.pid),
+    [201],
+  );
   assert.match(reasonFor(one, 202), /not of the target/);
 
-  const two = selectKillCandidates(inputs, { mode: 'runner', scope: { kind: 'host', hostServerPids: [200, 300] }, self });
+  const two = selectKillCandidates(inputs, {
+    mode: 'runner',
+    scope: { kind: 'host', hostServerPids: [200, 300] },
+    self,
+  });
   assert.equal(two.eligible.length, 0);
   assert.match(reasonFor(two, 201), /2 ollama serve processes/);
 });
 
 test('a process holding several GPUs is decided once', () => {
   const r = proc(1901, runnerArgv(1));
-  const sel = selectKillCandidates([input(r), input(r, { app: { gpuUuid: 'GPU-other', pid: 1901, processName: '/usr/bin/ollama', usedMemoryBytes: 1 } })], runnerPolicy);
+  const sel = selectKillCandidates(
+    [
+      input(r),
+      input(r, { app: { gpuUuid: 'GPU-other', pid: 1901, processName: '/usr/bin/ollama', usedMemoryBytes: 1 } }),
+    ],
+    runnerPolicy,
+  );
   assert.equal(sel.eligible.length, 1);
   assert.equal(sel.rejected.length, 0);
 });
 
 test('pre-0.5.8 ollama_llama_server and 0.30+ llama-server runners are runners too', () => {
-  const old = proc(2001, ['/tmp/ollama123/runners/cuda_v11/ollama_llama_server', '--model', '/m', '--port', '1'], { exe: '/tmp/ollama123/runners/cuda_v11/ollama_llama_server' });
-  const modern = proc(2002, ['/usr/lib/ollama/llama-server', '--model', '/m', '--port', '2'], { exe: '/usr/lib/ollama/llama-server' });
+  const old = proc(2001, ['/tmp/ollama123/runners/cuda_v11/ollama_llama_server', '--model', '/m', '--port', '1'], {
+    exe: '/tmp/ollama123/runners/cuda_v11/ollama_llama_server',
+  });
+  const modern = proc(2002, ['/usr/lib/ollama/llama-server', '--model', '/m', '--port', '2'], {
+    exe: '/usr/lib/ollama/llama-server',
+  });
   const foreign = proc(2003, ['/opt/llama.cpp/llama-server', '--model', '/m'], { exe: '/opt/llama.cpp/llama-server' });
   const app = (pid: number, name: string) => ({ app: { gpuUuid: GPU, pid, processName: name, usedMemoryBytes: 1 } });
   const sel = selectKillCandidates(
     [input(old, app(2001, old.exe!)), input(modern, app(2002, modern.exe!)), input(foreign, app(2003, foreign.exe!))],
     runnerPolicy,
   );
-  assert.deepEqual(sel.eligible.map((c) => c.pid), [2001, 2002]);
+  assert.deepEqual(
+    sel.eligible.map((c) => c.pid),
+    [2001, 2002],
+  );
   assert.match(reasonFor(sel, 2003), /other/);
 });

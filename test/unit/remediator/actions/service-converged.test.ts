@@ -17,11 +17,21 @@ function service(replicas: number | 'global', update?: SwarmServiceInfo['UpdateS
 }
 
 function task(id: string, forceUpdate: number, state: string, err?: string): SwarmTask {
-  return { ID: id, ServiceID: 'svc1', DesiredState: 'running', Spec: { ForceUpdate: forceUpdate }, Status: { State: state, ...(err ? { Err: err } : {}) } };
+  return {
+    ID: id,
+    ServiceID: 'svc1',
+    DesiredState: 'running',
+    Spec: { ForceUpdate: forceUpdate },
+    Status: { State: state, ...(err ? { Err: err } : {}) },
+  };
 }
 
 test('converged: every wanted task runs with the new counter and the update completed', () => {
-  const v = serviceConverged(service(2, { State: 'completed' }), [task('t2', 3, 'running'), task('t1', 3, 'running')], 3);
+  const v = serviceConverged(
+    service(2, { State: 'completed' }),
+    [task('t2', 3, 'running'), task('t1', 3, 'running')],
+    3,
+  );
   assert.deepEqual(v, { state: 'converged', taskIds: ['t1', 't2'] });
 });
 
@@ -34,7 +44,11 @@ test('pending: an old task still wanted, too few running, or the rolling update 
 });
 
 test('failed: a paused or rolled back update is not waited out', () => {
-  const v = serviceConverged(service(1, { State: 'paused', Message: 'update paused due to failure' }), [task('a', 3, 'running')], 3);
+  const v = serviceConverged(
+    service(1, { State: 'paused', Message: 'update paused due to failure' }),
+    [task('a', 3, 'running')],
+    3,
+  );
   assert.deepEqual(v, { state: 'failed', why: 'update paused: update paused due to failure' });
   assert.equal(serviceConverged(service(1, { State: 'rollback_completed' }), [], 3).state, 'failed');
 });

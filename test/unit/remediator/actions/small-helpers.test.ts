@@ -12,7 +12,11 @@ test('classifyGpuList: listed GPU, NVML failure, anything else', () => {
   const listed = 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-f88d2996-314d-4abe-0c94-acc6aa417694)\n';
   assert.equal(classifyGpuList(0, listed), true);
   assert.equal(classifyGpuList(255, 'Failed to initialize NVML: Unknown Error\n'), false);
-  assert.equal(classifyGpuList(0, 'Failed to initialize NVML: Unknown Error\n'), false, 'the text wins over the exit code');
+  assert.equal(
+    classifyGpuList(0, 'Failed to initialize NVML: Unknown Error\n'),
+    false,
+    'the text wins over the exit code',
+  );
   assert.equal(classifyGpuList(127, 'sh: nvidia-smi: not found'), null);
   assert.equal(classifyGpuList(6, 'No devices were found'), null);
   assert.equal(classifyGpuList(null, ''), null);
@@ -30,13 +34,18 @@ test('hasHostPidView: initial PID namespace, kthreadd fallback, a container /pro
   await symlink('pid:[4026531836]', join(host, '1', 'ns', 'pid'));
   await symlink('pid:[4026532301]', join(container, '1', 'ns', 'pid'));
   // ns links unreadable (no ptrace rights over PID 1): only PID 2's stat to go by
-  const stat = (comm: string, ppid: number) => `2 (${comm}) S ${ppid} 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 2 0 0\n`;
-  for (const [dir, text] of [[hostNoPtrace, stat('kthreadd', 0)], [containerNoPtrace, stat('node', 1)]] as const) {
+  const stat = (comm: string, ppid: number) =>
+    `2 (${comm}) S ${ppid} 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 2 0 0\n`;
+  for (const [dir, text] of [
+    [hostNoPtrace, stat('kthreadd', 0)],
+    [containerNoPtrace, stat('node', 1)],
+  ] as const) {
     await mkdir(join(dir, '2'), { recursive: true });
     await writeFile(join(dir, '2', 'stat'), text);
   }
   // procfs `self` names our own PID only in our PID namespace
-  for (const dir of [host, container, hostNoPtrace, containerNoPtrace]) await symlink(String(process.pid), join(dir, 'self'));
+  for (const dir of [host, container, hostNoPtrace, containerNoPtrace])
+    await symlink(String(process.pid), join(dir, 'self'));
   const foreign = join(root, 'host-proc-in-a-container');
   await mkdir(join(foreign, '1', 'ns'), { recursive: true });
   await symlink('pid:[4026531836]', join(foreign, '1', 'ns', 'pid'));
@@ -72,10 +81,13 @@ test('CallLog: reads always recorded, writes prefixed "would" and refused in dry
 });
 
 test('isOutOfSequence / errorText read the daemon message dockerode attaches', () => {
-  const err = Object.assign(new Error('(HTTP code 500) server error - rpc error: code = Unknown desc = update out of sequence'), {
-    statusCode: 500,
-    json: { message: 'rpc error: code = Unknown desc = update out of sequence' },
-  });
+  const err = Object.assign(
+    new Error('(HTTP code 500) server error - rpc error: code = Unknown desc = update out of sequence'),
+    {
+      statusCode: 500,
+      json: { message: 'rpc error: code = Unknown desc = update out of sequence' },
+    },
+  );
   assert.equal(isOutOfSequence(err), true);
   assert.equal(errorText(err), 'HTTP 500: rpc error: code = Unknown desc = update out of sequence');
   assert.equal(isOutOfSequence(Object.assign(new Error('no such service'), { statusCode: 404 })), false);

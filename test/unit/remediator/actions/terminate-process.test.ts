@@ -2,12 +2,34 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessIdentity } from '../../../../shared/proc/read-process-identity.js';
 import { CallLog } from '../../../../remediator/actions/call-log.js';
-import { sameProcess, terminateProcess, type TerminateOptions } from '../../../../remediator/actions/terminate-process.js';
+import {
+  sameProcess,
+  terminateProcess,
+  type TerminateOptions,
+} from '../../../../remediator/actions/terminate-process.js';
 import type { KillCandidate } from '../../../../remediator/actions/select-kill-candidates.js';
 
 const argv = ['/usr/bin/ollama', 'runner', '--model', '/m', '--port', '1'];
-const chosen: KillCandidate = { pid: 4242, startTime: 9000, exe: '/usr/bin/ollama', argv, containerId: 'a'.repeat(64), gpuUuid: 'GPU-1', usedMemoryBytes: 1, why: 'test' };
-const same: ProcessIdentity = { pid: 4242, ppid: 10, startTime: 9000, exe: '/usr/bin/ollama', argv, comm: 'ollama', containerId: 'a'.repeat(64), nsPids: [4242, 30] };
+const chosen: KillCandidate = {
+  pid: 4242,
+  startTime: 9000,
+  exe: '/usr/bin/ollama',
+  argv,
+  containerId: 'a'.repeat(64),
+  gpuUuid: 'GPU-1',
+  usedMemoryBytes: 1,
+  why: 'test',
+};
+const same: ProcessIdentity = {
+  pid: 4242,
+  ppid: 10,
+  startTime: 9000,
+  exe: '/usr/bin/ollama',
+  argv,
+  comm: 'ollama',
+  containerId: 'a'.repeat(64),
+  nsPids: [4242, 30],
+};
 
 test('sameProcess: start time, exe, argv and container must all match', () => {
   assert.equal(sameProcess(chosen, same), true);
@@ -85,9 +107,19 @@ test('dry-run: identity read, no signal, the ladder listed', async () => {
 
 test('ESRCH on SIGTERM counts as already exited; EPERM propagates', async () => {
   const gone = harness([same]);
-  gone.opts = { ...gone.opts, kill: () => { throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' }); } };
+  gone.opts = {
+    ...gone.opts,
+    kill: () => {
+      throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' });
+    },
+  };
   assert.equal(await terminateProcess(chosen, gone.opts), 'terminated');
   const denied = harness([same]);
-  denied.opts = { ...denied.opts, kill: () => { throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' }); } };
+  denied.opts = {
+    ...denied.opts,
+    kill: () => {
+      throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
+    },
+  };
   await assert.rejects(terminateProcess(chosen, denied.opts), /EPERM/);
 });

@@ -16,15 +16,24 @@ describe('remediation engine: the ladder', () => {
       assert.equal(inc.status, 'healed');
       assert.equal(inc.condition, 'gpu_access_lost');
       assert.equal(inc.attempts, 1);
-      assert.deepEqual(h.audit.filter((e) => e.incident === 'inc-1').map((e) => e.kind), ['alert', 'intent', 'result', 'verify', 'close']);
+      assert.deepEqual(
+        h.audit.filter((e) => e.incident === 'inc-1').map((e) => e.kind),
+        ['alert', 'intent', 'result', 'verify', 'close'],
+      );
       const intent = h.audit.find((e) => e.kind === 'intent')!;
       assert.equal(intent.decision, 'acted');
       assert.equal(intent.dry_run, false);
       assert.deepEqual(h.audit.find((e) => e.kind === 'result')!.calls, ['restart_container main']);
       assert.equal(h.silences.created.length, 1);
-      assert.deepEqual(h.silences.created[0]!.matchers, [{ name: 'alertname', value: 'OllamaBroken' }, { name: 'ollama', value: 'main' }]);
+      assert.deepEqual(h.silences.created[0]!.matchers, [
+        { name: 'alertname', value: 'OllamaBroken' },
+        { name: 'ollama', value: 'main' },
+      ]);
       assert.deepEqual(h.silences.removed, ['sil-1']);
-      assert.match(await h.metrics.registry.getSingleMetricAsString('sentinel_remediator_actions_total'), /action="restart_container",result="done"} 1/);
+      assert.match(
+        await h.metrics.registry.getSingleMetricAsString('sentinel_remediator_actions_total'),
+        /action="restart_container",result="done"} 1/,
+      );
       assert.equal(h.saved().book.incidents[0]!.status, 'healed', 'the outcome is persisted');
     } finally {
       await h.dispose();
@@ -35,13 +44,22 @@ describe('remediation engine: the ladder', () => {
     const h = makeHarness();
     try {
       h.ports.obs = () => CONDITIONS_OBS.hung();
-      h.ports.verdicts = [{ healthy: false, detail: 'probe timed out' }, { healthy: true, detail: 'ok' }];
+      h.ports.verdicts = [
+        { healthy: false, detail: 'probe timed out' },
+        { healthy: true, detail: 'ok' },
+      ];
       await h.send({});
       assert.deepEqual(h.ports.real(), ['reload@main', 'kill_runner@main']);
       assert.equal(h.ports.steps[0]!.model?.name, 'llama3:latest');
       const inc = h.engine.incidents(1).incidents[0]!;
       assert.equal(inc.status, 'healed');
-      assert.deepEqual(inc.steps.map((s) => [s.action, s.healthy]), [['reload', false], ['kill_runner', true]]);
+      assert.deepEqual(
+        inc.steps.map((s) => [s.action, s.healthy]),
+        [
+          ['reload', false],
+          ['kill_runner', true],
+        ],
+      );
     } finally {
       await h.dispose();
     }
@@ -51,13 +69,19 @@ describe('remediation engine: the ladder', () => {
     const h = makeHarness();
     try {
       h.ports.obs = () => CONDITIONS_OBS.gpuAccessLost();
-      h.ports.verdicts = [{ healthy: false, detail: 'still on CPU' }, { healthy: false, detail: 'still on CPU' }];
+      h.ports.verdicts = [
+        { healthy: false, detail: 'still on CPU' },
+        { healthy: false, detail: 'still on CPU' },
+      ];
       await h.send({});
       assert.deepEqual(h.ports.real(), ['restart_container@main', 'recreate_container@main']);
       const inc = h.engine.incidents(1).incidents[0]!;
       assert.equal(inc.status, 'failed');
       assert.equal(inc.reason, 'ladder_exhausted');
-      assert.deepEqual(h.notified.map((n) => n.event), ['failed']);
+      assert.deepEqual(
+        h.notified.map((n) => n.event),
+        ['failed'],
+      );
       await h.send({ fingerprint: 'f0000000000000aa' });
       assert.equal(h.ports.steps.length, 2, 'never loops');
       assert.ok(h.audit.some((e) => e.reason === 'incident_closed'));
@@ -67,8 +91,16 @@ describe('remediation engine: the ladder', () => {
   });
 
   it('escalation-only conditions never restart anything', async () => {
-    for (const obs of [CONDITIONS_OBS.partial(), CONDITIONS_OBS.oom(), CONDITIONS_OBS.busy(), CONDITIONS_OBS.gpuLost(), CONDITIONS_OBS.ecc()]) {
-      const h = makeHarness({ remediatorYaml: '  rules:\n    - {name: heal, ladder: [restart_container, recreate_container, reload]}\n' });
+    for (const obs of [
+      CONDITIONS_OBS.partial(),
+      CONDITIONS_OBS.oom(),
+      CONDITIONS_OBS.busy(),
+      CONDITIONS_OBS.gpuLost(),
+      CONDITIONS_OBS.ecc(),
+    ]) {
+      const h = makeHarness({
+        remediatorYaml: '  rules:\n    - {name: heal, ladder: [restart_container, recreate_container, reload]}\n',
+      });
       try {
         h.ports.obs = () => obs;
         await h.send({});
@@ -102,7 +134,17 @@ describe('remediation engine: the ladder', () => {
       await h.send({});
       assert.equal(h.engine.incidents(1).incidents[0]!.phase, 'waiting');
       h.ports.obs = () => CONDITIONS_OBS.orphans();
-      h.engine.poke([{ status: 'firing', fingerprint: 'f0000000000000aa', labels: {}, annotations: {}, startsAt: '2026-06-01T00:00:00Z', endsAt: '', generatorURL: '' }]);
+      h.engine.poke([
+        {
+          status: 'firing',
+          fingerprint: 'f0000000000000aa',
+          labels: {},
+          annotations: {},
+          startsAt: '2026-06-01T00:00:00Z',
+          endsAt: '',
+          generatorURL: '',
+        },
+      ]);
       await settle();
       await h.engine.idle();
       assert.deepEqual(h.ports.real(), ['kill_orphans@main']);
@@ -128,35 +170,60 @@ describe('remediation engine: the ladder', () => {
 
 describe('remediation engine: safety', () => {
   it('dry-run logs the whole ladder and counts toward nothing', async () => {
-    const h = makeHarness({ remediatorYaml: '  dry_run: true\n  breaker_max_actions: 1\n  rules:\n    - name: heal\n' });
+    const h = makeHarness({
+      remediatorYaml: '  dry_run: true\n  breaker_max_actions: 1\n  rules:\n    - name: heal\n',
+    });
     try {
       h.ports.obs = () => CONDITIONS_OBS.hung();
       await h.send({});
-      assert.deepEqual(h.ports.steps.map((s) => [s.action, s.dryRun]), [['reload', true], ['kill_runner', true], ['restart_container', true], ['recreate_container', true]]);
+      assert.deepEqual(
+        h.ports.steps.map((s) => [s.action, s.dryRun]),
+        [
+          ['reload', true],
+          ['kill_runner', true],
+          ['restart_container', true],
+          ['recreate_container', true],
+        ],
+      );
       assert.deepEqual(h.ports.verified, [], 'nothing to verify');
       const inc = h.engine.incidents(1).incidents[0]!;
       assert.equal(inc.status, 'dry_run');
       assert.equal(inc.attempts, 0);
       assert.deepEqual(h.saved().safety.cooldowns, {});
       assert.deepEqual(h.saved().safety.breaker.actions, []);
-      assert.ok(h.audit.filter((e) => e.kind === 'decision').every((e) => e.dry_run === true && e.decision === 'acted'));
-      assert.deepEqual(h.audit.filter((e) => e.kind === 'decision').map((e) => e.calls), [['WOULD reload main'], ['WOULD kill_runner main'], ['WOULD restart_container main'], ['WOULD recreate_container main']]);
+      assert.ok(
+        h.audit.filter((e) => e.kind === 'decision').every((e) => e.dry_run === true && e.decision === 'acted'),
+      );
+      assert.deepEqual(
+        h.audit.filter((e) => e.kind === 'decision').map((e) => e.calls),
+        [
+          ['WOULD reload main'],
+          ['WOULD kill_runner main'],
+          ['WOULD restart_container main'],
+          ['WOULD recreate_container main'],
+        ],
+      );
     } finally {
       await h.dispose();
     }
   });
 
   it('per-rule dry_run overrides the global setting both ways', async () => {
-    const h = makeHarness({ remediatorYaml: '  dry_run: true\n  rules:\n    - {name: heal, dry_run: false}\n    - {name: practice}\n' });
+    const h = makeHarness({
+      remediatorYaml: '  dry_run: true\n  rules:\n    - {name: heal, dry_run: false}\n    - {name: practice}\n',
+    });
     try {
       h.ports.obs = () => CONDITIONS_OBS.gpuAccessLost();
       await h.send({ rule: 'heal' });
       await h.send({ rule: 'practice', fingerprint: 'f0000000000000bb', target: 'other' });
-      assert.deepEqual(h.ports.steps.map((s) => [s.action, s.target.name, s.dryRun]), [
-        ['restart_container', 'main', false],
-        ['restart_container', 'other', true],
-        ['recreate_container', 'other', true],
-      ]);
+      assert.deepEqual(
+        h.ports.steps.map((s) => [s.action, s.target.name, s.dryRun]),
+        [
+          ['restart_container', 'main', false],
+          ['restart_container', 'other', true],
+          ['recreate_container', 'other', true],
+        ],
+      );
     } finally {
       await h.dispose();
     }
@@ -172,9 +239,22 @@ describe('remediation engine: safety', () => {
       const second = h.engine.incidents(10).incidents.find((i) => i.id === 'inc-2')!;
       assert.equal(second.phase, 'waiting');
       assert.match(second.reason ?? '', /^cooldown/);
-      assert.match(await h.metrics.registry.getSingleMetricAsString('sentinel_remediator_skips_total'), /reason="cooldown"} 1/);
+      assert.match(
+        await h.metrics.registry.getSingleMetricAsString('sentinel_remediator_skips_total'),
+        /reason="cooldown"} 1/,
+      );
       await h.clock.advance(10 * 60_000);
-      h.engine.poke([{ status: 'firing', fingerprint: 'f0000000000000aa', labels: {}, annotations: {}, startsAt: '2026-06-01T01:00:00Z', endsAt: '', generatorURL: '' }]);
+      h.engine.poke([
+        {
+          status: 'firing',
+          fingerprint: 'f0000000000000aa',
+          labels: {},
+          annotations: {},
+          startsAt: '2026-06-01T01:00:00Z',
+          endsAt: '',
+          generatorURL: '',
+        },
+      ]);
       await settle();
       await h.engine.idle();
       assert.deepEqual(h.ports.real(), ['restart_container@main', 'restart_container@main']);
@@ -204,7 +284,10 @@ describe('remediation engine: safety', () => {
       h.ports.obs = (t) => ({ ...CONDITIONS_OBS.gpuAccessLost(), target: t });
       await h.send({ target: 'main' });
       await h.send({ target: 'other', fingerprint: 'f0000000000000bb' });
-      assert.deepEqual(h.notified.map((n) => n.event), ['breaker_tripped']);
+      assert.deepEqual(
+        h.notified.map((n) => n.event),
+        ['breaker_tripped'],
+      );
       assert.equal(h.engine.breakerOpen(), true);
       assert.match(await h.metrics.registry.getSingleMetricAsString('sentinel_remediator_breaker_open'), / 1$/m);
       await h.clock.advance(48 * 3_600_000);
@@ -214,7 +297,17 @@ describe('remediation engine: safety', () => {
       assert.deepEqual(h.engine.resetBreaker('alice'), { wasOpen: true });
       assert.match(await h.metrics.registry.getSingleMetricAsString('sentinel_remediator_breaker_open'), / 0$/m);
       assert.equal(h.saved().safety.breaker.resetBy, 'alice');
-      h.engine.poke([{ status: 'firing', fingerprint: 'f0000000000000aa', labels: {}, annotations: {}, startsAt: '2026-06-03T00:00:00Z', endsAt: '', generatorURL: '' }]);
+      h.engine.poke([
+        {
+          status: 'firing',
+          fingerprint: 'f0000000000000aa',
+          labels: {},
+          annotations: {},
+          startsAt: '2026-06-03T00:00:00Z',
+          endsAt: '',
+          generatorURL: '',
+        },
+      ]);
       await settle();
       await h.engine.idle();
       assert.equal(h.ports.real().length, 3);
@@ -224,7 +317,9 @@ describe('remediation engine: safety', () => {
   });
 
   it('one healing per target at a time: a second incident waits for the lock', async () => {
-    const h = makeHarness({ remediatorYaml: '  cooldown: 0s\n  rules:\n    - {name: heal, match: {alertname: A}}\n    - {name: heal2}\n' });
+    const h = makeHarness({
+      remediatorYaml: '  cooldown: 0s\n  rules:\n    - {name: heal, match: {alertname: A}}\n    - {name: heal2}\n',
+    });
     try {
       h.ports.obs = () => CONDITIONS_OBS.gpuAccessLost();
       let active = 0;
@@ -245,7 +340,13 @@ describe('remediation engine: safety', () => {
       await settle();
       await h.engine.idle();
       assert.equal(maxActive, 1);
-      assert.deepEqual(h.engine.incidents(5).incidents.map((i) => i.status).sort(), ['healed', 'healed']);
+      assert.deepEqual(
+        h.engine
+          .incidents(5)
+          .incidents.map((i) => i.status)
+          .sort(),
+        ['healed', 'healed'],
+      );
     } finally {
       await h.dispose();
     }
@@ -357,7 +458,11 @@ describe('remediation engine: quiet hours', () => {
     try {
       h.ports.obs = () => CONDITIONS_OBS.gpuAccessLost();
       await h.send({});
-      assert.equal(new Date(h.engine.incidents(1).incidents[0]!.deferredUntil!).toISOString(), '2026-10-25T05:00:00.000Z', '06:00 CET after the fall-back');
+      assert.equal(
+        new Date(h.engine.incidents(1).incidents[0]!.deferredUntil!).toISOString(),
+        '2026-10-25T05:00:00.000Z',
+        '06:00 CET after the fall-back',
+      );
       await h.send({ status: 'resolved' });
       assert.equal(h.engine.incidents(1).incidents[0]!.status, 'resolved');
       await h.clock.advance(12 * 3_600_000);

@@ -12,9 +12,13 @@ async function crashMidStep(opts: { withEvidence: boolean }): Promise<PersistedS
   h.ports.obs = () => CONDITIONS_OBS.hung();
   h.ports.step = (req: ActionRequest) =>
     new Promise<ActionResult>((resolve) => {
-      void Promise.resolve(opts.withEvidence ? req.onBefore?.({ containers: [{ id: 'c1', startedAt: 'T0' }] }) : undefined).then(() => {
+      void Promise.resolve(
+        opts.withEvidence ? req.onBefore?.({ containers: [{ id: 'c1', startedAt: 'T0' }] }) : undefined,
+      ).then(() => {
         // Respects the abort like the real actions do.
-        req.signal.addEventListener('abort', () => resolve({ outcome: 'failed', detail: 'aborted', calls: ['POST /containers/c1/restart'] }));
+        req.signal.addEventListener('abort', () =>
+          resolve({ outcome: 'failed', detail: 'aborted', calls: ['POST /containers/c1/restart'] }),
+        );
       });
     });
   h.engine.accept([record({})]);
@@ -45,7 +49,9 @@ describe('remediation engine: restart recovery', () => {
       h.engine.start();
       await settle();
       await h.engine.idle();
-      assert.deepEqual(h.ports.happenedCalls, [{ action: 'reload', before: { containers: [{ id: 'c1', startedAt: 'T0' }] } }]);
+      assert.deepEqual(h.ports.happenedCalls, [
+        { action: 'reload', before: { containers: [{ id: 'c1', startedAt: 'T0' }] } },
+      ]);
       assert.deepEqual(h.ports.steps, [], 'health was re-checked instead of acting');
       const inc = h.engine.incidents(1).incidents[0]!;
       assert.equal(inc.status, 'healed');
@@ -63,7 +69,10 @@ describe('remediation engine: restart recovery', () => {
     const h = makeHarness({ initial: state });
     try {
       h.ports.obs = () => CONDITIONS_OBS.hung();
-      h.ports.verdicts = [{ healthy: false, detail: 'still hung' }, { healthy: true, detail: 'ok' }];
+      h.ports.verdicts = [
+        { healthy: false, detail: 'still hung' },
+        { healthy: true, detail: 'ok' },
+      ];
       h.engine.start();
       await settle();
       await h.engine.idle();
@@ -97,7 +106,10 @@ describe('remediation engine: restart recovery', () => {
     try {
       h.ports.obs = () => CONDITIONS_OBS.hung();
       h.ports.happened = null;
-      h.ports.verdicts = [{ healthy: false, detail: 'still hung' }, { healthy: true, detail: 'ok' }];
+      h.ports.verdicts = [
+        { healthy: false, detail: 'still hung' },
+        { healthy: true, detail: 'ok' },
+      ];
       h.engine.start();
       await settle();
       await h.engine.idle();
@@ -127,7 +139,8 @@ describe('remediation engine: restart recovery', () => {
   });
 
   it('deferred work survives a restart and fires at the window end', async () => {
-    const yaml = '  quiet_hours:\n    night: {timezone: UTC, cron: ["* * 22-23,0-5 * * *"]}\n  rules:\n    - {name: heal, quiet: night}\n';
+    const yaml =
+      '  quiet_hours:\n    night: {timezone: UTC, cron: ["* * 22-23,0-5 * * *"]}\n  rules:\n    - {name: heal, quiet: night}\n';
     const first = makeHarness({ remediatorYaml: yaml, startAt: Date.parse('2026-06-01T23:00:00Z') });
     first.ports.obs = () => CONDITIONS_OBS.gpuAccessLost();
     await first.send({});

@@ -6,7 +6,20 @@ import type { JournalRecord } from '../../../../remediator/journal/journal-recor
 
 let seq = 0;
 function rec(over: Partial<JournalRecord>): JournalRecord {
-  return { seq: ++seq, receivedAt: 0, fingerprint: 'aaaa', status: 'firing', startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', labels: { ollama: 'main', model: 'llama3:latest' }, receiver: 'r', groupKey: 'g', target: 'main', rule: 'gpu', ...over };
+  return {
+    seq: ++seq,
+    receivedAt: 0,
+    fingerprint: 'aaaa',
+    status: 'firing',
+    startsAt: '2026-01-01T00:00:00Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    labels: { ollama: 'main', model: 'llama3:latest' },
+    receiver: 'r',
+    groupKey: 'g',
+    target: 'main',
+    rule: 'gpu',
+    ...over,
+  };
 }
 let n = 0;
 const ids = () => `inc-${++n}`;
@@ -22,7 +35,11 @@ describe('IncidentBook', () => {
     assert.equal(book.apply(rec({ fingerprint: 'bbbb' }), 2, ids, label).kind, 'joined');
     assert.equal(book.apply(rec({}), 3, ids, label).kind, 'refreshed');
     assert.equal(book.apply(rec({ rule: 'other' }), 4, ids, label).kind, 'opened', 'another rule is another incident');
-    assert.equal(book.apply(rec({ target: 'second' }), 5, ids, label).kind, 'opened', 'another target is another incident');
+    assert.equal(
+      book.apply(rec({ target: 'second' }), 5, ids, label).kind,
+      'opened',
+      'another target is another incident',
+    );
     assert.equal(book.open().length, 3);
     assert.equal(book.apply(rec({ refused: 'unknown_target' }), 6, ids, label).kind, 'refused');
   });
@@ -42,8 +59,14 @@ describe('IncidentBook', () => {
     assert.equal(opened.kind, 'opened');
     if (opened.kind !== 'opened') return;
     book.close(opened.incident, 'failed', 'ladder exhausted', 2);
-    assert.deepEqual(book.apply(rec({ fingerprint: 'f9' }), 3, ids, label), { kind: 'closed_before', incidentId: opened.incident.id });
-    assert.equal(book.apply(rec({ fingerprint: 'f9', startsAt: '2026-01-02T00:00:00Z' }), 4, ids, label).kind, 'opened');
+    assert.deepEqual(book.apply(rec({ fingerprint: 'f9' }), 3, ids, label), {
+      kind: 'closed_before',
+      incidentId: opened.incident.id,
+    });
+    assert.equal(
+      book.apply(rec({ fingerprint: 'f9', startsAt: '2026-01-02T00:00:00Z' }), 4, ids, label).kind,
+      'opened',
+    );
   });
 
   it('keeps a bounded history and survives a snapshot round trip', () => {
@@ -55,7 +78,11 @@ describe('IncidentBook', () => {
     assert.equal(book.recent(100).length, 2);
     const copy = new IncidentBook(2, JSON.parse(JSON.stringify(book.snapshot())));
     assert.equal(copy.recent(100).length, 2);
-    assert.equal(copy.apply(rec({ fingerprint: 'h0' }), 20, ids, label).kind, 'closed_before', 'closed alerts outlive the pruned incidents');
+    assert.equal(
+      copy.apply(rec({ fingerprint: 'h0' }), 20, ids, label).kind,
+      'closed_before',
+      'closed alerts outlive the pruned incidents',
+    );
   });
 
   it('makes sortable unique ids', () => {

@@ -38,9 +38,25 @@ async function start(opts: { journalPath?: string; basic?: boolean } = {}): Prom
   const metrics = new RemediatorMetrics('test');
   let seq = 0;
   const intake = new AlertIntake({
-    journal: full ? { append: async (recs) => { await full.append(recs.map((r) => JSON.stringify(r))); return recs.map((r) => ({ seq: ++seq, ...r })); } } : journal,
+    journal: full
+      ? {
+          append: async (recs) => {
+            await full.append(recs.map((r) => JSON.stringify(r)));
+            return recs.map((r) => ({ seq: ++seq, ...r }));
+          },
+        }
+      : journal,
     dedup: new DedupCache(1000),
-    rules: compileRules([{ name: 'gpu', match: { alertname: 'OllamaGpuAccessLost' }, match_re: {}, start: 'auto', quiet_mode: 'defer', model_label: 'model' }]),
+    rules: compileRules([
+      {
+        name: 'gpu',
+        match: { alertname: 'OllamaGpuAccessLost' },
+        match_re: {},
+        start: 'auto',
+        quiet_mode: 'defer',
+        model_label: 'model',
+      },
+    ]),
     targetLabel: 'ollama',
     targetNames: ['main', 'other'],
     defaultSingleTarget: true,
@@ -63,7 +79,11 @@ async function start(opts: { journalPath?: string; basic?: boolean } = {}): Prom
   });
   const server = await startHttpServer({ listen_address: '127.0.0.1:0' }, app, log);
   return {
-    server, journal, recorded, duplicates, metrics,
+    server,
+    journal,
+    recorded,
+    duplicates,
+    metrics,
     async close() {
       await server.close(1000);
       await journal.close();
@@ -74,7 +94,11 @@ async function start(opts: { journalPath?: string; basic?: boolean } = {}): Prom
 }
 
 function post(h: Harness, body: string, headers: Record<string, string> = {}, path = '/webhook') {
-  return fetch(`${h.server.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers } });
+  return fetch(`${h.server.url}${path}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
+  });
 }
 
 describe('remediator webhook', () => {
@@ -117,7 +141,13 @@ describe('remediator webhook', () => {
     const good = amFixture('am-0.25-runner-hung-firing.json');
     const alert = (good.alerts as Record<string, unknown>[])[0]!;
     const evil = '$(touch /tmp/pwned); `id`; main';
-    const res = await post(h, JSON.stringify({ ...good, alerts: [{ ...alert, fingerprint: 'e0e0e0e0e0e0e0e0', labels: { ...(alert.labels as object), ollama: evil } }] }));
+    const res = await post(
+      h,
+      JSON.stringify({
+        ...good,
+        alerts: [{ ...alert, fingerprint: 'e0e0e0e0e0e0e0e0', labels: { ...(alert.labels as object), ollama: evil } }],
+      }),
+    );
     assert.equal(res.status, 200);
     const body = (await res.json()) as { refused: { reason: string; detail: string }[] };
     assert.equal(body.refused[0]!.reason, 'unknown_target');
@@ -131,19 +161,29 @@ describe('remediator webhook', () => {
   });
 
   it('checks credentials before reading the body', async () => {
-    const none = await fetch(`${h.server.url}/webhook`, { method: 'POST', body: 'x'.repeat(10), headers: { 'content-type': 'application/json' } });
+    const none = await fetch(`${h.server.url}/webhook`, {
+      method: 'POST',
+      body: 'x'.repeat(10),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(none.status, 401);
     assert.match(none.headers.get('www-authenticate') ?? '', /Bearer/);
     assert.match(await none.text(), /authentication required/);
     const wrong = await post(h, '{}', { authorization: 'Bearer nope' });
     assert.equal(wrong.status, 401);
     assert.match(await wrong.text(), /wrong credentials/);
-    const basic = await post(h, amFixtureText('am-0.25-gpu-lost-firing.json'), { authorization: `Basic ${Buffer.from('am:pw').toString('base64')}` });
+    const basic = await post(h, amFixtureText('am-0.25-gpu-lost-firing.json'), {
+      authorization: `Basic ${Buffer.from('am:pw').toString('base64')}`,
+    });
     assert.equal(basic.status, 200);
     const badBasic = await post(h, '{}', { authorization: `Basic ${Buffer.from('am:pW').toString('base64')}` });
     assert.equal(badBasic.status, 401);
     // A huge unauthenticated upload is cut off after the headers, never buffered.
-    const status = await rawPost(h.server.port, { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) }, 'x'.repeat(1024));
+    const status = await rawPost(
+      h.server.port,
+      { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) },
+      'x'.repeat(1024),
+    );
     assert.equal(status, 401);
     const apiNoAuth = await fetch(`${h.server.url}/api/incidents`);
     assert.equal(apiNoAuth.status, 401);
@@ -156,7 +196,11 @@ describe('remediator webhook', () => {
     assert.match(((await text.json()) as { error: string }).error, /application\/json/);
     const big = await post(h, JSON.stringify({ pad: 'x'.repeat(70 * 1024) }));
     assert.equal(big.status, 413);
-    const chunked = await rawPost(h.server.port, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', authorization: `Bearer ${TOKEN}` }, 'y'.repeat(100 * 1024));
+    const chunked = await rawPost(
+      h.server.port,
+      { 'content-type': 'application/json', 'transfer-encoding': 'chunked', authorization: `Bearer ${TOKEN}` },
+      'y'.repeat(100 * 1024),
+    );
     assert.equal(chunked, 413);
     const notJson = await post(h, '{"version": "4",');
     assert.equal(notJson.status, 400);
@@ -165,20 +209,31 @@ describe('remediator webhook', () => {
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { field: string }).field, 'alerts[0].fingerprint');
     const good = amFixture('am-0.25-gpu-lost-firing.json');
-    const flood = await post(h, JSON.stringify({ ...good, alerts: Array.from({ length: 51 }, () => (good.alerts as unknown[])[0]) }));
+    const flood = await post(
+      h,
+      JSON.stringify({ ...good, alerts: Array.from({ length: 51 }, () => (good.alerts as unknown[])[0]) }),
+    );
     assert.equal(flood.status, 413);
-    assert.equal((await fetch(`${h.server.url}/webhook`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 405);
+    assert.equal(
+      (await fetch(`${h.server.url}/webhook`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+      405,
+    );
   });
 
   it('records concurrent webhooks with shared fsyncs', async () => {
     const good = amFixture('am-0.25-gpu-lost-firing.json');
     const alert = (good.alerts as Record<string, unknown>[])[0]!;
     const before = h.journal.syncs;
-    const bodies = Array.from({ length: 20 }, (_, i) => JSON.stringify({ ...good, alerts: [{ ...alert, fingerprint: `c0ffee${String(i).padStart(4, '0')}` }] }));
+    const bodies = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ ...good, alerts: [{ ...alert, fingerprint: `c0ffee${String(i).padStart(4, '0')}` }] }),
+    );
     const results = await Promise.all(bodies.map((b) => post(h, b)));
     assert.ok(results.every((r) => r.status === 200));
     // The same alert in two concurrent requests is written once.
-    const twice = await Promise.all([post(h, bodies[0]!.replace('c0ffee0000', 'beef000001')), post(h, bodies[0]!.replace('c0ffee0000', 'beef000001'))]);
+    const twice = await Promise.all([
+      post(h, bodies[0]!.replace('c0ffee0000', 'beef000001')),
+      post(h, bodies[0]!.replace('c0ffee0000', 'beef000001')),
+    ]);
     const reports = (await Promise.all(twice.map((r) => r.json()))) as { accepted: number; duplicates: number }[];
     assert.deepEqual(reports.map((r) => r.accepted).sort(), [0, 1]);
     assert.ok(h.journal.syncs - before <= 21, `fsyncs ${h.journal.syncs - before}`);
@@ -213,7 +268,9 @@ function rawPost(port: number, headers: Record<string, string>, body: string): P
       resolve(res.statusCode ?? 0);
       req.destroy();
     });
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err),
+    );
     req.write(body);
     if (!headers['content-length']) req.end();
   });

@@ -8,7 +8,13 @@ const parse = (body: unknown) => parseWebhookPayload(body, DEFAULT_PAYLOAD_LIMIT
 
 describe('parseWebhookPayload', () => {
   it('reads every real Alertmanager 0.25 capture', () => {
-    for (const name of ['am-0.25-gpu-lost-firing.json', 'am-0.25-gpu-lost-group-grew.json', 'am-0.25-gpu-lost-mixed.json', 'am-0.25-gpu-lost-resolved.json', 'am-0.25-runner-hung-firing.json']) {
+    for (const name of [
+      'am-0.25-gpu-lost-firing.json',
+      'am-0.25-gpu-lost-group-grew.json',
+      'am-0.25-gpu-lost-mixed.json',
+      'am-0.25-gpu-lost-resolved.json',
+      'am-0.25-runner-hung-firing.json',
+    ]) {
       const r = parse(amFixture(name));
       assert.ok(r.ok, `${name}: ${JSON.stringify(r)}`);
       assert.equal(r.payload.receiver, 'remediator');
@@ -68,7 +74,9 @@ describe('parseWebhookPayload', () => {
     const good = amFixture('am-0.25-gpu-lost-firing.json');
     const alert0 = (good.alerts as Record<string, unknown>[])[0]!;
     const nasty = '$(rm -rf /); `reboot` | nc 10.0.0.1 9 && echo "x" > /etc/passwd\n\'';
-    const labels = JSON.parse(`{"ollama": ${JSON.stringify(nasty)}, "__proto__": "polluted", "constructor": "x"}`) as Record<string, string>;
+    const labels = JSON.parse(
+      `{"ollama": ${JSON.stringify(nasty)}, "__proto__": "polluted", "constructor": "x"}`,
+    ) as Record<string, string>;
     const r = parse({ ...good, alerts: [{ ...alert0, labels }] });
     assert.ok(r.ok);
     const got = r.payload.alerts[0]!.labels;
@@ -81,10 +89,16 @@ describe('parseWebhookPayload', () => {
   it('bounds floods: too many alerts is 413, too many or too long labels is 400', () => {
     const good = amFixture('am-0.25-gpu-lost-firing.json');
     const alert0 = (good.alerts as Record<string, unknown>[])[0]!;
-    const many = parseWebhookPayload({ ...good, alerts: Array.from({ length: 11 }, () => alert0) }, { ...DEFAULT_PAYLOAD_LIMITS, maxAlerts: 10 });
+    const many = parseWebhookPayload(
+      { ...good, alerts: Array.from({ length: 11 }, () => alert0) },
+      { ...DEFAULT_PAYLOAD_LIMITS, maxAlerts: 10 },
+    );
     assert.equal(many.ok, false);
     if (!many.ok) assert.equal(many.status, 413);
-    const wide = parse({ ...good, alerts: [{ ...alert0, labels: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`l${i}`, 'v'])) }] });
+    const wide = parse({
+      ...good,
+      alerts: [{ ...alert0, labels: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`l${i}`, 'v'])) }],
+    });
     assert.equal(wide.ok, false);
     const long = parse({ ...good, alerts: [{ ...alert0, labels: { ollama: 'x'.repeat(10_000) } }] });
     assert.equal(long.ok, false);

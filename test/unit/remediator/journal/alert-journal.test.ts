@@ -8,7 +8,18 @@ import type { JournalRecord } from '../../../../remediator/journal/journal-recor
 import { tempDir } from '../../../helpers/temp-dir.js';
 
 function rec(i: number): Omit<JournalRecord, 'seq'> {
-  return { receivedAt: 1000 + i, fingerprint: `fp${i}`, status: 'firing', startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', labels: { ollama: 'main', i: String(i) }, receiver: 'r', groupKey: 'g', target: 'main', rule: 'r1' };
+  return {
+    receivedAt: 1000 + i,
+    fingerprint: `fp${i}`,
+    status: 'firing',
+    startsAt: '2026-01-01T00:00:00Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    labels: { ollama: 'main', i: String(i) },
+    receiver: 'r',
+    groupKey: 'g',
+    target: 'main',
+    rule: 'r1',
+  };
 }
 
 describe('AlertJournal', () => {
@@ -18,11 +29,20 @@ describe('AlertJournal', () => {
       const first = await AlertJournal.open(t.dir, 1 << 20, 0);
       assert.deepEqual(first.pending, []);
       const written = await first.journal.append([rec(1), rec(2), rec(3)]);
-      assert.deepEqual(written.map((r) => r.seq), [1, 2, 3]);
+      assert.deepEqual(
+        written.map((r) => r.seq),
+        [1, 2, 3],
+      );
       await first.journal.close();
 
       const again = await AlertJournal.open(t.dir, 1 << 20, 1);
-      assert.deepEqual(again.pending.map((r) => [r.seq, r.fingerprint]), [[2, 'fp2'], [3, 'fp3']]);
+      assert.deepEqual(
+        again.pending.map((r) => [r.seq, r.fingerprint]),
+        [
+          [2, 'fp2'],
+          [3, 'fp3'],
+        ],
+      );
       assert.deepEqual(again.pending[0]!.labels, { ollama: 'main', i: '2' });
       const more = await again.journal.append([rec(4)]);
       assert.equal(more[0]!.seq, 4);
@@ -42,12 +62,18 @@ describe('AlertJournal', () => {
       await appendFile(join(t.dir, segment!), '{"seq":2,"fingerp');
       const reopened = await AlertJournal.open(t.dir, 1 << 20, 0);
       assert.equal(reopened.damagedLines, 1);
-      assert.deepEqual(reopened.pending.map((r) => r.seq), [1]);
+      assert.deepEqual(
+        reopened.pending.map((r) => r.seq),
+        [1],
+      );
       const next = await reopened.journal.append([rec(2)]);
       assert.equal(next[0]!.seq, 2);
       await reopened.journal.close();
       const third = await AlertJournal.open(t.dir, 1 << 20, 0);
-      assert.deepEqual(third.pending.map((r) => r.seq), [1, 2]);
+      assert.deepEqual(
+        third.pending.map((r) => r.seq),
+        [1, 2],
+      );
       await third.journal.close();
     } finally {
       await t.remove();

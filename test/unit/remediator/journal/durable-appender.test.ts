@@ -14,7 +14,10 @@ describe('DurableAppender', () => {
       assert.ok(a.syncs >= 1 && a.syncs < 200, `expected grouped fsyncs, got ${a.syncs} for 200 appends`);
       await a.close();
       const lines = (await readFile(join(t.dir, 'log.jsonl'), 'utf8')).trimEnd().split('\n');
-      assert.deepEqual(lines.map((l) => (JSON.parse(l) as { i: number }).i), Array.from({ length: 200 }, (_, i) => i));
+      assert.deepEqual(
+        lines.map((l) => (JSON.parse(l) as { i: number }).i),
+        Array.from({ length: 200 }, (_, i) => i),
+      );
     } finally {
       await t.remove();
     }

@@ -7,12 +7,20 @@ import { localHttp } from '../../../helpers/local-http.js';
 describe('Alertmanager silencer (API v2)', () => {
   it('creates a silence with equality matchers and deletes it by id; label values stay data', async () => {
     const am = await localHttp((req, res) => {
-      if (req.method === 'POST') res.setHeader('content-type', 'application/json').end('{"silenceID":"6f1d0a2c-0000-4000-8000-000000000001"}');
+      if (req.method === 'POST')
+        res.setHeader('content-type', 'application/json').end('{"silenceID":"6f1d0a2c-0000-4000-8000-000000000001"}');
       else res.writeHead(req.url.endsWith('gone') ? 404 : 200).end();
     });
     try {
       const s = alertmanagerSilencer(am.url, { bearerToken: 't0k', now: () => Date.parse('2026-06-01T00:00:00Z') });
-      const id = await s.create({ matchers: [{ name: 'ollama', value: 'main"; rm -rf /' }], endsAt: Date.parse('2026-06-01T00:30:00Z'), comment: 'healing inc-1' }, AbortSignal.timeout(5000));
+      const id = await s.create(
+        {
+          matchers: [{ name: 'ollama', value: 'main"; rm -rf /' }],
+          endsAt: Date.parse('2026-06-01T00:30:00Z'),
+          comment: 'healing inc-1',
+        },
+        AbortSignal.timeout(5000),
+      );
       assert.equal(id, '6f1d0a2c-0000-4000-8000-000000000001');
       const post = am.requests[0]!;
       assert.equal(post.url, '/api/v2/silences');
@@ -37,7 +45,10 @@ describe('Alertmanager silencer (API v2)', () => {
     const am = await localHttp((_req, res) => res.writeHead(400).end('bad matchers'));
     try {
       const s = alertmanagerSilencer(am.url, { now: () => 0 });
-      await assert.rejects(s.create({ matchers: [{ name: 'a', value: 'b' }], endsAt: 60_000, comment: '' }, AbortSignal.timeout(5000)), /HTTP 400 bad matchers/);
+      await assert.rejects(
+        s.create({ matchers: [{ name: 'a', value: 'b' }], endsAt: 60_000, comment: '' }, AbortSignal.timeout(5000)),
+        /HTTP 400 bad matchers/,
+      );
     } finally {
       await am.close();
     }
@@ -49,7 +60,10 @@ describe('notification webhook', () => {
     const hook = await localHttp((_req, res) => res.end('ok'));
     try {
       const n = webhookNotifier(`${hook.url}/hook`, {});
-      await n.send({ event: 'breaker_tripped', at: '2026-06-01T00:00:00.000Z', detail: '5 actions within 3600 s' }, AbortSignal.timeout(5000));
+      await n.send(
+        { event: 'breaker_tripped', at: '2026-06-01T00:00:00.000Z', detail: '5 actions within 3600 s' },
+        AbortSignal.timeout(5000),
+      );
       const body = JSON.parse(hook.requests[0]!.body) as Record<string, unknown>;
       assert.equal(body.event, 'breaker_tripped');
       assert.equal(body.text, '[ollama-sentinel] breaker_tripped: 5 actions within 3600 s');

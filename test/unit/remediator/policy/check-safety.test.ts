@@ -4,7 +4,13 @@ import { checkSafety, recordAction, resetBreaker } from '../../../../remediator/
 import { emptySafetyState } from '../../../../remediator/policy/safety-state.js';
 
 const limits = { cooldownMs: 600_000, maxAttemptsPerIncident: 3, breakerMaxActions: 3, breakerWindowMs: 3_600_000 };
-const q = (over: Partial<{ target: string; action: string; incidentAttempts: number; now: number }> = {}) => ({ target: 'main', action: 'restart_container', incidentAttempts: 0, now: 0, ...over });
+const q = (over: Partial<{ target: string; action: string; incidentAttempts: number; now: number }> = {}) => ({
+  target: 'main',
+  action: 'restart_container',
+  incidentAttempts: 0,
+  now: 0,
+  ...over,
+});
 
 describe('safety gate', () => {
   it('cooldown is per target and action', () => {
@@ -13,7 +19,10 @@ describe('safety gate', () => {
     const blocked = checkSafety(s, limits, q({ now: 1_000 + 599_999 }));
     assert.ok(!blocked.ok && blocked.reason === 'cooldown' && blocked.until === 601_000);
     assert.ok(checkSafety(s, limits, q({ now: 601_000 })).ok, 'free once the cooldown is over');
-    assert.ok(checkSafety(s, limits, q({ now: 2_000, action: 'recreate_container' })).ok, 'another action is not cooled down');
+    assert.ok(
+      checkSafety(s, limits, q({ now: 2_000, action: 'recreate_container' })).ok,
+      'another action is not cooled down',
+    );
     assert.ok(checkSafety(s, limits, q({ now: 2_000, target: 'other' })).ok, 'another target is not cooled down');
   });
 
@@ -27,14 +36,26 @@ describe('safety gate', () => {
   it('trips the breaker at N actions within the window, stays open, and an operator reset forgets the window', () => {
     const s = emptySafetyState();
     assert.equal(recordAction(s, limits, { target: 'a', action: 'x', now: 0 }), false);
-    assert.equal(recordAction(s, limits, { target: 'b', action: 'x', now: 3_599_999 + 1 }), false, 'the first one left the window');
+    assert.equal(
+      recordAction(s, limits, { target: 'b', action: 'x', now: 3_599_999 + 1 }),
+      false,
+      'the first one left the window',
+    );
     assert.equal(recordAction(s, limits, { target: 'c', action: 'x', now: 3_600_100 }), false);
-    assert.equal(recordAction(s, limits, { target: 'd', action: 'x', now: 3_600_200 }), true, 'third within one hour trips');
+    assert.equal(
+      recordAction(s, limits, { target: 'd', action: 'x', now: 3_600_200 }),
+      true,
+      'third within one hour trips',
+    );
     const v = checkSafety(s, limits, q({ now: 100 * 3_600_000, target: 'z' }));
     assert.ok(!v.ok && v.reason === 'breaker_open', 'no automatic reset, even hours later');
     assert.equal(resetBreaker(s, 5, 'alice'), true);
     assert.ok(checkSafety(s, limits, q({ now: 3_600_300, target: 'z' })).ok);
-    assert.equal(recordAction(s, limits, { target: 'e', action: 'x', now: 3_600_300 }), false, 'the old actions no longer count');
+    assert.equal(
+      recordAction(s, limits, { target: 'e', action: 'x', now: 3_600_300 }),
+      false,
+      'the old actions no longer count',
+    );
     assert.equal(s.breaker.resetBy, 'alice');
   });
 });

@@ -4,7 +4,14 @@ import { compileRules, matchRule } from '../../../../remediator/policy/match-rul
 import { resolveTarget } from '../../../../remediator/policy/resolve-target.js';
 import type { RuleConfig } from '../../../../remediator/remediator-section.js';
 
-const rule = (name: string, match: Record<string, string> = {}, match_re: Record<string, string> = {}): RuleConfig => ({ name, match, match_re, start: 'auto', quiet_mode: 'defer', model_label: 'model' });
+const rule = (name: string, match: Record<string, string> = {}, match_re: Record<string, string> = {}): RuleConfig => ({
+  name,
+  match,
+  match_re,
+  start: 'auto',
+  quiet_mode: 'defer',
+  model_label: 'model',
+});
 
 describe('matchRule', () => {
   const rules = compileRules([

@@ -11,7 +11,13 @@ const compose: ContainerSelector = { kind: 'compose', project: 'ai', service: 'o
 const swarm: ContainerSelector = { kind: 'swarm', service: 'ollama', stack: 'ai', stack_file: '/srv/ai.yml' };
 
 function plan(obs: TargetObservation, over: Partial<PlanInput> = {}) {
-  return planRemediation({ diagnosis: diagnoseTarget(obs), rule: { start: 'auto' }, selector: compose, ladderPos: 0, ...over });
+  return planRemediation({
+    diagnosis: diagnoseTarget(obs),
+    rule: { start: 'auto' },
+    selector: compose,
+    ladderPos: 0,
+    ...over,
+  });
 }
 
 describe('planRemediation', () => {
@@ -21,7 +27,9 @@ describe('planRemediation', () => {
     if (p.kind !== 'act') return;
     assert.deepEqual(p.ladder, ['restart_container', 'recreate_container']);
     assert.equal(p.start, 0);
-    const explicit = plan(CONDITIONS_OBS.gpuAccessLost(), { rule: { ladder: ['warm_up', 'reload', 'restart_container', 'recreate_container'], start: 'auto' } });
+    const explicit = plan(CONDITIONS_OBS.gpuAccessLost(), {
+      rule: { ladder: ['warm_up', 'reload', 'restart_container', 'recreate_container'], start: 'auto' },
+    });
     assert.ok(explicit.kind === 'act');
     if (explicit.kind === 'act') assert.equal(explicit.ladder[explicit.start], 'restart_container');
     const onSwarm = plan(CONDITIONS_OBS.gpuAccessLost(), { selector: swarm });
@@ -49,8 +57,17 @@ describe('planRemediation', () => {
   });
 
   it('escalation-only failures are never acted on, whatever the rule says', () => {
-    const everything = { ladder: [...RESTART_FAMILY, 'reload', 'kill_runner', 'kill_orphans', 'warm_up', 'pull_model'] as const, start: 'auto' as const };
-    for (const [name, obs] of Object.entries({ partial: CONDITIONS_OBS.partial(), oom: CONDITIONS_OBS.oom(), busy: CONDITIONS_OBS.busy(), gpuLost: CONDITIONS_OBS.gpuLost(), ecc: CONDITIONS_OBS.ecc() })) {
+    const everything = {
+      ladder: [...RESTART_FAMILY, 'reload', 'kill_runner', 'kill_orphans', 'warm_up', 'pull_model'] as const,
+      start: 'auto' as const,
+    };
+    for (const [name, obs] of Object.entries({
+      partial: CONDITIONS_OBS.partial(),
+      oom: CONDITIONS_OBS.oom(),
+      busy: CONDITIONS_OBS.busy(),
+      gpuLost: CONDITIONS_OBS.gpuLost(),
+      ecc: CONDITIONS_OBS.ecc(),
+    })) {
       for (const rule of [{ start: 'auto' as const }, everything]) {
         const p = plan(obs, { rule });
         assert.equal(p.kind, 'escalate', `${name} must escalate`);
@@ -58,7 +75,12 @@ describe('planRemediation', () => {
       }
     }
     // A host GPU fault wins over a container problem: restarting cannot fix the host.
-    const both = plan(observation({ containerGpuAccess: false, gpus: [{ uuid: 'GPU-1', lost: true, eccUncorrectedVolatile: null, memoryUsedBytes: null }] }));
+    const both = plan(
+      observation({
+        containerGpuAccess: false,
+        gpus: [{ uuid: 'GPU-1', lost: true, eccUncorrectedVolatile: null, memoryUsedBytes: null }],
+      }),
+    );
     assert.equal(both.kind, 'escalate');
   });
 

@@ -59,7 +59,10 @@ function setup(dryRun = false) {
     clock,
     log: createLogger('silent'),
     metrics: new RemediatorMetrics(),
-    runStep: async (req) => (steps.push(req), { outcome: 'done', detail: 'loaded', calls: [`POST /api/generate ${req.model?.name}`] }),
+    runStep: async (req) => (
+      steps.push(req),
+      { outcome: 'done', detail: 'loaded', calls: [`POST /api/generate ${req.model?.name}`] }
+    ),
     lockTarget: async (t) => (locks.isHeld(t) ? null : locks.acquire(t, 0)),
     audit: async (e) => void audit.push(e),
   });
@@ -76,13 +79,19 @@ describe('ScheduleRunner', () => {
       await at(s, '2026-03-27T06:49:00Z');
       assert.equal(s.steps.length, 0);
       await at(s, '2026-03-27T06:51:00Z'); // Friday 07:50 CET = 06:50 UTC
-      assert.deepEqual(s.steps.map((r) => `${r.action} ${r.target.name} ${r.model?.name} ${r.dryRun}`), ['warm_up main llama3:latest false', 'warm_up lab llama3:latest false']);
+      assert.deepEqual(
+        s.steps.map((r) => `${r.action} ${r.target.name} ${r.model?.name} ${r.dryRun}`),
+        ['warm_up main llama3:latest false', 'warm_up lab llama3:latest false'],
+      );
       await at(s, '2026-03-30T05:49:00Z'); // nothing on Saturday or Sunday (qwen3 at noon UTC runs daily)
       assert.equal(s.steps.filter((r) => r.model?.name === 'llama3:latest').length, 2);
       await at(s, '2026-03-30T05:51:00Z'); // Monday 07:50 CEST = 05:50 UTC
       assert.equal(s.steps.filter((r) => r.model?.name === 'llama3:latest').length, 4);
       const qwen = s.steps.filter((r) => r.model?.name === 'qwen3:latest');
-      assert.ok(qwen.length === 3 && qwen.every((r) => r.target.name === 'lab'), 'the noon job ran Fri, Sat, Sun on lab only');
+      assert.ok(
+        qwen.length === 3 && qwen.every((r) => r.target.name === 'lab'),
+        'the noon job ran Fri, Sat, Sun on lab only',
+      );
       assert.ok(s.audit.every((e) => e.kind === 'schedule' && e.decision === 'acted'));
     } finally {
       s.runner.stop();
@@ -95,7 +104,10 @@ describe('ScheduleRunner', () => {
     s.runner.start();
     try {
       await at(s, '2026-03-27T06:51:00Z');
-      assert.deepEqual(s.steps.map((r) => [r.target.name, r.dryRun]), [['lab', true]]);
+      assert.deepEqual(
+        s.steps.map((r) => [r.target.name, r.dryRun]),
+        [['lab', true]],
+      );
       assert.ok(s.audit.some((e) => e.reason === 'target_busy' && e.target === 'main'));
     } finally {
       release?.();

@@ -51,9 +51,15 @@ describe('state on disk', () => {
     const t = await tempDir('audit');
     try {
       const log = await AuditLog.open(t.dir, () => Date.parse('2026-06-01T00:00:00Z'));
-      await Promise.all([log.write({ kind: 'decision', decision: 'skipped', reason: 'cooldown' }), log.write({ kind: 'alert', detail: 'a\nb' })]);
+      await Promise.all([
+        log.write({ kind: 'decision', decision: 'skipped', reason: 'cooldown' }),
+        log.write({ kind: 'alert', detail: 'a\nb' }),
+      ]);
       await log.close();
-      const lines = (await readFile(join(t.dir, 'audit.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = (await readFile(join(t.dir, 'audit.jsonl'), 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       assert.equal(lines.length, 2);
       assert.equal(lines[0]!.ts, '2026-06-01T00:00:00.000Z');
       assert.equal(lines[1]!.detail, 'a\nb');

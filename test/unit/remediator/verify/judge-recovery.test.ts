@@ -33,16 +33,31 @@ test('attributeGpuMemory: only the target containers count; unknown memory is co
   const held = attributeGpuMemory(apps, ids, { kind: 'containers', ids: new Set([T]) });
   assert.equal(held.heldBytes, 4 * GIB);
   assert.equal(held.unknownMemory, 1);
-  assert.deepEqual(held.processes.map((p) => [p.pid, p.gpuUuid]), [[10, 'G0'], [10, 'G1'], [11, 'G0']]);
+  assert.deepEqual(
+    held.processes.map((p) => [p.pid, p.gpuUuid]),
+    [
+      [10, 'G0'],
+      [10, 'G1'],
+      [11, 'G0'],
+    ],
+  );
 
   // a host install: Ollama processes outside containers, never someone else's python
-  const hostIds = new Map<number, ProcessIdentity | null>([[10, id(10, runner, null)], [30, ids.get(30)!]]);
+  const hostIds = new Map<number, ProcessIdentity | null>([
+    [10, id(10, runner, null)],
+    [30, ids.get(30)!],
+  ]);
   assert.equal(attributeGpuMemory(apps, hostIds, { kind: 'host' }).heldBytes, 4 * GIB);
 });
 
 const okProbe = { ok: true, totalMs: 120 };
 const ps = { listed: true as const, size: 10 * GIB, sizeVram: 10 * GIB };
-const gpu = (heldGiB: number): GpuEvidence => ({ available: true, heldBytes: heldGiB * GIB, processes: [{ pid: 10, role: 'ollama_runner', bytes: heldGiB * GIB, gpuUuid: 'G0' }], unknownMemory: 0 });
+const gpu = (heldGiB: number): GpuEvidence => ({
+  available: true,
+  heldBytes: heldGiB * GIB,
+  processes: [{ pid: 10, role: 'ollama_runner', bytes: heldGiB * GIB, gpuUuid: 'G0' }],
+  unknownMemory: 0,
+});
 
 test('judgeRecovery: healthy only when the probe answers and the VRAM is really held', () => {
   const good = judgeRecovery('m', 0.9, okProbe, ps, gpu(9.5));
@@ -58,7 +73,13 @@ test('judgeRecovery: healthy only when the probe answers and the VRAM is really 
   assert.equal(cpu.healthy, false);
   assert.match(cpu.detail, /running on the CPU/);
 
-  const hung = judgeRecovery('m', 0.9, { ok: false, error: 'first_token_timeout' }, { listed: false }, { available: false, reason: 'n/a' });
+  const hung = judgeRecovery(
+    'm',
+    0.9,
+    { ok: false, error: 'first_token_timeout' },
+    { listed: false },
+    { available: false, reason: 'n/a' },
+  );
   assert.equal(hung.healthy, false);
   assert.match(hung.detail, /first_token_timeout/);
 
@@ -71,7 +92,12 @@ test('judgeRecovery: without GPU process data it says that /api/ps alone decided
   assert.equal(v.healthy, true);
   assert.equal(v.vramSource, 'api_ps');
   assert.match(v.detail, /no GPU process data: no host PID view/);
-  const na = judgeRecovery('m', 0.9, okProbe, ps, { available: true, heldBytes: 0, processes: [{ pid: 1, role: 'ollama_runner', bytes: null, gpuUuid: 'G' }], unknownMemory: 1 });
+  const na = judgeRecovery('m', 0.9, okProbe, ps, {
+    available: true,
+    heldBytes: 0,
+    processes: [{ pid: 1, role: 'ollama_runner', bytes: null, gpuUuid: 'G' }],
+    unknownMemory: 1,
+  });
   assert.equal(na.healthy, true);
   assert.equal(na.vramSource, 'api_ps');
 });

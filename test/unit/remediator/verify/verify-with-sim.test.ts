@@ -20,7 +20,14 @@ import { startOllamaSim, type OllamaSim } from '../../../sim/ollama-sim.js';
 import { startFakeDockerEngine, type FakeDockerEngine } from '../../../helpers/fake-docker-engine.js';
 import { testDeps } from '../../../helpers/action-test-deps.js';
 
-const model: ModelConfig = { name: 'qwen2.5:0.5b', keep_alive: -1, keep_warm: true, min_vram_ratio: 0.9, options: { num_ctx: 2048 }, targets: [] };
+const model: ModelConfig = {
+  name: 'qwen2.5:0.5b',
+  keep_alive: -1,
+  keep_warm: true,
+  min_vram_ratio: 0.9,
+  options: { num_ctx: 2048 },
+  targets: [],
+};
 // dist/test/unit/remediator/verify -> the repo's test/sim/bin/nvidia-smi
 const smi = fileURLToPath(new URL('../../../../../test/sim/bin/nvidia-smi', import.meta.url));
 
@@ -39,7 +46,14 @@ describe('recovery verification against the Ollama simulator', () => {
     sim = await startOllamaSim({ gpuStateFile: stateFile, models: [model.name] });
     engine = await startFakeDockerEngine(() => undefined);
     target = { name: 'sim', url: sim.url, headers: {} };
-    const gpu: GpuConfig = { nvidia_smi: `env SENTINEL_FAKE_GPU_STATE=${stateFile} ${smi}`, interval_ms: 5000, timeout_ms: 15_000, processes: true, max_processes_per_gpu: 8, proc_root: '/proc' };
+    const gpu: GpuConfig = {
+      nvidia_smi: `env SENTINEL_FAKE_GPU_STATE=${stateFile} ${smi}`,
+      interval_ms: 5000,
+      timeout_ms: 15_000,
+      processes: true,
+      max_processes_per_gpu: 8,
+      proc_root: '/proc',
+    };
     deps = testDeps(engine.docker, { gpu, queryComputeApps: (signal) => queryComputeApps(gpu, { signal }) });
     hostView = (await hasHostPidView('/proc')).ok;
   });
@@ -50,14 +64,29 @@ describe('recovery verification against the Ollama simulator', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const request = (action: ActionRequest['action']): ActionRequest => ({ action, target, model, dryRun: false, signal: AbortSignal.timeout(30_000), incidentId: 'sim' });
-  const verify = (firstTokenTimeoutMs = 5_000) => verifyRecovery(target, model, deps, { signal: AbortSignal.timeout(30_000), loadTimeoutMs: 10_000, firstTokenTimeoutMs });
+  const request = (action: ActionRequest['action']): ActionRequest => ({
+    action,
+    target,
+    model,
+    dryRun: false,
+    signal: AbortSignal.timeout(30_000),
+    incidentId: 'sim',
+  });
+  const verify = (firstTokenTimeoutMs = 5_000) =>
+    verifyRecovery(target, model, deps, {
+      signal: AbortSignal.timeout(30_000),
+      loadTimeoutMs: 10_000,
+      firstTokenTimeoutMs,
+    });
 
   it('after warm_up: healthy, decided by the memory the runner really holds', async () => {
     const warm = await runAction(request('warm_up'), deps);
     assert.equal(warm.outcome, 'done', warm.detail);
     const loads = (await sim.control.requests()).filter((r) => r.path === '/api/generate');
-    assert.deepEqual(loads.map((r) => r.body), [{ model: model.name, keep_alive: -1, options: { num_ctx: 2048 }, stream: false }]);
+    assert.deepEqual(
+      loads.map((r) => r.body),
+      [{ model: model.name, keep_alive: -1, options: { num_ctx: 2048 }, stream: false }],
+    );
 
     const v = await verify();
     assert.equal(v.healthy, true, v.detail);
@@ -65,7 +94,10 @@ describe('recovery verification against the Ollama simulator', () => {
     assert.equal(v.evidence.vramSource, hostView ? 'gpu_processes' : 'api_ps');
     if (v.evidence.gpu.available) {
       const runnerPid = sim.snapshot().runners[0]!.pid;
-      assert.deepEqual(v.evidence.gpu.processes.map((p) => [p.pid, p.role]), [[runnerPid, 'ollama_runner']]);
+      assert.deepEqual(
+        v.evidence.gpu.processes.map((p) => [p.pid, p.role]),
+        [[runnerPid, 'ollama_runner']],
+      );
     }
   });
 

@@ -14,7 +14,10 @@ describe('reset the breaker from the command line', () => {
   it('edits the state file when no remediator runs on the data_dir', async () => {
     const t = await tempDir('reset');
     try {
-      const open = { ...emptyState(), safety: { cooldowns: {}, breaker: { open: true, trippedAt: 5, actions: [1, 2, 3] } } };
+      const open = {
+        ...emptyState(),
+        safety: { cooldowns: {}, breaker: { open: true, trippedAt: 5, actions: [1, 2, 3] } },
+      };
       await writeFileAtomic(join(t.dir, 'state.json'), JSON.stringify(open));
       await writeFile(join(t.dir, 'remediator.pid'), '999999999\n'); // a dead remediator's lock
       const { cfg } = loadRemediatorConfig(`remediator: {data_dir: "${t.dir}", insecure_no_auth: true}\n`);
@@ -38,7 +41,9 @@ describe('reset the breaker from the command line', () => {
       await writeFile(join(t.dir, 'token'), 's3\n');
       await writeFile(join(t.dir, 'remediator.pid'), `${process.pid}\n`); // "running": this live process
       const port = new URL(server.url).port;
-      const { cfg } = loadRemediatorConfig(`remediator: {data_dir: "${t.dir}", listen_address: ":${port}", bearer_token_file: "${join(t.dir, 'token')}"}\n`);
+      const { cfg } = loadRemediatorConfig(
+        `remediator: {data_dir: "${t.dir}", listen_address: ":${port}", bearer_token_file: "${join(t.dir, 'token')}"}\n`,
+      );
       assert.match(await resetBreakerFromCli(cfg, 'carol'), /asked the running remediator .*"was_open":true/);
       assert.equal(server.requests[0]!.headers['x-operator'], 'carol');
     } finally {

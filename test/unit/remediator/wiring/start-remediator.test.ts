@@ -8,11 +8,19 @@ describe('readiness', () => {
   it('is ready only with a writable data dir and a Docker Engine that answers', async () => {
     const t = await tempDir('ready');
     try {
-      const ok = await checkReadiness(t.dir, async () => 'OK', () => true);
+      const ok = await checkReadiness(
+        t.dir,
+        async () => 'OK',
+        () => true,
+      );
       assert.deepEqual(ok, { ok: true, checks: { config: 'ok', data_dir: 'ok', docker: 'ok', accepting: 'ok' } });
-      const bad = await checkReadiness(join(t.dir, 'missing'), async () => {
-        throw new Error('connect ENOENT /var/run/docker.sock');
-      }, () => false);
+      const bad = await checkReadiness(
+        join(t.dir, 'missing'),
+        async () => {
+          throw new Error('connect ENOENT /var/run/docker.sock');
+        },
+        () => false,
+      );
       assert.equal(bad.ok, false);
       assert.match(bad.checks.data_dir!, /not writable \(ENOENT\)/);
       assert.match(bad.checks.docker!, /unreachable/);

@@ -2,10 +2,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommandLine } from '../../../../shared/cli/parse-command-line.js';
 
-const opts = { config: { kind: 'string', doc: '' }, update: { kind: 'bool', doc: '' }, target: { kind: 'list', doc: '' } } as const;
+const opts = {
+  config: { kind: 'string', doc: '' },
+  update: { kind: 'bool', doc: '' },
+  target: { kind: 'list', doc: '' },
+} as const;
 
 test('command options, dotted config overrides and positionals are told apart', () => {
-  const p = parseCommandLine(['--config', 'a.yaml', '--update', '--target=a,b', '--target', 'c', '--gpu.interval=5s', '--exporter.listen-address', ':9000', '--exporter.node_metrics', 'x'], opts);
+  const p = parseCommandLine(
+    [
+      '--config',
+      'a.yaml',
+      '--update',
+      '--target=a,b',
+      '--target',
+      'c',
+      '--gpu.interval=5s',
+      '--exporter.listen-address',
+      ':9000',
+      '--exporter.node_metrics',
+      'x',
+    ],
+    opts,
+  );
   assert.deepEqual(p.errors, []);
   assert.equal(p.options.get('config'), 'a.yaml');
   assert.equal(p.options.get('update'), true);

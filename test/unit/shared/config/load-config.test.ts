@@ -101,7 +101,20 @@ exporter:
     ),
   );
   const paths = issues.map((i) => i.path);
-  for (const p of ['ollama[0].name', 'ollama[0].url', 'ollama[1].container', 'models[0].keep_alive', 'models[0].min_vram_ratio', 'models[0].targets', 'models[1].name', 'gpu.intervall', 'gpu.timeout', 'exporter.max_concurrent_scrapes', 'SENTINEL_EXPORTER_NODE_METRICS', '--gpu.nope']) {
+  for (const p of [
+    'ollama[0].name',
+    'ollama[0].url',
+    'ollama[1].container',
+    'models[0].keep_alive',
+    'models[0].min_vram_ratio',
+    'models[0].targets',
+    'models[1].name',
+    'gpu.intervall',
+    'gpu.timeout',
+    'exporter.max_concurrent_scrapes',
+    'SENTINEL_EXPORTER_NODE_METRICS',
+    '--gpu.nope',
+  ]) {
     assert.ok(paths.includes(p), `missing issue for ${p}; got ${paths.join(', ')}`);
   }
   assert.match(issues.find((i) => i.path === 'gpu.intervall')!.fix, /did you mean "interval"/);
@@ -115,9 +128,25 @@ test('YAML syntax errors and unreadable files are config errors, not crashes', (
   assert.match(missing[0]!.problem, /ENOENT/);
 });
 
-test('other commands\' sections are accepted in the shared file but unknown top-level keys are not', () => {
-  const cfg = loadConfig({ file: 'x', readFile: files('remediator: {dry_run: true}\n'), env: {}, flags: new Map(), sections: [], otherSectionKeys: ['remediator'] });
+test("other commands' sections are accepted in the shared file but unknown top-level keys are not", () => {
+  const cfg = loadConfig({
+    file: 'x',
+    readFile: files('remediator: {dry_run: true}\n'),
+    env: {},
+    flags: new Map(),
+    sections: [],
+    otherSectionKeys: ['remediator'],
+  });
   assert.equal(cfg.remediator, undefined);
-  const issues = issuesOf(() => loadConfig({ file: 'x', readFile: files('remediater: {}\n'), env: {}, flags: new Map(), sections: [], otherSectionKeys: ['remediator'] }));
+  const issues = issuesOf(() =>
+    loadConfig({
+      file: 'x',
+      readFile: files('remediater: {}\n'),
+      env: {},
+      flags: new Map(),
+      sections: [],
+      otherSectionKeys: ['remediator'],
+    }),
+  );
   assert.match(issues[0]!.fix, /did you mean "remediator"/);
 });

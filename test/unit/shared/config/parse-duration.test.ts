@@ -9,5 +9,6 @@ test('durations in Go-like units or seconds', () => {
   assert.equal(parseDuration('2h'), 7_200_000);
   assert.equal(parseDuration(3), 3000);
   assert.equal(parseDuration('2.5'), 2500);
-  for (const bad of ['', 'soon', '5 s', '-1s', '1d', 'm5', -2, null, {}]) assert.equal(parseDuration(bad), null, String(bad));
+  for (const bad of ['', 'soon', '5 s', '-1s', '1d', 'm5', -2, null, {}])
+    assert.equal(parseDuration(bad), null, String(bad));
 });

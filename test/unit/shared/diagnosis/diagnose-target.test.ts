@@ -25,7 +25,10 @@ test('a healthy target has no findings', () => {
 });
 
 test('silent CPU fallback: model with no VRAM, or /api/ps claiming VRAM the GPU does not show', () => {
-  assert.deepEqual(actionsOf({ loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 0, stopping: false }] }), ['model_on_cpu:restart']);
+  assert.deepEqual(
+    actionsOf({ loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 0, stopping: false }] }),
+    ['model_on_cpu:restart'],
+  );
   const lie = d({ gpuMemoryBytes: 0 });
   assert.equal(lie.status, 'vram_mismatch');
   assert.equal(lie.findings[0]!.action, 'restart');
@@ -36,15 +39,31 @@ test('GPU access lost inside the container restarts at once', () => {
 });
 
 test('a hang needs consecutive probe failures; one failure only waits', () => {
-  assert.deepEqual(actionsOf({ probes: [{ model: 'gpt-oss:20b', result: 'timeout', consecutiveFailures: 1 }] }), ['unknown:wait']);
-  assert.deepEqual(actionsOf({ probes: [{ model: 'gpt-oss:20b', result: 'timeout', consecutiveFailures: 3 }] }), ['probe_hung:reload']);
+  assert.deepEqual(actionsOf({ probes: [{ model: 'gpt-oss:20b', result: 'timeout', consecutiveFailures: 1 }] }), [
+    'unknown:wait',
+  ]);
+  assert.deepEqual(actionsOf({ probes: [{ model: 'gpt-oss:20b', result: 'timeout', consecutiveFailures: 3 }] }), [
+    'probe_hung:reload',
+  ]);
 });
 
 test('escalation-only conditions never suggest a restart', () => {
   const cases: Partial<TargetObservation>[] = [
-    { loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 7 * GiB, stopping: false }], gpuMemoryBytes: 7 * GiB },
+    {
+      loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 7 * GiB, stopping: false }],
+      gpuMemoryBytes: 7 * GiB,
+    },
     { probes: [{ model: 'gpt-oss:20b', result: 'busy', consecutiveFailures: 5 }] },
-    { probes: [{ model: 'gpt-oss:20b', result: 'error', consecutiveFailures: 2, message: 'llama runner process has terminated: CUDA error: out of memory' }] },
+    {
+      probes: [
+        {
+          model: 'gpt-oss:20b',
+          result: 'error',
+          consecutiveFailures: 2,
+          message: 'llama runner process has terminated: CUDA error: out of memory',
+        },
+      ],
+    },
     { gpus: [{ uuid: 'GPU-1', lost: true, eccUncorrectedVolatile: null, memoryUsedBytes: null }] },
     { gpus: [{ uuid: 'GPU-1', lost: false, eccUncorrectedVolatile: 3, memoryUsedBytes: 13 * GiB }] },
     { gpuCollectorError: 'version_mismatch' },
@@ -53,18 +72,35 @@ test('escalation-only conditions never suggest a restart', () => {
   cases.forEach((c, i) => {
     const r = d(c);
     assert.equal(r.status, expected[i], JSON.stringify(c));
-    assert.ok(r.findings.every((f) => f.action === 'escalate'), `${expected[i]} must only escalate: ${JSON.stringify(r.findings)}`);
+    assert.ok(
+      r.findings.every((f) => f.action === 'escalate'),
+      `${expected[i]} must only escalate: ${JSON.stringify(r.findings)}`,
+    );
   });
 });
 
 test('missing model, orphans and stuck Stopping map to pull, kill and reload', () => {
-  assert.deepEqual(actionsOf({ configured: [{ model: 'gpt-oss:20b', present: false, minVramRatio: 0.9, keepWarm: true }], loaded: [], probes: [{ model: 'gpt-oss:20b', result: 'not_found', consecutiveFailures: 1 }], gpuMemoryBytes: 0 }), ['model_missing:pull']);
+  assert.deepEqual(
+    actionsOf({
+      configured: [{ model: 'gpt-oss:20b', present: false, minVramRatio: 0.9, keepWarm: true }],
+      loaded: [],
+      probes: [{ model: 'gpt-oss:20b', result: 'not_found', consecutiveFailures: 1 }],
+      gpuMemoryBytes: 0,
+    }),
+    ['model_missing:pull'],
+  );
   assert.deepEqual(actionsOf({ orphanRunners: [{ pid: 4242, memoryBytes: 2 * GiB }] }), ['orphan_vram:kill_orphans']);
-  assert.deepEqual(actionsOf({ loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 14 * GiB, stopping: true }] }), ['model_stopping:reload']);
+  assert.deepEqual(
+    actionsOf({ loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 14 * GiB, stopping: true }] }),
+    ['model_stopping:reload'],
+  );
 });
 
 test('host GPU faults outrank everything the container could fix', () => {
-  const r = d({ apiUp: false, gpus: [{ uuid: 'GPU-1', lost: true, eccUncorrectedVolatile: null, memoryUsedBytes: null }] });
+  const r = d({
+    apiUp: false,
+    gpus: [{ uuid: 'GPU-1', lost: true, eccUncorrectedVolatile: null, memoryUsedBytes: null }],
+  });
   assert.equal(r.status, 'gpu_fault');
   assert.ok(r.findings.some((f) => f.condition === 'api_down'));
 });

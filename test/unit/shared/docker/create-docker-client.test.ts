@@ -45,7 +45,10 @@ test('createDockerClient: unix:// host reaches that socket, whatever DOCKER_HOST
   });
   const docker: DockerApi = createDockerClient({ host: `unix://${socket}`, timeout_ms: 2000 });
   const list = await docker.listContainers({ filters: { status: ['running'] } });
-  assert.deepEqual(list.map((c) => c.Names), [['/ollama']]);
+  assert.deepEqual(
+    list.map((c) => c.Names),
+    [['/ollama']],
+  );
   assert.match(paths[0]!, /^\/containers\/json\?/);
 });
 
@@ -81,13 +84,29 @@ test('createDockerClient: an AbortSignal ends a call before the timeout', async 
 });
 
 test('parseDockerHost: unix socket URL and bare path', () => {
-  assert.deepEqual(parseDockerHost('unix:///var/run/docker.sock'), { kind: 'unix', socketPath: '/var/run/docker.sock' });
-  assert.deepEqual(parseDockerHost('/run/user/1000/docker.sock'), { kind: 'unix', socketPath: '/run/user/1000/docker.sock' });
+  assert.deepEqual(parseDockerHost('unix:///var/run/docker.sock'), {
+    kind: 'unix',
+    socketPath: '/var/run/docker.sock',
+  });
+  assert.deepEqual(parseDockerHost('/run/user/1000/docker.sock'), {
+    kind: 'unix',
+    socketPath: '/run/user/1000/docker.sock',
+  });
 });
 
 test('parseDockerHost: tcp, http and https with explicit ports, IPv6 in brackets', () => {
-  assert.deepEqual(parseDockerHost('tcp://127.0.0.1:2375'), { kind: 'tcp', host: '127.0.0.1', port: 2375, protocol: 'http' });
-  assert.deepEqual(parseDockerHost('https://docker.example:2376/'), { kind: 'tcp', host: 'docker.example', port: 2376, protocol: 'https' });
+  assert.deepEqual(parseDockerHost('tcp://127.0.0.1:2375'), {
+    kind: 'tcp',
+    host: '127.0.0.1',
+    port: 2375,
+    protocol: 'http',
+  });
+  assert.deepEqual(parseDockerHost('https://docker.example:2376/'), {
+    kind: 'tcp',
+    host: 'docker.example',
+    port: 2376,
+    protocol: 'https',
+  });
   assert.deepEqual(parseDockerHost('tcp://[::1]:2375'), { kind: 'tcp', host: '::1', port: 2375, protocol: 'http' });
 });
 

@@ -47,7 +47,10 @@ test('inspectContainerById: concurrent lookups of one id share one request', asy
   const docker = new FakeDockerApi([{ id: hexId('a'), name: 'ollama', pid: 42 }]);
   const inspect = createInspectContainerById(docker);
   const results = await Promise.all([inspect(hexId('a')), inspect(hexId('a')), inspect(hexId('a'))]);
-  assert.deepEqual(results.map((r) => r?.pid), [42, 42, 42]);
+  assert.deepEqual(
+    results.map((r) => r?.pid),
+    [42, 42, 42],
+  );
   assert.equal(docker.calls.inspect, 1);
 });
 

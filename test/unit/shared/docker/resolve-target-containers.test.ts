@@ -13,8 +13,19 @@ const compose = (project: string, service: string, extra: Record<string, string>
 
 test('resolveTargetContainers: compose service, one-off and stopped containers and other projects excluded', async () => {
   const docker = new FakeDockerApi([
-    { id: hexId('a'), name: 'ai-ollama-1', labels: compose('ai', 'ollama'), pid: 101, startedAt: '2026-11-22T10:00:00Z' },
-    { id: hexId('b'), name: 'ai-ollama-run-5f2c', labels: compose('ai', 'ollama', { 'com.docker.compose.oneoff': 'True' }), pid: 102 },
+    {
+      id: hexId('a'),
+      name: 'ai-ollama-1',
+      labels: compose('ai', 'ollama'),
+      pid: 101,
+      startedAt: '2026-11-22T10:00:00Z',
+    },
+    {
+      id: hexId('b'),
+      name: 'ai-ollama-run-5f2c',
+      labels: compose('ai', 'ollama', { 'com.docker.compose.oneoff': 'True' }),
+      pid: 102,
+    },
     { id: hexId('c'), name: 'ai-ollama-2', labels: compose('ai', 'ollama'), running: false },
     { id: hexId('d'), name: 'other-ollama-1', labels: compose('other', 'ollama'), pid: 104 },
     { id: hexId('e'), name: 'ai-webui-1', labels: compose('ai', 'webui'), pid: 105 },
@@ -34,7 +45,10 @@ test('resolveTargetContainers: compose service, one-off and stopped containers a
 });
 
 test('resolveTargetContainers: swarm tasks by service name, stack prefix added once', async () => {
-  const svc = (name: string, stack: string) => ({ 'com.docker.swarm.service.name': name, 'com.docker.stack.namespace': stack });
+  const svc = (name: string, stack: string) => ({
+    'com.docker.swarm.service.name': name,
+    'com.docker.stack.namespace': stack,
+  });
   const docker = new FakeDockerApi([
     { id: hexId('t1'), name: 'llm_ollama.1.abc', labels: svc('llm_ollama', 'llm'), pid: 201 },
     { id: hexId('t2'), name: 'llm_ollama.2.def', labels: svc('llm_ollama', 'llm'), pid: 202 },
@@ -44,8 +58,14 @@ test('resolveTargetContainers: swarm tasks by service name, stack prefix added o
   assert.equal(swarmServiceName({ service: 'llm_ollama', stack: 'llm' }), 'llm_ollama');
   const short = await resolveTargetContainers(docker, { kind: 'swarm', service: 'ollama', stack: 'llm' });
   const full = await resolveTargetContainers(docker, { kind: 'swarm', service: 'llm_ollama' });
-  assert.deepEqual(short.map((c) => c.pid), [201, 202]);
-  assert.deepEqual(full.map((c) => c.name), ['llm_ollama.1.abc', 'llm_ollama.2.def']);
+  assert.deepEqual(
+    short.map((c) => c.pid),
+    [201, 202],
+  );
+  assert.deepEqual(
+    full.map((c) => c.name),
+    ['llm_ollama.1.abc', 'llm_ollama.2.def'],
+  );
 });
 
 test('resolveTargetContainers: plain container by exact name (not by substring or regex)', async () => {
@@ -55,7 +75,10 @@ test('resolveTargetContainers: plain container by exact name (not by substring o
     { id: hexId('q'), name: 'my-ollama', pid: 303 },
   ]);
   const found = await resolveTargetContainers(docker, { kind: 'container', name: 'ollama' });
-  assert.deepEqual(found.map((c) => c.id), [hexId('o')]);
+  assert.deepEqual(
+    found.map((c) => c.id),
+    [hexId('o')],
+  );
   const none = await resolveTargetContainers(docker, { kind: 'container', name: 'olla.a' });
   assert.deepEqual(none, []);
 });

@@ -12,13 +12,27 @@ test('field check: drops what the driver lacks, caches success, retries after fa
   const { run, calls } = fakeRun(() =>
     helpExit === 0
       ? { stdout: fixture('help-query-gpu.txt'), stderr: '', exitCode: 0 }
-      : { stdout: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", stderr: '', exitCode: helpExit },
+      : {
+          stdout: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n",
+          stderr: '',
+          exitCode: helpExit,
+        },
   );
   const warnings: unknown[] = [];
   const log = pino({ level: 'warn' }, { write: (s: string) => void warnings.push(JSON.parse(s)) });
-  const check = createFieldCheck({ command: 'nvidia-smi', wanted: ['uuid', 'no.such.field', 'clocks.sm'], required: ['uuid'], timeoutMs: 1000, run, log });
+  const check = createFieldCheck({
+    command: 'nvidia-smi',
+    wanted: ['uuid', 'no.such.field', 'clocks.sm'],
+    required: ['uuid'],
+    timeoutMs: 1000,
+    run,
+    log,
+  });
 
-  await assert.rejects(check.resolve(signal), (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'driver_not_loaded');
+  await assert.rejects(
+    check.resolve(signal),
+    (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'driver_not_loaded',
+  );
   helpExit = 0;
   const first = await check.resolve(signal);
   assert.deepEqual(first.fields, ['uuid', 'clocks.sm']);
@@ -29,11 +43,21 @@ test('field check: drops what the driver lacks, caches success, retries after fa
   check.reset();
   await check.resolve(signal);
   assert.equal(calls.length, 3);
-  assert.deepEqual(calls.map((c) => c.args), [['--help-query-gpu'], ['--help-query-gpu'], ['--help-query-gpu']]);
+  assert.deepEqual(
+    calls.map((c) => c.args),
+    [['--help-query-gpu'], ['--help-query-gpu'], ['--help-query-gpu']],
+  );
 });
 
 test('field check: a missing required field is an error, not a silent drop', async () => {
   const { run } = fakeRun(() => ({ stdout: '"index"\nIndex.\n', stderr: '', exitCode: 0 }));
-  const check = createFieldCheck({ command: 'nvidia-smi', wanted: ['index', 'uuid'], required: ['uuid'], timeoutMs: 1000, run, log: pino({ level: 'silent' }) });
+  const check = createFieldCheck({
+    command: 'nvidia-smi',
+    wanted: ['index', 'uuid'],
+    required: ['uuid'],
+    timeoutMs: 1000,
+    run,
+    log: pino({ level: 'silent' }),
+  });
   await assert.rejects(check.resolve(signal), (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'bad_field');
 });

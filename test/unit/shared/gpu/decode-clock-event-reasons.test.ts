@@ -5,7 +5,12 @@ import { decodeClockEventReasons, CLOCK_EVENT_REASON_BITS } from '../../../../sh
 test('clock event reasons: each NVML bit decodes to its own reason', () => {
   for (const [reason, bit] of Object.entries(CLOCK_EVENT_REASON_BITS)) {
     const decoded = decodeClockEventReasons(`0x${bit.toString(16).padStart(16, '0')}`)!;
-    assert.deepEqual(Object.entries(decoded).filter(([, on]) => on).map(([r]) => r), [reason]);
+    assert.deepEqual(
+      Object.entries(decoded)
+        .filter(([, on]) => on)
+        .map(([r]) => r),
+      [reason],
+    );
   }
   assert.equal(decodeClockEventReasons('0x0000000000000044')!.hw_thermal_slowdown, true);
   assert.equal(decodeClockEventReasons('0x0000000000000044')!.sw_power_cap, true);

@@ -29,7 +29,8 @@ test('compute-apps-nounits-runner.csv: the Ollama runner path', () => {
 });
 
 test('names with commas and spaces are parsed outside-in, in the default field order', () => {
-  const out = 'gpu_uuid, pid, process_name, used_gpu_memory [MiB]\n' +
+  const out =
+    'gpu_uuid, pid, process_name, used_gpu_memory [MiB]\n' +
     'GPU-a, 7, /opt/my app/bin/server, v2, --flag, 12\n' +
     'GPU-b, 8, python3, [N/A]\n';
   assert.deepEqual(parseComputeApps(out), [

@@ -25,7 +25,10 @@ test('help-query-gpu: aliases map to the entry first name, which nvidia-smi prin
 test('help-query-gpu: description lines are not fields', () => {
   const catalog = parseHelpQuery(fixture('help-query-gpu.txt'));
   // compute_mode's description quotes its values ("0: Default" means ...): not a field name.
-  assert.equal([...catalog.accepted].some((n) => /\s/.test(n)), false);
+  assert.equal(
+    [...catalog.accepted].some((n) => /\s/.test(n)),
+    false,
+  );
   assert.equal(catalog.accepted.has('no.such.field'), false);
 });
 

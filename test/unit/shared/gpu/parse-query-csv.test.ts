@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cellNumber, parseEnabled, parsePstate, parseQueryCsv, splitCsvRow } from '../../../../shared/gpu/parse-query-csv.js';
+import {
+  cellNumber,
+  parseEnabled,
+  parsePstate,
+  parseQueryCsv,
+  splitCsvRow,
+} from '../../../../shared/gpu/parse-query-csv.js';
 import { parseHelpQuery } from '../../../../shared/gpu/parse-help-query.js';
 import { NvidiaSmiError } from '../../../../shared/gpu/run-nvidia-smi.js';
 import { captureCells, fixture, Q, Q2 } from '../../../helpers/gpu-fixture.js';
@@ -50,7 +56,9 @@ test('a header that does not match the fields asked for is a parse error naming 
   assert.throws(
     () => parseQueryCsv(fixture('query-gpu-idle.csv'), fields, { catalog }),
     (e: unknown) =>
-      e instanceof NvidiaSmiError && e.reason === 'parse' && /column 7 is "memory.used" but "memory.free"/.test(e.message),
+      e instanceof NvidiaSmiError &&
+      e.reason === 'parse' &&
+      /column 7 is "memory.used" but "memory.free"/.test(e.message),
   );
 });
 
@@ -62,7 +70,8 @@ test('a header with another column count is a parse error', () => {
 });
 
 test('every unavailable marker becomes a not-ok cell', () => {
-  const out = 'uuid, power.draw [W], fan.speed [%], temperature.gpu, pstate\n' +
+  const out =
+    'uuid, power.draw [W], fan.speed [%], temperature.gpu, pstate\n' +
     'GPU-a, [Not Supported], [Insufficient Permissions], N/A, [GPU is lost]\n';
   const row = parseQueryCsv(out, ['uuid', 'power.draw', 'fan.speed', 'temperature.gpu', 'pstate']).rows[0]!;
   assert.deepEqual(
@@ -73,7 +82,8 @@ test('every unavailable marker becomes a not-ok cell', () => {
 });
 
 test('device error lines are collected, the other GPUs still parse', () => {
-  const out = 'index, uuid\n0, GPU-a\nUnable to determine the device handle for GPU0000:65:00.0: GPU is lost.  Reboot the system to recover this GPU\n';
+  const out =
+    'index, uuid\n0, GPU-a\nUnable to determine the device handle for GPU0000:65:00.0: GPU is lost.  Reboot the system to recover this GPU\n';
   const table = parseQueryCsv(out, ['index', 'uuid']);
   assert.equal(table.rows.length, 1);
   assert.equal(table.deviceErrors.length, 1);
@@ -101,7 +111,15 @@ test('pstate P0..P15', () => {
 });
 
 test('Enabled/Disabled words', () => {
-  assert.deepEqual(['Enabled', 'Disabled', 'Yes', 'No', 'Active', 'Not Active', 'N/A'].map(parseEnabled), [1, 0, 1, 0, 1, 0, undefined]);
+  assert.deepEqual(['Enabled', 'Disabled', 'Yes', 'No', 'Active', 'Not Active', 'N/A'].map(parseEnabled), [
+    1,
+    0,
+    1,
+    0,
+    1,
+    0,
+    undefined,
+  ]);
 });
 
 test('splitCsvRow reads free text outside-in and refuses short lines', () => {

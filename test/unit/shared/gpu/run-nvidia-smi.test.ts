@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { classifyNvidiaSmiFailure, NvidiaSmiError, runNvidiaSmi, splitCommand } from '../../../../shared/gpu/run-nvidia-smi.js';
+import {
+  classifyNvidiaSmiFailure,
+  NvidiaSmiError,
+  runNvidiaSmi,
+  splitCommand,
+} from '../../../../shared/gpu/run-nvidia-smi.js';
 import { parseProcStat } from '../../../../shared/proc/parse-proc-stat.js';
 import { alive } from '../../../../shared/proc/read-process-identity.js';
 import { fixture } from '../../../helpers/gpu-fixture.js';
@@ -104,14 +109,20 @@ test('an already aborted signal starts nothing', async () => {
   const smi = script('marker', `touch "${marker}"`);
   const ac = new AbortController();
   ac.abort();
-  await assert.rejects(runNvidiaSmi(smi, [], { signal: ac.signal, timeoutMs: 1000 }), (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'aborted');
+  await assert.rejects(
+    runNvidiaSmi(smi, [], { signal: ac.signal, timeoutMs: 1000 }),
+    (e: unknown) => e instanceof NvidiaSmiError && e.reason === 'aborted',
+  );
   assert.equal(existsSync(marker), false);
 });
 
 const noFile = () => false;
 
 test('an existing file is used whole, spaces and all', () => {
-  assert.deepEqual(splitCommand('/opt/my tools/nvidia-smi', (p) => p === '/opt/my tools/nvidia-smi'), ['/opt/my tools/nvidia-smi']);
+  assert.deepEqual(
+    splitCommand('/opt/my tools/nvidia-smi', (p) => p === '/opt/my tools/nvidia-smi'),
+    ['/opt/my tools/nvidia-smi'],
+  );
 });
 
 test('wrappers split like shell words, without a shell', () => {
@@ -136,13 +147,29 @@ test('unknown-field.out (real, exit 2): bad_field', () => {
 
 test('messages win over exit codes', () => {
   const cases: [number, string, string][] = [
-    [18, 'Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 535.161\n', 'version_mismatch'],
+    [
+      18,
+      'Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 535.161\n',
+      'version_mismatch',
+    ],
     [255, 'Failed to initialize NVML: Driver/library version mismatch\n', 'version_mismatch'],
     [255, 'Failed to initialize NVML: Unknown Error\n', 'nvml_init_failed'],
-    [12, "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure that the NVIDIA Display Driver is properly installed and present in your system.\n", 'nvml_library_missing'],
-    [15, 'Unable to determine the device handle for GPU0000:65:00.0: GPU is lost.  Reboot the system to recover this GPU\n', 'gpu_lost'],
+    [
+      12,
+      "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure that the NVIDIA Display Driver is properly installed and present in your system.\n",
+      'nvml_library_missing',
+    ],
+    [
+      15,
+      'Unable to determine the device handle for GPU0000:65:00.0: GPU is lost.  Reboot the system to recover this GPU\n',
+      'gpu_lost',
+    ],
     [255, 'Unable to determine the device handle for GPU0000:65:00.0: Unknown Error\n', 'device_unreachable'],
-    [9, "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n", 'driver_not_loaded'],
+    [
+      9,
+      "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n",
+      'driver_not_loaded',
+    ],
     [6, 'No devices were found\n', 'no_devices'],
   ];
   for (const [code, text, reason] of cases) assert.equal(classifyNvidiaSmiFailure(code, text), reason, text);
@@ -150,9 +177,19 @@ test('messages win over exit codes', () => {
 
 test('documented exit codes without a known message', () => {
   const cases: [number, string][] = [
-    [2, 'invalid_argument'], [3, 'not_supported'], [4, 'no_permission'], [6, 'not_found'], [8, 'insufficient_power'],
-    [9, 'driver_not_loaded'], [12, 'nvml_library_missing'], [14, 'inforom_corrupted'], [15, 'gpu_lost'],
-    [18, 'version_mismatch'], [255, 'exit_255'], [1, 'exit_1'],
+    [2, 'invalid_argument'],
+    [3, 'not_supported'],
+    [4, 'no_permission'],
+    [6, 'not_found'],
+    [8, 'insufficient_power'],
+    [9, 'driver_not_loaded'],
+    [12, 'nvml_library_missing'],
+    [14, 'inforom_corrupted'],
+    [15, 'gpu_lost'],
+    [18, 'version_mismatch'],
+    [255, 'exit_255'],
+    [1, 'exit_1'],
   ];
-  for (const [code, reason] of cases) assert.equal(classifyNvidiaSmiFailure(code, 'something odd'), reason, String(code));
+  for (const [code, reason] of cases)
+    assert.equal(classifyNvidiaSmiFailure(code, 'something odd'), reason, String(code));
 });

@@ -68,10 +68,14 @@ test('nounits busy: no event reason active', () => {
 });
 
 test('a row whose cells say the GPU is lost is flagged; a row without uuid is unreachable', () => {
-  const out = 'uuid, pci.bus_id, memory.used [MiB]\nGPU-a, 00000000:01:00.0, [GPU is lost]\n[GPU is lost], 00000000:02:00.0, [GPU is lost]\n';
+  const out =
+    'uuid, pci.bus_id, memory.used [MiB]\nGPU-a, 00000000:01:00.0, [GPU is lost]\n[GPU is lost], 00000000:02:00.0, [GPU is lost]\n';
   const r = toGpuReadings(parseQueryCsv(out, ['uuid', 'pci.bus_id', 'memory.used']));
   assert.equal(r.gpus.length, 1);
   assert.equal(r.gpus[0]!.lost, true);
   assert.equal('memoryUsedBytes' in r.gpus[0]!, false);
-  assert.deepEqual(r.unreachable.map((u) => [u.pciBusId, u.lost]), [['00000000:02:00.0', true]]);
+  assert.deepEqual(
+    r.unreachable.map((u) => [u.pciBusId, u.lost]),
+    [['00000000:02:00.0', true]],
+  );
 });

@@ -13,21 +13,62 @@ test('lists per target and model what happened and how long it took', () => {
         {
           model: 'gpt-oss:20b',
           fetch: { ok: true, result: { model: 'gpt-oss:20b', action: 'pulled', durationMs: 192_000, attempts: 2 } },
-          verify: { model: 'gpt-oss:20b', ok: true, offload: { ok: true, kind: 'gpu', ratio: 1 }, loadMs: 12_300, generateMs: 400, durationMs: 13_000, wasResident: false, unloaded: false },
+          verify: {
+            model: 'gpt-oss:20b',
+            ok: true,
+            offload: { ok: true, kind: 'gpu', ratio: 1 },
+            loadMs: 12_300,
+            generateMs: 400,
+            durationMs: 13_000,
+            wasResident: false,
+            unloaded: false,
+          },
         },
-        { model: 'llama3:latest', fetch: { ok: true, result: { model: 'llama3:latest', action: 'present', durationMs: 3, attempts: 0 } } },
+        {
+          model: 'llama3:latest',
+          fetch: { ok: true, result: { model: 'llama3:latest', action: 'present', durationMs: 3, attempts: 0 } },
+        },
         {
           model: 'bot:latest',
           fetch: {
             ok: true,
-            result: { model: 'bot:latest', action: 'created', durationMs: 64_100, attempts: 1, base: { model: 'llama3.2:3b', action: 'pulled', durationMs: 62_000, attempts: 1 } },
+            result: {
+              model: 'bot:latest',
+              action: 'created',
+              durationMs: 64_100,
+              attempts: 1,
+              base: { model: 'llama3.2:3b', action: 'pulled', durationMs: 62_000, attempts: 1 },
+            },
           },
-          verify: { model: 'bot:latest', ok: false, stage: 'offload', problem: 'only 45% in VRAM', durationMs: 900, wasResident: false, unloaded: true },
+          verify: {
+            model: 'bot:latest',
+            ok: false,
+            stage: 'offload',
+            problem: 'only 45% in VRAM',
+            durationMs: 900,
+            wasResident: false,
+            unloaded: true,
+          },
         },
-        { model: 'nosuch:1b', fetch: { ok: false, stage: 'pull', problem: 'pull model manifest: file does not exist', permanent: true, attempts: 1, durationMs: 20 } },
+        {
+          model: 'nosuch:1b',
+          fetch: {
+            ok: false,
+            stage: 'pull',
+            problem: 'pull model manifest: file does not exist',
+            permanent: true,
+            attempts: 1,
+            durationMs: 20,
+          },
+        },
       ],
     },
-    { target: 'spare', url: 'http://127.0.0.1:11435', wait: { ok: false, attempts: 9, waitedMs: 300_000, problem: 'no answer within 5m00s: refused' }, models: [] },
+    {
+      target: 'spare',
+      url: 'http://127.0.0.1:11435',
+      wait: { ok: false, attempts: 9, waitedMs: 300_000, problem: 'no answer within 5m00s: refused' },
+      models: [],
+    },
   ];
   assert.equal(
     formatSummary(targets, 3),
@@ -48,7 +89,12 @@ test('lists per target and model what happened and how long it took', () => {
 test('check mode and empty targets', () => {
   const text = formatSummary(
     [
-      { target: 'a', url: 'http://127.0.0.1:1', wait: { ok: true, version: '0.1', attempts: 1, waitedMs: 1 }, models: [] },
+      {
+        target: 'a',
+        url: 'http://127.0.0.1:1',
+        wait: { ok: true, version: '0.1', attempts: 1, waitedMs: 1 },
+        models: [],
+      },
       {
         target: 'b',
         url: 'http://127.0.0.1:2',

@@ -17,7 +17,8 @@ async function withSim(fn: (sim: OllamaSim) => Promise<void>, models: string[] =
   }
 }
 
-const pulls = async (sim: OllamaSim) => (await sim.control.requests()).filter((r) => r.path === '/api/pull').map((r) => (r.body as { model: string }).model);
+const pulls = async (sim: OllamaSim) =>
+  (await sim.control.requests()).filter((r) => r.path === '/api/pull').map((r) => (r.body as { model: string }).model);
 
 test('pulls a missing model and exits 0 with a summary on stderr and JSON logs on stdout', T, () =>
   withSim(async (sim) => {
@@ -31,7 +32,8 @@ test('pulls a missing model and exits 0 with a summary on stderr and JSON logs o
     assert.deepEqual(await pulls(sim), ['qwen2.5:0.5b']);
     // log.level warn: nothing but errors would reach stdout, and there were none.
     assert.equal(cli.process.stdout(), '');
-  }));
+  }),
+);
 
 test('slow start: waits with one line per attempt, then succeeds', T, async () => {
   const port = await findFreePort();
@@ -39,7 +41,10 @@ test('slow start: waits with one line per attempt, then succeeds', T, async () =
   try {
     const cli = runInitCli(initConfig(`http://127.0.0.1:${port}`, ['qwen2.5:0.5b'], { wait_timeout: '20s' }));
     assert.equal(await cli.finished(), 0, cli.process.output());
-    const attempts = cli.process.stderr().match(/not answering \(attempt \d+: [^\n]*refused[^\n]*\); next try in \S+, giving up in \S+\n/g) ?? [];
+    const attempts =
+      cli.process
+        .stderr()
+        .match(/not answering \(attempt \d+: [^\n]*refused[^\n]*\); next try in \S+, giving up in \S+\n/g) ?? [];
     assert.ok(attempts.length >= 2, cli.process.stderr());
     assert.match(cli.process.stderr(), /qwen2\.5:0\.5b pulled in/);
   } finally {
@@ -64,14 +69,18 @@ test('flaky connections are retried', T, () =>
     assert.equal(await cli.finished(), 0, cli.process.output());
     assert.match(cli.process.stderr(), /failed \(reset\)/);
     assert.ok((await sim.control.state()).localModels.includes('qwen2.5:0.5b'));
-  }));
+  }),
+);
 
 test('error line mid-stream: retried and pulled (exit 0); persistent: exit 4 after the retries', T, () =>
   withSim(async (sim) => {
     await sim.control.setPullFault({ mode: 'error', afterBytes: 100_000_000, count: 1 });
     const once = runInitCli(initConfig(sim.url, ['qwen2.5:0.5b']));
     assert.equal(await once.finished(), 0, once.process.output());
-    assert.match(once.process.stderr(), /pull qwen2\.5:0\.5b attempt 1\/3 failed: [^\n]*max retries exceeded: EOF; retrying in /);
+    assert.match(
+      once.process.stderr(),
+      /pull qwen2\.5:0\.5b attempt 1\/3 failed: [^\n]*max retries exceeded: EOF; retrying in /,
+    );
     assert.match(once.process.stderr(), /qwen2\.5:0\.5b {2}pulled in \S+ \(2 attempts\)/);
 
     await sim.control.setPullFault({ mode: 'error', afterBytes: 10_000_000, count: 100 });
@@ -79,9 +88,13 @@ test('error line mid-stream: retried and pulled (exit 0); persistent: exit 4 aft
     const persistent = runInitCli(initConfig(sim.url, ['llama3:latest']));
     assert.equal(await persistent.finished(), 4, persistent.process.output());
     assert.match(persistent.process.stderr(), /attempt 3\/3 failed: [^\n]*\(no retries left\)/);
-    assert.match(persistent.process.stderr(), /llama3:latest {2}pull FAILED after 3 attempts in \S+: [^\n]*max retries exceeded/);
+    assert.match(
+      persistent.process.stderr(),
+      /llama3:latest {2}pull FAILED after 3 attempts in \S+: [^\n]*max retries exceeded/,
+    );
     assert.deepEqual(await pulls(sim), ['llama3:latest', 'llama3:latest', 'llama3:latest']);
-  }));
+  }),
+);
 
 test('stalled pull: aborted after stall_timeout, retried, resumed', T, () =>
   withSim(async (sim) => {
@@ -96,7 +109,8 @@ test('stalled pull: aborted after stall_timeout, retried, resumed', T, () =>
     }
     assert.deepEqual(await pulls(sim), ['qwen2.5:0.5b', 'qwen2.5:0.5b']);
     assert.match(cli.process.stderr(), /pull qwen2\.5:0\.5b \(attempt 2\): pulling \w+, 37% \(150 MB of 398 MB\)/);
-  }));
+  }),
+);
 
 test('unknown model: exit 4 without a retry, and the other models are still pulled', T, () =>
   withSim(async (sim) => {
@@ -104,33 +118,45 @@ test('unknown model: exit 4 without a retry, and the other models are still pull
     assert.equal(await cli.finished(), 4, cli.process.output());
     assert.match(cli.process.stderr(), /file does not exist \(permanent error, not retried\)/);
     assert.deepEqual(await pulls(sim), ['no-such-model:7b', 'qwen2.5:0.5b']);
-  }));
+  }),
+);
 
 test('several models: present ones are skipped, missing ones pulled, in config order', T, () =>
-  withSim(async (sim) => {
-    const cli = runInitCli(initConfig(sim.url, ['qwen2.5:0.5b', { name: 'llama3' }, 'nomic-embed-text']));
-    assert.equal(await cli.finished(), 0, cli.process.output());
-    assert.deepEqual(await pulls(sim), ['qwen2.5:0.5b', 'nomic-embed-text:latest']);
-    assert.match(cli.process.stderr(), /llama3:latest is present \(not pulled; --update pulls it again\)/);
-    const local = (await sim.control.state()).localModels;
-    for (const m of ['qwen2.5:0.5b', 'llama3:latest', 'nomic-embed-text:latest']) assert.ok(local.includes(m), m);
-  }, ['llama3:latest']));
+  withSim(
+    async (sim) => {
+      const cli = runInitCli(initConfig(sim.url, ['qwen2.5:0.5b', { name: 'llama3' }, 'nomic-embed-text']));
+      assert.equal(await cli.finished(), 0, cli.process.output());
+      assert.deepEqual(await pulls(sim), ['qwen2.5:0.5b', 'nomic-embed-text:latest']);
+      assert.match(cli.process.stderr(), /llama3:latest is present \(not pulled; --update pulls it again\)/);
+      const local = (await sim.control.state()).localModels;
+      for (const m of ['qwen2.5:0.5b', 'llama3:latest', 'nomic-embed-text:latest']) assert.ok(local.includes(m), m);
+    },
+    ['llama3:latest'],
+  ),
+);
 
 test('--update pulls a present model again', T, () =>
-  withSim(async (sim) => {
-    const cli = runInitCli(initConfig(sim.url, ['qwen2.5:0.5b']), ['--update']);
-    assert.equal(await cli.finished(), 0, cli.process.output());
-    assert.deepEqual(await pulls(sim), ['qwen2.5:0.5b']);
-  }, ['qwen2.5:0.5b']));
+  withSim(
+    async (sim) => {
+      const cli = runInitCli(initConfig(sim.url, ['qwen2.5:0.5b']), ['--update']);
+      assert.equal(await cli.finished(), 0, cli.process.output());
+      assert.deepEqual(await pulls(sim), ['qwen2.5:0.5b']);
+    },
+    ['qwen2.5:0.5b'],
+  ),
+);
 
 test('create: pulls the from model, then builds the model with /api/create', T, () =>
   withSim(async (sim) => {
-    const cli = runInitCli(initConfig(sim.url, [{ name: 'terse', create: { from: 'qwen2.5:0.5b', system: 'Be terse.' } }]));
+    const cli = runInitCli(
+      initConfig(sim.url, [{ name: 'terse', create: { from: 'qwen2.5:0.5b', system: 'Be terse.' } }]),
+    );
     assert.equal(await cli.finished(), 0, cli.process.output());
     const creates = (await sim.control.requests()).filter((r) => r.path === '/api/create').map((r) => r.body);
     assert.deepEqual(creates, [{ from: 'qwen2.5:0.5b', system: 'Be terse.', model: 'terse:latest', stream: true }]);
     assert.match(cli.process.stderr(), /terse:latest {2}created in \S+, base qwen2\.5:0\.5b pulled in /);
-  }));
+  }),
+);
 
 test('--target picks targets; models go only where they belong; an unknown target is bad usage (2)', T, async () => {
   const a = await startOllamaSim();
@@ -138,7 +164,10 @@ test('--target picks targets; models go only where they belong; an unknown targe
   try {
     const config = {
       log: { level: 'warn' },
-      ollama: [{ name: 'a', url: a.url }, { name: 'b', url: b.url }],
+      ollama: [
+        { name: 'a', url: a.url },
+        { name: 'b', url: b.url },
+      ],
       models: [{ name: 'qwen2.5:0.5b' }, { name: 'llama3', targets: ['b'] }],
       init: { wait_timeout: '5s', retry_backoff: '50ms' },
     };
@@ -167,7 +196,13 @@ test('bad config is exit 2 with the problem listed', T, async () => {
 
 test('SIGTERM while waiting: exits 1 at once, saying it was interrupted', T, async () => {
   const port = await closedPort();
-  const cli = runInitCli(initConfig(`http://127.0.0.1:${port}`, ['qwen2.5:0.5b'], { wait_timeout: '5m', retry_backoff: '10s', retry_backoff_max: '10s' }));
+  const cli = runInitCli(
+    initConfig(`http://127.0.0.1:${port}`, ['qwen2.5:0.5b'], {
+      wait_timeout: '5m',
+      retry_backoff: '10s',
+      retry_backoff_max: '10s',
+    }),
+  );
   try {
     await cli.process.waitForOutput(/not answering \(attempt 1/, 10_000);
     process.kill(cli.process.pid!, 'SIGTERM');

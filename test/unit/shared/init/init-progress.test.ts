@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyProgress, SPEED_WINDOW_MS, newProgressState, progressTotals, shouldRender, type ProgressState, renderProgress, ProgressReporter, formatBytes, formatDurationMs } from '../../../../shared/init/init-progress.js';
+import {
+  applyProgress,
+  SPEED_WINDOW_MS,
+  newProgressState,
+  progressTotals,
+  shouldRender,
+  type ProgressState,
+  renderProgress,
+  ProgressReporter,
+  formatBytes,
+  formatDurationMs,
+} from '../../../../shared/init/init-progress.js';
 
 const A = 'sha256:aaaaaaaaaaaaaaaaaaaa';
 const B = 'sha256:bbbbbbbbbbbbbbbbbbbb';
@@ -39,7 +50,10 @@ test('clamps completed to [0, total] and ignores lines without a usable total', 
   s = applyProgress(s, { digest: 'sha256:d', total: 'big', completed: 3 }, 4);
   assert.deepEqual(
     s.layers.map((l) => [l.digest, l.completed]),
-    [[A, 100], [B, 0]],
+    [
+      [A, 100],
+      [B, 0],
+    ],
   );
 });
 
@@ -133,14 +147,21 @@ function downloading(seconds: number, attempt = 1): ProgressState {
   let s = newProgressState('gpt-oss:20b', 'pull', 0, attempt);
   s = applyProgress(s, { status: 'pulling manifest' }, 0);
   for (let ms = 0; ms <= seconds * 1000; ms += 500) {
-    s = applyProgress(s, { status: 'pulling 6e4c38e1172f', digest: LAYER, total: 13_780_000_000, completed: ms * 100_000 }, ms);
+    s = applyProgress(
+      s,
+      { status: 'pulling 6e4c38e1172f', digest: LAYER, total: 13_780_000_000, completed: ms * 100_000 },
+      ms,
+    );
   }
   return s;
 }
 
 test('plain line (docker logs): status, percent, sizes, speed, ETA and elapsed', () => {
   const line = renderProgress(downloading(60), 60_000, { tty: false, prefix: 'init main: ' });
-  assert.equal(line, 'init main: pull gpt-oss:20b: pulling 6e4c38e1172f, 43% (6.00 GB of 13.8 GB), at 100 MB/s, ETA 1m17s, 1m00s elapsed');
+  assert.equal(
+    line,
+    'init main: pull gpt-oss:20b: pulling 6e4c38e1172f, 43% (6.00 GB of 13.8 GB), at 100 MB/s, ETA 1m17s, 1m00s elapsed',
+  );
 });
 
 test('plain line before sizes are known shows the status and elapsed time only', () => {
@@ -172,19 +193,32 @@ test('terminal bar is cut to the terminal width and drops the bar when too narro
 
 test('terminal, nothing measurable yet: status and elapsed', () => {
   const s = applyProgress(newProgressState('gpt-oss:20b', 'pull', 0), { status: 'pulling manifest' }, 0);
-  assert.equal(renderProgress(s, 1_500, { tty: true, columns: 80, prefix: 'init a: ' }), 'init a: gpt-oss:20b  pulling manifest  1.5s');
+  assert.equal(
+    renderProgress(s, 1_500, { tty: true, columns: 80, prefix: 'init a: ' }),
+    'init a: gpt-oss:20b  pulling manifest  1.5s',
+  );
 });
 
 test('finished download shows elapsed time instead of an ETA', () => {
   let s = newProgressState('m:1', 'pull', 0);
   s = applyProgress(s, { digest: LAYER, total: 1e9, completed: 0 }, 0);
   s = applyProgress(s, { status: 'verifying sha256 digest', digest: LAYER, total: 1e9, completed: 1e9 }, 5_000);
-  assert.equal(renderProgress(s, 5_000, { tty: true, columns: 120 }), 'm:1  [##############################]  100%  1.00 GB/1.00 GB  200 MB/s  5.0s');
-  assert.equal(renderProgress(s, 5_000, { tty: false }), 'pull m:1: verifying sha256 digest, 100% (1.00 GB of 1.00 GB), at 200 MB/s, 5.0s elapsed');
+  assert.equal(
+    renderProgress(s, 5_000, { tty: true, columns: 120 }),
+    'm:1  [##############################]  100%  1.00 GB/1.00 GB  200 MB/s  5.0s',
+  );
+  assert.equal(
+    renderProgress(s, 5_000, { tty: false }),
+    'pull m:1: verifying sha256 digest, 100% (1.00 GB of 1.00 GB), at 200 MB/s, 5.0s elapsed',
+  );
 });
 
 test('long statuses are shortened', () => {
-  const s = applyProgress(newProgressState('m:1', 'create', 0), { status: `using existing layer sha256:${'f'.repeat(64)}` }, 0);
+  const s = applyProgress(
+    newProgressState('m:1', 'create', 0),
+    { status: `using existing layer sha256:${'f'.repeat(64)}` },
+    0,
+  );
   const line = renderProgress(s, 0, { tty: false });
   assert.match(line, /…/);
   assert.ok(line.length < 80, line);
@@ -207,7 +241,8 @@ test('plain mode: one line per step plus one per interval, each ending in a newl
   const r = new ProgressReporter({ stream, intervalMs: 10_000, prefix: 'init x: ', now: () => now });
   r.start('m:1', 'pull');
   r.update({ status: 'pulling manifest' });
-  for (now = 100; now <= 25_000; now += 100) r.update({ status: 'pulling aaaaaaaaaaaa', digest: 'sha256:aaaaaaaaaaaa', total: 1e9, completed: now * 1000 });
+  for (now = 100; now <= 25_000; now += 100)
+    r.update({ status: 'pulling aaaaaaaaaaaa', digest: 'sha256:aaaaaaaaaaaa', total: 1e9, completed: now * 1000 });
   r.update({ status: 'verifying sha256 digest' });
   r.update({ status: 'success' });
   r.finish();
@@ -225,7 +260,8 @@ test('terminal: redraws in place with \\r, throttled, and ends the bar with a ne
   let now = 0;
   const r = new ProgressReporter({ stream, intervalMs: 10_000, now: () => now, ttyIntervalMs: 200 });
   r.start('m:1', 'pull');
-  for (now = 0; now < 1_000; now += 10) r.update({ status: 'pulling aaaaaaaaaaaa', digest: 'sha256:aaaaaaaaaaaa', total: 1000, completed: now });
+  for (now = 0; now < 1_000; now += 10)
+    r.update({ status: 'pulling aaaaaaaaaaaa', digest: 'sha256:aaaaaaaaaaaa', total: 1000, completed: now });
   const draws = writes.filter((w) => w.startsWith('\r') && w.includes('m:1'));
   assert.equal(draws.length, 5, 'one draw per 200 ms over one second');
   assert.ok(writes.every((w) => !w.includes('\n')));

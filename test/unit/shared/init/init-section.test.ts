@@ -5,7 +5,13 @@ import { loadConfig } from '../../../../shared/config/load-config.js';
 import { initSection, type InitConfig } from '../../../../shared/init/init-section.js';
 
 function load(yaml: string, env: Record<string, string> = {}, flags: [string, string | true][] = []): InitConfig {
-  const config = loadConfig({ file: 'init.yaml', readFile: () => yaml, env, flags: new Map(flags), sections: [initSection] });
+  const config = loadConfig({
+    file: 'init.yaml',
+    readFile: () => yaml,
+    env,
+    flags: new Map(flags),
+    sections: [initSection],
+  });
   return config.init as InitConfig;
 }
 
@@ -24,7 +30,11 @@ test('defaults: 5m wait, 60s stall, 5 retries from 2s, no verification, 10s prog
 });
 
 test('file < environment < flag, durations stored in milliseconds', () => {
-  const s = load('init:\n  wait_timeout: 90s\n  pull_retries: 2\n  verify: true\n', { SENTINEL_INIT_WAIT_TIMEOUT: '2m', SENTINEL_INIT_STALL_TIMEOUT: '15s' }, [['init.wait_timeout', '10m']]);
+  const s = load(
+    'init:\n  wait_timeout: 90s\n  pull_retries: 2\n  verify: true\n',
+    { SENTINEL_INIT_WAIT_TIMEOUT: '2m', SENTINEL_INIT_STALL_TIMEOUT: '15s' },
+    [['init.wait_timeout', '10m']],
+  );
   assert.equal(s.wait_timeout_ms, 600_000);
   assert.equal(s.stall_timeout_ms, 15_000);
   assert.equal(s.pull_retries, 2);

@@ -37,7 +37,11 @@ test('is idempotent', () => {
 
 test('rejects malformed names with a message naming the input', () => {
   for (const bad of ['', '   ', 'llama 3', 'a/b/c/d', 'llama3:', ':8b', 'a//b', 'llama3@', 'llama3@nothex!']) {
-    assert.throws(() => normalizeModelName(bad), (err: Error) => err instanceof Error && err.message.length > 0, bad);
+    assert.throws(
+      () => normalizeModelName(bad),
+      (err: Error) => err instanceof Error && err.message.length > 0,
+      bad,
+    );
   }
   assert.throws(() => normalizeModelName('llama3:'), /llama3:/);
 });

@@ -18,7 +18,10 @@ const target = (url: string, extra: Partial<OllamaTargetConfig> = {}): OllamaTar
   ...extra,
 });
 
-async function withServer(handler: Parameters<typeof startLocalServer>[0], fn: (s: LocalServer) => Promise<void>): Promise<void> {
+async function withServer(
+  handler: Parameters<typeof startLocalServer>[0],
+  fn: (s: LocalServer) => Promise<void>,
+): Promise<void> {
   const server = await startLocalServer(handler);
   try {
     await fn(server);
@@ -46,7 +49,9 @@ test('liveness and inventory calls send the target headers and parse answers', a
       if (req.method === 'HEAD' && req.url === '/') return void res.writeHead(200).end();
       if (req.url === '/api/version') return json(res, 200, { version: '0.12.3' });
       if (req.url === '/api/ps')
-        return json(res, 200, { models: [{ name: 'a:latest', model: 'a:latest', size: 10, size_vram: 4, expires_at: '2026-11-25T11:00:00Z' }] });
+        return json(res, 200, {
+          models: [{ name: 'a:latest', model: 'a:latest', size: 10, size_vram: 4, expires_at: '2026-11-25T11:00:00Z' }],
+        });
       if (req.url === '/api/tags') return json(res, 200, { models: [{ name: 'a:latest', size: 3 }] });
       json(res, 404, { error: 'not found' });
     },
@@ -90,7 +95,8 @@ test('show and delete turn 404 into null/false, other answers into values', asyn
     (req, res) => {
       const model = (JSON.parse(req.body) as { model: string }).model;
       if (model === 'missing:latest') return json(res, 404, { error: `model '${model}' not found` });
-      if (req.url === '/api/show') return json(res, 200, { capabilities: ['completion'], details: { family: 'llama' } });
+      if (req.url === '/api/show')
+        return json(res, 200, { capabilities: ['completion'], details: { family: 'llama' } });
       res.writeHead(200).end();
     },
     async (s) => {
@@ -111,7 +117,8 @@ test('connection refused, reset, timeout, caller abort and bad JSON are classifi
   await withServer(
     (req, res) => {
       if (req.url === '/api/version') return void res.socket?.destroy();
-      if (req.url === '/api/tags') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"models":');
+      if (req.url === '/api/tags')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"models":');
       // /api/ps never answers
     },
     async (s) => {
@@ -153,7 +160,10 @@ test('TLS: an unknown CA fails as tls; the extra CA from ca_file or options is t
     await writeFile(caFile, TEST_CA_PEM);
     assert.equal(await new OllamaClient(target(server.url, { ca_file: caFile })).version(), '9.9.9');
     assert.equal(await new OllamaClient(target(server.url), { ca: TEST_CA_PEM }).version(), '9.9.9');
-    await assert.rejects(new OllamaClient(target(server.url, { ca_file: join(dir, 'absent.pem') })).version(), isReason('config'));
+    await assert.rejects(
+      new OllamaClient(target(server.url, { ca_file: join(dir, 'absent.pem') })).version(),
+      isReason('config'),
+    );
   } finally {
     await server.close();
     await rm(dir, { recursive: true, force: true });
@@ -165,7 +175,15 @@ test('generate streams chunks and returns timings and the final stats', async ()
     (_req, res) =>
       ndjson(res, [
         { model: 'm', response: 'Hi', done: false },
-        { model: 'm', response: '', done: true, done_reason: 'length', load_duration: 2_000_000, eval_count: 1, eval_duration: 20_000_000 },
+        {
+          model: 'm',
+          response: '',
+          done: true,
+          done_reason: 'length',
+          load_duration: 2_000_000,
+          eval_count: 1,
+          eval_duration: 20_000_000,
+        },
       ]),
     async (s) => {
       const seen: unknown[] = [];
@@ -179,7 +197,11 @@ test('generate streams chunks and returns timings and the final stats', async ()
       assert.ok(result.firstChunkMs >= result.headersMs && result.totalMs >= result.firstChunkMs);
       assert.deepEqual(seen, ['Hi', '']);
       assert.deepEqual(JSON.parse(s.requests[0]!.body), {
-        model: 'm:latest', prompt: 'ping', keep_alive: '10m', options: { num_ctx: 4096, num_predict: 1 }, stream: true,
+        model: 'm:latest',
+        prompt: 'ping',
+        keep_alive: '10m',
+        options: { num_ctx: 4096, num_predict: 1 },
+        stream: true,
       });
     },
   );
@@ -196,8 +218,14 @@ test('generate: no headers in time is load_timeout, headers then silence is firs
     },
     async (s) => {
       const client = new OllamaClient(target(s.url));
-      await assert.rejects(client.generate({ model: 'slow', prompt: 'x' }, { loadTimeoutMs: 100, firstTokenTimeoutMs: 5000 }), isReason('load_timeout'));
-      await assert.rejects(client.generate({ model: 'hung', prompt: 'x' }, { loadTimeoutMs: 5000, firstTokenTimeoutMs: 100 }), isReason('first_token_timeout'));
+      await assert.rejects(
+        client.generate({ model: 'slow', prompt: 'x' }, { loadTimeoutMs: 100, firstTokenTimeoutMs: 5000 }),
+        isReason('load_timeout'),
+      );
+      await assert.rejects(
+        client.generate({ model: 'hung', prompt: 'x' }, { loadTimeoutMs: 5000, firstTokenTimeoutMs: 100 }),
+        isReason('first_token_timeout'),
+      );
     },
   );
 });
@@ -206,9 +234,11 @@ test('generate: 503, 404, a mid-stream error and a truncated stream', async () =
   await withServer(
     (req, res) => {
       const model = (JSON.parse(req.body) as { model: string }).model;
-      if (model === 'busy') return json(res, 503, { error: 'server busy, please try again.  maximum pending requests exceeded' });
+      if (model === 'busy')
+        return json(res, 503, { error: 'server busy, please try again.  maximum pending requests exceeded' });
       if (model === 'missing') return json(res, 404, { error: `model "missing" not found, try pulling it first` });
-      if (model === 'oom') return ndjson(res, [{ error: 'llama runner process has terminated: CUDA error: out of memory' }]);
+      if (model === 'oom')
+        return ndjson(res, [{ error: 'llama runner process has terminated: CUDA error: out of memory' }]);
       ndjson(res, [{ response: 'a', done: false }]);
     },
     async (s) => {
@@ -216,7 +246,10 @@ test('generate: 503, 404, a mid-stream error and a truncated stream', async () =
       const opts = { loadTimeoutMs: 2000, firstTokenTimeoutMs: 2000 };
       await assert.rejects(client.generate({ model: 'busy' }, opts), isReason('http_503'));
       await assert.rejects(client.generate({ model: 'missing' }, opts), isReason('http_404'));
-      await assert.rejects(client.generate({ model: 'oom' }, opts), (err: OllamaError) => isReason('stream_error')(err) && /out of memory/.test(err.message));
+      await assert.rejects(
+        client.generate({ model: 'oom' }, opts),
+        (err: OllamaError) => isReason('stream_error')(err) && /out of memory/.test(err.message),
+      );
       await assert.rejects(client.generate({ model: 'cut' }, opts), isReason('truncated'));
     },
   );
@@ -234,7 +267,12 @@ test('load and unload send keep_alive and options verbatim', async () => {
       assert.equal(loaded.final.done_reason, 'load');
       assert.ok(loaded.loadMs >= 0);
       await client.unload('m:latest');
-      assert.deepEqual(JSON.parse(s.requests[0]!.body), { model: 'm:latest', keep_alive: -1, options: { num_ctx: 8192 }, stream: false });
+      assert.deepEqual(JSON.parse(s.requests[0]!.body), {
+        model: 'm:latest',
+        keep_alive: -1,
+        options: { num_ctx: 8192 },
+        stream: false,
+      });
       assert.deepEqual(JSON.parse(s.requests[1]!.body), { model: 'm:latest', keep_alive: 0, stream: false });
     },
   );
@@ -262,9 +300,19 @@ test('pull requires the final success and reports progress', async () => {
       const progress: unknown[] = [];
       const final = await client.pull('ok', { onProgress: (p) => progress.push(p.completed ?? p.status) });
       assert.equal(final.status, 'success');
-      assert.deepEqual(progress, ['pulling manifest', 'pulling aaa', 100, 'verifying sha256 digest', 'writing manifest', 'success']);
+      assert.deepEqual(progress, [
+        'pulling manifest',
+        'pulling aaa',
+        100,
+        'verifying sha256 digest',
+        'writing manifest',
+        'success',
+      ]);
       assert.deepEqual(JSON.parse(s.requests[0]!.body), { model: 'ok', stream: true });
-      await assert.rejects(client.pull('unknown'), (err: OllamaError) => isReason('stream_error')(err) && /file does not exist/.test(err.message));
+      await assert.rejects(
+        client.pull('unknown'),
+        (err: OllamaError) => isReason('stream_error')(err) && /file does not exist/.test(err.message),
+      );
       await assert.rejects(client.pull('cut'), isReason('truncated'));
       await assert.rejects(client.pull('bad'), isReason('http_400'));
     },
@@ -308,9 +356,17 @@ test('create streams like pull and sends the body with the model name', async ()
   await withServer(
     (_req, res) => ndjson(res, [{ status: 'using existing layer sha256:1' }, { status: 'success' }]),
     async (s) => {
-      const final = await new OllamaClient(target(s.url)).create('mine:latest', { from: 'llama3:latest', parameters: { num_ctx: 8192 } });
+      const final = await new OllamaClient(target(s.url)).create('mine:latest', {
+        from: 'llama3:latest',
+        parameters: { num_ctx: 8192 },
+      });
       assert.equal(final.status, 'success');
-      assert.deepEqual(JSON.parse(s.requests[0]!.body), { from: 'llama3:latest', parameters: { num_ctx: 8192 }, model: 'mine:latest', stream: true });
+      assert.deepEqual(JSON.parse(s.requests[0]!.body), {
+        from: 'llama3:latest',
+        parameters: { num_ctx: 8192 },
+        model: 'mine:latest',
+        stream: true,
+      });
     },
   );
 });
@@ -333,7 +389,10 @@ test('against the Ollama simulator: pull succeeds, fails on an error line, abort
     assert.notEqual(await client.show('qwen2.5:0.5b'), null);
 
     await sim.control.setPullFault({ mode: 'error', afterBytes: 1000, message: 'max retries exceeded: EOF' });
-    await assert.rejects(client.pull('llama3:latest'), (err: OllamaError) => isReason('stream_error')(err) && /max retries exceeded: EOF/.test(err.message));
+    await assert.rejects(
+      client.pull('llama3:latest'),
+      (err: OllamaError) => isReason('stream_error')(err) && /max retries exceeded: EOF/.test(err.message),
+    );
 
     await sim.control.setPullFault({ mode: 'stall', afterBytes: 1000 });
     await assert.rejects(client.pull('llama3:latest', { stallTimeoutMs: 300 }), isReason('stalled'));

@@ -10,10 +10,23 @@ test('parses /api/ps with nanosecond times, zones and optional context_length', 
     {
       models: [
         {
-          name: 'gpt-oss:20b', model: 'gpt-oss:20b', size: 14_000_000_000, size_vram: 14_000_000_000, digest: 'd1',
-          details: { family: 'gptoss' }, expires_at: '2026-11-25T13:00:00.123456789+01:00', context_length: 8192,
+          name: 'gpt-oss:20b',
+          model: 'gpt-oss:20b',
+          size: 14_000_000_000,
+          size_vram: 14_000_000_000,
+          digest: 'd1',
+          details: { family: 'gptoss' },
+          expires_at: '2026-11-25T13:00:00.123456789+01:00',
+          context_length: 8192,
         },
-        { name: 'llama3:latest', model: 'llama3:latest', size: 6e9, size_vram: 0, digest: 'd2', expires_at: '2026-11-25T11:59:30Z' },
+        {
+          name: 'llama3:latest',
+          model: 'llama3:latest',
+          size: 6e9,
+          size_vram: 0,
+          digest: 'd2',
+          expires_at: '2026-11-25T11:59:30Z',
+        },
       ],
     },
     NOW,
@@ -32,7 +45,10 @@ test('parses /api/ps with nanosecond times, zones and optional context_length', 
 });
 
 test('a model pinned forever expires centuries ahead', () => {
-  const [m] = parsePsResponse({ models: [{ name: 'x:latest', size: 1, size_vram: 1, expires_at: '2318-03-01T10:00:00.5Z' }] }, NOW);
+  const [m] = parsePsResponse(
+    { models: [{ name: 'x:latest', size: 1, size_vram: 1, expires_at: '2318-03-01T10:00:00.5Z' }] },
+    NOW,
+  );
   assert.ok(m!.expiresInSeconds! > 250 * 365 * 86400);
 });
 
@@ -53,8 +69,21 @@ test('parseGoTime rejects garbage and the zero time', () => {
 test('parses /api/tags', () => {
   const tags = parseTagsResponse({
     models: [
-      { name: 'llama3:latest', model: 'llama3:latest', size: 4_661_224_676, digest: 'abc', modified_at: '2026-01-01T00:00:00Z', details: { family: 'llama' } },
-      { name: 'gpt-oss:120b-cloud', model: 'gpt-oss:120b-cloud', size: 384, digest: 'def', remote_host: 'https://ollama.com:443' },
+      {
+        name: 'llama3:latest',
+        model: 'llama3:latest',
+        size: 4_661_224_676,
+        digest: 'abc',
+        modified_at: '2026-01-01T00:00:00Z',
+        details: { family: 'llama' },
+      },
+      {
+        name: 'gpt-oss:120b-cloud',
+        model: 'gpt-oss:120b-cloud',
+        size: 384,
+        digest: 'def',
+        remote_host: 'https://ollama.com:443',
+      },
     ],
   });
   assert.equal(tags.length, 2);

@@ -8,11 +8,18 @@ async function* chunks(...parts: (string | Uint8Array)[]): AsyncGenerator<string
 }
 
 const isSuccess = (v: NdjsonObject): boolean => v.status === 'success';
-const PULL = ['{"status":"pulling manifest"}', '{"status":"pulling abc","digest":"abc","total":10,"completed":5}', '{"status":"success"}'];
+const PULL = [
+  '{"status":"pulling manifest"}',
+  '{"status":"pulling abc","digest":"abc","total":10,"completed":5}',
+  '{"status":"success"}',
+];
 
 test('returns the final object and reports every value in order', async () => {
   const seen: unknown[] = [];
-  const final = await readNdjson(chunks(PULL.join('\n') + '\n'), { isFinal: isSuccess, onValue: (v) => seen.push(v.status) });
+  const final = await readNdjson(chunks(PULL.join('\n') + '\n'), {
+    isFinal: isSuccess,
+    onValue: (v) => seen.push(v.status),
+  });
   assert.deepEqual(final, { status: 'success' });
   assert.deepEqual(seen, ['pulling manifest', 'pulling abc', 'success']);
 });
@@ -22,7 +29,10 @@ test('any split of the byte stream gives the same result, multi-byte characters 
   const bytes = new TextEncoder().encode(text);
   for (let cut = 1; cut < bytes.length; cut++) {
     const seen: unknown[] = [];
-    const final = await readNdjson(chunks(bytes.slice(0, cut), bytes.slice(cut)), { isFinal: isSuccess, onValue: (v) => seen.push(v.status) });
+    const final = await readNdjson(chunks(bytes.slice(0, cut), bytes.slice(cut)), {
+      isFinal: isSuccess,
+      onValue: (v) => seen.push(v.status),
+    });
     assert.equal(final.status, 'success', `cut at ${cut}`);
     assert.deepEqual(seen, ['héllo ✓', 'pulling manifest', 'pulling abc', 'success'], `cut at ${cut}`);
   }
@@ -32,7 +42,9 @@ test('any split of the byte stream gives the same result, multi-byte characters 
 });
 
 test('an error line fails with its message even with status 200', async () => {
-  const source = chunks('{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n{"status":"success"}\n');
+  const source = chunks(
+    '{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n{"status":"success"}\n',
+  );
   await assert.rejects(readNdjson(source, { isFinal: isSuccess, status: 200 }), (err: OllamaError) => {
     assert.equal(err.reason, 'stream_error');
     assert.equal(err.message, 'pull model manifest: file does not exist');
@@ -42,10 +54,14 @@ test('an error line fails with its message even with status 200', async () => {
 });
 
 test('a stream that ends without the final object is truncated', async () => {
-  await assert.rejects(readNdjson(chunks(PULL.slice(0, 2).join('\n') + '\n'), { isFinal: isSuccess }), { reason: 'truncated' });
+  await assert.rejects(readNdjson(chunks(PULL.slice(0, 2).join('\n') + '\n'), { isFinal: isSuccess }), {
+    reason: 'truncated',
+  });
   await assert.rejects(readNdjson(chunks(''), { isFinal: isSuccess }), { reason: 'truncated' });
   // A final line cut in the middle is not JSON.
-  await assert.rejects(readNdjson(chunks(PULL[0] + '\n{"status":"succ'), { isFinal: isSuccess }), { reason: 'bad_json' });
+  await assert.rejects(readNdjson(chunks(PULL[0] + '\n{"status":"succ'), { isFinal: isSuccess }), {
+    reason: 'bad_json',
+  });
 });
 
 test('the last line may lack its newline', async () => {
@@ -59,9 +75,12 @@ test('non-JSON and non-object lines are bad_json', async () => {
 });
 
 test('an endless line is refused instead of buffered', async () => {
-  await assert.rejects(readNdjson(chunks('{"a":"', 'x'.repeat(100), 'y'.repeat(100)), { isFinal: isSuccess, maxLineLength: 150 }), {
-    reason: 'bad_json',
-  });
+  await assert.rejects(
+    readNdjson(chunks('{"a":"', 'x'.repeat(100), 'y'.repeat(100)), { isFinal: isSuccess, maxLineLength: 150 }),
+    {
+      reason: 'bad_json',
+    },
+  );
 });
 
 test('stops reading at the final object', async () => {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseCgroupContainerId, parseCgroupPathContainerId } from '../../../../shared/proc/parse-cgroup-container-id.js';
+import {
+  parseCgroupContainerId,
+  parseCgroupPathContainerId,
+} from '../../../../shared/proc/parse-cgroup-container-id.js';
 
 // dist/test/unit/shared/proc/ -> repository root
 const fixtures = new URL('../../../../../test/fixtures/cgroup/', import.meta.url);
@@ -13,10 +16,22 @@ const cases: ReadonlyArray<[file: string, expected: string | null, why: string]>
   ['v1-cgroupfs.txt', '6de3f1c14b128c8f8b3afabb0115e4283f4100f9d3c7d458bd6039e7502284f3', 'v1 lines, cgroupfs'],
   ['v1-systemd.txt', '0de90b45e7a5c4e153731c6fbafa25228fa9a3f5ee8e8974f09e7eecc19aae07', 'v1 + v2 hybrid, systemd'],
   ['v2-docker-in-docker.txt', 'b910eed3261d474c4d90d06c09af53f9388748470157dc77ce67ecd516b94e52', 'nested: innermost'],
-  ['v1-docker-in-docker.txt', 'ea76759ff4d6bfc6e3f2bc388b88a6626e9540af6c3664de78e2abc46da2f048', 'nested v1, shorter systemd line'],
-  ['v2-kubepods-containerd.txt', 'a0b0908f124508ecfb27a48baa4e8fc94d2e1a99c11144b2bce0ef334d07babf', 'cri-containerd scope'],
+  [
+    'v1-docker-in-docker.txt',
+    'ea76759ff4d6bfc6e3f2bc388b88a6626e9540af6c3664de78e2abc46da2f048',
+    'nested v1, shorter systemd line',
+  ],
+  [
+    'v2-kubepods-containerd.txt',
+    'a0b0908f124508ecfb27a48baa4e8fc94d2e1a99c11144b2bce0ef334d07babf',
+    'cri-containerd scope',
+  ],
   ['v2-kubepods-crio.txt', '11063b37d9dea8b727d4180cc57af1b273209abaa5f584fb763445b6c7ac91a7', 'crio scope'],
-  ['v1-kubepods-cgroupfs.txt', 'fe7f41307333ef82872b431dc286ea7481f05661a0e84dabaf2eb998dbfa8602', 'kubepods cgroupfs, bare id'],
+  [
+    'v1-kubepods-cgroupfs.txt',
+    'fe7f41307333ef82872b431dc286ea7481f05661a0e84dabaf2eb998dbfa8602',
+    'kubepods cgroupfs, bare id',
+  ],
   ['v2-host-service.txt', null, 'host systemd service (a host-installed Ollama)'],
   ['v2-host-session.txt', null, 'user session'],
   ['v1-host.txt', null, 'v1 host process'],

@@ -33,7 +33,15 @@ test('readProcessIdentity: a runner inside a container (fake proc root)', async 
   t.after(() => rm(root, { recursive: true, force: true }));
   const cgroup = await readFile(new URL('v2-systemd.txt', fixtures), 'utf8');
   const argv = ['/usr/bin/ollama', 'runner', '--model', '/root/.ollama/models/blobs/sha256-x', '--port', '40123'];
-  await writeProcess(root, 31337, { comm: 'ollama', ppid: 31300, startTime: 2609, argv, exe: '/usr/bin/ollama', cgroup, nspid: '31337\t27' });
+  await writeProcess(root, 31337, {
+    comm: 'ollama',
+    ppid: 31300,
+    startTime: 2609,
+    argv,
+    exe: '/usr/bin/ollama',
+    cgroup,
+    nspid: '31337\t27',
+  });
 
   const id = await readProcessIdentity(root, 31337);
   assert.deepEqual(id, {
@@ -90,14 +98,19 @@ test('readProcessIdentity: this very process from the real /proc', async () => {
   assert.equal(id.ppid, process.ppid);
   assert.equal(id.nsPids[0], process.pid);
   // The kernel's argv is what Node was started with, whatever process.argv later normalises.
-  assert.ok(id.argv.some((a) => a.endsWith('read-process-identity.test.js')), id.argv.join(' '));
+  assert.ok(
+    id.argv.some((a) => a.endsWith('read-process-identity.test.js')),
+    id.argv.join(' '),
+  );
   assert.equal(id.exe, process.execPath);
   assert.ok(id.argv.length >= 1);
   assert.ok(id.startTime > 0);
 });
 
 test('parseCmdline: NUL-terminated argv of an Ollama runner', () => {
-  const raw = Buffer.from('/usr/bin/ollama\0runner\0--ollama-engine\0--model\0/root/.ollama/models/blobs/sha256-1\0--port\x0040123\0');
+  const raw = Buffer.from(
+    '/usr/bin/ollama\0runner\0--ollama-engine\0--model\0/root/.ollama/models/blobs/sha256-1\0--port\x0040123\0',
+  );
   assert.deepEqual(parseCmdline(raw), [
     '/usr/bin/ollama',
     'runner',

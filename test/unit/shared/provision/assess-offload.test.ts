@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import type { RunningModel } from '../../../../shared/ollama/parse-ps.js';
 import { assessOffload } from '../../../../shared/provision/assess-offload.js';
 
-const entry = (size: number, size_vram: number): RunningModel => ({ name: 'm:1', model: 'm:1', size, size_vram, digest: 'd', stopping: false });
+const entry = (size: number, size_vram: number): RunningModel => ({
+  name: 'm:1',
+  model: 'm:1',
+  size,
+  size_vram,
+  digest: 'd',
+  stopping: false,
+});
 
 test('all in VRAM is healthy', () => {
   assert.deepEqual(assessOffload(entry(1000, 1000), 0.9), { ok: true, kind: 'gpu', ratio: 1 });

@@ -5,9 +5,22 @@ import { backoffDelay, RetriesFailed, runWithRetries } from '../../../../shared/
 const policy = { initialMs: 1000, maxMs: 30_000 };
 
 test('doubles per retry, jittered within the upper half of the step', () => {
-  for (const [retry, ceiling] of [[0, 1000], [1, 2000], [2, 4000], [3, 8000]] as const) {
-    assert.equal(backoffDelay(retry, policy, () => 0), ceiling / 2, `retry ${retry}, lowest jitter`);
-    assert.equal(backoffDelay(retry, policy, () => 0.999999), ceiling, `retry ${retry}, highest jitter`);
+  for (const [retry, ceiling] of [
+    [0, 1000],
+    [1, 2000],
+    [2, 4000],
+    [3, 8000],
+  ] as const) {
+    assert.equal(
+      backoffDelay(retry, policy, () => 0),
+      ceiling / 2,
+      `retry ${retry}, lowest jitter`,
+    );
+    assert.equal(
+      backoffDelay(retry, policy, () => 0.999999),
+      ceiling,
+      `retry ${retry}, highest jitter`,
+    );
   }
 });
 
@@ -21,9 +34,18 @@ test('never exceeds the cap, even after jitter and for huge retry numbers', () =
 });
 
 test('out-of-range random values and negative retries are clamped', () => {
-  assert.equal(backoffDelay(-3, policy, () => 0), 500);
-  assert.equal(backoffDelay(0, policy, () => 7), 1000);
-  assert.equal(backoffDelay(0, policy, () => -1), 500);
+  assert.equal(
+    backoffDelay(-3, policy, () => 0),
+    500,
+  );
+  assert.equal(
+    backoffDelay(0, policy, () => 7),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(0, policy, () => -1),
+    500,
+  );
 });
 
 test('default randomness stays within bounds', () => {
@@ -51,21 +73,35 @@ test('returns the value and the attempt count after transient failures, sleeping
       if (attempt < 3) throw new Error(`fail ${attempt}`);
       return 'ok';
     },
-    { retries: 5, backoff, isPermanent: () => false, sleep, random: () => 0.999999, onFailure: (e) => failures.push({ attempt: e.attempt, ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}) }) },
+    {
+      retries: 5,
+      backoff,
+      isPermanent: () => false,
+      sleep,
+      random: () => 0.999999,
+      onFailure: (e) =>
+        failures.push({ attempt: e.attempt, ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}) }),
+    },
   );
   assert.deepEqual(result, { value: 'ok', attempts: 3 });
   assert.deepEqual(sleeps, [100, 200]);
-  assert.deepEqual(failures, [{ attempt: 1, retryInMs: 100 }, { attempt: 2, retryInMs: 200 }]);
+  assert.deepEqual(failures, [
+    { attempt: 1, retryInMs: 100 },
+    { attempt: 2, retryInMs: 200 },
+  ]);
 });
 
 test('gives up after retries + 1 attempts with the last error', async () => {
   const { sleeps, sleep } = recorder();
   let calls = 0;
   await assert.rejects(
-    runWithRetries(async () => {
-      calls++;
-      throw new Error(`boom ${calls}`);
-    }, { retries: 2, backoff, isPermanent: () => false, sleep, random: () => 0 }),
+    runWithRetries(
+      async () => {
+        calls++;
+        throw new Error(`boom ${calls}`);
+      },
+      { retries: 2, backoff, isPermanent: () => false, sleep, random: () => 0 },
+    ),
     (err: unknown) => {
       assert.ok(err instanceof RetriesFailed);
       assert.equal(err.attempts, 3);
@@ -83,10 +119,13 @@ test('a permanent error stops at once', async () => {
   let calls = 0;
   const seen: boolean[] = [];
   await assert.rejects(
-    runWithRetries(async () => {
-      calls++;
-      throw new Error('file does not exist');
-    }, { retries: 5, backoff, isPermanent: () => true, sleep, onFailure: (e) => seen.push(e.permanent) }),
+    runWithRetries(
+      async () => {
+        calls++;
+        throw new Error('file does not exist');
+      },
+      { retries: 5, backoff, isPermanent: () => true, sleep, onFailure: (e) => seen.push(e.permanent) },
+    ),
     (err: unknown) => err instanceof RetriesFailed && err.permanent && err.attempts === 1,
   );
   assert.equal(calls, 1);

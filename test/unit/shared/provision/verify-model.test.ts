@@ -8,7 +8,13 @@ import { json, startLocalServer } from '../../../helpers/local-server.js';
 import type { RunningModel } from '../../../../shared/ollama/parse-ps.js';
 
 const model = (name: string, extra: Partial<ModelConfig> = {}): ModelConfig => ({
-  name, keep_alive: '5m', keep_warm: false, min_vram_ratio: 0.9, options: { num_ctx: 2048 }, targets: [], ...extra,
+  name,
+  keep_alive: '5m',
+  keep_warm: false,
+  min_vram_ratio: 0.9,
+  options: { num_ctx: 2048 },
+  targets: [],
+  ...extra,
 });
 
 async function withSim(fn: (sim: OllamaSim, client: OllamaClient) => Promise<void>): Promise<void> {
@@ -32,9 +38,16 @@ test('on the GPU: loads with the configured fields, answers one token, then unlo
     assert.equal(result.wasResident, false);
     assert.ok(result.loadMs !== undefined && result.generateMs !== undefined);
     assert.deepEqual(await loaded(sim), []);
-    const generates = (await sim.control.requests()).filter((r) => r.path === '/api/generate').map((r) => r.body as Record<string, unknown>);
+    const generates = (await sim.control.requests())
+      .filter((r) => r.path === '/api/generate')
+      .map((r) => r.body as Record<string, unknown>);
     assert.equal(generates.length, 3, 'load, one-token answer, unload');
-    assert.deepEqual(generates[0], { model: 'qwen2.5:0.5b', keep_alive: '5m', options: { num_ctx: 2048 }, stream: false });
+    assert.deepEqual(generates[0], {
+      model: 'qwen2.5:0.5b',
+      keep_alive: '5m',
+      options: { num_ctx: 2048 },
+      stream: false,
+    });
     assert.deepEqual(generates[1]!.options, { num_ctx: 2048, num_predict: 1 });
     assert.equal(generates[1]!.keep_alive, '5m');
     assert.deepEqual(generates[2], { model: 'qwen2.5:0.5b', keep_alive: 0, stream: false });
@@ -42,11 +55,16 @@ test('on the GPU: loads with the configured fields, answers one token, then unlo
 
 test('keep_warm: stays loaded with its keep_alive (-1 is sent as a number)', () =>
   withSim(async (sim, client) => {
-    const result = await verifyModel(client, model('llama3:latest', { keep_warm: true, keep_alive: -1 }), { timeoutMs: 10_000 });
+    const result = await verifyModel(client, model('llama3:latest', { keep_warm: true, keep_alive: -1 }), {
+      timeoutMs: 10_000,
+    });
     assert.equal(result.ok, true, result.problem);
     assert.equal(result.unloaded, false);
     assert.deepEqual(await loaded(sim), ['llama3:latest']);
-    const first = (await sim.control.requests()).find((r) => r.path === '/api/generate')!.body as Record<string, unknown>;
+    const first = (await sim.control.requests()).find((r) => r.path === '/api/generate')!.body as Record<
+      string,
+      unknown
+    >;
     assert.equal(first.keep_alive, -1);
   }));
 
@@ -97,7 +115,7 @@ test('CPU fallback fails at the offload step', () =>
     assert.match(result.problem!, /100% on the CPU/);
   }));
 
-test('out of memory while loading fails at the load step with Ollama\'s message', () =>
+test("out of memory while loading fails at the load step with Ollama's message", () =>
   withSim(async (sim, client) => {
     await sim.control.setOomOnLoad(1);
     const result = await verifyModel(client, model('qwen2.5:0.5b'), { timeoutMs: 10_000 });
@@ -110,7 +128,10 @@ test('a failed one-token answer fails at the generate step', async () => {
   let resident = false;
   const server = await startLocalServer((req, res) => {
     if (req.url === '/api/show') return json(res, 200, { capabilities: ['completion'] });
-    if (req.url === '/api/ps') return json(res, 200, { models: resident ? [{ name: 'm:1', model: 'm:1', size: 100, size_vram: 100, digest: 'd' }] : [] });
+    if (req.url === '/api/ps')
+      return json(res, 200, {
+        models: resident ? [{ name: 'm:1', model: 'm:1', size: 100, size_vram: 100, digest: 'd' }] : [],
+      });
     const body = JSON.parse(req.body) as { prompt?: string; keep_alive?: unknown };
     if (body.prompt === undefined) {
       resident = body.keep_alive !== 0;
@@ -148,10 +169,21 @@ test('a model missing from the server fails at the load step without trying to l
     assert.equal((await sim.control.requests()).filter((r) => r.path === '/api/generate').length, 0);
   }));
 
-const running = (name: string, model = name): RunningModel => ({ name, model, size: 1, size_vram: 1, digest: '', stopping: false });
+const running = (name: string, model = name): RunningModel => ({
+  name,
+  model,
+  size: 1,
+  size_vram: 1,
+  digest: '',
+  stopping: false,
+});
 
 test('matches the normalised name, whatever spelling /api/ps uses', () => {
-  const list = [running('qwen2.5:0.5b'), running('registry.ollama.ai/library/llama3:latest', 'llama3'), running('Gpt-OSS:20B')];
+  const list = [
+    running('qwen2.5:0.5b'),
+    running('registry.ollama.ai/library/llama3:latest', 'llama3'),
+    running('Gpt-OSS:20B'),
+  ];
   assert.equal(findRunningModel(list, 'llama3:latest'), list[1]);
   assert.equal(findRunningModel(list, 'gpt-oss:20b'), list[2]);
   assert.equal(findRunningModel(list, 'qwen2.5:0.5b'), list[0]);

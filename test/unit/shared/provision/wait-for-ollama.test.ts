@@ -18,14 +18,24 @@ test('slow start: keeps trying with backoff and succeeds once Ollama listens', a
     const result = await waitForOllama(client(`http://127.0.0.1:${port}`), {
       timeoutMs: 20_000,
       backoff,
-      onAttemptFailed: (e) => failures.push({ attempt: e.attempt, reason: e.error.reason, ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}) }),
+      onAttemptFailed: (e) =>
+        failures.push({
+          attempt: e.attempt,
+          reason: e.error.reason,
+          ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}),
+        }),
     });
     assert.equal(result.ok, true);
     assert.ok(result.ok && result.version === '0.12.6');
     assert.ok(failures.length >= 1, 'at least one refused attempt before the sim listened');
     assert.equal(result.attempts, failures.length + 1);
-    assert.ok(failures.every((f) => f.reason === 'refused' && f.retryInMs !== undefined && f.retryInMs <= backoff.maxMs));
-    assert.deepEqual(failures.map((f) => f.attempt), failures.map((_, i) => i + 1));
+    assert.ok(
+      failures.every((f) => f.reason === 'refused' && f.retryInMs !== undefined && f.retryInMs <= backoff.maxMs),
+    );
+    assert.deepEqual(
+      failures.map((f) => f.attempt),
+      failures.map((_, i) => i + 1),
+    );
   } finally {
     await (await simStarting).close();
   }
@@ -34,7 +44,11 @@ test('slow start: keeps trying with backoff and succeeds once Ollama listens', a
 test('never starts: gives up at the deadline after a last attempt, reporting each attempt', async () => {
   const port = await closedPort();
   const seen: Array<number | undefined> = [];
-  const result = await waitForOllama(client(`http://127.0.0.1:${port}`), { timeoutMs: 400, backoff, onAttemptFailed: (e) => seen.push(e.retryInMs) });
+  const result = await waitForOllama(client(`http://127.0.0.1:${port}`), {
+    timeoutMs: 400,
+    backoff,
+    onAttemptFailed: (e) => seen.push(e.retryInMs),
+  });
   assert.equal(result.ok, false);
   assert.ok(!result.ok && result.error.reason === 'refused' && result.gaveUpEarly === false);
   assert.equal(result.attempts, seen.length);
@@ -55,7 +69,11 @@ test('flaky connections: dropped sockets are retried', async () => {
   try {
     await sim.control.flakyConnections(2);
     const reasons: string[] = [];
-    const result = await waitForOllama(client(sim.url), { timeoutMs: 10_000, backoff, onAttemptFailed: (e) => reasons.push(e.error.reason) });
+    const result = await waitForOllama(client(sim.url), {
+      timeoutMs: 10_000,
+      backoff,
+      onAttemptFailed: (e) => reasons.push(e.error.reason),
+    });
     assert.equal(result.ok, true);
     assert.equal(result.attempts, 3);
     assert.deepEqual(reasons, ['reset', 'reset']);
@@ -78,7 +96,9 @@ test('401 from an authenticating proxy ends the wait early: waiting cannot fix c
 
 test('503 while starting up is waited out', async () => {
   let calls = 0;
-  const server = await startLocalServer((_req, res) => (++calls <= 2 ? json(res, 503, { error: 'starting' }) : json(res, 200, { version: '0.30.1' })));
+  const server = await startLocalServer((_req, res) =>
+    ++calls <= 2 ? json(res, 503, { error: 'starting' }) : json(res, 200, { version: '0.30.1' }),
+  );
   try {
     const result = await waitForOllama(client(server.url), { timeoutMs: 10_000, backoff });
     assert.ok(result.ok && result.version === '0.30.1' && result.attempts === 3);

@@ -27,23 +27,37 @@ interface Panel {
 }
 
 const dir = repoPath('grafana/dashboards');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-const dashboards = files.map((f) => ({ file: f, json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown> }));
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const dashboards = files.map((f) => ({
+  file: f,
+  json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>,
+}));
 const panelsOf = (d: Record<string, unknown>) => (d.panels as Panel[]).filter((p) => p.type !== 'row');
 const variablesOf = (d: Record<string, unknown>) => (d.templating as { list: Record<string, unknown>[] }).list;
 const DS = '${datasource}';
 
 describe('grafana dashboards', () => {
   it('are the two generated ones, byte for byte what the config generates', () => {
-    const generated = [...renderArtefacts(monitoringConfig, sections)].filter(([p]) => p.startsWith('grafana/dashboards/'));
+    const generated = [...renderArtefacts(monitoringConfig, sections)].filter(([p]) =>
+      p.startsWith('grafana/dashboards/'),
+    );
     assert.deepEqual(files, generated.map(([p]) => p.slice('grafana/dashboards/'.length)).sort());
     for (const [path, content] of generated) {
-      assert.equal(readFileSync(repoPath(path), 'utf8'), content, `${path} is stale: run node dist/deploy/monitoring/generate.js`);
+      assert.equal(
+        readFileSync(repoPath(path), 'utf8'),
+        content,
+        `${path} is stale: run node dist/deploy/monitoring/generate.js`,
+      );
     }
   });
 
   it('render identically twice (no timestamps, no random ids)', () => {
-    assert.deepEqual([...renderArtefacts(monitoringConfig, sections)], [...renderArtefacts(monitoringConfig, sections)]);
+    assert.deepEqual(
+      [...renderArtefacts(monitoringConfig, sections)],
+      [...renderArtefacts(monitoringConfig, sections)],
+    );
   });
 
   for (const { file, json: d } of dashboards) {
@@ -62,13 +76,20 @@ describe('grafana dashboards', () => {
         assert.equal(vars[0]!.name, 'datasource');
         assert.equal(vars[0]!.type, 'datasource');
         assert.equal(vars[0]!.query, 'prometheus');
-        for (const name of ['job', 'instance']) assert.ok(vars.some((v) => v.name === name), `no $${name} variable`);
+        for (const name of ['job', 'instance'])
+          assert.ok(
+            vars.some((v) => v.name === name),
+            `no $${name} variable`,
+          );
         for (const v of vars.filter((x) => x.type === 'query')) {
           assert.deepEqual(v.datasource, { type: 'prometheus', uid: DS }, `$${v.name}`);
           assert.equal(v.refresh, 2, `$${v.name} must reload on time range change`);
           assert.match(String(v.query), /^label_values\(/);
         }
-        assert.ok(!JSON.stringify(d).includes('DS_PROMETHEUS'), 'file provisioning cannot resolve ${DS_PROMETHEUS} inputs');
+        assert.ok(
+          !JSON.stringify(d).includes('DS_PROMETHEUS'),
+          'file provisioning cannot resolve ${DS_PROMETHEUS} inputs',
+        );
       });
 
       it('gives every panel a title, description, unit, the ${datasource} data source and at least one query', () => {
@@ -94,10 +115,18 @@ describe('grafana dashboards', () => {
       it('lays panels out on the 24-column grid without overlaps, with unique ids', () => {
         const all = d.panels as Panel[];
         assert.equal(new Set(all.map((p) => p.id)).size, all.length, 'panel ids must be unique');
-        for (const p of all) assert.ok(p.gridPos.x >= 0 && p.gridPos.x + p.gridPos.w <= 24 && p.gridPos.w > 0 && p.gridPos.h > 0, `panel ${p.id} gridPos`);
+        for (const p of all)
+          assert.ok(
+            p.gridPos.x >= 0 && p.gridPos.x + p.gridPos.w <= 24 && p.gridPos.w > 0 && p.gridPos.h > 0,
+            `panel ${p.id} gridPos`,
+          );
         for (const [i, a] of all.entries()) {
           for (const b of all.slice(i + 1)) {
-            const overlap = a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
+            const overlap =
+              a.gridPos.x < b.gridPos.x + b.gridPos.w &&
+              b.gridPos.x < a.gridPos.x + a.gridPos.w &&
+              a.gridPos.y < b.gridPos.y + b.gridPos.h &&
+              b.gridPos.y < a.gridPos.y + a.gridPos.h;
             assert.ok(!overlap, `panels ${a.id} and ${b.id} overlap`);
           }
         }
@@ -106,16 +135,26 @@ describe('grafana dashboards', () => {
       it('only queries series the exporter publishes', () => {
         const known = exporterMetricNames();
         for (const q of dashboardQueries(d)) {
-          for (const name of promqlMetricNames(q.expr)) assert.ok(known.has(name), `${q.where}: ${name} is not a metric of the exporter`);
+          for (const name of promqlMetricNames(q.expr))
+            assert.ok(known.has(name), `${q.where}: ${name} is not a metric of the exporter`);
         }
       });
 
       it('uses counters (_total) only inside rate/irate/increase over $__rate_interval, and no fixed ranges', () => {
         for (const q of dashboardQueries(d)) {
-          const outsideRate = q.expr.replace(/\b(?:rate|irate|increase)\(\s*[a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?\[\$__rate_interval\]\s*\)/g, ' ');
-          assert.ok(!promqlMetricNames(outsideRate).some((n) => n.endsWith('_total')), `${q.where}: a _total series outside rate/increase(...[$__rate_interval]): ${q.expr}`);
+          const outsideRate = q.expr.replace(
+            /\b(?:rate|irate|increase)\(\s*[a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?\[\$__rate_interval\]\s*\)/g,
+            ' ',
+          );
+          assert.ok(
+            !promqlMetricNames(outsideRate).some((n) => n.endsWith('_total')),
+            `${q.where}: a _total series outside rate/increase(...[$__rate_interval]): ${q.expr}`,
+          );
           for (const range of q.expr.matchAll(/\[([^\]]*)\]/g)) {
-            assert.ok(['$__rate_interval', '$__interval', '$__range'].includes(range[1]!), `${q.where}: fixed range [${range[1]}]; use $__rate_interval`);
+            assert.ok(
+              ['$__rate_interval', '$__interval', '$__range'].includes(range[1]!),
+              `${q.where}: fixed range [${range[1]}]; use $__rate_interval`,
+            );
           }
         }
       });
@@ -140,14 +179,21 @@ describe('grafana dashboards', () => {
   }
 
   it('every expression parses (promtool check rules, macros substituted)', async () => {
-    const rules = dashboards.flatMap(({ json }) => dashboardQueries(json)).map((q) => ({ record: q.recordName, expr: substituteMacros(q.expr) }));
-    assert.equal(new Set(rules.map((r) => r.record)).size, rules.length, 'record names must be unique to tell failures apart');
+    const rules = dashboards
+      .flatMap(({ json }) => dashboardQueries(json))
+      .map((q) => ({ record: q.recordName, expr: substituteMacros(q.expr) }));
+    assert.equal(
+      new Set(rules.map((r) => r.record)).size,
+      rules.length,
+      'record names must be unique to tell failures apart',
+    );
     const scratch = mkdtempSync(join(tmpdir(), 'sentinel-dashboards-'));
     try {
       const file = join(scratch, 'dashboard-queries.rules.yml');
       writeFileSync(file, stringify({ groups: [{ name: 'dashboard-queries', rules }] }, { lineWidth: 0 }));
       const r = await execa('promtool', ['check', 'rules', file], { reject: false, all: true });
-      if (r.failed && (r as { code?: string }).code === 'ENOENT') assert.fail('promtool not found: apt-get install prometheus');
+      if (r.failed && (r as { code?: string }).code === 'ENOENT')
+        assert.fail('promtool not found: apt-get install prometheus');
       assert.equal(r.exitCode, 0, `promtool check rules failed on dashboard queries:\n${r.all}`);
       assert.match(r.all ?? '', new RegExp(`SUCCESS: ${rules.length} rules found`));
     } finally {

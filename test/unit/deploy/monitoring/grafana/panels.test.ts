@@ -6,7 +6,14 @@ const box = (title: string, w: number, h: number): PanelSpec => ({ type: 'timese
 
 describe('layoutPanels', () => {
   it('fills lines left to right, wraps at 24 columns below the tallest panel, and starts rows on a new line', () => {
-    const laid = layoutPanels([rowPanel('A'), box('a', 12, 8), box('b', 6, 4), box('c', 12, 5), rowPanel('B'), box('d', 24, 3)]);
+    const laid = layoutPanels([
+      rowPanel('A'),
+      box('a', 12, 8),
+      box('b', 6, 4),
+      box('c', 12, 5),
+      rowPanel('B'),
+      box('d', 24, 3),
+    ]);
     assert.deepEqual(
       laid.map((p) => [p.title, p.id, p.gridPos.x, p.gridPos.y, p.gridPos.w, p.gridPos.h]),
       [
