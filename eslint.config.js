@@ -53,6 +53,8 @@ export default defineConfig(
       // Dead code: an unused import or variable is usually a leftover of a refactor (or a forgotten call).
       // `_`-prefixed names are deliberate (an unused parameter a signature needs).
       'no-unused-vars': 'off',
+      // A `let` assigned once after a closure that reads it (wiring that needs the object it builds) stays a let.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },

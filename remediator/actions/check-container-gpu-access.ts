@@ -107,13 +107,13 @@ function collect(
       if (text.length < MAX_OUTPUT) text += chunk;
     });
     deps.docker.modem.demuxStream(stream, sink, sink);
-    const finish = (err?: unknown) => {
+    const finish = (err?: Error) => {
       signal.removeEventListener('abort', onAbort);
       stream.destroy();
       if (err) reject(err);
       else resolve(text);
     };
-    const onAbort = () => finish(signal.reason ?? new Error('exec aborted'));
+    const onAbort = () => finish(signal.reason instanceof Error ? signal.reason : new Error('exec aborted'));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     stream.on('end', () => finish());

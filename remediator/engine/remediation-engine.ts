@@ -9,7 +9,7 @@ import type { RemediatorMetrics } from '../remediator-metrics.js';
 import { resetBreaker } from '../policy/check-safety.js';
 import type { SafetyLimits, SafetyState } from '../policy/safety-state.js';
 import type { QuietWindow } from '../quiet/quiet-window.js';
-import type { RemediatorConfig, RuleConfig } from '../remediator-section.js';
+import type { RemediatorConfig } from '../remediator-section.js';
 import type { AuditEntry, AuditLog } from '../state/audit-log.js';
 import type { PersistedState } from '../state/persisted-state.js';
 import type { Clock } from './clock.js';

@@ -124,6 +124,6 @@ function optionalText(v: unknown): string | undefined | null {
 
 function shown(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const text = JSON.stringify(v) ?? String(v);
+  const text = JSON.stringify(v) ?? typeof v;
   return text.length > 60 ? `${text.slice(0, 60)}...` : text;
 }

@@ -23,7 +23,9 @@ export async function acquireInstanceLock(
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(holder) && holder > 0 && holder !== pid && alive(holder)) {
-        throw new Error(`another remediator (pid ${holder}) uses ${dir}; stop it or use another remediator.data_dir`);
+        throw new Error(`another remediator (pid ${holder}) uses ${dir}; stop it or use another remediator.data_dir`, {
+          cause: err,
+        });
       }
       await unlink(path).catch(() => undefined);
     }

@@ -30,7 +30,7 @@ export function createRemediationPorts(o: PortsOptions): RemediationPorts {
   return {
     async diagnose(target, signal) {
       let observation = blankObservation(target.name);
-      let source = 'exporter unavailable';
+      let source: string;
       try {
         const res = await doFetch(`${o.cfg.exporter_url.replace(/\/+$/, '')}/api/state`, {
           headers: { accept: 'application/json', ...(o.exporterAuth ? { authorization: o.exporterAuth } : {}) },

@@ -45,7 +45,8 @@ export function parseDockerStats(stats: unknown): ContainerUsage | null {
   const entries = obj(root?.blkio_stats)?.io_service_bytes_recursive;
   if (Array.isArray(entries)) {
     for (const e of entries) {
-      const op = String(obj(e)?.op ?? '').toLowerCase();
+      const rawOp = obj(e)?.op;
+      const op = typeof rawOp === 'string' ? rawOp.toLowerCase() : '';
       const value = num(obj(e)?.value) ?? 0;
       if (op === 'read') ioReadBytes += value;
       else if (op === 'write') ioWriteBytes += value;

@@ -31,7 +31,7 @@ export interface HttpResponse {
 export function httpRequest(url: URL, init: HttpRequestInit): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     if (init.signal.aborted) {
-      reject(init.signal.reason);
+      reject(init.signal.reason instanceof Error ? init.signal.reason : new Error('request aborted'));
       return;
     }
     const isHttps = url.protocol === 'https:';

@@ -147,7 +147,7 @@ export class OllamaClient {
   async generate(request: GenerateRequest, opts: GenerateOptions): Promise<GenerateResult> {
     const deadline = new Deadline(opts.signal);
     const started = this.now();
-    let headersMs = -1;
+    let headersMs: number;
     let firstChunkMs = -1;
     let chunks = 0;
     let response = '';

@@ -15,7 +15,8 @@ function toRows(result: unknown): BenchRow[] {
   if (!Array.isArray(result)) return [];
   return result.flatMap((r: Record<string, unknown>) => {
     if (r && typeof r === 'object' && 'bench' in r && 'metric' in r) return [r as unknown as BenchRow];
-    const caseName = String(r.scenario ?? r.name ?? r.case ?? 'run');
+    const label = r.scenario ?? r.name ?? r.case;
+    const caseName = typeof label === 'string' || typeof label === 'number' ? String(label) : 'run';
     return Object.entries(r)
       .filter(([, v]) => typeof v === 'number')
       .map(([k, v]) => {

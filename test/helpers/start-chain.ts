@@ -229,6 +229,6 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
       .map(([name, p]) => `--- ${name} ---\n${p.output().slice(-3000)}`)
       .join('\n');
     await stop();
-    throw new Error(`${(err as Error).message}${output ? `\n${output}` : ''}`);
+    throw new Error(`${(err as Error).message}${output ? `\n${output}` : ''}`, { cause: err });
   }
 }

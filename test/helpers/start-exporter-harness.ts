@@ -177,6 +177,7 @@ export async function startExporterHarness(opts: HarnessOptions = {}): Promise<E
               .slice(-10)
               .map((l) => JSON.stringify(l))
               .join('\n')}`,
+            { cause: err },
           );
         }
       },

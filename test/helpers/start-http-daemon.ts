@@ -84,6 +84,6 @@ export async function startHttpDaemon(spec: HttpDaemonSpec): Promise<HttpDaemonH
     const output = proc ? `\n--- ${spec.name} output ---\n${proc.output().slice(-4000)}` : '';
     await proc?.stop({ graceMs: 1000 });
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`${(error as Error).message}${output}`);
+    throw new Error(`${(error as Error).message}${output}`, { cause: error });
   }
 }

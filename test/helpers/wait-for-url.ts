@@ -37,6 +37,6 @@ export async function waitForUrl(
     );
   } catch (error) {
     if (lastStatus === '') throw error;
-    throw new Error(`${(error as Error).message}; last answer: ${lastStatus}`);
+    throw new Error(`${(error as Error).message}; last answer: ${lastStatus}`, { cause: error });
   }
 }

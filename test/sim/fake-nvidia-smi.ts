@@ -403,7 +403,7 @@ export function fakeNvidiaSmi(argv: string[], state: GpuState, ctx: FakeSmiConte
   if (args.mode === 'help-apps') return result(readHelp(ctx, 'help-query-compute-apps.txt'));
 
   // Field names are checked before NVML is touched: a bad field fails even on a broken driver.
-  let canonical: string[] = [];
+  const canonical: string[] = [];
   if (args.mode === 'query-gpu' || args.mode === 'query-apps') {
     const help = helpFields(ctx, args.mode === 'query-gpu' ? 'help-query-gpu.txt' : 'help-query-compute-apps.txt');
     for (const f of args.fields) {

@@ -481,7 +481,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     const name = normalizeSimModelName(rawName);
     if (name === undefined) throw new SimError(400, 'invalid model name');
     const lm = local.get(name);
-    if (!lm) throw new SimError(404, notFound(String(rawName)));
+    if (!lm) throw new SimError(404, notFound(text(rawName)));
     return lm;
   }
 
@@ -512,7 +512,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       unknown
     >;
     const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
-    const prompt = chat ? messages.map((m) => String(m.content ?? '')).join('\n') : String(body.prompt ?? '');
+    const prompt = chat ? messages.map((m) => text(m.content ?? '')).join('\n') : text(body.prompt ?? '');
     const empty = chat ? messages.length === 0 : prompt === '';
     const stream = body.stream !== false;
     const base = { model: String(body.model), created_at: '' };
@@ -726,7 +726,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       throw new SimError(400, "neither 'from' or 'files' was specified");
     }
     const stream = body.stream !== false;
-    const fromRaw = String(body.from ?? /^\s*FROM\s+(\S+)/im.exec(String(body.modelfile ?? ''))?.[1] ?? '');
+    const fromRaw = text(body.from ?? /^\s*FROM\s+(\S+)/im.exec(text(body.modelfile ?? ''))?.[1] ?? '');
     const fromName = normalizeSimModelName(fromRaw);
     const base = fromName ? local.get(fromName) : undefined;
     const lines: Array<Record<string, unknown>> = [];
@@ -741,7 +741,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     const extra: Partial<LocalModel> = { parentModel: base.name };
     for (const key of ['system', 'template', 'parameters', 'license'] as const) {
       if (body[key] === undefined) continue;
-      if (key === 'system' || key === 'template') extra[key] = String(body[key]);
+      if (key === 'system' || key === 'template') extra[key] = text(body[key]);
       lines.push({ status: `creating new layer sha256:${sha256Hex(`${target}/${key}/${JSON.stringify(body[key])}`)}` });
     }
     lines.push({ status: 'writing manifest' }, { status: 'success' });
@@ -925,7 +925,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         break;
       }
       case 'POST /_sim/models':
-        addLocal(String(body.name ?? body.model ?? ''), typeof body.size === 'number' ? body.size : undefined);
+        addLocal(text(body.name ?? body.model ?? ''), typeof body.size === 'number' ? body.size : undefined);
         break;
       case 'DELETE /_sim/models':
         local.delete(modelArg());
@@ -969,7 +969,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   }
 
   function defaultForcedMessage(status: number, body: Record<string, unknown>): string {
-    if (status === 404) return `model "${String(body.model ?? body.name ?? '')}" not found, try pulling it first`;
+    if (status === 404) return `model "${text(body.model ?? body.name ?? '')}" not found, try pulling it first`;
     if (status === 503) return MSG_BUSY;
     if (status === 500) return 'llama runner process has terminated: exit status 2';
     return http.STATUS_CODES[status] ?? 'error';
@@ -1038,7 +1038,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         const body = parseBody(raw);
         if (!body.source || !body.destination) throw new SimError(400, 'source and destination are required');
         const src = requireLocal({ model: body.source }, (n) => `model '${n}' not found`);
-        addLocal(String(body.destination), undefined, src, {
+        addLocal(text(body.destination), undefined, src, {
           template: src.template,
           system: src.system,
           parentModel: src.parentModel,
@@ -1115,4 +1115,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     },
   };
   return sim;
+}
+
+/** A request field as text: strings as they are, anything else (a client's mistake) as JSON, never "[object Object]". */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
 }

@@ -99,7 +99,7 @@ describe(
       try {
         return await waitFor(probe, { timeoutMs: STEP_MS, intervalMs: 500, what });
       } catch (err) {
-        throw new Error(`${(err as Error).message}\n${chain ? await chain.logs() : ''}`);
+        throw new Error(`${(err as Error).message}\n${chain ? await chain.logs() : ''}`, { cause: err });
       }
     }
     const startedAt = async () => Object.values(await readStartTimes(docker, chain.target.container));

@@ -65,7 +65,7 @@ test('a hung run fails at the timeout, blocks further runs, and is reported stuc
       new Promise<number>((resolve, reject) => {
         ctx.signal.addEventListener('abort', () => {
           sawAbort = true;
-          if (run > 1) reject(ctx.signal.reason); // later runs honour the abort
+          if (run > 1) reject(ctx.signal.reason as Error); // later runs honour the abort
         });
         if (run === 1) release = () => resolve(1); // ignores the abort, like a process stuck in the kernel
       }),

@@ -26,12 +26,12 @@ function setUp(t: { after: (fn: () => Promise<void>) => void }): { dir: string; 
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-e2e-proc-'));
   const stack: (() => unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
   t.after(async () => {
-    let first: unknown;
+    let first: Error | undefined;
     for (const fn of stack.reverse()) {
       try {
         await fn();
       } catch (err) {
-        first ??= err;
+        first ??= err instanceof Error ? err : new Error(String(err));
       }
     }
     if (first !== undefined) throw first;

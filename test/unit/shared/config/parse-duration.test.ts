@@ -10,5 +10,5 @@ test('durations in Go-like units or seconds', () => {
   assert.equal(parseDuration(3), 3000);
   assert.equal(parseDuration('2.5'), 2500);
   for (const bad of ['', 'soon', '5 s', '-1s', '1d', 'm5', -2, null, {}])
-    assert.equal(parseDuration(bad), null, String(bad));
+    assert.equal(parseDuration(bad), null, JSON.stringify(bad));
 });

@@ -374,7 +374,7 @@ test('create streams like pull and sends the body with the model name', async ()
 test('HEAD / answered by a proxy with 401 is not a live server', async () => {
   await withServer(
     (_req, res) => void res.writeHead(401).end(),
-    async (s) => await assert.rejects(new OllamaClient(target(s.url)).head(), isReason('http_401')),
+    (s) => assert.rejects(new OllamaClient(target(s.url)).head(), isReason('http_401')),
   );
 });
 

@@ -42,7 +42,7 @@ async function withSim(
 
 const paths = async (sim: OllamaSim) =>
   (await sim.control.requests()).map((r) =>
-    `${r.method} ${r.path} ${String((r.body as { model?: unknown } | undefined)?.model ?? '')}`.trim(),
+    `${r.method} ${r.path} ${(r.body as { model?: string } | undefined)?.model ?? ''}`.trim(),
   );
 
 test('present: nothing is pulled', () =>
