@@ -252,7 +252,18 @@ test('stuck: after SIGKILL the pipes stay open until the fault is cleared', asyn
       st.faults = [];
     }).catch(() => {});
   });
-  await new Promise((r) => setTimeout(r, 300)); // let node start and leave its grandchild behind
+  // Kill only once node has started and left its grandchild behind (a fixed sleep flakes on a loaded machine).
+  // The wrapper script's own subshells are children too: wait until it has exec'd node.
+  const children = () => {
+    try {
+      if (readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim() !== 'node') return '';
+      return readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  for (let i = 0; i < 200 && children() === ''; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.notEqual(children(), '', 'the fake nvidia-smi started its grandchild within 10 s');
   child.kill('SIGKILL');
   const early = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 400))]);
   assert.equal(exited, true, 'the child itself is dead');
