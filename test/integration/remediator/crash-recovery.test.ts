@@ -106,6 +106,13 @@ remediator:
 
   it('judges the interrupted restart from Docker, re-checks health, and does not restart again', async () => {
     const firstStart = await startedAt();
+    // Docker's "kill" event (its SIGTERM to the stubborn PID 1) proves the restart request reached Docker: only then
+    // is the crash "between intent and result" with the restart under way (on a loaded machine the intent can be on
+    // disk well before the request is sent).
+    const events = (await docker.getEvents({
+      filters: { container: [containerId], event: ['kill'] },
+    })) as NodeJS.ReadableStream & { destroy(): void };
+    const restartSent = new Promise<void>((resolve) => events.once('data', () => resolve()));
     remediator = await startRemediatorProcess(join(dir, 'sentinel.yaml'));
     const res = await fetch(`${remediator.url}/webhook`, {
       method: 'POST',
@@ -121,6 +128,12 @@ remediator:
       what: 'the in-flight step with its evidence',
     });
     assert.equal(inFlight.inFlight!.action, 'restart_container');
+    await Promise.race([
+      restartSent,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('no restart request reached Docker in 30 s')), 30_000),
+      ),
+    ]).finally(() => events.destroy());
     await remediator.handle.stop({ signal: 'SIGKILL' });
     remediator = undefined;
     assert.equal(
