@@ -64,14 +64,14 @@ test('records written while a rotation is under way are neither lost nor duplica
     const log = await AuditLog.open(t.dir, now, { maxBytes: MAX, keepFiles: 1000 });
     let seq = 0;
     // Bursts of concurrent writes, each burst crossing several rotations, plus single writes in between.
-    for (let burst = 0; burst < 5; burst++) {
-      await Promise.all(range(0, 100).map(() => log.write(entry(seq++))));
+    for (let burst = 0; burst < 3; burst++) {
+      await Promise.all(range(0, 60).map(() => log.write(entry(seq++))));
       await log.write(entry(seq++));
     }
     await log.close();
     const { files, seqs } = await readAll(t.dir);
     assert.deepEqual(seqs.flat(), range(0, seq), `${seq} records across ${files.length} files`);
-    assert.ok(files.length > 20, `${files.length} files: the bursts rotated`);
+    assert.ok(files.length >= 9, `${files.length} files: each burst crossed rotations`);
     for (const f of files) assert.ok((await stat(join(t.dir, f))).size <= MAX, `${f} within the size`);
   } finally {
     await t.remove();
