@@ -29,7 +29,8 @@ export interface SchedulerDeps {
 /**
  * Runs every collector in the background on its own interval, at most one run in flight each, with a hard timeout
  * (the run's AbortSignal fires). A run still unfinished after the timeout counts as failed at once and as stuck
- * after a grace period; no second run starts until it ends. Scrapes only read the latest snapshots.
+ * after a grace period; no second run starts until it ends. Scrapes only read the latest snapshots: a run's result,
+ * or what a run still in flight published of itself (ctx.publish), so a slow source can say what it is waiting on.
  */
 export class CollectorScheduler {
   private readonly status = new Map<string, CollectorStatus>();
@@ -142,7 +143,11 @@ export class CollectorScheduler {
     }, c.timeoutMs);
     const p = (async () => {
       try {
-        const snapshot = await c.collect({ signal: controller.signal, now: this.now });
+        const publish = (interim: unknown): void => {
+          // A failed source stays absent until a run succeeds; a timed-out run has no say any more.
+          if (s.ok && !timedOut && !this.stopped) s.snapshot = interim;
+        };
+        const snapshot = await c.collect({ signal: controller.signal, now: this.now, publish });
         if (timedOut) return;
         s.ok = true;
         s.snapshot = snapshot;
@@ -184,7 +189,7 @@ export class CollectorScheduler {
       const s = this.status.get(c.name)!;
       if (s.ok) {
         try {
-          c.render(s.snapshot, sink);
+          c.render(s.snapshot, sink, this.now());
         } catch (err) {
           s.errors.render = (s.errors.render ?? 0) + 1;
           this.deps.log.error({ collector: c.name, err }, 'rendering a snapshot failed');

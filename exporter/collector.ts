@@ -12,10 +12,16 @@ export interface MetricSink {
 }
 
 /** What a collector gets for one run: an abort signal that fires at the collector's hard timeout. */
-export interface CollectContext {
+export interface CollectContext<S = unknown> {
   readonly signal: AbortSignal;
   /** Wall clock in ms, injectable so tests can pin time. */
   readonly now: () => number;
+  /**
+   * Replaces the served snapshot while the run goes on, for a source whose parts finish (or go stale) at different
+   * times, e.g. one probe of several. The scheduler takes it only while the last finished run succeeded and this one
+   * has not timed out; the run's result replaces it in the end.
+   */
+  readonly publish?: (snapshot: S) => void;
 }
 
 /**
@@ -28,8 +34,9 @@ export interface Collector<S = unknown> {
   readonly name: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
-  collect(ctx: CollectContext): Promise<S>;
-  render(snapshot: S, sink: MetricSink): void;
+  collect(ctx: CollectContext<S>): Promise<S>;
+  /** `nowMs` is the scrape's wall clock (the scheduler always passes it), for series that age between runs. */
+  render(snapshot: S, sink: MetricSink, nowMs?: number): void;
 }
 
 /**

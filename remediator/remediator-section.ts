@@ -39,6 +39,8 @@ export interface RemediatorConfig extends ListenConfig {
   readonly shutdown_grace_ms: number;
   readonly history_size: number;
   readonly journal_segment_bytes: number;
+  readonly audit_rotate_bytes: number;
+  readonly audit_keep_files: number;
   readonly container_ready_timeout_ms: number;
   readonly converge_timeout_ms: number;
   readonly stack_command_timeout_ms: number;
@@ -169,6 +171,20 @@ export const remediatorSection: ConfigSection = {
       min: 4096,
       max: 1024 ** 3,
       doc: 'Size after which the alert journal starts a new segment (processed segments are deleted).',
+    },
+    audit_rotate_bytes: {
+      kind: 'bytes',
+      default: '64MiB',
+      min: 4096,
+      max: 64 * 1024 ** 3,
+      doc: 'Size at which audit.jsonl is rotated while running (audit.jsonl -> audit.1.jsonl -> audit.2.jsonl ...), between records.',
+    },
+    audit_keep_files: {
+      kind: 'int',
+      default: 5,
+      min: 1,
+      max: 1000,
+      doc: 'Rotated audit files kept (audit.1.jsonl is the newest); the oldest beyond them is deleted.',
     },
     // Action waits, sized for one Ollama host: a restart waits out Docker's 10 s stop timeout plus a slow start; a Swarm
     // force update of one replica took ~15-17 s on the test machines; a cold load of a 20B model can take 30 s and more.

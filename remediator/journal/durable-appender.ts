@@ -17,6 +17,8 @@ export class DurableAppender {
   #queue: Waiter[] = [];
   #flushing = false;
   #size = 0;
+  /** Bytes of the batch being written and fsynced: neither queued nor durable yet. */
+  #writing = 0;
   #closed = false;
   /** fsyncs done, to prove batching in tests and benchmarks. */
   syncs = 0;
@@ -40,9 +42,9 @@ export class DurableAppender {
     return this.#size;
   }
 
-  /** Bytes queued or durable: what the file will hold once the queue is written. */
+  /** Bytes durable, being written or queued: what the file will hold once the queue is written. */
   get projectedSize(): number {
-    return this.#size + this.#queue.reduce((n, w) => n + Buffer.byteLength(w.data), 0);
+    return this.#size + this.#writing + this.#queue.reduce((n, w) => n + Buffer.byteLength(w.data), 0);
   }
 
   /** Appends complete lines (each gets a trailing newline); resolves when they are on disk. */
@@ -61,6 +63,7 @@ export class DurableAppender {
       const batch = this.#queue;
       this.#queue = [];
       const buf = Buffer.from(batch.map((w) => w.data).join(''));
+      this.#writing = buf.length;
       try {
         let written = 0;
         while (written < buf.length) {
@@ -75,6 +78,8 @@ export class DurableAppender {
         // Drop whatever part of the batch reached the file: a later successful write must start on a line boundary.
         await this.handle.truncate(this.#size).catch(() => undefined);
         for (const w of batch) w.reject(err as Error);
+      } finally {
+        this.#writing = 0;
       }
     }
     this.#flushing = false;

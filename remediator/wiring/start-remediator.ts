@@ -68,7 +68,15 @@ export async function startRemediator(
         { lines: opened.damagedLines },
         'skipped unreadable journal lines (a write cut short by a crash is never acknowledged)',
       );
-    const audit = await AuditLog.open(cfg.data_dir, () => clock.now());
+    const audit = await AuditLog.open(cfg.data_dir, () => clock.now(), {
+      maxBytes: cfg.audit_rotate_bytes,
+      keepFiles: cfg.audit_keep_files,
+      onRotateError: (err) =>
+        log.error(
+          { err: err.message },
+          'rotating the audit log failed: records go on to audit.jsonl (retried in a minute)',
+        ),
+    });
     cleanups.push(() => audit.close());
 
     const docker = createDockerClient(config.docker);
@@ -97,17 +105,16 @@ export async function startRemediator(
     const metrics = new RemediatorMetrics(opts.version);
     const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
     cleanups.push(() => quiet.forEach((w) => w.destroy()));
-    let engine: RemediationEngine | undefined;
     const store = new StateStore(
       cfg.data_dir,
-      () => engine!.snapshot(),
+      () => running.snapshot(),
       async (s) => {
         await journal
           .compact(s.appliedSeq)
           .catch((err: Error) => log.warn({ err: err.message }, 'journal compaction failed'));
       },
     );
-    engine = new RemediationEngine(
+    const running: RemediationEngine = new RemediationEngine(
       {
         cfg,
         targets: config.ollama,
@@ -140,7 +147,6 @@ export async function startRemediator(
       },
       state,
     );
-    const running = engine;
 
     const dedup = new DedupCache(DEDUP_CAPACITY);
     for (const inc of state.book.incidents) for (const a of inc.alerts) dedup.add(alertKey(a));

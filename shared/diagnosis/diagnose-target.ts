@@ -80,7 +80,8 @@ export function diagnoseTarget(o: TargetObservation): Diagnosis {
   }
 
   for (const p of o.probes) {
-    if (p.result === 'ok') continue;
+    // A pending probe has no outcome yet, and the one before it is no longer current: it proves nothing either way.
+    if (p.result === 'ok' || p.result === 'pending') continue;
     if (p.result === 'not_found') {
       f.push({
         condition: 'model_missing',
@@ -176,7 +177,14 @@ export function diagnoseTarget(o: TargetObservation): Diagnosis {
     });
   }
   for (const p of o.probes) {
-    if (
+    if (p.result === 'pending') {
+      f.push({
+        condition: 'unknown',
+        model: p.model,
+        detail: `the probe of ${p.model} has not answered within its first-token deadline and is still waiting: busy, loading or hung is not known yet`,
+        action: 'wait',
+      });
+    } else if (
       p.result !== 'ok' &&
       p.result !== 'not_found' &&
       p.result !== 'busy' &&

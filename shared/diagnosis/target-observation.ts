@@ -39,7 +39,8 @@ export interface LoadedModelObservation {
 
 export interface ProbeObservation {
   readonly model: string;
-  readonly result: 'ok' | 'loading' | 'busy' | 'timeout' | 'not_found' | 'error';
+  /** pending: the probe in flight has outlived its first-token deadline and not answered yet (not a failure). */
+  readonly result: 'ok' | 'loading' | 'busy' | 'timeout' | 'not_found' | 'error' | 'pending';
   readonly consecutiveFailures: number;
   readonly message?: string;
 }

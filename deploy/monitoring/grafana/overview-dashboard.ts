@@ -158,11 +158,15 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         queries: [{ expr: m('sentinel_probe_ttfb_seconds'), legend: '{{target}} {{model}}' }],
       }),
       timeseriesPanel({
-        title: 'Probe duration',
-        description: 'Wall-clock seconds of the whole probe request, failed ones included.',
+        title: 'Probe duration and wait',
+        description:
+          'Wall-clock seconds of the whole probe request, failed ones included, and how long the probe now in flight has waited. Past its first-token deadline a probe is "pending": the last result, TTFB and rates are withdrawn until it finishes.',
         unit: 's',
         min: 0,
-        queries: [{ expr: m('sentinel_probe_duration_seconds'), legend: '{{target}} {{model}}' }],
+        queries: [
+          { expr: m('sentinel_probe_duration_seconds'), legend: '{{target}} {{model}} last probe' },
+          { expr: m('sentinel_probe_in_flight_seconds'), legend: '{{target}} {{model}} in flight' },
+        ],
       }),
       timeseriesPanel({
         title: 'Tokens per second',

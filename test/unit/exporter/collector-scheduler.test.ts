@@ -111,3 +111,57 @@ test('a render bug in one collector never breaks the others', async () => {
   assert.equal(s.statuses().find((x) => x.name === 'bad')!.errors.render, 1);
   await s.stop();
 });
+
+test('a run in flight may publish newer snapshots: served while the last run succeeded, never after its timeout', async () => {
+  let step!: (n: number) => void;
+  let finish!: (n: number) => void;
+  const seenNow: number[] = [];
+  let clock = 1_000_000;
+  const c = {
+    ...fakeCollector(
+      'live',
+      (ctx, run) =>
+        run === 1
+          ? Promise.resolve(1)
+          : new Promise<number>((resolve, reject) => {
+              step = (n) => ctx.publish?.(n);
+              finish = resolve;
+              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
+            }),
+      150,
+    ),
+    render(snapshot: number, sink: RecordingSink, nowMs?: number) {
+      seenNow.push(nowMs!);
+      sink.gauge('test_live_value', 'value', {}, snapshot);
+    },
+  };
+  const s = new CollectorScheduler([c], { log, now: () => clock });
+  const value = () => {
+    const sink = new RecordingSink();
+    s.render(sink);
+    return sink.value('test_live_value');
+  };
+  await s.runNow('live');
+  const second = s.runNow('live');
+  step(2);
+  assert.equal(value(), 2, 'what the run published of itself is served at once');
+  clock += 5000;
+  value();
+  assert.equal(seenNow.at(-1), clock, "render gets the scheduler's clock, for series that age between runs");
+  finish(3);
+  await second;
+  assert.equal(value(), 3, "the run's result replaces it");
+
+  const third = s.runNow('live');
+  await sleep(200); // past the 150 ms timeout
+  step(4);
+  assert.equal(value(), undefined, 'a timed-out run has no say any more');
+  await third;
+  const fourth = s.runNow('live');
+  step(5);
+  assert.equal(value(), undefined, 'a failed source stays absent until a run succeeds');
+  finish(6);
+  await fourth;
+  assert.equal(value(), 6);
+  await s.stop();
+});

@@ -153,7 +153,7 @@ test('classifies every outcome and sends keep_alive and options exactly, plus nu
     assert.equal(good.loadDurationSeconds, 0.005);
     assert.equal(good.tokensPerSecond, 50);
     assert.equal(good.promptTokensPerSecond, 1000);
-    assert.ok(good.ttfbSeconds !== null && good.ttfbSeconds <= good.durationSeconds);
+    assert.ok(good.ttfbSeconds !== null && good.durationSeconds !== null && good.ttfbSeconds <= good.durationSeconds);
     assert.equal(good.coldLoads, 0);
     const cold = snap.probes.find((p) => p.model === 'cold:latest')!;
     assert.equal(cold.wasLoaded, false);

@@ -37,6 +37,23 @@ describe('DurableAppender', () => {
     }
   });
 
+  it('projectedSize counts the batch being written, not only the queue and the durable bytes', async () => {
+    const t = await tempDir('appender-size');
+    try {
+      const a = await DurableAppender.open(join(t.dir, 'x.jsonl'));
+      const first = a.append(['0123456789']); // starts writing at once: no longer queued, not yet durable
+      assert.equal(a.projectedSize, 11);
+      const second = a.append(['abc']);
+      assert.equal(a.projectedSize, 15);
+      await Promise.all([first, second]);
+      assert.equal(a.projectedSize, 15);
+      assert.equal(a.size, 15);
+      await a.close();
+    } finally {
+      await t.remove();
+    }
+  });
+
   it('refuses appends after close', async () => {
     const t = await tempDir('appender-closed');
     try {

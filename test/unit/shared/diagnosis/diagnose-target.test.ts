@@ -47,6 +47,20 @@ test('a hang needs consecutive probe failures; one failure only waits', () => {
   ]);
 });
 
+test('a pending probe proves nothing: it only waits, whatever streak the finished probes before it left', () => {
+  for (const consecutiveFailures of [0, 1, 3]) {
+    assert.deepEqual(
+      actionsOf({ probes: [{ model: 'gpt-oss:20b', result: 'pending', consecutiveFailures }] }),
+      ['unknown:wait'],
+      `streak ${consecutiveFailures}`,
+    );
+  }
+  assert.match(
+    d({ probes: [{ model: 'gpt-oss:20b', result: 'pending', consecutiveFailures: 2 }] }).findings[0]!.detail,
+    /first-token deadline.*not known yet/,
+  );
+});
+
 test('escalation-only conditions never suggest a restart', () => {
   const cases: Partial<TargetObservation>[] = [
     {
