@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { mkdtemp, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +7,19 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** Why a disk-full test cannot run here (mounting needs root), or false. */
+/** Why a disk-full test cannot run here (mounting needs root, and a container may forbid it even to root), or false. */
 export function tmpfsSkip(): string | false {
-  return process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root';
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-tmpfs-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('umount', [dir], { stdio: 'pipe' });
+    return false;
+  } catch (err) {
+    return `cannot mount a tmpfs here: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`;
+  } finally {
+    rmdirSync(dir);
+  }
 }
 
 /**
