@@ -41,6 +41,7 @@ export async function pullModel(req: ActionRequest, deps: ActionDeps, calls: Cal
     backoff: { initialMs: 2_000, maxMs: 30_000 },
     signal: boundedSignal(req.signal, deps.timeouts.pullMs),
     now: () => deps.now(),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
   });
   return {
     outcome: 'done',

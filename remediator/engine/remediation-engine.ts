@@ -11,6 +11,7 @@ import type { SafetyLimits, SafetyState } from '../policy/safety-state.js';
 import type { QuietWindow } from '../quiet/quiet-window.js';
 import type { RemediatorConfig } from '../remediator-section.js';
 import type { AuditEntry, AuditLog } from '../state/audit-log.js';
+import { AuditBacklog } from '../state/audit-backlog.js';
 import type { PersistedState } from '../state/persisted-state.js';
 import type { Clock } from './clock.js';
 import { closeIncident } from './close-incident.js';
@@ -48,6 +49,7 @@ export class RemediationEngine {
   readonly #safety: SafetyState;
   readonly #limits: SafetyLimits;
   readonly #locks: TargetLock;
+  readonly #auditLog: AuditBacklog;
   readonly #ctx: EngineContext;
   readonly #driving = new Map<string, Promise<void>>();
   readonly #timers = new Map<string, () => void>();
@@ -69,6 +71,7 @@ export class RemediationEngine {
       breakerWindowMs: cfg.breaker_window_ms,
     };
     this.#locks = new TargetLock(deps.clock);
+    this.#auditLog = new AuditBacklog(deps.audit, () => deps.clock.now(), deps.log);
     const rules = new Map(cfg.rules.map((r) => [r.name, r]));
     this.#ctx = {
       cfg,
@@ -259,6 +262,7 @@ export class RemediationEngine {
       await Promise.race([drained, new Promise((r) => setTimeout(r, 5_000).unref())]);
     }
     clearTimeout(timer);
+    await this.#auditLog.flush();
     await this.#d.save();
   }
 
@@ -371,14 +375,8 @@ export class RemediationEngine {
     return forTarget.find((m) => m.keep_warm) ?? forTarget[0];
   }
 
-  async #audit(entry: AuditEntry): Promise<boolean> {
-    try {
-      await this.#d.audit.write(entry);
-      return true;
-    } catch (err) {
-      this.#d.log.error({ err: (err as Error).message, entry: entry.kind }, 'cannot write the audit log');
-      return false;
-    }
+  #audit(entry: AuditEntry): Promise<boolean> {
+    return this.#auditLog.write(entry);
   }
 
   #refreshGauges(): void {

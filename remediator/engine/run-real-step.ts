@@ -47,6 +47,14 @@ export async function runRealStep(
   if (!recorded) {
     delete inc.inFlight;
     inc.ladderPos = index;
+    // The intent line may be in the log (or kept to be written) while the state is not: close it, so no intent is
+    // left without its outcome.
+    await ctx.audit({
+      kind: 'result',
+      result: 'not_started',
+      detail: 'the intent could not be made durable (audit log and state file): nothing was done',
+      ...base,
+    });
     return 'not_started';
   }
   await silence(ctx, inc);
