@@ -57,9 +57,13 @@ test('bounded: the most recently seen containers are kept', async (t) => {
   const d = await dir(t);
   const clock = { now: 0 };
   const h = await open(d, [compose], clock);
-  for (let i = 0; i < MAX_CONTAINERS_PER_TARGET + 20; i++) {
-    clock.now = i;
-    await h.seenContainers('main', [id(i + 1)]);
+  // Twenty at a time (one write each), each batch seen later than the one before.
+  for (let batch = 0; batch < (MAX_CONTAINERS_PER_TARGET + 20) / 20; batch++) {
+    clock.now = batch;
+    await h.seenContainers(
+      'main',
+      Array.from({ length: 20 }, (_, i) => id(batch * 20 + i + 1)),
+    );
   }
   await h.flushed();
   const file = JSON.parse(await readFile(join(d, HISTORY_FILE), 'utf8')) as {
