@@ -62,6 +62,39 @@ export interface ActionTimeouts {
   readonly execMs: number;
 }
 
+/** A host `ollama serve` as recorded for a host target: PID + start time name it, within one boot. */
+export interface SeenHostServer {
+  readonly pid: number;
+  readonly startTime: number;
+  /** /proc/sys/kernel/random/boot_id when it was seen: start times count from boot. */
+  readonly bootId: string;
+}
+
+/** A target that a container was seen as, first and last (epoch ms). */
+export interface ContainerOwner {
+  readonly target: string;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+/**
+ * What the remediator has seen of each target, kept across restarts (remediator/state/target-history.ts). It is the
+ * only proof that a runner whose container is gone, or whose host server is gone, was the target's: nothing is
+ * killed on a guess.
+ */
+export interface OwnershipHistory {
+  /** Records these containers as the target's, seen now (whenever the remediator lists the target's containers). */
+  seenContainers(target: string, ids: readonly string[]): Promise<void>;
+  /** Records the one host `ollama serve` of a host target, seen now. */
+  seenHostServer(target: string, server: SeenHostServer): Promise<void>;
+  /** The targets whose history holds this container id (normally none or one), with when it was seen. */
+  containerOwners(containerId: string): readonly ContainerOwner[];
+  /** The host servers recorded for a target. */
+  hostServers(target: string): readonly SeenHostServer[];
+  /** Names of the configured targets without a container selector (installed on the host). */
+  readonly hostTargets: readonly string[];
+}
+
 export interface ActionDeps {
   readonly docker: Dockerode;
   readonly log: Logger;
@@ -83,6 +116,8 @@ export interface ActionDeps {
   readonly dockerCliEnv?: Readonly<Record<string, string>>;
   /** `t` of container restart/stop, in seconds; default: the container's own StopTimeout (Docker: 10 s). */
   readonly stopTimeoutS?: number;
+  /** Containers and host servers seen as each target's; without it no orphan's ownership can be proven. */
+  readonly history?: OwnershipHistory;
   /** Signal delivery; default process.kill. Injected for unit tests only. */
   readonly kill?: (pid: number, signal: NodeJS.Signals) => void;
   /** Cancellable wait; default a timer. */

@@ -4,11 +4,12 @@ import type { DockerApi } from '../../shared/docker/docker-api.js';
 import { resolveTargetContainers } from '../../shared/docker/resolve-target-containers.js';
 import type { ActionDeps } from './action.js';
 import { errorText } from './call-log.js';
+import { recordTargetContainers } from './record-ownership.js';
 import { boundedSignal } from './wait-until.js';
 
 const MAX_OUTPUT = 64 * 1024;
 
-export type GpuAccessDeps = Pick<ActionDeps, 'docker' | 'log'> & {
+export type GpuAccessDeps = Pick<ActionDeps, 'docker' | 'log' | 'history'> & {
   readonly timeouts: Pick<ActionDeps['timeouts'], 'execMs' | 'dockerMs'>;
 };
 
@@ -33,6 +34,12 @@ export async function checkContainerGpuAccess(
     return [];
   });
   if (containers.length === 0) return null;
+  // Every diagnosis lists the target's containers: what kill_orphans later needs to prove a dead one was the target's.
+  await recordTargetContainers(
+    deps,
+    target.name,
+    containers.map((c) => c.id),
+  );
   let answer: boolean | null = true;
   for (const c of containers) {
     const one = await execGpuList(c.id, deps, signal);
@@ -110,7 +117,7 @@ function collect(
     const finish = (err?: Error) => {
       signal.removeEventListener('abort', onAbort);
       stream.destroy();
-      if (err) reject(err);
+      if (err) reject(err instanceof Error ? err : new Error(errorText(err)));
       else resolve(text);
     };
     const onAbort = () => finish(signal.reason instanceof Error ? signal.reason : new Error('exec aborted'));

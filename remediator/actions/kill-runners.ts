@@ -1,13 +1,17 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isDockerNotFound, type DockerApi } from '../../shared/docker/docker-api.js';
+import type { DockerApi } from '../../shared/docker/docker-api.js';
 import { resolveTargetContainers } from '../../shared/docker/resolve-target-containers.js';
-import { classifyProcessRole } from '../../shared/proc/classify-process-role.js';
-import { parseCmdline, readProcessIdentity } from '../../shared/proc/read-process-identity.js';
+import { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
 import { errorText, type CallLog } from './call-log.js';
 import { hasHostPidView } from './has-host-pid-view.js';
 import { describeContainerList, describeSelector } from './list-target-containers.js';
+import {
+  dockerKnowsContainer,
+  findHostOllamaServers,
+  readBootId,
+  recordHostServer,
+  recordTargetContainers,
+} from './record-ownership.js';
 import { selectKillCandidates, type KillCandidateInput, type KillScope } from './select-kill-candidates.js';
 import { terminateProcess, type TerminateOutcome } from './terminate-process.js';
 import { boundedSignal } from './wait-until.js';
@@ -45,10 +49,25 @@ export async function killRunners(
     if (mode === 'runner' && containers.length === 0) {
       return result('skipped', `no running container for ${describeSelector(target.container)}: no runner to kill`);
     }
+    await recordTargetContainers(
+      deps,
+      target.name,
+      containers.map((c) => c.id),
+    );
     scope = { kind: 'containers', ids: new Set(containers.map((c) => c.id)) };
   } else {
     calls.read(`scan ${deps.procRoot}/*/cmdline for ollama serve outside containers`);
-    scope = { kind: 'host', hostServerPids: await findHostOllamaServers(deps.procRoot) };
+    const servers = await findHostOllamaServers(deps.procRoot);
+    await recordHostServer(deps, target.name, servers);
+    const bootId = await readBootId(deps.procRoot);
+    const hostTargets = deps.history?.hostTargets ?? [];
+    scope = {
+      kind: 'host',
+      hostServerPids: servers.map((s) => s.pid),
+      soleHostTarget: hostTargets.length === 1 && hostTargets[0] === target.name,
+      recordedServers:
+        bootId === null ? [] : (deps.history?.hostServers(target.name) ?? []).filter((s) => s.bootId === bootId),
+    };
   }
 
   calls.read('nvidia-smi --query-compute-apps=gpu_uuid,pid,process_name,used_gpu_memory --format=csv,nounits');
@@ -59,28 +78,42 @@ export async function killRunners(
     calls.read(`read ${deps.procRoot}/${app.pid}/{stat,cmdline,exe,cgroup,status}`);
     const identity = await readProcessIdentity(deps.procRoot, app.pid);
     const parent = identity && identity.ppid > 0 ? await readProcessIdentity(deps.procRoot, identity.ppid) : null;
-    let containerExists: boolean | null = null;
-    let dockerCgroup = false;
     const cid = identity?.containerId ?? null;
-    if (cid !== null && !(scope.kind === 'containers' && scope.ids.has(cid))) {
+    const owners = cid === null ? [] : (deps.history?.containerOwners(cid) ?? []);
+    let containerExists: boolean | null = null;
+    // Docker is asked only about a container the history gives to this target and that is not running as its now.
+    if (
+      mode === 'orphans' &&
+      cid !== null &&
+      scope.kind === 'containers' &&
+      !scope.ids.has(cid) &&
+      owners.some((o) => o.target === target.name)
+    ) {
       if (!known.has(cid)) {
         calls.read(`GET /containers/${cid}/json`);
         known.set(cid, await dockerKnowsContainer(docker, cid, boundedSignal(signal, deps.timeouts.dockerMs)));
       }
       containerExists = known.get(cid)!;
-      if (containerExists === false) dockerCgroup = await isDockerCgroup(deps.procRoot, app.pid, cid);
     }
-    inputs.push({ app, identity, parent, containerExists, dockerCgroup });
+    inputs.push({ app, identity, parent, containerExists, owners });
   }
 
-  const selection = selectKillCandidates(inputs, { mode, scope, self: deps.self });
+  const selection = selectKillCandidates(inputs, { mode, target: target.name, scope, self: deps.self });
   const rejectedText = selection.rejected.map((r) => `PID ${r.pid}: ${r.reason}`).join('; ');
+  const unprovenText = selection.unproven.map((r) => `PID ${r.pid}: ${r.reason}`).join('; ');
+  const leftAlone = `${rejectedText ? `; left alone: ${rejectedText}` : ''}${
+    unprovenText ? `; NOT PROVEN the target's, escalate: ${unprovenText}` : ''
+  }`;
   if (selection.eligible.length === 0) {
     const what = mode === 'runner' ? 'runner of the target' : 'orphaned runner';
-    return result(
-      'skipped',
-      `no ${what} on the GPU (${apps.length} GPU process(es)${rejectedText ? `; left alone: ${rejectedText}` : ''})`,
-    );
+    if (selection.unproven.length > 0) {
+      // Something may hold the GPU for the target, but nothing proves it is the target's: refuse, for a human.
+      return result(
+        'failed',
+        `refused: cannot prove ownership of ${selection.unproven.length} runner(s), nothing signalled (${apps.length} GPU process(es)${leftAlone})`,
+      );
+    }
+    return result('skipped', `no ${what} on the GPU (${apps.length} GPU process(es)${leftAlone})`);
   }
 
   const before = {
@@ -126,58 +159,12 @@ export async function killRunners(
         `PID ${o.pid} ${o.outcome}${o.error ? ` (${o.error})` : ''} [${selection.eligible.find((c) => c.pid === o.pid)!.why}]`,
     )
     .join('; ');
-  const tail = rejectedText ? `; left alone: ${rejectedText}` : '';
-  if (req.dryRun) return result('skipped', `dry-run: would stop ${summaryPids(outcomes)}: ${summary}${tail}`, before);
+  if (req.dryRun)
+    return result('skipped', `dry-run: would stop ${summaryPids(outcomes)}: ${summary}${leftAlone}`, before);
   const bad = outcomes.filter((o) => o.outcome === 'survived' || o.outcome === 'error');
-  return result(bad.length > 0 ? 'failed' : 'done', `${summary}${tail}`, before);
+  return result(bad.length > 0 ? 'failed' : 'done', `${summary}${leftAlone}`, before);
 }
 
 function summaryPids(outcomes: { pid: number }[]): string {
   return outcomes.map((o) => `PID ${o.pid}`).join(', ');
-}
-
-async function dockerKnowsContainer(docker: DockerApi, id: string, signal: AbortSignal): Promise<boolean | null> {
-  try {
-    await docker.getContainer(id).inspect({ abortSignal: signal });
-    return true;
-  } catch (err) {
-    return isDockerNotFound(err) ? false : null;
-  }
-}
-
-/** Only a Docker-named cgroup makes "Docker does not know it" mean "its container is gone". */
-async function isDockerCgroup(procRoot: string, pid: number, id: string): Promise<boolean> {
-  try {
-    const text = await readFile(join(procRoot, String(pid), 'cgroup'), 'utf8');
-    return text.includes(`/docker/${id}`) || text.includes(`/docker-${id}.scope`);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * PIDs of every `ollama serve` outside any container, for a target installed on the host: its runners are owned by
- * it only when it is the one such server. cmdline is read first so only candidates cost a full identity read.
- */
-async function findHostOllamaServers(procRoot: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir(procRoot)) {
-    if (!/^[1-9]\d*$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = parseCmdline(await readFile(join(procRoot, entry, 'cmdline')));
-    } catch {
-      continue; // exited while we listed
-    }
-    if (classifyProcessRole(argv, null) !== 'ollama_server') continue;
-    const identity = await readProcessIdentity(procRoot, Number(entry)).catch(() => null);
-    if (
-      identity &&
-      identity.containerId === null &&
-      classifyProcessRole(identity.argv, identity.exe) === 'ollama_server'
-    ) {
-      pids.push(identity.pid);
-    }
-  }
-  return pids.sort((a, b) => a - b);
 }

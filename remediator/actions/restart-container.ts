@@ -7,6 +7,7 @@ import {
   listTargetContainers,
   type TargetContainer,
 } from './list-target-containers.js';
+import { recordTargetContainers } from './record-ownership.js';
 import { boundedSignal, waitUntil } from './wait-until.js';
 
 /**
@@ -40,6 +41,11 @@ export async function restartContainer(
   if (deps.self.containerId !== null && containers.some((c) => c.id === deps.self.containerId)) {
     return result('failed', `refused: ${describeSelector(selector)} matches the remediator's own container`);
   }
+  await recordTargetContainers(
+    deps,
+    target.name,
+    containers.map((c) => c.id),
+  );
 
   const before = {
     how,

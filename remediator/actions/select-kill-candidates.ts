@@ -1,32 +1,42 @@
 import type { ComputeApp } from '../../shared/gpu/parse-compute-apps.js';
 import { classifyProcessRole } from '../../shared/proc/classify-process-role.js';
 import type { ProcessIdentity } from '../../shared/proc/read-process-identity.js';
-import type { SelfIdentity } from './action.js';
+import { isDockerCgroup } from '../../shared/proc/parse-cgroup-container-id.js';
+import type { ContainerOwner, SeenHostServer, SelfIdentity } from './action.js';
 
-/** One GPU compute process with what /proc and Docker said about it at discovery. */
+/** One GPU compute process with what /proc, Docker and the target history said about it at discovery. */
 export interface KillCandidateInput {
   readonly app: ComputeApp;
   /** null: the PID was gone (or reused) by the time /proc was read. */
   readonly identity: ProcessIdentity | null;
   /** Identity of identity.ppid; null when gone or unreadable. */
   readonly parent: ProcessIdentity | null;
-  /** Does Docker still know identity.containerId? null = not asked / could not tell. */
+  /** Does the configured Docker Engine still know identity.containerId? null = not asked / could not tell. */
   readonly containerExists: boolean | null;
-  /** The cgroup path names a Docker container (docker-<id>.scope or /docker/<id>), not containerd/CRI-O/Podman's. */
-  readonly dockerCgroup: boolean;
+  /** The targets whose recorded history holds identity.containerId (see OwnershipHistory). */
+  readonly owners: readonly ContainerOwner[];
 }
 
 /**
- * Whose processes the target owns. `containers`: the target's running container ids. `host`: a target installed on
- * the host (no container selector), owned by the one `ollama serve` running outside any container.
+ * Whose processes the target owns. `containers`: the target's running container ids now. `host`: a target installed
+ * on the host (no container selector), owned by the one `ollama serve` running outside any container;
+ * `soleHostTarget` says it is the only such target configured, `recordedServers` are the host servers its history
+ * holds from this boot (start times count from boot).
  */
 export type KillScope =
   | { readonly kind: 'containers'; readonly ids: ReadonlySet<string> }
-  | { readonly kind: 'host'; readonly hostServerPids: readonly number[] };
+  | {
+      readonly kind: 'host';
+      readonly hostServerPids: readonly number[];
+      readonly soleHostTarget: boolean;
+      readonly recordedServers: readonly SeenHostServer[];
+    };
 
 export interface KillPolicy {
-  /** runner: the target's runners; orphans: runners whose container is gone or whose parent is not the server. */
+  /** runner: the target's runners; orphans: the target's runners that no live server owns. */
   readonly mode: 'runner' | 'orphans';
+  /** The target's name, as the history records it. */
+  readonly target: string;
   readonly scope: KillScope;
   readonly self: SelfIdentity;
 }
@@ -45,7 +55,10 @@ export interface KillCandidate {
 
 export interface KillSelection {
   readonly eligible: KillCandidate[];
+  /** Not the target's to kill (another target's, a live server's child, not a runner...): left alone. */
   readonly rejected: { readonly pid: number; readonly reason: string }[];
+  /** Runners that may be the target's orphans, but nothing proves it: never signalled, escalated to a human. */
+  readonly unproven: { readonly pid: number; readonly reason: string }[];
 }
 
 const DELETED = ' (deleted)';
@@ -69,6 +82,7 @@ function comparableName(processName: string): string | null {
 export function selectKillCandidates(inputs: readonly KillCandidateInput[], policy: KillPolicy): KillSelection {
   const eligible: KillCandidate[] = [];
   const rejected: { pid: number; reason: string }[] = [];
+  const unproven: { pid: number; reason: string }[] = [];
   const seen = new Set<number>();
   for (const input of inputs) {
     const pid = input.app.pid;
@@ -122,65 +136,105 @@ export function selectKillCandidates(inputs: readonly KillCandidateInput[], poli
         usedMemoryBytes: input.app.usedMemoryBytes,
         why,
       });
+    } else if ('unproven' in why) {
+      unproven.push({ pid, reason: why.unproven });
     } else {
       reject(why.reject);
     }
   }
-  return { eligible, rejected };
+  return { eligible, rejected, unproven };
 }
 
-function short(id: string | null): string {
-  return id === null ? 'the host' : `container ${id.slice(0, 12)}`;
+/** Where a process runs, in words. */
+function where(id: ProcessIdentity): string {
+  if (id.containerId !== null) return `container ${id.containerId.slice(0, 12)}`;
+  if (id.onHost) return 'the host';
+  return `a ${id.runtime ?? 'container'} cgroup that is not the host's (no Docker container id)`;
 }
 
-/** Why this runner is the target's to kill (a string), or why not. */
-function ownership(input: KillCandidateInput, id: ProcessIdentity, policy: KillPolicy): string | { reject: string } {
+const iso = (ms: number) => new Date(ms).toISOString();
+
+type Ownership = string | { readonly reject: string } | { readonly unproven: string };
+
+/** Why this runner is the target's to kill (a string), or why not (left alone, or not provable: escalate). */
+function ownership(input: KillCandidateInput, id: ProcessIdentity, policy: KillPolicy): Ownership {
   const scope = policy.scope;
   const parent = input.parent;
   const parentIsServer =
     parent !== null &&
     parent.pid === id.ppid &&
     classifyProcessRole(parent.argv, parent.exe) === 'ollama_server' &&
-    parent.containerId === id.containerId;
-
-  let inTarget: boolean;
-  if (scope.kind === 'containers') {
-    inTarget = id.containerId !== null && scope.ids.has(id.containerId);
-  } else {
-    inTarget = id.containerId === null;
-  }
+    parent.containerId === id.containerId &&
+    parent.runtime === id.runtime &&
+    parent.onHost === id.onHost;
+  const notTarget = { reject: `runner of ${where(id)}, not of the target` };
 
   if (policy.mode === 'runner') {
-    if (!inTarget) return { reject: `runner of ${short(id.containerId)}, not of the target` };
-    if (scope.kind === 'host') {
-      // Several Ollama servers on one host: nothing proves which one the target URL reaches.
-      if (scope.hostServerPids.length !== 1) {
-        return {
-          reject: `${scope.hostServerPids.length} ollama serve processes on the host: cannot tell which is the target`,
-        };
-      }
-      if (!parentIsServer || parent!.pid !== scope.hostServerPids[0])
-        return { reject: "not a child of the target's ollama serve" };
+    if (scope.kind === 'containers') {
+      if (id.containerId !== null && scope.ids.has(id.containerId)) return `runner of the target (${where(id)})`;
+      return notTarget;
     }
-    return `runner of the target (${short(id.containerId)})`;
+    if (!id.onHost) return notTarget;
+    // Several Ollama servers on one host: nothing proves which one the target URL reaches.
+    if (scope.hostServerPids.length !== 1) {
+      return {
+        reject: `${scope.hostServerPids.length} ollama serve processes on the host: cannot tell which is the target`,
+      };
+    }
+    if (!parentIsServer || parent!.pid !== scope.hostServerPids[0])
+      return { reject: "not a child of the target's ollama serve" };
+    return 'runner of the target (the host)';
   }
 
-  // orphans
-  if (id.containerId !== null && input.containerExists === false) {
-    if (!input.dockerCgroup)
-      return { reject: `container ${id.containerId.slice(0, 12)} is not a Docker container (other runtime)` };
-    return `its container ${id.containerId.slice(0, 12)} no longer exists`;
-  }
-  if (!inTarget) return { reject: `runner of ${short(id.containerId)}, not of the target` };
-  if (scope.kind === 'host' && scope.hostServerPids.length > 1) {
-    return {
-      reject: `${scope.hostServerPids.length} ollama serve processes on the host: cannot tell which is the target`,
-    };
-  }
+  // orphans. First: a runner that a live server in its own container (or on the host) owns is never an orphan,
+  // whatever this Docker Engine answers about that container (rootless Docker, Docker-in-Docker and a second
+  // daemon all answer 404 for containers that are alive and well).
   if (parentIsServer) return { reject: `child of a live ollama serve (PID ${parent!.pid}): not an orphan` };
   const parentText =
     parent === null
       ? `parent PID ${id.ppid} unreadable or gone`
       : `parent PID ${parent.pid} is ${parent.argv.slice(0, 2).join(' ') || parent.comm}`;
-  return `orphaned runner of the target (${parentText})`;
+
+  if (scope.kind === 'containers') {
+    const cid = id.containerId;
+    if (cid === null) return notTarget;
+    if (scope.ids.has(cid)) return `orphaned runner of the target (${parentText}; its ${where(id)} is running)`;
+    const mine = input.owners.find((o) => o.target === policy.target);
+    if (!mine) {
+      const others = input.owners.map((o) => o.target);
+      if (others.length > 0)
+        return { reject: `runner of ${where(id)}, recorded as target ${others.join(', ')}'s: not this target's` };
+      return {
+        unproven: `orphan-like runner of ${where(id)} (${parentText}), a container never seen as this target's: cannot prove ownership`,
+      };
+    }
+    const seen = `seen as the target's until ${iso(mine.lastSeen)}`;
+    if (input.containerExists === null)
+      return { unproven: `${where(id)} (${seen}): Docker cannot tell whether it still exists` };
+    if (input.containerExists)
+      return { unproven: `${where(id)} (${seen}) still exists but is not a running container of the target` };
+    if (!isDockerCgroup(id, cid))
+      return {
+        unproven: `${where(id)} (${seen}) is unknown to Docker, but its cgroup is ${id.runtime ?? 'unknown'}'s`,
+      };
+    return `its container ${cid.slice(0, 12)} (${seen}) no longer exists (${parentText})`;
+  }
+
+  if (!id.onHost) return notTarget;
+  if (scope.hostServerPids.length > 1) {
+    return {
+      unproven: `${scope.hostServerPids.length} ollama serve processes on the host: cannot tell which is the target`,
+    };
+  }
+  if (!scope.soleHostTarget)
+    return { unproven: `host runner (${parentText}): several targets run on the host, whose it is cannot be told` };
+  const server = scope.recordedServers
+    .filter((s) => s.startTime <= id.startTime)
+    .sort((a, b) => b.startTime - a.startTime)[0];
+  if (!server) {
+    return {
+      unproven: `host runner (${parentText}) started before any ollama serve recorded as the target's in this boot: cannot prove ownership`,
+    };
+  }
+  return `orphaned host runner of the target (${parentText}; started after its ollama serve PID ${server.pid}, recorded)`;
 }

@@ -37,7 +37,7 @@ export function attributeGpuMemory(
     const mine =
       owner.kind === 'containers'
         ? id.containerId !== null && owner.ids.has(id.containerId)
-        : id.containerId === null && role !== 'other';
+        : id.onHost && role !== 'other';
     if (!mine) continue;
     processes.push({ pid: app.pid, role, bytes: app.usedMemoryBytes ?? null, gpuUuid: app.gpuUuid });
     if (app.usedMemoryBytes === undefined) unknownMemory++;

@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../../shared/config/load-config.js';
 import { queryComputeApps } from '../../shared/gpu/query-compute-apps.js';
 import type { Logger } from '../../shared/log/create-logger.js';
 import { OllamaClient } from '../../shared/ollama/ollama-client.js';
-import type { ActionDeps, ActionTimeouts, SelfIdentity } from '../actions/action.js';
+import type { ActionDeps, ActionTimeouts, OwnershipHistory, SelfIdentity } from '../actions/action.js';
 import type { RemediatorConfig } from '../remediator-section.js';
 
 /** The real dependencies of the actions, from the validated configuration. */
@@ -14,6 +14,7 @@ export function buildActionDeps(
   self: SelfIdentity,
   log: Logger,
   env: Readonly<Record<string, string | undefined>>,
+  history?: OwnershipHistory,
 ): ActionDeps {
   const clients = new Map<string, OllamaClient>();
   return {
@@ -31,6 +32,7 @@ export function buildActionDeps(
     queryComputeApps: (signal) => queryComputeApps(config.gpu, { signal }),
     timeouts: actionTimeouts(config, cfg),
     killGraceMs: cfg.kill_grace_ms,
+    ...(history ? { history } : {}),
     dockerHost: config.docker.host,
     // The docker CLI (stack deploy) keeps its registry credentials where the operator's DOCKER_CONFIG says.
     ...(env.DOCKER_CONFIG ? { dockerCliEnv: { DOCKER_CONFIG: env.DOCKER_CONFIG } } : {}),

@@ -24,6 +24,8 @@ import { nodeCronScheduler, ScheduleRunner, type CronScheduler } from '../schedu
 import { AuditLog } from '../state/audit-log.js';
 import { acquireInstanceLock } from '../state/instance-lock.js';
 import { StateStore } from '../state/state-store.js';
+import { TargetHistory } from '../state/target-history.js';
+import { recordCurrentOwnership } from '../actions/record-ownership.js';
 import { buildActionDeps } from './build-action-deps.js';
 import { createRemediationPorts } from './create-remediation-ports.js';
 import { resolveSelfIdentity } from './resolve-self-identity.js';
@@ -87,7 +89,17 @@ export async function startRemediator(
       AbortSignal.timeout(config.docker.timeout_ms),
     );
     log.info({ self }, 'remediator identity (never acted on)');
-    const actionDeps = buildActionDeps(config, cfg, docker, self, log, opts.env ?? {});
+    const history = await TargetHistory.open(cfg.data_dir, config.ollama, {
+      now: () => clock.now(),
+      warn: (fields, message) => log.warn(fields, message),
+    });
+    const actionDeps = buildActionDeps(config, cfg, docker, self, log, opts.env ?? {}, history);
+    // What each target owns now, in the background (Docker may be slow or down); shutdown waits for it.
+    const recorded = opts.ports ? Promise.resolve() : recordCurrentOwnership(config.ollama, actionDeps);
+    cleanups.push(async () => {
+      await recorded;
+      await history.flushed();
+    });
     const exporterAuth =
       cfg.exporter_basic_auth_username && cfg.exporter_basic_auth_password_file
         ? `Basic ${Buffer.from(`${cfg.exporter_basic_auth_username}:${readSecretFile(cfg.exporter_basic_auth_password_file)}`).toString('base64')}`

@@ -144,7 +144,9 @@ export async function attributeGpuProcesses(
     const container = containerId ? containers.get(containerId) : undefined;
     let attribution: Attribution;
     if (!identity) attribution = 'exited';
-    else if (!containerId) attribution = 'host';
+    else if (identity.onHost) attribution = 'host';
+    // LXC, nspawn, Podman's cgroupfs layout...: in a container, just not one with a Docker-style id.
+    else if (!containerId) attribution = 'unconfirmed';
     else attribution = container ? 'container' : 'unconfirmed';
     const target = containerId
       ? (targetOf.get(containerId) ?? input.pastTargetContainers?.get(containerId) ?? null)

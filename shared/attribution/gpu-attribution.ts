@@ -4,8 +4,9 @@ import type { ProcessRole } from '../proc/classify-process-role.js';
 /**
  * How sure we are about a GPU process's container:
  * - `container`: its cgroup names a container and Docker confirms it (the name is Docker's);
- * - `host`: its cgroup names no container (a host service or session);
- * - `unconfirmed`: its cgroup names a container Docker does not know (removed, another engine, or Docker failing);
+ * - `host`: provably on the host: its cgroup names no container runtime and it shares the host's PID namespace;
+ * - `unconfirmed`: in a container Docker does not confirm (removed, another engine or runtime such as LXC, nspawn or
+ *   Podman, or Docker failing);
  * - `exited`: the process was gone (or not visible from this PID namespace) before /proc could be read.
  */
 export const ATTRIBUTIONS = ['container', 'host', 'unconfirmed', 'exited'] as const;

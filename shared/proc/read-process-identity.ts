@@ -1,6 +1,6 @@
 import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCgroupContainerId } from './parse-cgroup-container-id.js';
+import { classifyCgroup, type ContainerRuntime } from './parse-cgroup-container-id.js';
 import { parseProcStat } from './parse-proc-stat.js';
 
 /** Who a PID is, as far as /proc can tell. `pid` + `startTime` name one process for good (PIDs get reused). */
@@ -15,8 +15,19 @@ export interface ProcessIdentity {
   readonly argv: readonly string[];
   /** Kernel name of the executable, at most 15 bytes. */
   readonly comm: string;
-  /** Full 64-hex id of the container whose cgroup holds the process; null on the host. Not yet checked with Docker. */
+  /**
+   * Full 64-hex id of the container whose cgroup holds the process; not yet checked with Docker. Null when no cgroup
+   * segment carries such an id, which alone does NOT mean the host (LXC, nspawn, Podman's cgroupfs layout name none):
+   * that is `onHost`.
+   */
   readonly containerId: string | null;
+  /** The container runtime its cgroup path names (see classifyCgroup); null when none does. */
+  readonly runtime: ContainerRuntime | null;
+  /**
+   * Provably a host process: its cgroup path names no container runtime, machine or container id, and it lives in
+   * the PID namespace of `procRoot` itself (one NSpid entry; every container runtime gives its processes their own).
+   */
+  readonly onHost: boolean;
   /** PID in each nested PID namespace, outermost first; its last entry is the PID inside a container. */
   readonly nsPids: readonly number[];
 }
@@ -27,9 +38,9 @@ function isGone(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ESRCH';
 }
 
-async function readOptionalLink(path: string): Promise<string | null> {
+async function readOptionalLink(io: ProcReader, path: string): Promise<string | null> {
   try {
-    return await readlink(path);
+    return await io.readlink(path);
   } catch {
     // EACCES without CAP_SYS_PTRACE over the process, ENOENT for kernel threads and zombies: argv[0] still stands
     // in for the role, and the second stat read below tells whether the process itself is gone.
@@ -37,25 +48,41 @@ async function readOptionalLink(path: string): Promise<string | null> {
   }
 }
 
+/** The two calls the reader makes, injectable so a test can change the process between them. */
+export interface ProcReader {
+  readFile(path: string): Promise<Buffer>;
+  readlink(path: string): Promise<string>;
+}
+
+const realProc: ProcReader = { readFile: (path) => readFile(path), readlink: (path) => readlink(path) };
+
 /**
  * Reads one process's identity from `<procRoot>/<pid>/{stat,cmdline,exe,cgroup,status}`. Returns null when the
  * process is gone, including when its PID was reused while we read (stat's start time changed), so callers that
  * later signal it (the remediator) can compare `startTime` right before acting.
  */
-export async function readProcessIdentity(procRoot: string, pid: number): Promise<ProcessIdentity | null> {
+export async function readProcessIdentity(
+  procRoot: string,
+  pid: number,
+  io: ProcReader = realProc,
+): Promise<ProcessIdentity | null> {
   // Only a plain positive integer may become a path segment.
   if (!Number.isSafeInteger(pid) || pid <= 0) return null;
   const dir = join(procRoot, String(pid));
   try {
-    const before = parseProcStat(await readFile(join(dir, 'stat'), 'utf8'));
+    const text = async (name: string) => (await io.readFile(join(dir, name))).toString('utf8');
+    const before = parseProcStat(await text('stat'));
     const [cmdline, exe, cgroup, status, after] = await Promise.all([
-      readFile(join(dir, 'cmdline')),
-      readOptionalLink(join(dir, 'exe')),
-      readFile(join(dir, 'cgroup'), 'utf8'),
-      readFile(join(dir, 'status'), 'utf8'),
-      readFile(join(dir, 'stat'), 'utf8'),
+      io.readFile(join(dir, 'cmdline')),
+      readOptionalLink(io, join(dir, 'exe')),
+      text('cgroup'),
+      text('status'),
+      text('stat'),
     ]);
+    // The files were read one by one: a PID that died and was reused meanwhile mixes two processes' answers.
     if (parseProcStat(after).startTime !== before.startTime) return null;
+    const placement = classifyCgroup(cgroup);
+    const nsPids = parseNsPids(status);
     return {
       pid,
       ppid: before.ppid,
@@ -63,8 +90,10 @@ export async function readProcessIdentity(procRoot: string, pid: number): Promis
       exe,
       argv: parseCmdline(cmdline),
       comm: before.comm,
-      containerId: parseCgroupContainerId(cgroup),
-      nsPids: parseNsPids(status),
+      containerId: placement.containerId,
+      runtime: placement.runtime,
+      onHost: placement.runtime === null && nsPids.length === 1,
+      nsPids,
     };
   } catch (err) {
     if (isGone(err)) return null;

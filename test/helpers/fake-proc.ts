@@ -10,9 +10,14 @@ export interface FakeProcess {
   readonly exe?: string;
   /** Container id (Docker cgroupfs path) or none (host). */
   readonly containerId?: string;
+  /** The whole /proc/<pid>/cgroup text instead (another runtime's layout, LXC...). */
+  readonly cgroup?: string;
   /** NSpid line values, outermost first. */
   readonly nsPids: readonly number[];
 }
+
+/** What `<root>/sys/kernel/random/boot_id` says in every FakeProc. */
+export const FAKE_BOOT_ID = '6f0e1d2c-3b4a-4958-8776-a5b4c3d2e1f0';
 
 /** A /proc look-alike in a temp dir: `1/ns/pid` says which PID namespace it is; processes are added and removed. */
 export class FakeProc {
@@ -24,6 +29,8 @@ export class FakeProc {
     await symlink(hostNamespace ? 'pid:[4026531836]' : 'pid:[4026532999]', join(root, '1', 'ns', 'pid'));
     // Seen from this process's own PID namespace, as procfs `self` shows (signals go to the PIDs listed here).
     await symlink(String(process.pid), join(root, 'self'));
+    await mkdir(join(root, 'sys', 'kernel', 'random'), { recursive: true });
+    await writeFile(join(root, 'sys', 'kernel', 'random', 'boot_id'), `${FAKE_BOOT_ID}\n`);
     return new FakeProc(root);
   }
 
@@ -36,9 +43,10 @@ export class FakeProc {
     await writeFile(join(dir, 'cmdline'), p.argv.map((a) => `${a}\0`).join(''));
     await writeFile(
       join(dir, 'cgroup'),
-      p.containerId
-        ? `12:memory:/docker/${p.containerId}\n0::/docker/${p.containerId}\n`
-        : '0::/user.slice/session-1.scope\n',
+      p.cgroup ??
+        (p.containerId
+          ? `12:memory:/docker/${p.containerId}\n0::/docker/${p.containerId}\n`
+          : '0::/user.slice/session-1.scope\n'),
     );
     await writeFile(
       join(dir, 'status'),

@@ -75,7 +75,6 @@ export async function startDiskEngine(
   const initial = await StateStore.load(dir);
   const audit = await AuditLog.open(dir, () => clock.now());
   const notified: NotifyEvent[] = [];
-  // eslint-disable-next-line prefer-const -- the store needs the engine, the engine the store
   let engine: RemediationEngine;
   const store = new StateStore(dir, () => engine.snapshot());
   engine = new RemediationEngine(

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { parseProcStat } from '../../shared/proc/parse-proc-stat.js';
 import { readProcessIdentity } from '../../shared/proc/read-process-identity.js';
+import { waitFor } from './wait-for.js';
 
 /** Host PIDs whose parent is `ppid`, from the real /proc. */
 export async function childrenOf(ppid: number): Promise<number[]> {
@@ -28,4 +29,18 @@ export async function argvOf(pid: number): Promise<string[]> {
 export async function stillAlive(pid: number, startTime: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').then(parseProcStat, () => null);
   return stat !== null && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+/** The one `ollama serve` that `shPid` (a container's sh PID 1) started, and its `runners` children, once all run. */
+export async function serveTree(shPid: number, runners: number): Promise<{ serve: number; kids: number[] }> {
+  return waitFor(
+    async () => {
+      const serves: number[] = [];
+      for (const p of await childrenOf(shPid)) if ((await argvOf(p)).includes('serve')) serves.push(p);
+      if (serves.length !== 1) return undefined;
+      const kids = await childrenOf(serves[0]!);
+      return kids.length === runners ? { serve: serves[0]!, kids } : undefined;
+    },
+    { timeoutMs: 30_000, what: `ollama serve under PID ${shPid} with ${runners} runner(s)` },
+  );
 }

@@ -282,6 +282,38 @@ test('gpu_processes: a PID naming another process here (no host PID view) is not
   assert.equal(snapshot.processes[0]!.containerId, null);
 });
 
+test('gpu_processes: an Ollama in LXC or nspawn (no Docker id) is unconfirmed, never "host"', async (t) => {
+  const proc = await FakeProcRoot.create();
+  t.after(() => proc.cleanup());
+  const runner = [OLLAMA, 'runner', '--model', '/m', '--port', '1'];
+  await proc.add({ pid: 501, ppid: 1, argv: runner, exe: OLLAMA, cgroup: '0::/lxc.payload.ai/ollama.service\n' });
+  await proc.add({
+    pid: 502,
+    ppid: 1,
+    argv: runner,
+    exe: OLLAMA,
+    cgroup: '0::/machine.slice/systemd-nspawn@ai.service/payload/ollama.service\n',
+    nsPids: [502, 30],
+  });
+  await proc.add({ pid: 503, ppid: 1, argv: runner, exe: OLLAMA, cgroup: '0::/system.slice/ollama.service\n' });
+  const c = createGpuProcessesCollector(cfg({ proc_root: proc.root }), {
+    queryComputeApps: async () =>
+      [501, 502, 503].map((pid) => ({ gpuUuid: GPU1, pid, processName: OLLAMA, usedMemoryBytes: GiB })),
+    docker: new FakeDockerApi([]),
+    targets: [],
+    log,
+  });
+  const { snapshot } = await run(c);
+  assert.deepEqual(
+    snapshot.processes.map((p) => [p.pid, p.attribution]),
+    [
+      [501, 'unconfirmed'],
+      [502, 'unconfirmed'],
+      [503, 'host'],
+    ],
+  );
+});
+
 test('gpu_processes: repeated runs reuse the inspect cache instead of asking Docker per PID', async (t) => {
   const { proc, docker, apps } = await scene(t);
   const c = createGpuProcessesCollector(cfg({ proc_root: proc.root }), {

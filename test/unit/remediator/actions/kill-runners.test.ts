@@ -5,6 +5,7 @@ import type { ComputeApp } from '../../../../shared/gpu/parse-compute-apps.js';
 import type { ActionRequest } from '../../../../remediator/actions/action.js';
 import { actionHappened } from '../../../../remediator/actions/action-happened.js';
 import { runAction } from '../../../../remediator/actions/run-action.js';
+import { TargetHistory } from '../../../../remediator/state/target-history.js';
 import { startFakeDockerEngine, type FakeDockerEngine } from '../../../helpers/fake-docker-engine.js';
 import { FakeProc } from '../../../helpers/fake-proc.js';
 import { testDeps } from '../../../helpers/action-test-deps.js';
@@ -176,8 +177,12 @@ test('kill_orphans takes the runner of a removed container and the reparented on
     nsPids: [103, 9],
   });
   const sent: string[] = [];
+  // GONE was seen as this target's container before it was removed: that is what makes its runner the target's.
+  const history = await TargetHistory.open(proc.root, [target], { now: () => Date.now(), warn: () => undefined });
+  await history.seenContainers(target.name, [GONE]);
   const deps = testDeps(engine.docker, {
     procRoot: proc.root,
+    history,
     queryComputeApps: async () => [...apps, app(102), app(103)],
     kill: (pid, sig) => {
       sent.push(`${sig} ${pid}`);
@@ -187,7 +192,10 @@ test('kill_orphans takes the runner of a removed container and the reparented on
   // they ignore SIGTERM (the fake /proc entries stay): SIGKILL after the grace, each re-checked first
   assert.deepEqual(sent, ['SIGTERM 301', 'SIGKILL 301', 'SIGTERM 103', 'SIGKILL 103']);
   assert.equal(result.outcome, 'failed', 'still there after SIGKILL = survived');
-  assert.match(result.detail, /PID 301 survived \[its container 333333333333 no longer exists\]/);
+  assert.match(
+    result.detail,
+    /PID 301 survived \[its container 333333333333 \(seen as the target's until .*\) no longer exists/,
+  );
   assert.match(result.detail, /PID 102: child of a live ollama serve/);
   // nothing happened from the kernel's point of view: a restarted remediator must redo it
   assert.equal(await actionHappened('kill_orphans', result.before!, target, deps), false);

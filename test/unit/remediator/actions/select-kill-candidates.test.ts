@@ -1,67 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProcessIdentity } from '../../../../shared/proc/read-process-identity.js';
-import type { SelfIdentity } from '../../../../remediator/actions/action.js';
 import {
   selectKillCandidates,
   type KillCandidateInput,
-  type KillPolicy,
 } from '../../../../remediator/actions/select-kill-candidates.js';
-
-const TARGET = 'a'.repeat(64);
-const OTHER = 'b'.repeat(64);
-const SELF_CONTAINER = 'c'.repeat(64);
-const GONE = 'd'.repeat(64);
-const GPU = 'GPU-f88d2996-314d-4abe-0c94-acc6aa417694';
-const self: SelfIdentity = { pid: 777, containerId: SELF_CONTAINER };
-
-function proc(pid: number, argv: string[], over: Partial<ProcessIdentity> = {}): ProcessIdentity {
-  return {
-    pid,
-    ppid: 100,
-    startTime: 5000 + pid,
-    exe: argv[0] ?? null,
-    argv,
-    comm: 'ollama',
-    containerId: TARGET,
-    nsPids: [pid, pid - 1000],
-    ...over,
-  };
-}
-
-const SERVER = proc(100, ['/usr/bin/ollama', 'serve'], { ppid: 50, nsPids: [100, 7] });
-const runnerArgv = (port: number) => [
-  '/usr/bin/ollama',
-  'runner',
-  '--model',
-  '/root/.ollama/models/blobs/sha256-abc',
-  '--port',
-  String(port),
-];
-
-function input(
-  identity: ProcessIdentity | null,
-  over: Partial<KillCandidateInput> = {},
-  pid = identity?.pid ?? 1,
-): KillCandidateInput {
-  return {
-    app: { gpuUuid: GPU, pid, processName: '/usr/bin/ollama', usedMemoryBytes: 13312 * 1024 * 1024 },
-    identity,
-    parent: identity?.ppid === SERVER.pid ? SERVER : null,
-    containerExists: null,
-    dockerCgroup: false,
-    ...over,
-  };
-}
-
-const runnerPolicy: KillPolicy = { mode: 'runner', scope: { kind: 'containers', ids: new Set([TARGET]) }, self };
-const orphanPolicy: KillPolicy = { ...runnerPolicy, mode: 'orphans' };
-
-function reasonFor(sel: ReturnType<typeof selectKillCandidates>, pid: number): string {
-  const r = sel.rejected.find((x) => x.pid === pid);
-  assert.ok(r, `PID ${pid} should have been rejected`);
-  return r.reason;
-}
+import {
+  GONE,
+  GPU,
+  OTHER,
+  SELF_CONTAINER,
+  SERVER,
+  TARGET,
+  hostScope,
+  input,
+  mainOwns,
+  onHost,
+  orphanPolicy,
+  proc,
+  reasonFor,
+  runnerArgv,
+  runnerPolicy,
+  self,
+  unprovenFor,
+} from '../../../helpers/kill-candidates.js';
 
 test('kill_runner: only the target container runner is eligible among decoys', () => {
   const eligibleRunner = proc(1201, runnerArgv(40001));
@@ -77,7 +38,7 @@ test('kill_runner: only the target container runner is eligible among decoys', (
     // the discovery probe (no --model)
     input(proc(1204, ['/usr/bin/ollama', 'runner', '--ollama-engine', '--port', '5'])),
     // the remediator itself (even dressed up as a runner)
-    input(proc(777, runnerArgv(40007), { containerId: null })),
+    input(proc(777, runnerArgv(40007), onHost(777))),
     // a runner inside the remediator's own container
     input(proc(1205, runnerArgv(40005), { containerId: SELF_CONTAINER })),
     // a runner that is PID 1 of its namespace
@@ -145,7 +106,10 @@ test('kill_orphans: a runner whose parent is a live server is not an orphan; one
     sel.eligible.map((c) => c.pid),
     [1502],
   );
-  assert.match(sel.eligible[0]!.why, /orphaned runner of the target \(parent PID 1 is \/sbin\/tini --\)/);
+  assert.match(
+    sel.eligible[0]!.why,
+    /orphaned runner of the target \(parent PID 1 is \/sbin\/tini --; its container aaaaaaaaaaaa is running\)/,
+  );
   assert.match(reasonFor(sel, 1501), /child of a live ollama serve/);
 });
 
@@ -161,12 +125,15 @@ test('kill_orphans: a server in ANOTHER container does not count as the runner p
 
 test('kill_orphans: runners of a container Docker no longer knows, only when the cgroup is Docker', () => {
   const dockerGone = proc(1701, runnerArgv(1), { containerId: GONE, ppid: 1 });
-  const otherRuntime = proc(1702, runnerArgv(2), { containerId: 'e'.repeat(64), ppid: 1 });
+  // isDockerCgroup: the same recorded id, but the cgroup is Podman's / containerd's: Docker's 404 proves nothing.
+  const podman = proc(1702, runnerArgv(2), { containerId: GONE, runtime: 'podman', ppid: 1 });
+  const containerd = proc(1704, runnerArgv(4), { containerId: GONE, runtime: 'containerd', ppid: 1 });
   const otherAlive = proc(1703, runnerArgv(3), { containerId: OTHER, ppid: 1 });
   const sel = selectKillCandidates(
     [
-      input(dockerGone, { containerExists: false, dockerCgroup: true }),
-      input(otherRuntime, { containerExists: false, dockerCgroup: false }),
+      input(dockerGone, { containerExists: false, owners: mainOwns }),
+      input(podman, { containerExists: false, owners: mainOwns }),
+      input(containerd, { containerExists: false, owners: mainOwns }),
       input(otherAlive, { containerExists: true }),
     ],
     orphanPolicy,
@@ -175,15 +142,19 @@ test('kill_orphans: runners of a container Docker no longer knows, only when the
     sel.eligible.map((c) => c.pid),
     [1701],
   );
-  assert.match(sel.eligible[0]!.why, /no longer exists/);
-  assert.match(reasonFor(sel, 1702), /not a Docker container/);
-  assert.match(reasonFor(sel, 1703), /not of the target/);
+  assert.match(
+    sel.eligible[0]!.why,
+    /container dddddddddddd \(seen as the target's until 2026-03-01T10:00:00.000Z\) no longer exists/,
+  );
+  assert.match(unprovenFor(sel, 1702), /unknown to Docker, but its cgroup is podman's/);
+  assert.match(unprovenFor(sel, 1704), /its cgroup is containerd's/);
+  assert.match(unprovenFor(sel, 1703), /never seen as this target's: cannot prove ownership/);
 });
 
 test('kill_runner never picks orphans of other containers, kill_orphans never picks a healthy target runner', () => {
   const healthy = proc(1801, runnerArgv(1));
   const gone = proc(1802, runnerArgv(2), { containerId: GONE, ppid: 1 });
-  const inputs = [input(healthy), input(gone, { containerExists: false, dockerCgroup: true })];
+  const inputs = [input(healthy), input(gone, { containerExists: false, owners: mainOwns })];
   assert.deepEqual(
     selectKillCandidates(inputs, runnerPolicy).eligible.map((c) => c.pid),
     [1801],
@@ -195,13 +166,8 @@ test('kill_runner never picks orphans of other containers, kill_orphans never pi
 });
 
 test('host target: runners of the single host server only; ambiguous with two servers', () => {
-  const hostServer = proc(200, ['/usr/local/bin/ollama', 'serve'], { containerId: null, ppid: 1, nsPids: [200] });
-  const hostRunner = proc(201, runnerArgv(1), {
-    containerId: null,
-    ppid: 200,
-    nsPids: [201],
-    exe: '/usr/local/bin/ollama',
-  });
+  const hostServer = proc(200, ['/usr/local/bin/ollama', 'serve'], { ...onHost(200), ppid: 1 });
+  const hostRunner = proc(201, runnerArgv(1), { ...onHost(201), ppid: 200, exe: '/usr/local/bin/ollama' });
   const containerRunner = proc(202, runnerArgv(2));
   const inputs = [
     input(hostRunner, {
@@ -210,18 +176,14 @@ test('host target: runners of the single host server only; ambiguous with two se
     }),
     input(containerRunner),
   ];
-  const one = selectKillCandidates(inputs, { mode: 'runner', scope: { kind: 'host', hostServerPids: [200] }, self });
+  const one = selectKillCandidates(inputs, { mode: 'runner', target: 'main', scope: hostScope([200]), self });
   assert.deepEqual(
     one.eligible.map((c) => c.pid),
     [201],
   );
   assert.match(reasonFor(one, 202), /not of the target/);
 
-  const two = selectKillCandidates(inputs, {
-    mode: 'runner',
-    scope: { kind: 'host', hostServerPids: [200, 300] },
-    self,
-  });
+  const two = selectKillCandidates(inputs, { mode: 'runner', target: 'main', scope: hostScope([200, 300]), self });
   assert.equal(two.eligible.length, 0);
   assert.match(reasonFor(two, 201), /2 ollama serve processes/);
 });

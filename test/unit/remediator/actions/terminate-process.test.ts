@@ -28,6 +28,8 @@ const same: ProcessIdentity = {
   argv,
   comm: 'ollama',
   containerId: 'a'.repeat(64),
+  runtime: 'docker',
+  onHost: false,
   nsPids: [4242, 30],
 };
 
@@ -122,4 +124,31 @@ test('ESRCH on SIGTERM counts as already exited; EPERM propagates', async () => 
     },
   };
   await assert.rejects(terminateProcess(chosen, denied.opts), /EPERM/);
+});
+
+/**
+ * The process ignores SIGTERM through the whole grace period, then exits and its PID is taken by `newcomer` in the
+ * instant between the last grace poll and the SIGKILL: only the identity re-read right before SIGKILL can see it.
+ * The switch is keyed to the second "identity re-check" the action logs (the one before SIGKILL), so it does not
+ * depend on how many polls the grace period takes.
+ */
+function swappedBeforeSigkill(newcomer: ProcessIdentity) {
+  const h = harness([same]);
+  const calls = new CallLog(false);
+  const rechecks = () => calls.calls.filter((c) => c.includes('identity re-check')).length;
+  h.opts = { ...h.opts, calls, readIdentity: async () => (rechecks() >= 2 ? newcomer : same) };
+  return h;
+}
+
+test('SIGKILL-time re-check: a PID reused (new start time) right after the grace period gets no SIGKILL', async () => {
+  const h = swappedBeforeSigkill({ ...same, startTime: 9777 });
+  assert.equal(await terminateProcess(chosen, h.opts), 'terminated');
+  assert.deepEqual(h.signals, ['SIGTERM'], 'the newcomer must not be SIGKILLed');
+});
+
+test('SIGKILL-time re-check: the same PID and start time now running another executable gets no SIGKILL', async () => {
+  // exec() keeps the PID and the start time; only /proc/<pid>/exe (and argv) tell.
+  const h = swappedBeforeSigkill({ ...same, exe: '/usr/bin/python3', argv: ['/usr/bin/python3', 'train.py'] });
+  assert.equal(await terminateProcess(chosen, h.opts), 'terminated');
+  assert.deepEqual(h.signals, ['SIGTERM']);
 });

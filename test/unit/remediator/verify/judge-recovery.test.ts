@@ -9,8 +9,25 @@ const GIB = 1024 ** 3;
 const T = 'a'.repeat(64);
 const O = 'b'.repeat(64);
 
-function id(pid: number, argv: string[], containerId: string | null): ProcessIdentity {
-  return { pid, ppid: 1, startTime: pid, exe: argv[0]!, argv, comm: 'x', containerId, nsPids: [pid] };
+function id(
+  pid: number,
+  argv: string[],
+  containerId: string | null,
+  over: Partial<ProcessIdentity> = {},
+): ProcessIdentity {
+  return {
+    pid,
+    ppid: 1,
+    startTime: pid,
+    exe: argv[0]!,
+    argv,
+    comm: 'x',
+    containerId,
+    runtime: containerId === null ? null : 'docker',
+    onHost: containerId === null,
+    nsPids: containerId === null ? [pid] : [pid, 7],
+    ...over,
+  };
 }
 
 test('attributeGpuMemory: only the target containers count; unknown memory is counted apart', () => {
@@ -42,9 +59,10 @@ test('attributeGpuMemory: only the target containers count; unknown memory is co
     ],
   );
 
-  // a host install: Ollama processes outside containers, never someone else's python
+  // a host install: Ollama processes outside containers, never someone else's python, nor an Ollama in LXC
   const hostIds = new Map<number, ProcessIdentity | null>([
     [10, id(10, runner, null)],
+    [20, id(20, runner, null, { runtime: 'lxc', onHost: false, nsPids: [20, 5] })],
     [30, ids.get(30)!],
   ]);
   assert.equal(attributeGpuMemory(apps, hostIds, { kind: 'host' }).heldBytes, 4 * GIB);

@@ -2,8 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
+  classifyCgroup,
+  isDockerCgroup,
   parseCgroupContainerId,
   parseCgroupPathContainerId,
+  type ContainerRuntime,
 } from '../../../../shared/proc/parse-cgroup-container-id.js';
 
 // dist/test/unit/shared/proc/ -> repository root
@@ -63,4 +66,70 @@ test('parseCgroupPathContainerId: upper-case hex is not a Docker id', () => {
 test('parseCgroupPathContainerId: a child cgroup below the container scope still names the container', () => {
   const id = 'cd'.repeat(32);
   assert.equal(parseCgroupPathContainerId(`/system.slice/docker-${id}.scope/init.scope`), id);
+});
+
+// classifyCgroup: the runtime each layout names; null (the host) only where no line names any.
+const placements: ReadonlyArray<[file: string, runtime: ContainerRuntime | null, why: string]> = [
+  ['v2-cgroupfs.txt', 'docker', '/docker/<id>'],
+  ['v2-systemd.txt', 'docker', 'docker-<id>.scope'],
+  ['v1-cgroupfs.txt', 'docker', 'v1 /docker/<id>, whatever the v2 line says'],
+  ['v1-systemd.txt', 'docker', 'v1 + v2 hybrid, systemd'],
+  ['v1-custom-cgroup-parent.txt', 'docker', 'a bare id under --cgroup-parent (the test environment)'],
+  ['v2-docker-in-docker.txt', 'docker', 'nested'],
+  ['v1-docker-in-docker.txt', 'docker', 'nested v1'],
+  ['v2-kubepods-containerd.txt', 'containerd', 'cri-containerd scope'],
+  ['v2-kubepods-crio.txt', 'crio', 'crio scope'],
+  ['v1-kubepods-cgroupfs.txt', 'kubernetes', 'a bare id under kubepods is not Docker'],
+  ['v2-podman-conmon.txt', 'podman', 'conmon: no id, still Podman'],
+  ['v2-podman-cgroupfs.txt', 'podman', 'Podman cgroupfs: libpod-<id> without .scope'],
+  ['v2-podman-rootless.txt', 'podman', 'rootless Podman under a user session'],
+  ['v2-lxc.txt', 'lxc', 'LXC 4+ payload cgroup'],
+  ['v1-lxc.txt', 'lxc', 'LXC on cgroup v1'],
+  ['v2-nspawn.txt', 'nspawn', 'systemd-nspawn machine'],
+  ['v2-host-service.txt', null, 'host systemd service'],
+  ['v2-host-session.txt', null, 'user session'],
+  ['v1-host.txt', null, 'v1 host process'],
+  ['v2-private-namespace.txt', null, 'the root of our own cgroup namespace'],
+  ['v1-build-machine-sandbox.txt', null, "the build machine's 32-hex sandbox cgroup"],
+];
+
+for (const [file, runtime, why] of placements) {
+  test(`classifyCgroup: ${file} is ${runtime ?? 'the host'} (${why})`, () => {
+    const text = fixture(file);
+    assert.deepEqual(classifyCgroup(text), { containerId: parseCgroupContainerId(text), runtime });
+  });
+}
+
+test('classifyCgroup: LXC, nspawn and Podman processes have no container id and are still not the host', () => {
+  for (const file of ['v2-lxc.txt', 'v1-lxc.txt', 'v2-nspawn.txt', 'v2-podman-cgroupfs.txt', 'v2-podman-conmon.txt']) {
+    const p = classifyCgroup(fixture(file));
+    assert.equal(p.containerId, null, file);
+    assert.notEqual(p.runtime, null, file);
+  }
+  assert.equal(classifyCgroup('0::/machine.slice/machine-ollama.scope/payload/init.scope\n').runtime, 'nspawn');
+});
+
+test('classifyCgroup: unreadable text is never the host; paths outside our namespace are still read', () => {
+  assert.equal(classifyCgroup('').runtime, 'other');
+  assert.equal(classifyCgroup('garbage\n').runtime, 'other');
+  assert.equal(classifyCgroup('0::/../../system.slice/ollama.service\n').runtime, null);
+  assert.equal(classifyCgroup('0::/../../lxc.payload.x/init.scope\n').runtime, 'lxc');
+  const id = 'ef'.repeat(32);
+  assert.deepEqual(classifyCgroup(`0::/../docker-${id}.scope\n`), { containerId: id, runtime: 'docker' });
+});
+
+test('classifyCgroup: a host unit merely containing a runtime word is still the host', () => {
+  assert.equal(classifyCgroup('0::/system.slice/dockerd-exporter.service\n').runtime, null);
+  assert.equal(classifyCgroup('0::/system.slice/snap.ollama.listener.service\n').runtime, null);
+  assert.equal(classifyCgroup('0::/system.slice/docker.service\n').runtime, 'docker');
+});
+
+test('isDockerCgroup: only a cgroup Docker made for exactly that id', () => {
+  const id = 'ab'.repeat(32);
+  assert.equal(isDockerCgroup(classifyCgroup(`0::/system.slice/docker-${id}.scope\n`), id), true);
+  assert.equal(isDockerCgroup(classifyCgroup(`0::/custom-parent/${id}\n`), id), true);
+  assert.equal(isDockerCgroup(classifyCgroup(`0::/machine.slice/libpod-${id}.scope\n`), id), false);
+  assert.equal(isDockerCgroup(classifyCgroup(`0::/system.slice/cri-containerd-${id}.scope\n`), id), false);
+  assert.equal(isDockerCgroup(classifyCgroup(`0::/kubepods/besteffort/pod1/${id}\n`), id), false);
+  assert.equal(isDockerCgroup(classifyCgroup(`0::/docker/${id}\n`), 'cd'.repeat(32)), false, 'another id');
 });

@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCmdline, parseNsPids, readProcessIdentity } from '../../../../shared/proc/read-process-identity.js';
+import {
+  parseCmdline,
+  parseNsPids,
+  readProcessIdentity,
+  type ProcReader,
+} from '../../../../shared/proc/read-process-identity.js';
 
 const fixtures = new URL('../../../../../test/fixtures/cgroup/', import.meta.url);
 
@@ -52,6 +57,8 @@ test('readProcessIdentity: a runner inside a container (fake proc root)', async 
     argv,
     comm: 'ollama',
     containerId: /docker-([0-9a-f]{64})\.scope/.exec(cgroup)![1],
+    runtime: 'docker',
+    onHost: false,
     nsPids: [31337, 27],
   });
 });
@@ -152,4 +159,52 @@ test('parseNsPids: old kernels without the line give an empty list', () => {
 test('parseNsPids: this process, from the real /proc', () => {
   const pids = parseNsPids(readFileSync('/proc/self/status', 'utf8'));
   assert.equal(pids[0], process.pid);
+});
+
+test('readProcessIdentity: the PID reused between the two stat reads gives null, not a mix of two processes', async () => {
+  // The double read: stat first, the other files, stat again. Here the process dies after the first stat read and
+  // its PID goes to a new process (another start time) whose cmdline, exe and cgroup are what the later reads see.
+  const stat = (start: number, comm: string) =>
+    Buffer.from(`77 (${comm}) S 1 ${Array.from({ length: 17 }, () => '0').join(' ')} ${start} 0 0\n`);
+  let statReads = 0;
+  const io: ProcReader = {
+    readFile: async (path) => {
+      if (path.endsWith('/stat')) return statReads++ === 0 ? stat(500, 'ollama') : stat(900, 'sshd');
+      if (path.endsWith('/cmdline')) return Buffer.from('/usr/sbin/sshd\0-D\0');
+      if (path.endsWith('/cgroup')) return Buffer.from('0::/system.slice/ssh.service\n');
+      return Buffer.from('Name:\tsshd\nNSpid:\t77\n');
+    },
+    readlink: async () => '/usr/sbin/sshd',
+  };
+  assert.equal(await readProcessIdentity('/fake', 77, io), null);
+  assert.equal(statReads, 2);
+
+  // The same reads with a stable start time give the identity (so the null above is the double read's doing).
+  statReads = 0;
+  const steady: ProcReader = {
+    ...io,
+    readFile: async (p) => (p.endsWith('/stat') ? stat(900, 'sshd') : io.readFile(p)),
+  };
+  const id = await readProcessIdentity('/fake', 77, steady);
+  assert.equal(id?.startTime, 900);
+  assert.deepEqual(id?.argv, ['/usr/sbin/sshd', '-D']);
+});
+
+test('readProcessIdentity: onHost only without a runtime in the cgroup and in the PID namespace of the proc root', async (t) => {
+  const root = await fakeProc();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const base = { comm: 'ollama', ppid: 1, startTime: 9, argv: ['/usr/bin/ollama', 'serve'] };
+  await writeProcess(root, 10, { ...base, cgroup: '0::/system.slice/ollama.service\n', nspid: '10' });
+  await writeProcess(root, 11, { ...base, cgroup: '0::/lxc.payload.ai/system.slice/ollama.service\n', nspid: '11\t4' });
+  // containerd's `ctr run` names its cgroup after the container, no id and no runtime word: the PID namespace tells.
+  await writeProcess(root, 12, { ...base, cgroup: '0::/default/ollama\n', nspid: '12\t1' });
+  await writeProcess(root, 13, { ...base, cgroup: '0::/system.slice/ollama.service\n', nspid: '' });
+  const placed = async (pid: number) => {
+    const id = await readProcessIdentity(root, pid);
+    return [id?.containerId, id?.runtime, id?.onHost];
+  };
+  assert.deepEqual(await placed(10), [null, null, true]);
+  assert.deepEqual(await placed(11), [null, 'lxc', false]);
+  assert.deepEqual(await placed(12), [null, null, false]);
+  assert.deepEqual(await placed(13), [null, null, false], 'no NSpid line: cannot prove the namespace');
 });
