@@ -20,6 +20,7 @@ Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 runtime failure, 2 bad usage or
     const exporter = createExporter(ctx.config, readVersion(), ctx.log);
     exporter.scheduler.start();
     const server = await startHttpServer(cfg, exporter.app, ctx.log);
+    if (server.tls) exporter.watchTls(server.tls);
     ctx.stderr.write(
       `ollama-sentinel exporter listening on ${server.url} (metrics at ${server.url}${cfg.telemetry_path})\n`,
     );

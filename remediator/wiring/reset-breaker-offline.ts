@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { parseListenAddress } from '../../shared/http/listen-settings.js';
-import { readSecretFile } from '../../shared/http/start-http-server.js';
+import { readSecretFile } from '../../shared/http/secret-files.js';
 import { resetBreaker } from '../policy/check-safety.js';
 import type { RemediatorConfig } from '../remediator-section.js';
 import { acquireInstanceLock, describeHolder, findLockHolder } from '../state/instance-lock.js';

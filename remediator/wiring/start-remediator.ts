@@ -3,7 +3,8 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../shared/config/load-config.js';
 import { createDockerClient } from '../../shared/docker/create-docker-client.js';
-import { readSecretFile, startHttpServer, type RunningServer } from '../../shared/http/start-http-server.js';
+import { readSecretFile } from '../../shared/http/secret-files.js';
+import { startHttpServer, type RunningServer } from '../../shared/http/start-http-server.js';
 import type { Logger } from '../../shared/log/create-logger.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { RemediationEngine } from '../engine/remediation-engine.js';
@@ -97,6 +98,7 @@ export async function startRemediator(
     const metrics = new RemediatorMetrics(opts.version);
     const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
     cleanups.push(() => quiet.forEach((w) => w.destroy()));
+    // eslint-disable-next-line prefer-const -- late-bound: the store's snapshot closure reads it, the engine saves via the store
     let engine: RemediationEngine | undefined;
     const store = new StateStore(
       cfg.data_dir,
@@ -209,6 +211,7 @@ export async function startRemediator(
         ),
     });
     const server: RunningServer = await startHttpServer(cfg, app, log.child({ component: 'http' }));
+    if (server.tls) metrics.watchTls(server.tls);
     return {
       url: server.url,
       engine: running,

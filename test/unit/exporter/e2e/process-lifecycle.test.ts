@@ -34,7 +34,7 @@ function setUp(t: { after: (fn: () => Promise<void>) => void }): { dir: string; 
         first ??= err;
       }
     }
-    if (first !== undefined) throw first;
+    if (first !== undefined) throw first as Error;
   });
   const stateFile = join(dir, 'gpu.state');
   writeGpuState(stateFile, defaultH100State());
@@ -273,6 +273,8 @@ test(
     const ok = await httpsGet(`${ex.url}/metrics`, { ca, authorization: basic('prom', 's3cret pass') });
     assert.equal(ok.status, 200, 'the trailing newline of the password file is not part of the password');
     assert.match(ok.body, /^sentinel_build_info\{/m);
+    assert.match(ok.body, /^sentinel_exporter_tls_reload_success 1$/m, 'the certificate served is the one on disk');
+    assert.match(ok.body, /^sentinel_exporter_tls_reload_errors_total 0$/m);
     assert.equal((await httpsGet(`${ex.url}/healthz`, { ca })).status, 200, 'liveness stays open for orchestrators');
 
     await assert.rejects(
