@@ -3,7 +3,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../shared/config/load-config.js';
 import { createDockerClient } from '../../shared/docker/create-docker-client.js';
-import { readSecretFile } from '../../shared/http/secret-files.js';
+import { ConfigError } from '../../shared/config/config-issues.js';
 import { startHttpServer, type RunningServer } from '../../shared/http/start-http-server.js';
 import type { Logger } from '../../shared/log/create-logger.js';
 import { systemClock, type Clock } from '../engine/clock.js';
@@ -27,6 +27,7 @@ import { acquireInstanceLock } from '../state/instance-lock.js';
 import { StateStore } from '../state/state-store.js';
 import { buildActionDeps } from './build-action-deps.js';
 import { createRemediationPorts } from './create-remediation-ports.js';
+import { readRemediatorSecrets, remediatorFileIssues } from './remediator-files.js';
 import { resolveSelfIdentity } from './resolve-self-identity.js';
 
 export interface RunningRemediator {
@@ -56,6 +57,10 @@ export async function startRemediator(
 ): Promise<RunningRemediator> {
   const cfg = config.remediator as RemediatorConfig;
   const clock = opts.clock ?? systemClock;
+  // Every file is read before anything is written: a bad one is a configuration problem, not a half-started service.
+  const fileIssues = remediatorFileIssues(cfg, config.ollama);
+  if (fileIssues.length > 0) throw new ConfigError(fileIssues, 'the files it names');
+  const secrets = readRemediatorSecrets(cfg);
   await mkdir(cfg.data_dir, { recursive: true, mode: 0o700 });
   const lock = await acquireInstanceLock(cfg.data_dir);
   const cleanups: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
@@ -81,10 +86,6 @@ export async function startRemediator(
     );
     log.info({ self }, 'remediator identity (never acted on)');
     const actionDeps = buildActionDeps(config, cfg, docker, self, log, opts.env ?? {});
-    const exporterAuth =
-      cfg.exporter_basic_auth_username && cfg.exporter_basic_auth_password_file
-        ? `Basic ${Buffer.from(`${cfg.exporter_basic_auth_username}:${readSecretFile(cfg.exporter_basic_auth_password_file)}`).toString('base64')}`
-        : undefined;
     const ports =
       opts.ports ??
       createRemediationPorts({
@@ -92,7 +93,7 @@ export async function startRemediator(
         actionDeps,
         log,
         firstTokenTimeoutMs: 30_000,
-        ...(exporterAuth ? { exporterAuth } : {}),
+        ...(secrets.exporterAuth ? { exporterAuth: secrets.exporterAuth } : {}),
       });
 
     const metrics = new RemediatorMetrics(opts.version);
@@ -125,9 +126,7 @@ export async function startRemediator(
           ? {
               silencer: alertmanagerSilencer(cfg.silence.alertmanager_url, {
                 now: () => clock.now(),
-                ...(cfg.silence.bearer_token_file
-                  ? { bearerToken: readSecretFile(cfg.silence.bearer_token_file) }
-                  : {}),
+                ...(secrets.silenceToken ? { bearerToken: secrets.silenceToken } : {}),
               }),
             }
           : {}),
@@ -135,7 +134,7 @@ export async function startRemediator(
           ? {
               notifier: webhookNotifier(
                 cfg.notify.url,
-                cfg.notify.bearer_token_file ? { bearerToken: readSecretFile(cfg.notify.bearer_token_file) } : {},
+                secrets.notifyToken ? { bearerToken: secrets.notifyToken } : {},
               ),
             }
           : {}),
@@ -183,10 +182,8 @@ export async function startRemediator(
     });
     const app = createRemediatorApp({
       credentials: {
-        ...(cfg.bearer_token_file ? { bearerToken: readSecretFile(cfg.bearer_token_file) } : {}),
-        ...(cfg.basic_auth_username && cfg.basic_auth_password_file
-          ? { basic: { username: cfg.basic_auth_username, password: readSecretFile(cfg.basic_auth_password_file) } }
-          : {}),
+        ...(secrets.bearerToken !== undefined ? { bearerToken: secrets.bearerToken } : {}),
+        ...(secrets.basic ? { basic: secrets.basic } : {}),
       },
       maxBodyBytes: cfg.max_body_bytes,
       limits: { ...DEFAULT_PAYLOAD_LIMITS, maxAlerts: cfg.max_alerts_per_request },
