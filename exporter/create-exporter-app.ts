@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExporterConfig } from './exporter-section.js';
-import { readSecretFile } from '../shared/http/start-http-server.js';
+import { readSecretFile } from '../shared/http/secret-files.js';
 import { requireBasicAuth } from '../shared/http/basic-auth.js';
 import type { CollectorScheduler } from './collector-scheduler.js';
 import { PromSink } from './metrics/prom-sink.js';

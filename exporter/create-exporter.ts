@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { LoadedConfig } from '../shared/config/load-config.js';
 import type { ExporterConfig } from './exporter-section.js';
+import type { TlsStatus } from '../shared/http/start-http-server.js';
 import type { Logger } from '../shared/log/create-logger.js';
 import type { Collector } from './collector.js';
 import { CollectorScheduler } from './collector-scheduler.js';
@@ -19,6 +20,8 @@ export interface Exporter {
   readonly scheduler: CollectorScheduler;
   readonly app: Express;
   state(): ExporterState;
+  /** Serving HTTPS: publish whether the certificate in use follows its files. */
+  watchTls(status: () => TlsStatus): void;
 }
 
 /** Wires the enabled collectors, the scheduler, the state document and the HTTP app from validated config. */
@@ -82,12 +85,29 @@ export function createExporter(
   };
   const state = (): ExporterState =>
     buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(), now());
+  let tls: (() => TlsStatus) | undefined;
   // Scrapes need only the verdicts, not the JSON copy of every snapshot that /api/state serves.
   const app = createExporterApp(cfg, {
     scheduler,
     version,
     state,
-    extraSeries: (sink) => renderDiagnosis(observations(), sink),
+    extraSeries: (sink) => {
+      renderDiagnosis(observations(), sink);
+      if (!tls) return;
+      const s = tls();
+      sink.counter(
+        'sentinel_exporter_tls_reload_errors_total',
+        'Changed TLS certificate/key files that could not be loaded (the previous pair stayed in use).',
+        {},
+        s.reloadErrors,
+      );
+      sink.gauge(
+        'sentinel_exporter_tls_reload_success',
+        '1 when the TLS certificate served is the one on disk, 0 while the files on disk cannot be loaded.',
+        {},
+        s.lastReloadOk ? 1 : 0,
+      );
+    },
   });
-  return { scheduler, app, state };
+  return { scheduler, app, state, watchTls: (status) => void (tls = status) };
 }

@@ -2,7 +2,10 @@ import { once } from 'node:events';
 import type { CommandDef } from '../shared/cli/command-def.js';
 import type { ExporterConfig } from './exporter-section.js';
 import { readVersion } from '../shared/version.js';
+import { ConfigError, ConfigIssues } from '../shared/config/config-issues.js';
+import { checkListenFiles } from '../shared/http/listen-settings.js';
 import { startHttpServer } from '../shared/http/start-http-server.js';
+import { checkCaFile } from '../shared/http/tls-files.js';
 import { exporterSection } from './exporter-section.js';
 import { createExporter } from './create-exporter.js';
 
@@ -17,9 +20,16 @@ Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 runtime failure, 2 bad usage or
   options: {},
   async run(ctx) {
     const cfg = ctx.config.exporter as ExporterConfig;
+    // The files it reads are configuration: every problem is listed (exit 2 from runCli) before anything starts.
+    const issues = new ConfigIssues();
+    checkListenFiles('exporter', cfg, issues);
+    for (const [i, t] of ctx.config.ollama.entries())
+      if (t.ca_file) checkCaFile(`ollama[${i}].ca_file`, t.ca_file, issues);
+    if (!issues.empty) throw new ConfigError(issues.list, 'checked before starting');
     const exporter = createExporter(ctx.config, readVersion(), ctx.log);
     exporter.scheduler.start();
     const server = await startHttpServer(cfg, exporter.app, ctx.log);
+    if (server.tls) exporter.watchTls(server.tls);
     ctx.stderr.write(
       `ollama-sentinel exporter listening on ${server.url} (metrics at ${server.url}${cfg.telemetry_path})\n`,
     );

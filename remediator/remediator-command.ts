@@ -1,8 +1,10 @@
 import { once } from 'node:events';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CommandDef } from '../shared/cli/command-def.js';
+import { EXIT_FAILURE, EXIT_OK, type CommandDef } from '../shared/cli/command-def.js';
+import { ConfigError, type ConfigIssue } from '../shared/config/config-issues.js';
 import { readVersion } from '../shared/version.js';
 import { selfConflicts } from './config/validate-self.js';
 import { authProblem, remediatorSection, type RemediatorConfig } from './remediator-section.js';
+import { remediatorFileIssues } from './wiring/remediator-files.js';
 import { resetBreakerFromCli } from './wiring/reset-breaker-offline.js';
 import { startRemediator } from './wiring/start-remediator.js';
 
@@ -18,7 +20,8 @@ Safety: a lock per target, cooldown per target and action, max attempts per inci
 only an operator resets, dry-run, quiet hours. State, journal and audit log live in remediator.data_dir.
 Endpoints: POST /webhook, GET /metrics, GET /api/incidents, POST /api/breaker/reset, GET /healthz, GET /readyz.
   --reset-breaker   reset the circuit breaker (asks the running instance, else edits the state file) and exit
-Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or configuration (e.g. no credentials).`,
+Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or configuration (e.g. no credentials, a missing
+or empty secret file, an unusable certificate: every problem is listed).`,
   sections: [remediatorSection],
   options: {
     'reset-breaker': { kind: 'bool', doc: 'Reset the circuit breaker and exit.' },
@@ -36,15 +39,18 @@ Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or configuration (e
         return EXIT_FAILURE;
       }
     }
-    const problems = [authProblem(cfg), ...selfConflicts(cfg.self, ctx.config.ollama)].filter(
-      (p): p is string => p !== undefined,
-    );
-    if (problems.length > 0) {
-      ctx.stderr.write(
-        `ollama-sentinel remediator: refusing to start:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
-      );
-      return EXIT_USAGE;
-    }
+    // Every problem at once, before anything is started or written (exit 2 from runCli).
+    const auth = authProblem(cfg);
+    const problems: ConfigIssue[] = [
+      ...(auth ? [auth] : []),
+      ...selfConflicts(cfg.self, ctx.config.ollama).map((problem) => ({
+        path: 'remediator.self',
+        problem,
+        fix: 'remove that target, or correct remediator.self',
+      })),
+      ...remediatorFileIssues(cfg, ctx.config.ollama),
+    ];
+    if (problems.length > 0) throw new ConfigError(problems, 'checked before starting');
     if (cfg.insecure_no_auth && !cfg.bearer_token_file && !cfg.basic_auth_username)
       ctx.log.warn('insecure_no_auth: anyone who can reach the listener can make this remediator restart containers');
     if (cfg.dry_run) ctx.log.warn('dry_run: decisions are logged, nothing is acted on');

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { TlsStatus } from '../shared/http/start-http-server.js';
 
 /**
  * The remediator's own registry (never the global one). Every label is bounded: targets and actions come from the
@@ -94,5 +95,26 @@ export class RemediatorMetrics {
       labelNames: ['version', 'nodejs_version'],
       registers: [this.registry],
     }).set({ version, nodejs_version: process.version }, 1);
+  }
+
+  /** Serving HTTPS: whether the certificate in use follows its files (series absent without TLS). */
+  watchTls(status: () => TlsStatus): void {
+    new Counter({
+      name: 'sentinel_remediator_tls_reload_errors_total',
+      help: 'ollama-sentinel remediator: changed TLS certificate/key files that could not be loaded (the previous pair stayed in use).',
+      registers: [this.registry],
+      collect(this: Counter) {
+        this.reset();
+        this.inc(status().reloadErrors);
+      },
+    });
+    new Gauge({
+      name: 'sentinel_remediator_tls_reload_success',
+      help: 'ollama-sentinel remediator: 1 when the TLS certificate served is the one on disk, 0 while the files on disk cannot be loaded.',
+      registers: [this.registry],
+      collect(this: Gauge) {
+        this.set(status().lastReloadOk ? 1 : 0);
+      },
+    });
   }
 }

@@ -1,3 +1,4 @@
+import type { ConfigIssue } from '../shared/config/config-issues.js';
 import type { ConfigSection } from '../shared/config/config-section.js';
 import { checkListen, listenScalars, type ListenConfig } from '../shared/http/listen-settings.js';
 import { validateNotify, type NotifyConfig } from './config/validate-notify.js';
@@ -245,11 +246,15 @@ export const remediatorSection: ConfigSection = {
  * Why the remediator must not start with these credentials settings, or undefined. Anyone who can POST to the
  * webhook can restart containers, so running open is an explicit, visible choice (insecure_no_auth).
  */
-export function authProblem(cfg: RemediatorConfig): string | undefined {
+export function authProblem(cfg: RemediatorConfig): ConfigIssue | undefined {
   // Half a basic-auth pair is already refused when the config is loaded (checkListen).
   const hasAuth = cfg.bearer_token_file !== undefined || cfg.basic_auth_username !== undefined;
   if (!hasAuth && !cfg.insecure_no_auth) {
-    return 'no credentials configured: set remediator.bearer_token_file (and/or basic auth), or remediator.insecure_no_auth: true to run without (not recommended)';
+    return {
+      path: 'remediator.bearer_token_file',
+      problem: 'no credentials configured',
+      fix: 'set remediator.bearer_token_file (and/or basic auth), or remediator.insecure_no_auth: true to run without (not recommended)',
+    };
   }
   return undefined;
 }

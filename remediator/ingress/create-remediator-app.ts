@@ -4,8 +4,8 @@ import { checkBasicAuth, secretsEqual } from '../../shared/http/basic-auth.js';
 import type { Logger } from '../../shared/log/create-logger.js';
 import type { RemediatorMetrics } from '../remediator-metrics.js';
 import { IntakeUnavailableError, type IngestReport } from './alert-intake.js';
-import { parseWebhookPayload } from './parse-webhook-payload.js';
-import { BodyTooLargeError, readLimitedBody } from './read-limited-body.js';
+import { parseJsonBody, parseWebhookPayload } from './parse-webhook-payload.js';
+import { BodyTooLargeError, discardBody, readLimitedBody } from './read-limited-body.js';
 import type { PayloadLimits, WebhookPayload } from './webhook-payload.js';
 
 export interface Readiness {
@@ -41,13 +41,19 @@ export function createRemediatorApp(deps: RemediatorAppDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
   });
-  app.get('/readyz', async (_req, res) => {
+  // Open to orchestrators, but the reasons (socket paths, errors) only to authenticated callers and the log.
+  let lastNotReady = '';
+  app.get('/readyz', async (req, res) => {
     const r = await deps.ready();
     const lines = Object.entries(r.checks).map(([k, v]) => `${k}: ${v}`);
+    const why = r.ok ? '' : lines.join(', ');
+    if (why !== lastNotReady && why !== '') deps.log.warn({ checks: r.checks }, 'not ready');
+    lastNotReady = why;
+    const details = checkCredentials(req.headers, deps.credentials) === 'ok' ? `${lines.join('\n')}\n` : '';
     res
       .status(r.ok ? 200 : 503)
       .type('text/plain')
-      .send(`${r.ok ? 'ready' : 'not ready'}\n${lines.join('\n')}\n`);
+      .send(`${r.ok ? 'ready' : 'not ready'}\n${details}`);
   });
 
   app.use((req, res, next) => {
@@ -81,29 +87,40 @@ export function createRemediatorApp(deps: RemediatorAppDeps): Express {
   app.post('/webhook', async (req, res) => {
     const reply = (code: number, body: unknown) => {
       deps.metrics.requests.inc({ code: String(code) });
-      if (code === 413 || code === 415) res.set('Connection', 'close');
+      if (code === 413) res.set('Connection', 'close');
       res.status(code).json(body);
     };
-    if (!deps.accepting()) return reply(503, { status: 'error', error: 'shutting down; send again later' });
+    // Refused requests are read to their end first (bounded), so clients that send the whole body before reading
+    // receive the answer instead of a broken pipe.
+    const refuse = async (code: number, error: string) => {
+      await discardBody(req);
+      reply(code, { status: 'error', error });
+    };
+    if (!deps.accepting()) return refuse(503, 'shutting down; send again later');
     if (!req.is('application/json'))
-      return reply(415, {
-        status: 'error',
-        error: `Content-Type must be application/json (got ${JSON.stringify(req.headers['content-type'] ?? '')})`,
-      });
+      return refuse(
+        415,
+        `Content-Type must be application/json (got ${JSON.stringify(req.headers['content-type'] ?? '')})`,
+      );
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      res.set('Accept-Encoding', 'identity');
+      return refuse(
+        415,
+        `Content-Encoding ${encoding.slice(0, 40)} is not supported; send the body uncompressed (as Alertmanager does)`,
+      );
+    }
     let raw: Buffer;
     try {
       raw = await readLimitedBody(req, deps.maxBodyBytes);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) return reply(413, { status: 'error', error: err.message });
+      if (err instanceof BodyTooLargeError)
+        return reply(413, { status: 'error', error: `${err.message} (remediator.max_body_bytes)` });
       throw err;
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      return reply(400, { status: 'error', error: `body is not JSON: ${(err as Error).message}` });
-    }
-    const parsed = parseWebhookPayload(body, deps.limits);
+    const json = parseJsonBody(raw.toString('utf8'));
+    if (!json.ok) return reply(400, { status: 'error', error: json.problem });
+    const parsed = parseWebhookPayload(json.value, deps.limits);
     if (!parsed.ok)
       return reply(parsed.status, {
         status: 'error',

@@ -81,13 +81,7 @@ function parseAlert(
   if (typeof annotations === 'string') return bad('annotations', annotations);
   for (const field of ['startsAt', 'endsAt'] as const) {
     const v = raw[field];
-    if (
-      typeof v !== 'string' ||
-      !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v) ||
-      Number.isNaN(Date.parse(v))
-    ) {
-      return bad(field, `expected an RFC 3339 time, got ${shown(v)}`);
-    }
+    if (typeof v !== 'string' || !isRfc3339(v)) return bad(field, `expected an RFC 3339 time, got ${shown(v)}`);
   }
   const generatorURL = optionalText(raw.generatorURL);
   if (generatorURL === null) return bad('generatorURL', `expected a string, got ${shown(raw.generatorURL)}`);
@@ -124,6 +118,50 @@ function optionalText(v: unknown): string | undefined | null {
 
 function shown(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const text = JSON.stringify(v) ?? typeof v;
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? typeof v; // JSON values only; undefined for a function or symbol
+  } catch {
+    text = Array.isArray(v) ? 'a list' : `a value of type ${typeof v}`; // nested too deep to print
+  }
   return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}
+
+const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:Z|[+-](\d\d):(\d\d))$/;
+
+/** An RFC 3339 time that exists: Date.parse rolls 2026-02-30 over to March 2nd instead of refusing it. */
+export function isRfc3339(v: string): boolean {
+  const m = RFC3339.exec(v);
+  if (!m) return false;
+  const n = (group: number) => Number(m[group] ?? 0); // the offset's groups are absent for Z
+  const [year, month, day] = [n(1), n(2), n(3)];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  return day >= 1 && day <= days && n(4) <= 23 && n(5) <= 59 && n(6) <= 59 && n(7) <= 23 && n(8) <= 59;
+}
+
+/** Nesting a webhook never needs (it has 4 levels); deeper input is refused before JSON.parse builds it. */
+export const MAX_JSON_DEPTH = 32;
+
+/** JSON text -> value, or why not (not JSON, nested deeper than MAX_JSON_DEPTH): both are the sender's error (400). */
+export function parseJsonBody(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH)
+        return { ok: false, problem: `body is nested more than ${MAX_JSON_DEPTH} levels deep` };
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { ok: false, problem: `body is not JSON: ${(err as Error).message}` };
+  }
 }

@@ -1,34 +1,179 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { createConnection, createServer, type Server } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { alive } from '../../shared/proc/read-process-identity.js';
+
+/** Who holds the lock, as the holder itself tells whoever connects. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly hostname: string;
+  readonly startedAt: string;
+}
+
+export interface InstanceLock {
+  release(): Promise<void>;
+}
+
+/** Another live remediator holds the data_dir. */
+export class InstanceLockedError extends Error {
+  override readonly name = 'InstanceLockedError';
+  constructor(
+    dir: string,
+    readonly holder: LockHolder | undefined,
+  ) {
+    super(
+      `another remediator uses ${dir}: ${describeHolder(holder)}; stop it or give this one another remediator.data_dir`,
+    );
+  }
+}
+
+export function describeHolder(holder: LockHolder | undefined): string {
+  return holder
+    ? `pid ${holder.pid} on host ${JSON.stringify(holder.hostname)}, running since ${holder.startedAt}`
+    : 'a live process that did not say who it is within 1 s (stopped or busy)';
+}
+
+export const LOCK_SOCKET = 'remediator.lock';
+const TAKEOVER_SOCKET = 'remediator.lock.takeover';
+const ANSWER_TIMEOUT_MS = 1000;
 
 /**
- * One remediator per data_dir: two would both replay the journal and act twice. The pid file is taken with O_EXCL;
- * a file left by a dead process (or by this very pid, as after a container restart where we are PID 1 again) is
- * taken over.
+ * One remediator per data_dir: two would both replay the journal and act twice. The lock is a Unix socket listening
+ * in data_dir, so the kernel releases it with the process, whatever happened to it; no PID is trusted (a stale PID may
+ * belong to any process after a reboot, and one in another container's PID namespace is invisible). It works between
+ * containers that share data_dir without sharing PIDs, as long as they share a kernel (a data_dir shared between hosts
+ * over NFS is not supported). Whoever connects gets the holder's pid, host name and start time.
+ *
+ * Start-up: bind the socket. If it exists, connect: an answer means a live holder (refuse, naming it); ECONNREFUSED
+ * means its holder died (stale). A stale socket is removed only while holding a second socket, the takeover guard, and
+ * only after being seen stale again, so two starters never remove each other's fresh socket: exactly one binds.
  */
-export async function acquireInstanceLock(
-  dir: string,
-  pid: number = process.pid,
-): Promise<{ release(): Promise<void> }> {
-  const path = join(dir, 'remediator.pid');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(`${pid}\n`);
-      await handle.sync();
-      await handle.close();
-      return { release: () => unlink(path).catch(() => undefined) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== pid && alive(holder)) {
-        throw new Error(`another remediator (pid ${holder}) uses ${dir}; stop it or use another remediator.data_dir`, {
-          cause: err,
-        });
+export async function acquireInstanceLock(dir: string, me: LockHolder = selfIdentity()): Promise<InstanceLock> {
+  const at = await socketPaths(dir);
+  try {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const server = await listenOn(at.path(LOCK_SOCKET));
+      if (server) {
+        server.on('connection', (c) => c.on('error', () => undefined).end(`${JSON.stringify(me)}\n`));
+        server.unref(); // the lock never keeps the process alive
+        // 0.1.0's pid file: it only ever misled (a stale PID may be any process); the socket says who holds the lock.
+        await unlinkIfThere(join(dir, 'remediator.pid'));
+        return {
+          release: async () => {
+            await new Promise((resolve) => server.close(resolve)); // Node unlinks the socket file
+            await at.close();
+          },
+        };
       }
-      await unlink(path).catch(() => undefined);
+      const seen = await ask(at.path(LOCK_SOCKET));
+      if (seen.state === 'live') throw new InstanceLockedError(dir, seen.holder);
+      if (seen.state === 'stale') await removeStale(at);
+      // 'gone': released between bind and connect; try again.
     }
+    throw new Error(`cannot take the lock ${join(dir, LOCK_SOCKET)}: it kept changing hands`);
+  } catch (err) {
+    await at.close();
+    throw err;
   }
-  throw new Error(`cannot take the lock file ${path}`);
+}
+
+/** The live holder of the data_dir's lock, or undefined when none runs (used by --reset-breaker). */
+export async function findLockHolder(dir: string): Promise<{ holder: LockHolder | undefined } | undefined> {
+  const at = await socketPaths(dir);
+  try {
+    const seen = await ask(at.path(LOCK_SOCKET));
+    return seen.state === 'live' ? { holder: seen.holder } : undefined;
+  } finally {
+    await at.close();
+  }
+}
+
+function selfIdentity(): LockHolder {
+  return { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() };
+}
+
+async function removeStale(at: SocketPaths): Promise<void> {
+  const guard = await listenOn(at.path(TAKEOVER_SOCKET));
+  if (!guard) {
+    // Another starter is taking over (wait for it), or one died doing so (a few milliseconds' window): remove its guard.
+    if ((await ask(at.path(TAKEOVER_SOCKET))).state === 'stale') await unlinkIfThere(at.path(TAKEOVER_SOCKET));
+    else await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    return;
+  }
+  try {
+    // With the guard held nobody else removes the lock socket, and a new one cannot be bound while this one exists:
+    // seen stale now, it is still the dead one when unlinked.
+    if ((await ask(at.path(LOCK_SOCKET))).state === 'stale') await unlinkIfThere(at.path(LOCK_SOCKET));
+  } finally {
+    await new Promise((resolve) => guard.close(resolve));
+  }
+}
+
+type Seen = { state: 'live'; holder: LockHolder | undefined } | { state: 'stale' } | { state: 'gone' };
+
+/** Connects to a lock socket: live (with what the holder says), stale (nobody listens) or gone. */
+function ask(path: string): Promise<Seen> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let text = '';
+    let connected = false;
+    const done = (seen: Seen) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(seen);
+    };
+    const parse = (): LockHolder | undefined => {
+      try {
+        const h = JSON.parse(text) as LockHolder;
+        return typeof h.pid === 'number' && typeof h.hostname === 'string' ? h : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    // Connected but silent (a stopped holder: the kernel still accepts) is live all the same.
+    const timer = setTimeout(() => done({ state: 'live', holder: undefined }), ANSWER_TIMEOUT_MS);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => (connected = true));
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('end', () => done({ state: 'live', holder: parse() }));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (connected) return done({ state: 'live', holder: parse() });
+      if (err.code === 'ECONNREFUSED') return done({ state: 'stale' });
+      if (err.code === 'ENOENT') return done({ state: 'gone' });
+      clearTimeout(timer);
+      reject(new Error(`cannot check the lock ${path}: ${err.code ?? err.message}`));
+    });
+  });
+}
+
+/** A listening server on `path`, or undefined when the path is taken. */
+function listenOn(path: string): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EADDRINUSE'
+        ? resolve(undefined)
+        : reject(new Error(`cannot create the lock socket ${path}: ${err.code ?? err.message}`)),
+    );
+    server.listen(path, () => resolve(server));
+  });
+}
+
+async function unlinkIfThere(path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}
+
+interface SocketPaths {
+  path(name: string): string;
+  close(): Promise<void>;
+}
+
+/** Linux socket addresses hold 107 bytes and longer ones are cut silently: a long data_dir goes via /proc/self/fd. */
+async function socketPaths(dir: string): Promise<SocketPaths> {
+  const longest = join(dir, TAKEOVER_SOCKET);
+  if (Buffer.byteLength(longest) <= 107) return { path: (name) => join(dir, name), close: async () => undefined };
+  const handle: FileHandle = await open(dir, 'r');
+  return { path: (name) => `/proc/self/fd/${handle.fd}/${name}`, close: () => handle.close() };
 }

@@ -1,13 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { parseListenAddress } from '../../shared/http/listen-settings.js';
-import { readSecretFile } from '../../shared/http/start-http-server.js';
-import { alive } from '../../shared/proc/read-process-identity.js';
+import { readSecretFile } from '../../shared/http/secret-files.js';
 import { resetBreaker } from '../policy/check-safety.js';
 import type { RemediatorConfig } from '../remediator-section.js';
-import { acquireInstanceLock } from '../state/instance-lock.js';
+import { acquireInstanceLock, describeHolder, findLockHolder } from '../state/instance-lock.js';
 import { StateStore, STATE_FILE } from '../state/state-store.js';
 import { writeFileAtomic } from '../state/write-file-atomic.js';
 
@@ -16,10 +14,10 @@ import { writeFileAtomic } from '../state/write-file-atomic.js';
  * or, when none runs on this data_dir, resets the breaker in the state file under the instance lock.
  */
 export async function resetBreakerFromCli(cfg: RemediatorConfig, by: string): Promise<string> {
-  const pid = Number((await readFile(join(cfg.data_dir, 'remediator.pid'), 'utf8').catch(() => '')).trim());
-  if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+  const running = await findLockHolder(cfg.data_dir);
+  if (running) {
     const body = await postReset(cfg, by);
-    return `asked the running remediator (pid ${pid}): ${body.trim()}`;
+    return `asked the running remediator (${describeHolder(running.holder)}): ${body.trim()}`;
   }
   const lock = await acquireInstanceLock(cfg.data_dir);
   try {

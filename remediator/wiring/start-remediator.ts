@@ -3,7 +3,8 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../shared/config/load-config.js';
 import { createDockerClient } from '../../shared/docker/create-docker-client.js';
-import { readSecretFile, startHttpServer, type RunningServer } from '../../shared/http/start-http-server.js';
+import { ConfigError } from '../../shared/config/config-issues.js';
+import { startHttpServer, type RunningServer } from '../../shared/http/start-http-server.js';
 import type { Logger } from '../../shared/log/create-logger.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { RemediationEngine } from '../engine/remediation-engine.js';
@@ -28,6 +29,7 @@ import { TargetHistory } from '../state/target-history.js';
 import { recordCurrentOwnership } from '../actions/record-ownership.js';
 import { buildActionDeps } from './build-action-deps.js';
 import { createRemediationPorts } from './create-remediation-ports.js';
+import { readRemediatorSecrets, remediatorFileIssues } from './remediator-files.js';
 import { resolveSelfIdentity } from './resolve-self-identity.js';
 
 export interface RunningRemediator {
@@ -57,6 +59,10 @@ export async function startRemediator(
 ): Promise<RunningRemediator> {
   const cfg = config.remediator as RemediatorConfig;
   const clock = opts.clock ?? systemClock;
+  // Every file is read before anything is written: a bad one is a configuration problem, not a half-started service.
+  const fileIssues = remediatorFileIssues(cfg, config.ollama);
+  if (fileIssues.length > 0) throw new ConfigError(fileIssues, 'the files it names');
+  const secrets = readRemediatorSecrets(cfg);
   await mkdir(cfg.data_dir, { recursive: true, mode: 0o700 });
   const lock = await acquireInstanceLock(cfg.data_dir);
   const cleanups: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
@@ -100,10 +106,6 @@ export async function startRemediator(
       await recorded;
       await history.flushed();
     });
-    const exporterAuth =
-      cfg.exporter_basic_auth_username && cfg.exporter_basic_auth_password_file
-        ? `Basic ${Buffer.from(`${cfg.exporter_basic_auth_username}:${readSecretFile(cfg.exporter_basic_auth_password_file)}`).toString('base64')}`
-        : undefined;
     const ports =
       opts.ports ??
       createRemediationPorts({
@@ -111,7 +113,7 @@ export async function startRemediator(
         actionDeps,
         log,
         firstTokenTimeoutMs: 30_000,
-        ...(exporterAuth ? { exporterAuth } : {}),
+        ...(secrets.exporterAuth ? { exporterAuth: secrets.exporterAuth } : {}),
       });
 
     const metrics = new RemediatorMetrics(opts.version);
@@ -142,9 +144,7 @@ export async function startRemediator(
           ? {
               silencer: alertmanagerSilencer(cfg.silence.alertmanager_url, {
                 now: () => clock.now(),
-                ...(cfg.silence.bearer_token_file
-                  ? { bearerToken: readSecretFile(cfg.silence.bearer_token_file) }
-                  : {}),
+                ...(secrets.silenceToken ? { bearerToken: secrets.silenceToken } : {}),
               }),
             }
           : {}),
@@ -152,7 +152,7 @@ export async function startRemediator(
           ? {
               notifier: webhookNotifier(
                 cfg.notify.url,
-                cfg.notify.bearer_token_file ? { bearerToken: readSecretFile(cfg.notify.bearer_token_file) } : {},
+                secrets.notifyToken ? { bearerToken: secrets.notifyToken } : {},
               ),
             }
           : {}),
@@ -199,10 +199,8 @@ export async function startRemediator(
     });
     const app = createRemediatorApp({
       credentials: {
-        ...(cfg.bearer_token_file ? { bearerToken: readSecretFile(cfg.bearer_token_file) } : {}),
-        ...(cfg.basic_auth_username && cfg.basic_auth_password_file
-          ? { basic: { username: cfg.basic_auth_username, password: readSecretFile(cfg.basic_auth_password_file) } }
-          : {}),
+        ...(secrets.bearerToken !== undefined ? { bearerToken: secrets.bearerToken } : {}),
+        ...(secrets.basic ? { basic: secrets.basic } : {}),
       },
       maxBodyBytes: cfg.max_body_bytes,
       limits: { ...DEFAULT_PAYLOAD_LIMITS, maxAlerts: cfg.max_alerts_per_request },
@@ -227,6 +225,7 @@ export async function startRemediator(
         ),
     });
     const server: RunningServer = await startHttpServer(cfg, app, log.child({ component: 'http' }));
+    if (server.tls) metrics.watchTls(server.tls);
     return {
       url: server.url,
       engine: running,

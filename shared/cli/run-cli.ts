@@ -70,7 +70,8 @@ export async function runCli(
     }
     throw err;
   }
-  const log = createLogger(config.log.level).child({ component: cmd.name });
+  // `command`, not `component`: the commands' parts add their own `component`, and a JSON line has one of each key.
+  const log = createLogger(config.log.level).child({ command: cmd.name });
   const shutdown = new AbortController();
   const stop = (signal: string) => {
     if (shutdown.signal.aborted) return;
@@ -96,6 +97,11 @@ export async function runCli(
       shutdown: shutdown.signal,
     });
   } catch (err) {
+    // A command may find more configuration problems (files it reads, settings that conflict): still exit 2.
+    if (err instanceof ConfigError) {
+      io.stderr.write(`ollama-sentinel ${cmd.name}: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
     log.fatal({ err }, 'command failed');
     io.stderr.write(`ollama-sentinel ${cmd.name}: ${(err as Error).message}\n`);
     return EXIT_FAILURE;

@@ -66,7 +66,9 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   }
 
   const sections = [...sharedSections, ...input.sections];
-  checkKeys(doc, ['ollama', 'models', ...sections.map((s) => s.key), ...(input.otherSectionKeys ?? [])], '', issues);
+  // Once each: several commands share a section (remediator and explain), and the command's own are among the others.
+  const topKeys = new Set(['ollama', 'models', ...sections.map((s) => s.key), ...(input.otherSectionKeys ?? [])]);
+  checkKeys(doc, [...topKeys], '', issues);
 
   const knownFlags = new Map<string, { section: ConfigSection; key: string }>();
   for (const section of sections)

@@ -1,4 +1,5 @@
 import type { ConfigSection } from './config-section.js';
+import { parseDockerHost } from './parse-docker-host.js';
 
 export const logSection: ConfigSection = {
   key: 'log',
@@ -55,6 +56,18 @@ export const dockerSection: ConfigSection = {
       doc: 'Engine endpoint: unix:///path/to/docker.sock or tcp://127.0.0.1:2375.',
     },
     timeout: { kind: 'duration', default: '10s', min: 100, doc: 'Limit for one Docker API call.' },
+  },
+  // Checked here, so a relative unix:// path is reported with the rest of the configuration, not thrown at run time.
+  check(values, issues) {
+    try {
+      parseDockerHost(String(values.host));
+    } catch (err) {
+      issues.add(
+        'docker.host',
+        (err as Error).message,
+        'write unix:///absolute/path/docker.sock, or tcp://HOST:PORT (http:// and https:// too)',
+      );
+    }
   },
 };
 

@@ -1,5 +1,7 @@
 import type { ConfigIssues } from '../config/config-issues.js';
 import type { ScalarSchema } from '../config/scalar-field.js';
+import { checkSecretFile } from './secret-files.js';
+import { checkTlsFiles } from './tls-files.js';
 
 /** Listener settings shared by both HTTP services (exporter and remediator). */
 export interface ListenConfig {
@@ -65,4 +67,19 @@ export function checkListen(section: string, values: Readonly<Record<string, unk
   };
   pair('tls_cert_file', 'tls_key_file', 'TLS');
   pair('basic_auth_username', 'basic_auth_password_file', 'basic auth');
+}
+
+/**
+ * The listener's files, read as the server will read them: certificate and key (each of its kind, and matching) and
+ * the basic-auth password (not empty). Run by the commands before anything is started or written.
+ */
+export function checkListenFiles(section: string, cfg: ListenConfig, issues: ConfigIssues): void {
+  if (cfg.tls_cert_file !== undefined && cfg.tls_key_file !== undefined)
+    checkTlsFiles(section, cfg.tls_cert_file, cfg.tls_key_file, issues);
+  checkSecretFile(
+    `${section}.basic_auth_password_file`,
+    cfg.basic_auth_password_file,
+    issues,
+    'the basic auth password',
+  );
 }

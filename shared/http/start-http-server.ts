@@ -1,40 +1,94 @@
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/create-logger.js';
 import { parseListenAddress, type ListenConfig } from './listen-settings.js';
+import { TlsFileWatch, type TlsStatus } from './tls-file-watch.js';
+
+export type { TlsStatus } from './tls-file-watch.js';
+
+/**
+ * What one client may hold. Sized for the two callers these services have, Alertmanager and Prometheus: small
+ * requests sent at once over reused keep-alive connections. Documented in remediator/README.md and exporter/README.md.
+ */
+export interface ServerLimits {
+  /** Until the request's headers are complete. */
+  readonly headersTimeoutMs: number;
+  /** Until the whole request, headers and body, has arrived (the handler's own time is not counted). */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections open at once; one more is closed as soon as it is accepted. */
+  readonly maxConnections: number;
+  /** How often the two request timeouts are checked: Node's default (30 s) let them run up to 30 s late. */
+  readonly checkIntervalMs: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Longer than the common scrape intervals (15-60 s), so Prometheus reuses its connection between scrapes and
+  // Alertmanager between the notifications of a burst; both keep idle connections up to 5 min and redial a closed one.
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 256,
+  checkIntervalMs: 1_000,
+};
+
+export interface HttpServerOptions {
+  /** Tests shorten these; the services run with DEFAULT_SERVER_LIMITS. */
+  readonly limits?: Partial<ServerLimits>;
+  /** How often the TLS certificate and key files are checked for a change (default 30 s). */
+  readonly tlsPollMs?: number;
+}
 
 export interface RunningServer {
   readonly server: Server;
   /** Base URL to reach the server, e.g. "http://127.0.0.1:9778". */
   readonly url: string;
   readonly port: number;
+  /** Present when serving HTTPS: whether the certificate files in use are the ones on disk. */
+  readonly tls?: () => TlsStatus;
   /** Stops accepting, closes idle keep-alive connections, waits for in-flight requests (bounded). */
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** Reads a secret file; trailing newlines are ignored because editors and `echo` add them. */
-export function readSecretFile(path: string): string {
-  return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-}
-
-/** Starts HTTP or, with a certificate and key, HTTPS on the configured address. */
+/**
+ * Starts HTTP or, with a certificate and key, HTTPS on the configured address. The certificate is re-read when its
+ * files change (TlsFileWatch); the files were checked at start-up by the command (checkListenFiles).
+ */
 export async function startHttpServer(
   listen: ListenConfig,
   handler: RequestListener,
   log: Logger,
+  opts: HttpServerOptions = {},
 ): Promise<RunningServer> {
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
   const { host, port } = parseListenAddress(listen.listen_address);
-  const tls = listen.tls_cert_file && listen.tls_key_file;
-  const server: Server = tls
-    ? (createHttpsServer(
-        { cert: readFileSync(listen.tls_cert_file!), key: readFileSync(listen.tls_key_file!) },
-        handler,
-      ) as unknown as Server)
-    : createHttpServer(handler);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 60_000;
+  const timeouts = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+  };
+  const watch =
+    listen.tls_cert_file && listen.tls_key_file
+      ? new TlsFileWatch(listen.tls_cert_file, listen.tls_key_file, log)
+      : undefined;
+  const https = watch ? createHttpsServer({ ...timeouts, ...watch.initial }, handler) : undefined;
+  const server: Server = https ? (https as unknown as Server) : createHttpServer(timeouts, handler);
+  server.maxConnections = limits.maxConnections;
+  let dropped = 0;
+  let lastDropLog = 0;
+  server.on('drop', () => {
+    dropped++;
+    if (Date.now() - lastDropLog < 60_000) return;
+    lastDropLog = Date.now();
+    log.warn(
+      { dropped, max_connections: limits.maxConnections },
+      'connection limit reached: new connections are closed at once',
+    );
+    dropped = 0;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -42,17 +96,20 @@ export async function startHttpServer(
       resolve();
     });
   });
+  if (watch && https) watch.start((files) => https.setSecureContext(files), opts.tlsPollMs ?? 30_000);
   const addr = server.address() as AddressInfo;
   const shownHost =
     addr.family === 'IPv6' ? `[${addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
-  const url = `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}`;
-  log.info({ url, tls: Boolean(tls) }, 'listening');
+  const url = `${watch ? 'https' : 'http'}://${shownHost}:${addr.port}`;
+  log.info({ url, tls: Boolean(watch) }, 'listening');
   return {
     server,
     url,
     port: addr.port,
+    ...(watch ? { tls: () => watch.status() } : {}),
     close: (timeoutMs = 5000) =>
       new Promise<void>((resolve) => {
+        watch?.stop();
         const timer = setTimeout(() => {
           server.closeAllConnections();
           resolve();

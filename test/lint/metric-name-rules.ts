@@ -48,6 +48,8 @@ export const DIMENSIONLESS: Readonly<Record<string, string>> = {
   sentinel_remediator_breaker_open: '0/1 state',
   sentinel_remediator_incidents_open: 'a count of incidents',
   sentinel_remediator_incidents_deferred: 'a count of incidents',
+  sentinel_remediator_tls_reload_success: '0/1 state',
+  sentinel_exporter_tls_reload_success: '0/1 state',
 };
 
 export interface NameProblem {

@@ -19,4 +19,17 @@ describe('remediator metrics', () => {
       'two instances do not collide',
     );
   });
+
+  it('publish whether the TLS certificate follows its files, only when serving TLS', async () => {
+    const m = new RemediatorMetrics();
+    assert.doesNotMatch(await m.registry.metrics(), /tls/);
+    let status = { reloadErrors: 0, lastReloadOk: true };
+    m.watchTls(() => status);
+    assert.match(await m.registry.metrics(), /^sentinel_remediator_tls_reload_success 1$/m);
+    status = { reloadErrors: 2, lastReloadOk: false };
+    const text = await m.registry.metrics();
+    assert.match(text, /^sentinel_remediator_tls_reload_success 0$/m);
+    assert.match(text, /^sentinel_remediator_tls_reload_errors_total 2$/m);
+    assert.deepEqual(checkMetricNames(text), []);
+  });
 });

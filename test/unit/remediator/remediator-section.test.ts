@@ -43,7 +43,7 @@ describe('remediator config section', () => {
     assert.deepEqual(cfg.rules, []);
     assert.deepEqual(cfg.silence.enabled, false);
     assert.equal(cfg.notify, undefined);
-    assert.match(authProblem(cfg) ?? '', /no credentials/);
+    assert.match(authProblem(cfg)?.problem ?? '', /no credentials/);
   });
 
   it('reads rules, quiet hours, schedules, self, silence and notify; env overrides scalars', () => {

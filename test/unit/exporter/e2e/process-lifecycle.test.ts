@@ -2,7 +2,7 @@
 // problem listed, and the listener's TLS and basic auth.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ function setUp(t: { after: (fn: () => Promise<void>) => void }): { dir: string; 
         first ??= err instanceof Error ? err : new Error(String(err));
       }
     }
-    if (first !== undefined) throw first;
+    if (first !== undefined) throw first as Error;
   });
   const stateFile = join(dir, 'gpu.state');
   writeGpuState(stateFile, defaultH100State());
@@ -210,6 +210,38 @@ test(
   },
 );
 
+// Before, the first unreadable file ended the exporter with exit 1 and a stack trace, the others unseen.
+test(
+  'files it cannot use (a garbage certificate, a key that is a directory, an empty password) are configuration errors: exit 2, all listed',
+  { timeout: 60_000 },
+  async (t) => {
+    const { dir, stateFile, cleanup } = setUp(t);
+    writeFileSync(join(dir, 'cert.pem'), 'not a certificate\n');
+    mkdirSync(join(dir, 'key.pem'));
+    writeFileSync(join(dir, 'password'), '');
+    writeFileSync(
+      join(dir, 'c.yaml'),
+      `gpu:\n  nvidia_smi: ${FAKE_NVIDIA_SMI}\nexporter:\n  listen_address: 127.0.0.1:0\n  tls_cert_file: ${join(dir, 'cert.pem')}\n  tls_key_file: ${join(dir, 'key.pem')}\n  basic_auth_username: prom\n  basic_auth_password_file: ${join(dir, 'password')}\n`,
+    );
+    const p = startProcess(process.execPath, [MAIN, 'exporter', '--config', join(dir, 'c.yaml')], {
+      env: { ...process.env, SENTINEL_FAKE_GPU_STATE: stateFile },
+    });
+    cleanup(() => p.stop());
+    const exit = await p.exited;
+    assert.equal(exit.code, 2, p.output());
+    const listed = [...p.stderr().matchAll(/^ {2}- (\S+): (.*)$/gm)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(
+      listed.map(([path]) => path),
+      ['exporter.tls_cert_file', 'exporter.tls_key_file', 'exporter.basic_auth_password_file'],
+      p.stderr(),
+    );
+    assert.match(p.stderr(), /cert\.pem is not a PEM certificate/);
+    assert.match(p.stderr(), /key\.pem is a directory, not a file/);
+    assert.match(p.stderr(), /password is empty/);
+    assert.equal(p.stdout(), '', 'nothing started, nothing logged');
+  },
+);
+
 test(
   'TLS with basic auth: 401 without or with wrong credentials, 200 with them, health open; the self-signed cert is really served',
   { timeout: 60_000 },
@@ -273,6 +305,8 @@ test(
     const ok = await httpsGet(`${ex.url}/metrics`, { ca, authorization: basic('prom', 's3cret pass') });
     assert.equal(ok.status, 200, 'the trailing newline of the password file is not part of the password');
     assert.match(ok.body, /^sentinel_build_info\{/m);
+    assert.match(ok.body, /^sentinel_exporter_tls_reload_success 1$/m, 'the certificate served is the one on disk');
+    assert.match(ok.body, /^sentinel_exporter_tls_reload_errors_total 0$/m);
     assert.equal((await httpsGet(`${ex.url}/healthz`, { ca })).status, 200, 'liveness stays open for orchestrators');
 
     await assert.rejects(

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { execa } from 'execa';
 import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../../../shared/log/create-logger.js';
 import { startHttpServer, type RunningServer } from '../../../../shared/http/start-http-server.js';
 import { AlertIntake } from '../../../../remediator/ingress/alert-intake.js';
-import { createRemediatorApp } from '../../../../remediator/ingress/create-remediator-app.js';
+import { createRemediatorApp, type Readiness } from '../../../../remediator/ingress/create-remediator-app.js';
 import { DEFAULT_PAYLOAD_LIMITS, type WebhookAlert } from '../../../../remediator/ingress/webhook-payload.js';
 import { AlertJournal } from '../../../../remediator/journal/alert-journal.js';
 import { DedupCache } from '../../../../remediator/journal/dedup-cache.js';
@@ -29,7 +32,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function start(opts: { journalPath?: string; basic?: boolean } = {}): Promise<Harness> {
+async function start(opts: { journalPath?: string; basic?: boolean; ready?: Readiness } = {}): Promise<Harness> {
   const t = await tempDir('app');
   const { journal } = await AlertJournal.open(t.dir, 1 << 20, 0);
   const full = opts.journalPath ? await DurableAppender.open(opts.journalPath) : undefined;
@@ -75,7 +78,7 @@ async function start(opts: { journalPath?: string; basic?: boolean } = {}): Prom
     accepting: () => true,
     incidents: (limit) => ({ incidents: [], limit }),
     resetBreaker: () => ({ wasOpen: true }),
-    ready: async () => ({ ok: true, checks: { journal: 'ok' } }),
+    ready: async () => opts.ready ?? { ok: true, checks: { journal: 'ok' } },
   });
   const server = await startHttpServer({ listen_address: '127.0.0.1:0' }, app, log);
   return {
@@ -237,6 +240,77 @@ describe('remediator webhook', () => {
     const reports = (await Promise.all(twice.map((r) => r.json()))) as { accepted: number; duplicates: number }[];
     assert.deepEqual(reports.map((r) => r.accepted).sort(), [0, 1]);
     assert.ok(h.journal.syncs - before <= 21, `fsyncs ${h.journal.syncs - before}`);
+  });
+});
+
+describe('remediator webhook: answers every bad request with its reason', () => {
+  let h: Harness;
+  before(async () => {
+    h = await start({
+      ready: { ok: false, checks: { docker: 'unreachable (connect ENOENT /run/secret/docker.sock)' } },
+    });
+  });
+  after(() => h.close());
+
+  // Before, a body over the limit was answered and the connection closed while such a client was still writing:
+  // it saw a broken pipe, never the 413.
+  it('delivers the 413 to a client that writes the whole body before reading', async () => {
+    const body = 'x'.repeat(4 * 1024 * 1024);
+    const head = `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(h.server.port, '127.0.0.1');
+      let text = '';
+      let written = false;
+      socket.setEncoding('utf8').on('data', (c: string) => (text += c));
+      socket.on('error', (err) => reject(new Error(`${err.message} after writing ${written ? 'all' : 'part'}`)));
+      socket.on('close', () => resolve(text));
+      socket.write(head + body, (err) => (written = !err)); // everything first; read only what comes back
+    });
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /body of 4194304 bytes exceeds the limit of 65536 bytes \(remediator\.max_body_bytes\)/);
+  });
+
+  it("delivers it to Python's urllib too (it sends the whole body first)", async (t) => {
+    const script = `import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1], data=b'x' * (4 << 20), method='POST',
+    headers={'Content-Type': 'application/json', 'Authorization': 'Bearer ${TOKEN}'})
+try:
+    urllib.request.urlopen(req, timeout=20)
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+`;
+    const run = await execa('python3', ['-c', script, `${h.server.url}/webhook`], { reject: false, timeout: 30_000 });
+    if ((run as { code?: string }).code === 'ENOENT') return t.skip('python3 is not installed');
+    assert.match(run.stdout, /^413 .*exceeds the limit/, `${run.stdout}${run.stderr}`);
+  });
+
+  it('refuses deeply nested JSON with a 400 (a 500 would be retried forever)', async () => {
+    const deep = `{"version":"4","alerts":[${'['.repeat(29_000)}${']'.repeat(29_000)}]}`;
+    const res = await post(h, deep);
+    assert.equal(res.status, 400);
+    assert.match(((await res.json()) as { error: string }).error, /nested more than 32 levels/);
+    assert.equal((await post(h, `${'['.repeat(100_000)}${']'.repeat(100_000)}`)).status, 413, 'beyond the size limit');
+  });
+
+  it('names an unsupported Content-Encoding (415)', async () => {
+    const res = await post(h, gzipSync(amFixtureText('am-0.25-gpu-lost-firing.json')).toString('latin1'), {
+      'content-encoding': 'gzip',
+    });
+    assert.equal(res.status, 415);
+    assert.equal(res.headers.get('accept-encoding'), 'identity');
+    assert.match(((await res.json()) as { error: string }).error, /^Content-Encoding gzip is not supported; /);
+  });
+
+  it('tells /readyz callers why only when they are authenticated', async () => {
+    const open = await fetch(`${h.server.url}/readyz`);
+    assert.equal(open.status, 503);
+    assert.equal(await open.text(), 'not ready\n', 'no socket path or error for anyone who can reach the port');
+    const authed = await fetch(`${h.server.url}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(authed.status, 503);
+    assert.match(
+      await authed.text(),
+      /^not ready\ndocker: unreachable \(connect ENOENT \/run\/secret\/docker\.sock\)\n$/,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseWebhookPayload } from '../../../../remediator/ingress/parse-webhook-payload.js';
+import { isRfc3339, parseJsonBody, parseWebhookPayload } from '../../../../remediator/ingress/parse-webhook-payload.js';
 import { DEFAULT_PAYLOAD_LIMITS } from '../../../../remediator/ingress/webhook-payload.js';
 import { amFixture } from '../../../helpers/alertmanager-fixtures.js';
 
@@ -103,5 +103,34 @@ describe('parseWebhookPayload', () => {
     const long = parse({ ...good, alerts: [{ ...alert0, labels: { ollama: 'x'.repeat(10_000) } }] });
     assert.equal(long.ok, false);
     if (!long.ok) assert.equal(long.field, 'alerts[0].labels');
+  });
+
+  it('refuses times that do not exist (Date.parse rolls 2026-02-30 over to March 2nd)', () => {
+    const good = amFixture('am-0.25-gpu-lost-firing.json');
+    const alert = (good.alerts as Record<string, unknown>[])[0]!;
+    for (const startsAt of [
+      '2026-02-30T00:00:00Z',
+      '2026-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-01-01T24:00:00Z',
+    ]) {
+      const r = parse({ ...good, alerts: [{ ...alert, startsAt }] });
+      assert.ok(!r.ok && r.field === 'alerts[0].startsAt', `${startsAt}: ${JSON.stringify(r)}`);
+    }
+    assert.equal(isRfc3339('2024-02-29T23:59:59.999999999+05:30'), true, 'a leap day');
+    assert.equal(isRfc3339('0001-01-01T00:00:00Z'), true, "Alertmanager's zero endsAt");
+    assert.equal(isRfc3339('2026-01-01T00:00:00+24:00'), false);
+  });
+
+  it('refuses JSON nested deeper than a webhook ever is, and names deep values without overflowing', () => {
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    assert.deepEqual(parseJsonBody(`{"alerts":${deep(100_000)}}`), {
+      ok: false,
+      problem: 'body is nested more than 32 levels deep',
+    });
+    assert.equal(parseJsonBody(`{"a":"${'['.repeat(100)}"}`).ok, true, 'brackets inside strings do not count');
+    assert.equal(parseJsonBody(`{"a":"\\"${'['.repeat(40)}"}`).ok, true, 'an escaped quote does not end the string');
+    const r = parse({ version: JSON.parse(deep(10_000)) as unknown });
+    assert.ok(!r.ok && r.field === 'version', JSON.stringify(r));
   });
 });

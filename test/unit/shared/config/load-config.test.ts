@@ -150,3 +150,31 @@ test("other commands' sections are accepted in the shared file but unknown top-l
   );
   assert.match(issues[0]!.fix, /did you mean "remediator"/);
 });
+
+test('the allowed top-level keys are listed once each, although several commands share a section', () => {
+  const issues = issuesOf(() =>
+    loadConfig({
+      file: 'x',
+      readFile: files('exportr: {}\n'),
+      env: {},
+      flags: new Map(),
+      sections: [exporterSection],
+      // What runCli passes: every command's sections (remediator and explain share one), this command's included.
+      otherSectionKeys: ['exporter', 'remediator', 'init', 'remediator'],
+    }),
+  );
+  const allowed = issues[0]!.fix.split('Allowed here: ')[1]!.split(', ');
+  assert.deepEqual(allowed, [...new Set(allowed)], issues[0]!.fix);
+  assert.ok(allowed.includes('remediator') && allowed.includes('exporter'));
+});
+
+test('a docker host that cannot be reached unambiguously is a config error, not a run-time stack trace', () => {
+  const issues = issuesOf(() => load('docker: {host: "unix://run/docker.sock"}\n'));
+  assert.deepEqual(
+    issues.map((i) => [i.path, i.problem]),
+    [['docker.host', 'docker host "unix://run/docker.sock": unix:// needs an absolute socket path']],
+  );
+  assert.equal(load('docker: {host: "tcp://127.0.0.1:2375"}\n').docker.host, 'tcp://127.0.0.1:2375');
+  const env = issuesOf(() => load(undefined, { SENTINEL_DOCKER_HOST: 'tcp://127.0.0.1' }));
+  assert.equal(env[0]!.path, 'docker.host');
+});
