@@ -52,7 +52,8 @@ export class NvmlClient {
     readonly library: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.worker = new Worker(new URL('./nvml-worker.js', import.meta.url), { workerData: { library } });
+    // No inherited execArgv: flags meant for the main script (e.g. --input-type) make a worker fail to start.
+    this.worker = new Worker(new URL('./nvml-worker.js', import.meta.url), { workerData: { library }, execArgv: [] });
     this.worker.on('message', (res: NvmlResponse) => this.settle(res));
     this.worker.on('error', (err) => this.failAll(new NvmlError('nvml_worker_error', `NVML worker: ${err.message}`)));
     // A worker blocked in the driver must not keep the process alive at exit. After the listeners: adding a
