@@ -19,7 +19,12 @@ export async function queryComputeAppsPreferNvml(
     async (client) => {
       const p = await client.processes(nvmlTimeoutMs(backend!, cfg.timeout_ms));
       if (p.layoutError !== undefined) throw new NvmlError('process_layout', p.layoutError);
-      return p.apps;
+      // No sample since the last call = idle (NVML's NOT_FOUND); unsupported GPUs (MIG, vGPU) get none at all.
+      const sm = new Map(p.utilization.map((u) => [`${u.gpuUuid}/${u.pid}`, u.smRatio]));
+      const unsupported = new Set(p.utilizationUnsupported);
+      return p.apps.map((a) =>
+        unsupported.has(a.gpuUuid) ? a : { ...a, smUtilizationRatio: sm.get(`${a.gpuUuid}/${a.pid}`) ?? 0 },
+      );
     },
     () => queryComputeApps(cfg, { signal: opts.signal }),
   );

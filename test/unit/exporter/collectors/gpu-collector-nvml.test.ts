@@ -118,9 +118,19 @@ test('both backends give identical metrics on the same state (two GPUs, every re
   assert.match(a, /sentinel_gpu_power_draw_watts\{uuid="GPU-0b8e2f1c-0000-4000-8000-000000000001"\} 512.27/);
   assert.equal(a, b);
   const signal = AbortSignal.timeout(10_000);
+  const apps = await queryComputeAppsPreferNvml(cfg, nvml, { signal, log: quiet });
   assert.deepEqual(
-    await queryComputeAppsPreferNvml(cfg, nvml, { signal, log: quiet }),
+    apps.map(({ smUtilizationRatio: _, ...a }) => a),
     await queryComputeApps(cfg, { signal }),
+  );
+  // NVML adds what nvidia-smi cannot say: per-process SM activity (an idle GPU's NOT_FOUND reads 0, not an error).
+  assert.deepEqual(
+    apps.map((a) => [a.pid, a.smUtilizationRatio]),
+    [
+      [777, 0],
+      [4242, 0.87],
+      [4300, 0.87],
+    ],
   );
   const sink = new PromSink();
   viaNvml.render(await viaNvml.collect(ctx()), sink);
