@@ -10,7 +10,8 @@ import { createOllamaCollector, type OllamaSnapshot } from './collectors/ollama-
 import { createProbeCollector, type ProbeSnapshot } from './collectors/probe-collector.js';
 import { createGpuProcessesCollector, type GpuProcessesSnapshot } from './collectors/gpu-processes-collector.js';
 import { createContainersCollector } from './collectors/containers-collector.js';
-import { queryComputeApps } from '../shared/gpu/query-compute-apps.js';
+import { queryComputeAppsPreferNvml } from '../shared/gpu/query-compute-apps-nvml.js';
+import { createNvmlBackend } from '../shared/gpu/nvml-backend.js';
 import { createDockerClient } from '../shared/docker/create-docker-client.js';
 import { buildObservations } from './build-observations.js';
 import { buildExporterState, renderDiagnosis, type ExporterState } from './exporter-state.js';
@@ -33,8 +34,10 @@ export function createExporter(
 ): Exporter {
   const cfg = config.exporter as ExporterConfig;
   const collectors: Collector[] = [];
+  // One NVML worker for both GPU collectors (gpu.backend auto or nvml); undefined for nvidia_smi.
+  const nvml = cfg.collector_gpu || cfg.collector_gpu_processes ? createNvmlBackend(config.gpu) : undefined;
   if (cfg.collector_gpu)
-    collectors.push(createGpuCollector(config.gpu, { log: log.child({ collector: 'gpu' }) }) as Collector);
+    collectors.push(createGpuCollector(config.gpu, { log: log.child({ collector: 'gpu' }), nvml }) as Collector);
   if (cfg.collector_ollama) collectors.push(createOllamaCollector(config.ollama, config.models, cfg) as Collector);
   // Only keep_warm models are probed; with none, there is nothing to run (and nothing to be "ready" for).
   if (cfg.collector_probe && config.models.some((m) => m.keep_warm))
@@ -45,7 +48,8 @@ export function createExporter(
   if (cfg.collector_gpu_processes) {
     collectors.push(
       createGpuProcessesCollector(config.gpu, {
-        queryComputeApps: (signal) => queryComputeApps(config.gpu, { signal }),
+        queryComputeApps: (signal) =>
+          queryComputeAppsPreferNvml(config.gpu, nvml, { signal, log: log.child({ collector: 'gpu_processes' }) }),
         // Idle GPUs get an explicit 0 from the GPU collector's latest reading: no extra nvidia-smi run.
         listGpuUuids: async () => scheduler.snapshot<GpuSnapshot>('gpu')?.gpus.map((g) => g.uuid) ?? [],
         docker: docker!,

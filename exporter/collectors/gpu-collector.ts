@@ -7,6 +7,7 @@ import { GPU_QUERY_FIELDS, REQUIRED_GPU_FIELDS } from '../../shared/gpu/gpu-quer
 import { normalizeBusId, parseDeviceError, type DeviceError } from '../../shared/gpu/parse-device-error.js';
 import type { FieldCatalog } from '../../shared/gpu/parse-help-query.js';
 import { parseQueryCsv, type QueryTable } from '../../shared/gpu/parse-query-csv.js';
+import { nvmlReason } from '../../shared/gpu/nvml-client.js';
 import {
   classifyNvidiaSmiFailure,
   NvidiaSmiError,
@@ -15,6 +16,8 @@ import {
   type RunNvidiaSmi,
 } from '../../shared/gpu/run-nvidia-smi.js';
 import { toGpuReadings, type GpuReading } from '../../shared/gpu/to-gpu-readings.js';
+import { nvmlTimeoutMs, preferNvml, type ActiveGpuBackend, type NvmlBackend } from '../../shared/gpu/nvml-backend.js';
+import type { NvmlSample } from '../../shared/gpu/nvml-protocol.js';
 
 export interface GpuSnapshot {
   /** GPUs that answered, in nvidia-smi's order. */
@@ -23,14 +26,20 @@ export interface GpuSnapshot {
   readonly lost: ReadonlyMap<string, boolean>;
   /** GPUs nvidia-smi could not open whose uuid was never seen (lost before the exporter's first collection). */
   readonly unidentifiedUnreachable: number;
-  /** Exit code of the query: non-zero with data means some GPU did not answer. */
+  /** Exit code of the query (NVML: return code of the first GPU that did not answer): non-zero = some GPU did not. */
   readonly exitCode: number;
+  /** How this snapshot was read. */
+  readonly backend: ActiveGpuBackend;
+  /** Since when an NVML call has hung (ms): GPUs are read with nvidia-smi meanwhile. */
+  readonly nvmlStuckSinceMs: number | null;
 }
 
 export interface GpuCollectorDeps {
   readonly log: Logger;
   /** Injected by tests; the real runner spawns nvidia-smi. */
   readonly run?: RunNvidiaSmi;
+  /** The NVML backend (gpu.backend auto or nvml); absent: nvidia-smi only. */
+  readonly nvml?: NvmlBackend;
 }
 
 // Exit reasons after which the rows nvidia-smi did print are still data: one GPU failing spoils no other.
@@ -54,51 +63,76 @@ export function createGpuCollector(cfg: GpuConfig, deps: GpuCollectorDeps): Coll
   });
   // uuid -> normalized PCI bus id of every GPU seen answering: error lines name bus ids, series need uuids.
   const known = new Map<string, string>();
+  // NVML names an unreachable GPU by index only: remember where each index was seen.
+  const busByIndex = new Map<number, string>();
 
   async function collect(ctx: CollectContext): Promise<GpuSnapshot> {
     try {
-      const checked = await fieldCheck.resolve(ctx.signal);
-      const query = `--query-gpu=${checked.fields.join(',')}`;
-      const result = await run(cfg.nvidia_smi, [query, '--format=csv,nounits'], {
-        signal: ctx.signal,
-        timeoutMs: cfg.timeout_ms,
-      });
-      let table: QueryTable;
-      if (result.exitCode === 0) {
-        table = parseQueryCsv(result.stdout, checked.fields, { catalog: checked.catalog, freeTextField: 'name' });
-      } else {
-        const reason = classifyNvidiaSmiFailure(result.exitCode, `${result.stdout}\n${result.stderr}`);
-        // A driver upgrade can remove a field: check again next time instead of failing forever.
-        if (reason === 'bad_field') fieldCheck.reset();
-        if (!PARTIAL_REASONS.has(reason)) throw nvidiaSmiFailure(result, '--query-gpu');
-        table = lenientTable(result.stdout, checked.fields, checked.catalog);
-        log.warn(
-          { exitCode: result.exitCode, reason, output: clip(result.stdout) },
-          'nvidia-smi: some GPUs did not answer',
-        );
-        if (table.rows.length === 0 && known.size === 0) throw nvidiaSmiFailure(result, '--query-gpu');
-      }
-      const stderrErrors = result.stderr
-        .split('\n')
-        .map(parseDeviceError)
-        .filter((e): e is DeviceError => !!e);
-      if (table.otherLines.length > 0)
-        log.debug({ lines: table.otherLines }, 'nvidia-smi printed lines that are not rows');
-      return snapshot(table, stderrErrors, result.exitCode);
+      const { value, backend } = await preferNvml(
+        deps.nvml,
+        log,
+        async (client) => fromNvml(await client.sample(nvmlTimeoutMs(deps.nvml!, cfg.timeout_ms))),
+        () => viaNvidiaSmi(ctx),
+      );
+      return { ...value, backend, nvmlStuckSinceMs: deps.nvml?.client.stuckSinceMs() ?? null };
     } catch (err) {
       if (err instanceof NvidiaSmiError) throw new CollectError(err.reason, err.message, { cause: err });
       throw err;
     }
   }
 
-  function snapshot(table: QueryTable, extraErrors: readonly DeviceError[], exitCode: number): GpuSnapshot {
+  function fromNvml(s: NvmlSample): SnapshotData {
+    for (const g of s.gpus) if (g.index !== undefined && g.pciBusId !== undefined) busByIndex.set(g.index, g.pciBusId);
+    const unreachable = s.unreachable.map((u): DeviceError => ({
+      pciBusId: busByIndex.get(u.index) ?? `nvml-index-${u.index}`,
+      message: `NVML return code ${u.code}`,
+      lost: u.code === 15,
+    }));
+    const exitCode = s.unreachable[0]?.code ?? 0;
+    if (s.gpus.length === 0 && known.size === 0 && exitCode !== 0)
+      throw new NvidiaSmiError(nvmlReason(exitCode), `NVML: no GPU answered (return code ${exitCode})`);
+    return snapshot(s.gpus, unreachable, exitCode);
+  }
+
+  async function viaNvidiaSmi(ctx: CollectContext): Promise<SnapshotData> {
+    const checked = await fieldCheck.resolve(ctx.signal);
+    const query = `--query-gpu=${checked.fields.join(',')}`;
+    const result = await run(cfg.nvidia_smi, [query, '--format=csv,nounits'], {
+      signal: ctx.signal,
+      timeoutMs: cfg.timeout_ms,
+    });
+    let table: QueryTable;
+    if (result.exitCode === 0) {
+      table = parseQueryCsv(result.stdout, checked.fields, { catalog: checked.catalog, freeTextField: 'name' });
+    } else {
+      const reason = classifyNvidiaSmiFailure(result.exitCode, `${result.stdout}\n${result.stderr}`);
+      // A driver upgrade can remove a field: check again next time instead of failing forever.
+      if (reason === 'bad_field') fieldCheck.reset();
+      if (!PARTIAL_REASONS.has(reason)) throw nvidiaSmiFailure(result, '--query-gpu');
+      table = lenientTable(result.stdout, checked.fields, checked.catalog);
+      log.warn(
+        { exitCode: result.exitCode, reason, output: clip(result.stdout) },
+        'nvidia-smi: some GPUs did not answer',
+      );
+      if (table.rows.length === 0 && known.size === 0) throw nvidiaSmiFailure(result, '--query-gpu');
+    }
+    const stderrErrors = result.stderr
+      .split('\n')
+      .map(parseDeviceError)
+      .filter((e): e is DeviceError => !!e);
+    if (table.otherLines.length > 0)
+      log.debug({ lines: table.otherLines }, 'nvidia-smi printed lines that are not rows');
     const { gpus, unreachable } = toGpuReadings(table);
+    return snapshot(gpus, [...unreachable, ...stderrErrors], result.exitCode);
+  }
+
+  function snapshot(gpus: readonly GpuReading[], errors: readonly DeviceError[], exitCode: number): SnapshotData {
     for (const g of gpus) if (g.pciBusId !== undefined) known.set(g.uuid, normalizeBusId(g.pciBusId));
     for (const g of gpus) if (!known.has(g.uuid)) known.set(g.uuid, '');
     const byBus = new Map([...known].map(([uuid, bus]) => [bus, uuid]));
     const answering = new Set(gpus.filter((g) => !g.lost).map((g) => g.uuid));
     let unidentified = 0;
-    for (const e of [...unreachable, ...extraErrors]) {
+    for (const e of errors) {
       const uuid = byBus.get(normalizeBusId(e.pciBusId));
       if (uuid === undefined) {
         unidentified++;
@@ -120,6 +154,8 @@ export function createGpuCollector(cfg: GpuConfig, deps: GpuCollectorDeps): Coll
 }
 
 /** Rows and error lines of a failed run; output that is not a table at all ("No devices were found") = no rows. */
+type SnapshotData = Omit<GpuSnapshot, 'backend' | 'nvmlStuckSinceMs'>;
+
 function lenientTable(stdout: string, fields: readonly string[], catalog: FieldCatalog): QueryTable {
   try {
     return parseQueryCsv(stdout, fields, { catalog, freeTextField: 'name' });
@@ -140,10 +176,24 @@ const REASONS = Object.keys(CLOCK_EVENT_REASON_BITS) as ClockEventReason[];
 
 /** Pure: the latest good snapshot -> series. Absent readings are omitted, never written as a sentinel value. */
 export function renderGpuSnapshot(s: GpuSnapshot, sink: MetricSink): void {
+  sink.gauge(
+    'sentinel_gpu_backend_info',
+    'How GPUs were last read: backend="nvml" (in-process) or "nvidia_smi" (spawned); always 1.',
+    { backend: s.backend },
+    1,
+  );
+  if (s.nvmlStuckSinceMs !== null) {
+    sink.gauge(
+      'sentinel_gpu_nvml_stuck_since_timestamp_seconds',
+      'Unix time since when an NVML call has not returned (hung in the driver); nvidia-smi is used meanwhile.',
+      {},
+      s.nvmlStuckSinceMs / 1000,
+    );
+  }
   sink.gauge('sentinel_gpus', 'Number of GPUs that answered nvidia-smi in the last collection.', {}, s.gpus.length);
   sink.gauge(
     'sentinel_gpu_nvidia_smi_exit_code',
-    'Exit code of the last nvidia-smi --query-gpu run that produced data; non-zero means some GPU did not answer.',
+    'Exit code of the last nvidia-smi --query-gpu run that produced data (under NVML, the return code of the first GPU that did not answer); non-zero means some GPU did not answer.',
     {},
     s.exitCode,
   );

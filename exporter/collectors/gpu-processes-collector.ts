@@ -175,18 +175,27 @@ function renderGpuProcesses(
 }
 
 function renderProcess(p: GpuProcess, sink: MetricSink): void {
+  const labels = {
+    uuid: p.gpuUuid,
+    pid: String(p.pid),
+    container: p.containerName,
+    role: p.role,
+    process_name: p.processName,
+    attribution: p.attribution,
+  };
+  if (p.smUtilizationRatio !== undefined) {
+    sink.gauge(
+      'sentinel_gpu_process_sm_utilization_ratio',
+      'SM activity of one compute process over the last NVML sample period, 0-1 (0 = idle; NVML backend only, absent under MIG or vGPU; opt-in: the pid label churns).',
+      labels,
+      p.smUtilizationRatio,
+    );
+  }
   if (p.usedMemoryBytes === null) return;
   sink.gauge(
     'sentinel_gpu_process_memory_used_bytes',
     'GPU memory used by one compute process (opt-in: the pid label churns).',
-    {
-      uuid: p.gpuUuid,
-      pid: String(p.pid),
-      container: p.containerName,
-      role: p.role,
-      process_name: p.processName,
-      attribution: p.attribution,
-    },
+    labels,
     p.usedMemoryBytes,
   );
 }

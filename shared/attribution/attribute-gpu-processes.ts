@@ -13,6 +13,8 @@ export interface GpuComputeApp {
   readonly pid: number;
   readonly processName: string;
   readonly usedMemoryBytes: number | undefined;
+  /** NVML only: SM activity of the process over the last sample period, 0-1 (0 = idle); absent when not sampled. */
+  readonly smUtilizationRatio?: number;
 }
 
 export interface AttributeGpuProcessesInput {
@@ -165,6 +167,7 @@ export async function attributeGpuProcesses(
       pid: app.pid,
       processName: app.processName,
       usedMemoryBytes: app.usedMemoryBytes ?? null,
+      ...(app.smUtilizationRatio !== undefined ? { smUtilizationRatio: app.smUtilizationRatio } : {}),
       role,
       attribution,
       containerId,

@@ -21,6 +21,8 @@ export interface GpuProcess {
   readonly processName: string;
   /** Null when the driver cannot tell (MIG without permission). */
   readonly usedMemoryBytes: number | null;
+  /** NVML only: SM activity over the last sample period, 0-1; absent under nvidia-smi, MIG or vGPU. */
+  readonly smUtilizationRatio?: number;
   readonly role: ProcessRole;
   readonly attribution: Attribution;
   /** From the cgroup, even when Docker does not confirm it. */

@@ -16,8 +16,19 @@ export const logSection: ConfigSection = {
 
 export const gpuSection: ConfigSection = {
   key: 'gpu',
-  doc: 'How GPUs are read (nvidia-smi) and how their processes are attributed.',
+  doc: 'How GPUs are read (NVML in-process, or nvidia-smi) and how their processes are attributed.',
   scalars: {
+    backend: {
+      kind: 'enum',
+      values: ['auto', 'nvml', 'nvidia_smi'],
+      default: 'auto',
+      doc: 'auto: NVML in-process when the library loads, else nvidia-smi; nvml: NVML only (a missing library is an error); nvidia_smi: spawn nvidia-smi.',
+    },
+    nvml_library: {
+      kind: 'string',
+      default: 'libnvidia-ml.so.1',
+      doc: 'NVML library name or path for the nvml backend (found through the loader path when it has no slash).',
+    },
     nvidia_smi: {
       kind: 'string',
       default: 'nvidia-smi',
@@ -28,7 +39,7 @@ export const gpuSection: ConfigSection = {
       kind: 'duration',
       default: '10s',
       min: 100,
-      doc: 'Hard limit for one nvidia-smi run; a hung run is killed.',
+      doc: 'Hard limit for one nvidia-smi run (a hung run is killed) or one NVML request (a hung one makes NVML stuck).',
     },
     processes: { kind: 'bool', default: true, doc: 'Publish one series per GPU compute process (pid label).' },
     max_processes_per_gpu: {

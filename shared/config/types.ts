@@ -36,7 +36,13 @@ export interface ModelConfig {
   readonly create?: Readonly<{ from: string } & Record<string, unknown>>;
 }
 
+export type GpuBackend = 'auto' | 'nvml' | 'nvidia_smi';
+
 export interface GpuConfig {
+  /** Set by the config loader (default auto); absent only in configs built by hand, which then mean nvidia_smi. */
+  readonly backend?: GpuBackend;
+  /** NVML library name or path (default libnvidia-ml.so.1). */
+  readonly nvml_library?: string;
   /** Command (path) of nvidia-smi; may be a wrapper. */
   readonly nvidia_smi: string;
   readonly interval_ms: number;

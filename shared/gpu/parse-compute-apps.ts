@@ -10,6 +10,8 @@ export interface ComputeApp {
   readonly processName: string;
   /** Undefined when nvidia-smi cannot tell ([N/A], e.g. MIG without permission or Windows WDDM). */
   readonly usedMemoryBytes: number | undefined;
+  /** NVML only: SM activity of the process over the last sample period, 0-1 (0 = idle); absent when not sampled. */
+  readonly smUtilizationRatio?: number;
 }
 
 /** The fields, in this order, that queryComputeApps asks for. */

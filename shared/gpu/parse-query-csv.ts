@@ -166,7 +166,9 @@ export function cellNumber(cell: Cell | undefined, unit: string | undefined): nu
   const factor = TO_BASE.get(unit);
   if (factor === undefined) return undefined;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(cell.text)) return undefined;
-  const value = Number(cell.text) * factor;
+  // Fractions divide (41 / 100 = 0.41) rather than multiply (41 * 0.01 = 0.41000000000000003): the same value NVML
+  // readings give, and no float noise in the exposition.
+  const value = factor < 1 ? Number(cell.text) / Math.round(1 / factor) : Number(cell.text) * factor;
   return Number.isFinite(value) ? value : undefined;
 }
 

@@ -99,6 +99,8 @@ export async function runParseBench(budgetMs = 400): Promise<BenchRow[]> {
     lost: new Map(check8.gpus.map((g) => [g.uuid, false])),
     unidentifiedUnreachable: 0,
     exitCode: 0,
+    backend: 'nvidia_smi',
+    nvmlStuckSinceMs: null,
   };
   const render = async () => {
     const sink = new PromSink();

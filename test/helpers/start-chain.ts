@@ -121,7 +121,7 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
       log: { level: 'debug' },
       ollama: [{ name: target.name, url: simUrl, container: { compose: { project, service: 'ollama' } } }],
       models: [{ name: opts.model, keep_warm: true }],
-      gpu: { nvidia_smi: FAKE_SMI, interval: '2s' },
+      gpu: { nvidia_smi: FAKE_SMI, interval: '2s', backend: 'nvidia_smi' },
       docker: { host: env.dockerHost },
       exporter: {
         listen_address: `127.0.0.1:${exporterPort}`,

@@ -96,7 +96,8 @@ export async function startExporterHarness(opts: HarnessOptions = {}): Promise<E
     const doc = {
       ollama: [{ name: 'main', url: sim.url }, ...(opts.extraTargets ?? [])],
       models: opts.models ?? [],
-      gpu: { nvidia_smi: smi.command },
+      // The fake nvidia-smi is what these tests drive; on a GPU host `auto` would read the real GPU through NVML.
+      gpu: { nvidia_smi: smi.command, backend: 'nvidia_smi' },
       exporter: {
         listen_address: '127.0.0.1:0',
         collector_gpu_processes: false,

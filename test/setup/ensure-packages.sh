@@ -11,6 +11,8 @@ declare -A NEEDED=(
   [promtool]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
   [amtool]=prometheus-alertmanager
+  # The unit tests compile the fake libnvidia-ml.so.1 (test/sim/fake-nvml/) with it.
+  [cc]=gcc
 )
 
 missing=()

@@ -373,6 +373,8 @@ function faultOutput(f: FakeGpuFault, state: GpuState, fields: string[]): FakeSm
       return result(MSG_UNKNOWN_ERROR, 255);
     case 'version-mismatch':
       return result(msgVersionMismatch(state), 18);
+    case 'no-permission':
+      return result('Insufficient Permissions\n', 4);
     case 'exit': {
       const m = /^\s*(\d+)\s?([\s\S]*)$/.exec(f.arg ?? '');
       const msg = m?.[2] ?? '';

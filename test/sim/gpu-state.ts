@@ -62,6 +62,10 @@ export type FaultTarget = (typeof FAULT_TARGETS)[number];
  * - delay: arg = ms before answering normally;  hang: sleeps until killed
  * - stuck: arg = ms (default 20000, max 30000) a detached grandchild keeps stdout open, so the caller never
  *   sees the pipes close even after killing the child (emulates a D-state nvidia-smi).
+ * - no-permission: exit 4 ("Insufficient Permissions"); NVML_ERROR_NO_PERMISSION from the fake libnvidia-ml
+ * - nvml-hang: only the fake libnvidia-ml (test/sim/fake-nvml/): its calls for the target block until the fault is
+ *   cleared (a driver call hung in the kernel); the fake nvidia-smi ignores it, so a fallback to it still answers.
+ * The fake libnvidia-ml answers the other kinds with the NVML return code nvidia-smi exits with.
  */
 export const FAULT_KINDS = [
   'exit',
@@ -74,6 +78,8 @@ export const FAULT_KINDS = [
   'delay',
   'hang',
   'stuck',
+  'no-permission',
+  'nvml-hang',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

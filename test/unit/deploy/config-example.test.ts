@@ -118,7 +118,7 @@ test("the example's comments agree with the definitions: value lists, stated def
       const field = s.scalars[key];
       if (!field || hint === '') continue;
       const where = `config.example.yaml:${line} ${s.key}.${key}`;
-      const list = hint.match(/[a-z]+(?:\s*\|\s*[a-z]+)+/);
+      const list = hint.match(/[a-z_]+(?:\s*\|\s*[a-z_]+)+/);
       if (list && field.kind === 'enum')
         assert.deepEqual(
           list[0]

@@ -358,3 +358,18 @@ test('gpu_processes: idle GPUs report an explicit zero and nothing else', async 
   assert.equal(sink.value('sentinel_gpu_processes_dropped', { uuid: GPU1 }), 0);
   assert.equal(sink.value('sentinel_ollama_gpu_memory_used_bytes', { target: 'main' }), 0);
 });
+
+test('gpu_processes: per-process SM utilization (NVML) is published with the per-process series, absent when not sampled', async (t) => {
+  const { proc, docker, apps } = await scene(t);
+  const sampled = apps.map((a) => (a.pid === 101 ? { ...a, smUtilizationRatio: 0.87 } : a));
+  const c = createGpuProcessesCollector(cfg({ proc_root: proc.root, processes: true }), {
+    queryComputeApps: async () => sampled,
+    docker,
+    targets: TARGETS,
+    log,
+  });
+  const { sink } = await run(c);
+  const util = sink.find('sentinel_gpu_process_sm_utilization_ratio');
+  assert.equal(util.length, apps.filter((a) => a.pid === 101).length);
+  for (const s of util) assert.deepEqual([s.labels.pid, s.labels.role, s.value], ['101', 'ollama_runner', 0.87]);
+});

@@ -142,3 +142,11 @@ test('cellNumber: base units from the header unit, nothing for unknown units or 
   assert.equal(cellNumber({ ok: false, text: '[N/A]' }, 'W'), undefined);
   assert.equal(cellNumber(undefined, 'W'), undefined);
 });
+
+test('cellNumber: percentages and milli-units divide, so 41 % is exactly 0.41 as NVML gives it', () => {
+  const ok = (text: string) => ({ ok: true as const, text });
+  assert.equal(cellNumber(ok('41'), '%'), 0.41);
+  assert.equal(cellNumber(ok('7'), '%'), 0.07);
+  assert.equal(cellNumber(ok('94330'), 'mW'), 94.33);
+  assert.equal(cellNumber(ok('1500'), 'us'), 0.0015);
+});
