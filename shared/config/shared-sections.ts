@@ -21,8 +21,10 @@ export const gpuSection: ConfigSection = {
     backend: {
       kind: 'enum',
       values: ['auto', 'nvml', 'nvidia_smi'],
-      default: 'auto',
-      doc: 'auto: NVML in-process when the library loads, else nvidia-smi; nvml: NVML only (a missing library is an error); nvidia_smi: spawn nvidia-smi.',
+      // nvidia_smi stays the default until the NVML backend has been compared with nvidia-smi on a real GPU: its struct
+      // layouts come from NVIDIA's documentation and a fake library, and a wrong GPU-memory reading could heal falsely.
+      default: 'nvidia_smi',
+      doc: 'nvidia_smi: spawn nvidia-smi (default); auto: NVML in-process when the library loads, else nvidia-smi; nvml: NVML only (a missing library is an error). NVML is not yet checked on a real GPU.',
     },
     nvml_library: {
       kind: 'string',
