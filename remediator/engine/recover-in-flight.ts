@@ -68,7 +68,7 @@ export async function recoverInFlight(ctx: EngineContext, inc: Incident): Promis
 
   const s = clockSignal(ctx.clock, ctx.cfg.verify_timeout_ms, 'verification timed out', ctx.abortSteps);
   let healthy: boolean | null = false;
-  let detail = '';
+  let detail: string;
   try {
     const v = await ctx.ports.verify(target, ctx.model(inc.target, f.model ?? inc.model), s.signal);
     healthy = v.healthy;

@@ -81,6 +81,8 @@ export interface Harness {
   metrics: RemediatorMetrics;
   notified: NotifyEvent[];
   silences: { created: SilenceRequest[]; removed: string[] };
+  /** Holds every save until the returned function is called (to land an alert while state is being written). */
+  holdSaves(): () => void;
   /** Feeds journal records (seq assigned) and waits until the engine is idle. */
   send(...recs: Partial<JournalRecord>[]): Promise<void>;
   dispose(): Promise<void>;
@@ -124,6 +126,7 @@ export function makeHarness(
   const metrics = new RemediatorMetrics('test');
   const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
   let saved = opts.initial ?? emptyState();
+  let hold: Promise<void> | undefined;
   let ids = 0;
   const engine: RemediationEngine = new RemediationEngine(
     {
@@ -134,6 +137,7 @@ export function makeHarness(
       ports,
       audit: { write: async (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEntry) },
       save: async () => {
+        if (hold) await hold;
         saved = JSON.parse(JSON.stringify(engine.snapshot())) as PersistedState;
       },
       metrics,
@@ -161,6 +165,14 @@ export function makeHarness(
     notified,
     silences,
     saved: () => saved,
+    holdSaves() {
+      let release!: () => void;
+      hold = new Promise<void>((r) => (release = r));
+      return () => {
+        hold = undefined;
+        release();
+      };
+    },
     async send(...recs) {
       engine.accept(recs.map((r) => record(r)));
       await settle();

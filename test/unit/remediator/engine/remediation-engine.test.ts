@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { ActionRequest, ActionResult } from '../../../../remediator/actions/action.js';
 import { settle } from '../../../helpers/fake-clock.js';
 import { CONDITIONS_OBS, observation } from '../../../helpers/observation.js';
-import { decisions, FakePorts, makeHarness, record } from '../../../helpers/engine-harness.js';
+import { decisions, makeHarness, record } from '../../../helpers/engine-harness.js';
 
 describe('remediation engine: the ladder', () => {
   it('GPU access lost: restarts at once, verifies, closes healed, silences while healing', async () => {
