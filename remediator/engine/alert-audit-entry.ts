@@ -22,6 +22,8 @@ export function alertAuditEntry(rec: JournalRecord, effect: AlertEffect): AuditE
       };
     case 'closed_before':
       return { kind: 'alert', decision: 'skipped', reason: 'incident_closed', incident: effect.incidentId, ...where };
+    case 'already_resolved':
+      return { kind: 'alert', decision: 'skipped', reason: 'already_resolved', ...where };
     case 'opened':
     case 'joined':
     case 'refreshed':

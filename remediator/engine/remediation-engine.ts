@@ -139,11 +139,16 @@ export class RemediationEngine {
     void this.#d.save().catch((err: Error) => this.#d.log.error({ err: err.message }, 'cannot save state'));
   }
 
-  /** Re-sends of recorded alerts: an open incident with one of them firing gets another look, whatever it waits on. */
+  /**
+   * Re-sends of recorded alerts: they keep their alerts remembered, and an open incident one of them still fires for
+   * gets another look, whatever it waits on.
+   */
   poke(alerts: readonly WebhookAlert[]): void {
-    for (const inc of this.#book.open()) {
-      if (alerts.some((a) => a.status === 'firing' && inc.alerts.some((x) => x.fingerprint === a.fingerprint)))
-        this.#wake(inc);
+    const now = this.#d.clock.now();
+    for (const a of alerts) {
+      this.#book.touch(a.fingerprint, now);
+      const inc = a.status === 'firing' ? this.#book.firingIn(a.fingerprint) : undefined;
+      if (inc) this.#wake(inc);
     }
   }
 
@@ -178,7 +183,7 @@ export class RemediationEngine {
 
   snapshot(): PersistedState {
     return {
-      version: 1,
+      version: 2,
       savedAt: this.#d.clock.now(),
       appliedSeq: this.#appliedSeq,
       book: this.#book.snapshot(),

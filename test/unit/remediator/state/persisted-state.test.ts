@@ -3,6 +3,7 @@ import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AlertJournal } from '../../../../remediator/journal/alert-journal.js';
+import { parsePersistedState } from '../../../../remediator/state/persisted-state.js';
 import { StateStore } from '../../../../remediator/state/state-store.js';
 import { makeHarness } from '../../../helpers/engine-harness.js';
 import { settle } from '../../../helpers/fake-clock.js';
@@ -84,11 +85,27 @@ describe('state and journal written by 0.1.0', () => {
         assert.ok(h.audit.some((e) => e.reason === 'incident_closed' && e.alert?.fingerprint === 'a1a1a1a1a1a1a1a1'));
         assert.equal(h.engine.incidents(20).incidents.filter((i) => i.rule === 'gpu').length, 1);
         assert.equal(h.saved().appliedSeq, 100);
+        // Written back as version 2, which reads back the same.
+        const again = parsePersistedState(JSON.stringify(h.saved()));
+        assert.equal(again.version, 2);
+        assert.deepEqual(again.book, JSON.parse(JSON.stringify(h.saved().book)));
       } finally {
         await h.dispose();
       }
     } finally {
       await t.remove();
     }
+  });
+
+  it('refuses what it cannot read by name: a future version, a book without alerts', () => {
+    assert.throws(() => parsePersistedState('{"version": 3}'), /unsupported state version 3/);
+    const v2 = {
+      version: 2,
+      savedAt: 0,
+      appliedSeq: 0,
+      safety: { cooldowns: {}, breaker: { open: false, actions: [] } },
+    };
+    assert.throws(() => parsePersistedState(JSON.stringify({ ...v2, book: { incidents: [] } })), /lacks/);
+    assert.equal(parsePersistedState(JSON.stringify({ ...v2, book: { incidents: [], alerts: [] } })).version, 2);
   });
 });
