@@ -104,6 +104,9 @@ export async function healIncident(
       action,
       incidentAttempts: inc.attempts,
       now: ctx.clock.now(),
+      running: ctx.book
+        .open()
+        .flatMap((o) => (o.inFlight && o.id !== inc.id ? [{ target: o.target, ...o.inFlight }] : [])),
     });
     if (!gate.ok) {
       ctx.metrics.skips.inc({ reason: gate.reason });

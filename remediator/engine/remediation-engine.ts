@@ -300,21 +300,30 @@ export class RemediationEngine {
       return;
     }
     try {
-      if (inc.cancelRequested)
-        return await closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
+      // An interrupted step is judged first, even when every alert resolved meanwhile: whether it happened must
+      // reach the cooldowns, the attempt count and the breaker.
       if (inc.inFlight && (await recoverInFlight(this.#ctx, inc))) return;
       if (inc.status !== 'open') return;
+      if (inc.cancelRequested)
+        return await closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
       await healIncident(this.#ctx, inc, rule, rule.dry_run ?? this.#d.cfg.dry_run);
     } finally {
       release();
     }
   }
 
-  /** Cancels pending and deferred work; a running step finishes first, then the incident stops. */
+  /**
+   * Cancels pending and deferred work; a running step finishes first, and a step interrupted by a restart is judged
+   * first, then the incident stops.
+   */
   #cancel(inc: Incident): void {
     this.#timers.cancel(inc.id);
-    if (this.#driving.has(inc.id)) {
+    if (this.#driving.has(inc.id) || inc.inFlight) {
       inc.cancelRequested = true;
+      if (inc.inFlight && !this.#driving.has(inc.id)) {
+        inc.phase = 'pending';
+        this.#kick(inc);
+      }
       return;
     }
     void closeIncident(

@@ -127,7 +127,8 @@ export function makeHarness(
   const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
   let saved = opts.initial ?? emptyState();
   let hold: Promise<void> | undefined;
-  let ids = 0;
+  // Ids go on from the saved incidents', as newIncidentId's would (they carry the time).
+  let ids = Math.max(0, ...saved.book.incidents.map((i) => Number(i.id.split('-').at(-1)) || 0));
   const engine: RemediationEngine = new RemediationEngine(
     {
       cfg,
