@@ -1,4 +1,5 @@
 import type { Incident, IncidentOutcome } from '../incidents/incident.js';
+import { recordAction } from '../policy/check-safety.js';
 import type { Decision } from '../state/audit-log.js';
 import { clockSignal } from './clock.js';
 import type { EngineContext } from './engine-context.js';
@@ -19,6 +20,13 @@ export async function closeIncident(
   detail: string,
 ): Promise<void> {
   const silenceId = inc.silenceId;
+  const unjudged = inc.inFlight;
+  if (unjudged) {
+    // Closed before its interrupted step was judged (its rule or target is gone): counted as happened, as recovery
+    // counts "cannot tell", so the safety limits never forget an action that may have run.
+    inc.attempts++;
+    recordAction(ctx.safety, ctx.limits, { target: inc.target, action: unjudged.action, now: unjudged.startedAt });
+  }
   ctx.book.close(inc, outcome, reason, ctx.clock.now());
   ctx.metrics.incidentsClosed.inc({ outcome });
   ctx.log.info({ incident: inc.id, rule: inc.rule, target: inc.target, outcome, reason, detail }, 'incident closed');

@@ -31,6 +31,11 @@ export interface EngineContext {
   save(): Promise<void>;
   /** Writes an audit line; false when the log cannot be written (acting is then refused). */
   audit(entry: AuditEntry): Promise<boolean>;
+  /**
+   * Parks the incident (phase waiting) on a named condition with its detail, and sets when it looks again by itself:
+   * at `until` when the condition has a known end (a cooldown), otherwise after a backing-off interval. Not saved.
+   */
+  waitFor(inc: Incident, reason: string, detail: string, until?: number): void;
   /** Closes the incident, records why, removes its silence, notifies on escalation/failure, persists. */
   close(inc: Incident, outcome: IncidentOutcome, reason: string, detail: string): Promise<void>;
 }

@@ -104,6 +104,9 @@ export async function healIncident(
       action,
       incidentAttempts: inc.attempts,
       now: ctx.clock.now(),
+      running: ctx.book
+        .open()
+        .flatMap((o) => (o.inFlight && o.id !== inc.id ? [{ target: o.target, ...o.inFlight }] : [])),
     });
     if (!gate.ok) {
       ctx.metrics.skips.inc({ reason: gate.reason });
@@ -116,7 +119,7 @@ export async function healIncident(
         ...decided,
       });
       if (gate.reason === 'max_attempts') return closeIncident(ctx, inc, 'failed', 'max_attempts', gate.detail);
-      return wait(ctx, inc, gate.reason, gate.detail);
+      return wait(ctx, inc, gate.reason, gate.detail, gate.until);
     }
     const model = resolveModel(ctx, inc.target, action, modelName);
     if (model === null) {
@@ -277,9 +280,7 @@ function resolveModel(
   return m;
 }
 
-async function wait(ctx: EngineContext, inc: Incident, reason: string, detail: string): Promise<void> {
-  inc.phase = 'waiting';
-  inc.reason = `${reason}: ${detail}`;
-  inc.updatedAt = ctx.clock.now();
+async function wait(ctx: EngineContext, inc: Incident, reason: string, detail: string, until?: number): Promise<void> {
+  ctx.waitFor(inc, reason, detail, until);
   await ctx.save().catch((err: Error) => ctx.log.error({ err: err.message }, 'cannot save state'));
 }

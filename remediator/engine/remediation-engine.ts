@@ -13,11 +13,13 @@ import type { RemediatorConfig } from '../remediator-section.js';
 import type { AuditEntry, AuditLog } from '../state/audit-log.js';
 import { AuditBacklog } from '../state/audit-backlog.js';
 import type { PersistedState } from '../state/persisted-state.js';
+import { alertAuditEntry } from './alert-audit-entry.js';
 import type { Clock } from './clock.js';
 import { closeIncident } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';
 import { healIncident } from './heal-incident.js';
 import { holdForQuietHours } from './hold-for-quiet-hours.js';
+import { IncidentTimers } from './incident-timers.js';
 import { recoverInFlight } from './recover-in-flight.js';
 import type { Notifier, RemediationPorts, Silencer } from './remediation-ports.js';
 import { TargetLock } from './target-lock.js';
@@ -52,7 +54,9 @@ export class RemediationEngine {
   readonly #auditLog: AuditBacklog;
   readonly #ctx: EngineContext;
   readonly #driving = new Map<string, Promise<void>>();
-  readonly #timers = new Map<string, () => void>();
+  readonly #timers: IncidentTimers;
+  /** Incidents woken while being driven: driven once more when the drive ends. */
+  readonly #again = new Set<string>();
   readonly #stopAbort = new AbortController();
   readonly #stepAbort = new AbortController();
   #appliedSeq: number;
@@ -72,6 +76,7 @@ export class RemediationEngine {
     };
     this.#locks = new TargetLock(deps.clock);
     this.#auditLog = new AuditBacklog(deps.audit, () => deps.clock.now(), deps.log);
+    this.#timers = new IncidentTimers(deps.clock);
     const rules = new Map(cfg.rules.map((r) => [r.name, r]));
     this.#ctx = {
       cfg,
@@ -92,17 +97,24 @@ export class RemediationEngine {
       save: () => deps.save(),
       audit: (entry) => this.#audit(entry),
       close: (inc, outcome, reason, detail) => closeIncident(this.#ctx, inc, outcome, reason, detail),
+      waitFor: (inc, reason, detail, until) => {
+        inc.phase = 'waiting';
+        inc.reason = `${reason}: ${detail}`;
+        inc.updatedAt = deps.clock.now();
+        inc.recheckAt = this.#timers.recheckAt(inc.id, reason, until);
+      },
     };
     deps.metrics.breakerOpen.set(this.#safety.breaker.open ? 1 : 0);
   }
 
-  /** Resumes after a restart: interrupted steps are judged, deferred work re-armed, pending work driven. */
+  /** Resumes after a restart: interrupted steps are judged, deferred and waiting work re-armed, pending work driven. */
   start(): void {
     for (const inc of this.#book.open()) {
       if (inc.inFlight || inc.phase === 'running' || inc.phase === 'pending') {
         inc.phase = 'pending';
         this.#kick(inc);
       } else if (inc.phase === 'deferred') this.#armDeferred(inc);
+      else this.#armRecheck(inc);
     }
     this.#refreshGauges();
   }
@@ -113,92 +125,33 @@ export class RemediationEngine {
     for (const rec of records) {
       if (rec.seq <= this.#appliedSeq) continue; // replayed twice: already applied
       this.#appliedSeq = rec.seq;
-      const alert = {
-        fingerprint: rec.fingerprint,
-        startsAt: rec.startsAt,
-        status: rec.status,
-        ...(rec.labels.alertname ? { alertname: rec.labels.alertname } : {}),
-      };
       const effect = this.#book.apply(
         rec,
         now,
         () => (this.#d.newId ?? newIncidentId)(now),
         (rule) => this.#ctx.rule(rule)?.model_label ?? 'model',
       );
-      switch (effect.kind) {
-        case 'refused':
-          this.#d.log.info({ alert, reason: rec.refused }, 'alert refused');
-          void this.#audit({
-            kind: 'alert',
-            decision: 'skipped',
-            reason: rec.refused ?? 'refused',
-            alert,
-            ...(rec.target ? { target: rec.target } : {}),
-          });
-          break;
-        case 'opened':
-        case 'joined':
-        case 'refreshed':
-          void this.#audit({
-            kind: 'alert',
-            incident: effect.incident.id,
-            rule: rec.rule,
-            target: rec.target,
-            alert,
-            result: effect.kind,
-          });
-          if (effect.incident.phase === 'pending' || effect.incident.phase === 'waiting') {
-            effect.incident.phase = 'pending';
-            this.#kick(effect.incident);
-          }
-          break;
-        case 'closed_before':
-          void this.#audit({
-            kind: 'alert',
-            decision: 'skipped',
-            reason: 'incident_closed',
-            incident: effect.incidentId,
-            rule: rec.rule,
-            target: rec.target,
-            alert,
-          });
-          break;
-        case 'all_resolved':
-          void this.#audit({
-            kind: 'alert',
-            incident: effect.incident.id,
-            rule: rec.rule,
-            target: rec.target,
-            alert,
-            result: 'all_resolved',
-          });
-          this.#cancel(effect.incident);
-          break;
-        case 'partly_resolved':
-        case 'unknown_resolution':
-          void this.#audit({
-            kind: 'alert',
-            rule: rec.rule,
-            target: rec.target,
-            alert,
-            result: effect.kind,
-            ...('incident' in effect ? { incident: effect.incident.id } : {}),
-          });
-          break;
-      }
+      const entry = alertAuditEntry(rec, effect);
+      if (effect.kind === 'refused') this.#d.log.info({ alert: entry.alert, reason: rec.refused }, 'alert refused');
+      void this.#audit(entry);
+      if (effect.kind === 'opened' || effect.kind === 'joined' || effect.kind === 'refreshed')
+        this.#wake(effect.incident);
+      else if (effect.kind === 'all_resolved') this.#cancel(effect.incident);
     }
     this.#refreshGauges();
     void this.#d.save().catch((err: Error) => this.#d.log.error({ err: err.message }, 'cannot save state'));
   }
 
-  /** Re-sends of recorded alerts: an open incident that waits (cooldown, breaker, inconclusive) gets another look. */
+  /**
+   * Re-sends of recorded alerts: they keep their alerts remembered, and an open incident one of them still fires for
+   * gets another look, whatever it waits on.
+   */
   poke(alerts: readonly WebhookAlert[]): void {
-    for (const inc of this.#book.open()) {
-      if (inc.phase !== 'waiting') continue;
-      if (alerts.some((a) => a.status === 'firing' && inc.alerts.some((x) => x.fingerprint === a.fingerprint))) {
-        inc.phase = 'pending';
-        this.#kick(inc);
-      }
+    const now = this.#d.clock.now();
+    for (const a of alerts) {
+      this.#book.touch(a.fingerprint, now);
+      const inc = a.status === 'firing' ? this.#book.firingIn(a.fingerprint) : undefined;
+      if (inc) this.#wake(inc);
     }
   }
 
@@ -207,6 +160,8 @@ export class RemediationEngine {
     this.#d.metrics.breakerOpen.set(0);
     this.#d.log.warn({ by, wasOpen }, 'circuit breaker reset by an operator');
     void this.#audit({ kind: 'breaker', result: 'reset', detail: `reset by ${by}`, was_open: wasOpen });
+    for (const inc of this.#book.open())
+      if (inc.phase === 'waiting' && reasonName(inc) === 'breaker_open') this.#wake(inc);
     void this.#d.save().catch((err: Error) => this.#d.log.error({ err: err.message }, 'cannot save state'));
     return { wasOpen };
   }
@@ -231,7 +186,7 @@ export class RemediationEngine {
 
   snapshot(): PersistedState {
     return {
-      version: 1,
+      version: 2,
       savedAt: this.#d.clock.now(),
       appliedSeq: this.#appliedSeq,
       book: this.#book.snapshot(),
@@ -251,8 +206,7 @@ export class RemediationEngine {
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     this.#stopAbort.abort(new Error('shutting down'));
-    for (const cancel of this.#timers.values()) cancel();
-    this.#timers.clear();
+    this.#timers.cancelAll();
     const drained = this.idle();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
@@ -266,18 +220,55 @@ export class RemediationEngine {
     await this.#d.save();
   }
 
+  /**
+   * Something may change the incident's course (an alert joined or was re-sent, the breaker was reset, its re-check
+   * is due): drive it now, or once more right after the drive in progress, so that nothing that arrives while a
+   * drive is finishing is lost. Deferred incidents wait for their window's end; closed ones stay closed.
+   */
+  #wake(inc: Incident): void {
+    if (inc.status !== 'open' || inc.phase === 'deferred') return;
+    if (this.#driving.has(inc.id)) {
+      this.#again.add(inc.id);
+      return;
+    }
+    this.#timers.cancel(inc.id);
+    this.#timers.forgetLooks(inc.id);
+    inc.phase = 'pending';
+    this.#kick(inc);
+  }
+
   #kick(inc: Incident): void {
     if (this.#stopping || this.#driving.has(inc.id)) return;
+    delete inc.recheckAt;
     const run = this.#drive(inc)
       .catch((err: Error) => {
         this.#d.log.error({ incident: inc.id, err: err.message, stack: err.stack }, 'incident driver failed');
-        if (inc.status === 'open' && !inc.inFlight) inc.phase = 'waiting';
+        if (inc.status === 'open') this.#ctx.waitFor(inc, 'driver_failed', err.message);
       })
       .finally(() => {
         this.#driving.delete(inc.id);
+        this.#afterDrive(inc);
         this.#refreshGauges();
       });
     this.#driving.set(inc.id, run);
+  }
+
+  /** Every drive ends with the incident closed, deferred (timer), waiting (timer), or driven once more. */
+  #afterDrive(inc: Incident): void {
+    const again = this.#again.delete(inc.id);
+    if (inc.status !== 'open') {
+      this.#timers.forgetLooks(inc.id);
+      return;
+    }
+    if (this.#stopping) return; // start() picks it up after the restart
+    if ((again || inc.cancelRequested) && inc.phase !== 'deferred') {
+      inc.phase = 'pending';
+      this.#kick(inc);
+    } else if (inc.phase !== 'deferred') {
+      // Waiting, or a drive that ended without a decision (it cannot, but an incident must never be left behind).
+      if (inc.phase !== 'waiting') this.#ctx.waitFor(inc, 'undecided', 'the last drive ended without a decision');
+      this.#armRecheck(inc);
+    }
   }
 
   async #drive(inc: Incident): Promise<void> {
@@ -309,30 +300,34 @@ export class RemediationEngine {
         target: inc.target,
         detail: `another incident held ${inc.target} for longer than lock_wait`,
       });
-      inc.phase = 'waiting';
-      inc.reason = 'locked: the target was busy for longer than lock_wait';
+      this.#ctx.waitFor(inc, 'locked', 'the target was busy for longer than lock_wait');
       return;
     }
     try {
-      if (inc.cancelRequested)
-        return await closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
+      // An interrupted step is judged first, even when every alert resolved meanwhile: whether it happened must
+      // reach the cooldowns, the attempt count and the breaker.
       if (inc.inFlight && (await recoverInFlight(this.#ctx, inc))) return;
       if (inc.status !== 'open') return;
+      if (inc.cancelRequested)
+        return await closeIncident(this.#ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
       await healIncident(this.#ctx, inc, rule, rule.dry_run ?? this.#d.cfg.dry_run);
     } finally {
       release();
     }
   }
 
-  /** Cancels pending and deferred work; a running step finishes first, then the incident stops. */
+  /**
+   * Cancels pending and deferred work; a running step finishes first, and a step interrupted by a restart is judged
+   * first, then the incident stops.
+   */
   #cancel(inc: Incident): void {
-    const cancel = this.#timers.get(inc.id);
-    if (cancel) {
-      cancel();
-      this.#timers.delete(inc.id);
-    }
-    if (this.#driving.has(inc.id)) {
+    this.#timers.cancel(inc.id);
+    if (this.#driving.has(inc.id) || inc.inFlight) {
       inc.cancelRequested = true;
+      if (inc.inFlight && !this.#driving.has(inc.id)) {
+        inc.phase = 'pending';
+        this.#kick(inc);
+      }
       return;
     }
     void closeIncident(
@@ -345,19 +340,25 @@ export class RemediationEngine {
   }
 
   #armDeferred(inc: Incident): void {
-    this.#timers.get(inc.id)?.();
-    const delay = Math.max(0, (inc.deferredUntil ?? 0) - this.#d.clock.now());
-    this.#timers.set(
-      inc.id,
-      this.#d.clock.setTimer(() => {
-        this.#timers.delete(inc.id);
-        if (inc.status !== 'open' || inc.phase !== 'deferred') return;
-        // The window is over: act if the alert still fires (a resolution would have closed the incident).
-        inc.phase = 'pending';
-        delete inc.deferredUntil;
-        this.#kick(inc);
-      }, delay),
-    );
+    this.#setTimer(inc, inc.deferredUntil ?? 0, 'deferred', () => {
+      // The window is over: act if the alert still fires (a resolution would have closed the incident).
+      delete inc.deferredUntil;
+    });
+  }
+
+  /** The backstop for a waiting incident: look again at `recheckAt` even if no notification ever comes. */
+  #armRecheck(inc: Incident): void {
+    inc.recheckAt ??= this.#timers.recheckAt(inc.id, reasonName(inc));
+    this.#setTimer(inc, inc.recheckAt, 'waiting', () => this.#timers.looked(inc.id));
+  }
+
+  #setTimer(inc: Incident, at: number, phase: 'deferred' | 'waiting', before: () => void): void {
+    this.#timers.set(inc.id, at, () => {
+      if (inc.status !== 'open' || inc.phase !== phase || this.#stopping) return;
+      before();
+      inc.phase = 'pending';
+      this.#kick(inc);
+    });
     this.#refreshGauges();
   }
 
@@ -384,4 +385,9 @@ export class RemediationEngine {
     this.#d.metrics.incidentsOpen.set(open.length);
     this.#d.metrics.deferred.set(open.filter((i) => i.phase === 'deferred').length);
   }
+}
+
+/** The condition an incident waits on: the first word of its reason ("cooldown", "breaker_open", "inconclusive"...). */
+function reasonName(inc: Incident): string {
+  return (inc.reason ?? '').split(':')[0]!;
 }

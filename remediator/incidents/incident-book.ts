@@ -1,4 +1,5 @@
 import type { JournalRecord } from '../journal/journal-record.js';
+import { AlertMemory, type RememberedAlert } from './alert-memory.js';
 import { MAX_ALERTS_PER_INCIDENT, type Incident, type IncidentOutcome } from './incident.js';
 
 export type AlertEffect =
@@ -8,6 +9,8 @@ export type AlertEffect =
   | { readonly kind: 'refreshed'; readonly incident: Incident }
   /** A firing notification of an alert whose incident already closed: never reopened (no loops on repeat_interval). */
   | { readonly kind: 'closed_before'; readonly incidentId: string }
+  /** A firing notification of an episode known to be over (its resolution overtook it, or a newer one began). */
+  | { readonly kind: 'already_resolved' }
   /** Every alert of the incident resolved: pending and deferred work is cancelled. */
   | { readonly kind: 'all_resolved'; readonly incident: Incident }
   | { readonly kind: 'partly_resolved'; readonly incident: Incident }
@@ -15,27 +18,28 @@ export type AlertEffect =
 
 export interface BookSnapshot {
   readonly incidents: Incident[];
-  /** [fingerprint|startsAt, incident id, closed at]: alerts of closed incidents. */
-  readonly closedAlerts: [string, string, number][];
+  /** Every alert seen lately, whatever the size of its incident (see AlertMemory). Absent in 0.1.0's files. */
+  readonly alerts?: RememberedAlert[];
+  /** 0.1.0 only: [fingerprint|startsAt, incident id, closed at] of the alerts closed incidents listed. */
+  readonly closedAlerts?: [string, string, number][];
 }
-
-const CLOSED_ALERT_TTL_MS = 8 * 24 * 3_600_000;
-const MAX_CLOSED_ALERTS = 20_000;
 
 /**
  * Open and recent incidents, and the pure rules that tie alerts to them: one rule on one target is one incident;
- * more alerts for it while open join it; resolutions cancel it once all its alerts resolved. No I/O here.
+ * more alerts for it while open join it; resolutions cancel it once all its alerts resolved. Whether an alert was
+ * seen, joined an incident or ended is kept apart from the incidents (AlertMemory), so it holds for an incident of
+ * any size and after the incident is pruned from the history. No I/O here.
  */
 export class IncidentBook {
   readonly #incidents = new Map<string, Incident>();
-  readonly #closedAlerts = new Map<string, { id: string; at: number }>();
+  readonly #memory: AlertMemory;
 
   constructor(
     private readonly historySize: number,
     snapshot?: BookSnapshot,
   ) {
     for (const i of snapshot?.incidents ?? []) this.#incidents.set(i.id, i);
-    for (const [k, id, at] of snapshot?.closedAlerts ?? []) this.#closedAlerts.set(k, { id, at });
+    this.#memory = new AlertMemory(snapshot?.alerts ?? legacyMemory(snapshot));
   }
 
   get(id: string): Incident | undefined {
@@ -60,32 +64,41 @@ export class IncidentBook {
   /** Applies one journaled alert; idempotent, so replaying the journal after a crash is safe. */
   apply(rec: JournalRecord, now: number, newId: () => string, modelLabel: (rule: string) => string): AlertEffect {
     if (rec.refused || !rec.rule || !rec.target) return { kind: 'refused' };
-    const identity = `${rec.fingerprint}|${rec.startsAt}`;
-    const open = this.findOpen(rec.rule, rec.target);
     if (rec.status === 'resolved') {
-      const inc = open && open.alerts.some((a) => a.fingerprint === rec.fingerprint) ? open : undefined;
-      if (!inc) return { kind: 'unknown_resolution' };
+      const id = this.#memory.noteResolved(rec.fingerprint, rec.startsAt, rec.endsAt, now);
+      const inc = id ? this.#incidents.get(id) : undefined;
+      if (!inc || inc.status !== 'open') return { kind: 'unknown_resolution' };
+      const endsAt = Math.max(Date.parse(rec.startsAt), Date.parse(rec.endsAt) || 0);
       for (const a of inc.alerts)
-        if (a.fingerprint === rec.fingerprint && a.startsAt === rec.startsAt) a.status = 'resolved';
+        if (a.fingerprint === rec.fingerprint && Date.parse(a.startsAt) <= endsAt) a.status = 'resolved';
       inc.updatedAt = now;
-      return inc.alerts.every((a) => a.status === 'resolved')
-        ? { kind: 'all_resolved', incident: inc }
-        : { kind: 'partly_resolved', incident: inc };
+      return this.#memory.anyFiring(inc.id)
+        ? { kind: 'partly_resolved', incident: inc }
+        : { kind: 'all_resolved', incident: inc };
     }
+    const verdict = this.#memory.firing(rec.fingerprint, rec.startsAt);
+    if (verdict.kind === 'over') {
+      this.#memory.touch(rec.fingerprint, now);
+      return { kind: 'already_resolved' };
+    }
+    if (verdict.kind === 'known') {
+      this.#memory.touch(rec.fingerprint, now);
+      const inc = this.#incidents.get(verdict.incident);
+      if (inc?.status !== 'open') return { kind: 'closed_before', incidentId: verdict.incident };
+      inc.updatedAt = now;
+      const listed = inc.alerts.find((a) => a.fingerprint === rec.fingerprint && a.startsAt === rec.startsAt);
+      if (listed) listed.lastSeenAt = now;
+      return { kind: 'refreshed', incident: inc };
+    }
+    const open = this.findOpen(rec.rule, rec.target);
     if (open) {
-      const known = open.alerts.find((a) => a.fingerprint === rec.fingerprint && a.startsAt === rec.startsAt);
+      this.#memory.noteFiring(rec.fingerprint, rec.startsAt, open.id, now);
       open.updatedAt = now;
-      if (known) {
-        known.status = 'firing';
-        known.lastSeenAt = now;
-        return { kind: 'refreshed', incident: open };
-      }
+      // The list is for people (capped); what was seen is remembered apart, whatever the incident's size.
       if (open.alerts.length < MAX_ALERTS_PER_INCIDENT) open.alerts.push(alertOf(rec, now));
       open.model ??= rec.labels[modelLabel(rec.rule)] || undefined;
       return { kind: 'joined', incident: open };
     }
-    const closed = this.#closedAlerts.get(identity);
-    if (closed) return { kind: 'closed_before', incidentId: closed.id };
     const model = Object.hasOwn(rec.labels, modelLabel(rec.rule)) ? rec.labels[modelLabel(rec.rule)] : undefined;
     const incident: Incident = {
       id: newId(),
@@ -102,10 +115,23 @@ export class IncidentBook {
       steps: [],
     };
     this.#incidents.set(incident.id, incident);
+    this.#memory.noteFiring(rec.fingerprint, rec.startsAt, incident.id, now);
     return { kind: 'opened', incident };
   }
 
-  /** Closes an incident; its alerts are remembered so their re-sends do not reopen it. */
+  /** A re-send answered by the intake without a journal line: the alert stays remembered. */
+  touch(fingerprint: string, now: number): void {
+    this.#memory.touch(fingerprint, now);
+  }
+
+  /** The open incident this alert fires for, if any. */
+  firingIn(fingerprint: string): Incident | undefined {
+    const id = this.#memory.firingIncident(fingerprint);
+    const inc = id ? this.#incidents.get(id) : undefined;
+    return inc?.status === 'open' ? inc : undefined;
+  }
+
+  /** Closes an incident; its alerts stay remembered, so their re-sends do not reopen it. */
   close(inc: Incident, outcome: IncidentOutcome, reason: string, now: number): void {
     inc.status = outcome;
     inc.reason = reason;
@@ -113,17 +139,14 @@ export class IncidentBook {
     inc.updatedAt = now;
     delete inc.phase;
     delete inc.deferredUntil;
+    delete inc.recheckAt;
     delete inc.inFlight;
     delete inc.cancelRequested;
-    for (const a of inc.alerts) this.#closedAlerts.set(`${a.fingerprint}|${a.startsAt}`, { id: inc.id, at: now });
     this.#prune(now);
   }
 
   snapshot(): BookSnapshot {
-    return {
-      incidents: [...this.#incidents.values()],
-      closedAlerts: [...this.#closedAlerts].map(([k, v]) => [k, v.id, v.at]),
-    };
+    return { incidents: [...this.#incidents.values()], alerts: this.#memory.snapshot() };
   }
 
   #prune(now: number): void {
@@ -131,9 +154,7 @@ export class IncidentBook {
       .filter((i) => i.status !== 'open')
       .sort((a, b) => (b.closedAt ?? 0) - (a.closedAt ?? 0));
     for (const old of closed.slice(this.historySize)) this.#incidents.delete(old.id);
-    for (const [k, v] of this.#closedAlerts) if (now - v.at > CLOSED_ALERT_TTL_MS) this.#closedAlerts.delete(k);
-    while (this.#closedAlerts.size > MAX_CLOSED_ALERTS)
-      this.#closedAlerts.delete(this.#closedAlerts.keys().next().value!);
+    this.#memory.prune(now, (id) => this.#incidents.get(id)?.status === 'open');
   }
 }
 
@@ -146,4 +167,23 @@ function alertOf(rec: JournalRecord, now: number) {
     ...(rec.summary ? { summary: rec.summary } : {}),
     lastSeenAt: now,
   };
+}
+
+/** 0.1.0 kept the alerts of closed incidents by "fingerprint|startsAt", and open incidents' in their lists. */
+function legacyMemory(snapshot: BookSnapshot | undefined): RememberedAlert[] {
+  const out = new Map<string, RememberedAlert>();
+  const keep = (r: RememberedAlert) => {
+    const known = out.get(r[0]);
+    if (!known || Date.parse(known[1]) <= Date.parse(r[1])) out.set(r[0], r);
+  };
+  for (const [key, id, at] of snapshot?.closedAlerts ?? []) {
+    const cut = key.indexOf('|');
+    keep([key.slice(0, cut), key.slice(cut + 1), null, id, at]);
+  }
+  for (const inc of snapshot?.incidents ?? []) {
+    if (inc.status !== 'open') continue;
+    for (const a of inc.alerts)
+      keep([a.fingerprint, a.startsAt, a.status === 'resolved' ? Date.parse(a.startsAt) : null, inc.id, a.lastSeenAt]);
+  }
+  return [...out.values()];
 }

@@ -7,7 +7,8 @@ export type IncidentOutcome = 'healed' | 'failed' | 'escalated' | 'resolved' | '
 
 /**
  * Where an open incident stands. pending: work to do now. deferred: waiting for a quiet window to end.
- * running: a driver owns it. waiting: blocked (cooldown, breaker, inconclusive diagnosis) until a new notification.
+ * running: a driver owns it. waiting: blocked (cooldown, breaker, inconclusive diagnosis, lock) until a notification
+ * of one of its alerts, an operator's breaker reset, or its own re-check at `recheckAt`, whichever comes first.
  */
 export type IncidentPhase = 'pending' | 'deferred' | 'running' | 'waiting';
 
@@ -68,6 +69,8 @@ export interface Incident {
   steps: StepRecord[];
   inFlight?: InFlightStep;
   deferredUntil?: number;
+  /** While waiting: when the engine looks again by itself (the backstop when no notification comes). */
+  recheckAt?: number;
   /** A resolved notification arrived while a step ran: finish the step, then stop. */
   cancelRequested?: boolean;
   silenceId?: string;

@@ -4,16 +4,27 @@ export type SafetyVerdict =
   | { readonly ok: true }
   | {
       readonly ok: false;
-      readonly reason: 'breaker_open' | 'max_attempts' | 'cooldown';
+      readonly reason: 'breaker_open' | 'max_attempts' | 'breaker_budget' | 'cooldown';
       readonly detail: string;
       readonly until?: number;
     };
 
-/** Pure: may this real action run now? Checked right before every step; dry-runs never ask. */
+/** A step whose intent is recorded but whose result is not (running now, or cut short by a restart). */
+export interface RunningIntent {
+  readonly target: string;
+  readonly action: string;
+  readonly startedAt: number;
+}
+
+/**
+ * Pure: may this real action run now? Checked right before every step; dry-runs never ask. Steps still running
+ * (or not yet judged after a restart) count as actions already taken, for the cooldown and for the breaker, so
+ * neither steps on other targets nor a restart can slip an action past the limits.
+ */
 export function checkSafety(
   state: SafetyState,
   limits: SafetyLimits,
-  q: { target: string; action: string; incidentAttempts: number; now: number },
+  q: { target: string; action: string; incidentAttempts: number; now: number; running?: readonly RunningIntent[] },
 ): SafetyVerdict {
   if (state.breaker.open) {
     return {
@@ -29,8 +40,21 @@ export function checkSafety(
       detail: `this incident already took ${q.incidentAttempts} action(s) (max_attempts_per_incident ${limits.maxAttemptsPerIncident})`,
     };
   }
-  const last = state.cooldowns[cooldownKey(q.target, q.action)];
-  if (last !== undefined && q.now - last < limits.cooldownMs) {
+  const running = q.running ?? [];
+  const recent = state.breaker.actions.filter((t) => q.now - t < limits.breakerWindowMs).length;
+  if (running.length > 0 && recent + running.length >= limits.breakerMaxActions) {
+    return {
+      ok: false,
+      reason: 'breaker_budget',
+      detail: `${recent} action(s) in the breaker window and ${running.length} running: one more could pass breaker_max_actions ${limits.breakerMaxActions}; waiting for them`,
+    };
+  }
+  const key = cooldownKey(q.target, q.action);
+  const last = Math.max(
+    state.cooldowns[key] ?? -Infinity,
+    ...running.filter((r) => cooldownKey(r.target, r.action) === key).map((r) => r.startedAt),
+  );
+  if (last > -Infinity && q.now - last < limits.cooldownMs) {
     const until = last + limits.cooldownMs;
     return {
       ok: false,

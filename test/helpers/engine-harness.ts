@@ -81,6 +81,8 @@ export interface Harness {
   metrics: RemediatorMetrics;
   notified: NotifyEvent[];
   silences: { created: SilenceRequest[]; removed: string[] };
+  /** Holds every save until the returned function is called (to land an alert while state is being written). */
+  holdSaves(): () => void;
   /** Feeds journal records (seq assigned) and waits until the engine is idle. */
   send(...recs: Partial<JournalRecord>[]): Promise<void>;
   dispose(): Promise<void>;
@@ -124,7 +126,9 @@ export function makeHarness(
   const metrics = new RemediatorMetrics('test');
   const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
   let saved = opts.initial ?? emptyState();
-  let ids = 0;
+  let hold: Promise<void> | undefined;
+  // Ids go on from the saved incidents', as newIncidentId's would (they carry the time).
+  let ids = Math.max(0, ...saved.book.incidents.map((i) => Number(i.id.split('-').at(-1)) || 0));
   const engine: RemediationEngine = new RemediationEngine(
     {
       cfg,
@@ -134,6 +138,7 @@ export function makeHarness(
       ports,
       audit: { write: async (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEntry) },
       save: async () => {
+        if (hold) await hold;
         saved = JSON.parse(JSON.stringify(engine.snapshot())) as PersistedState;
       },
       metrics,
@@ -161,6 +166,14 @@ export function makeHarness(
     notified,
     silences,
     saved: () => saved,
+    holdSaves() {
+      let release!: () => void;
+      hold = new Promise<void>((r) => (release = r));
+      return () => {
+        hold = undefined;
+        release();
+      };
+    },
     async send(...recs) {
       engine.accept(recs.map((r) => record(r)));
       await settle();

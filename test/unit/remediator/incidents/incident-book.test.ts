@@ -34,9 +34,13 @@ describe('IncidentBook', () => {
     assert.equal(a.incident.model, 'llama3:latest');
     assert.equal(book.apply(rec({ fingerprint: 'bbbb' }), 2, ids, label).kind, 'joined');
     assert.equal(book.apply(rec({}), 3, ids, label).kind, 'refreshed');
-    assert.equal(book.apply(rec({ rule: 'other' }), 4, ids, label).kind, 'opened', 'another rule is another incident');
     assert.equal(
-      book.apply(rec({ target: 'second' }), 5, ids, label).kind,
+      book.apply(rec({ rule: 'other', fingerprint: 'cccc' }), 4, ids, label).kind,
+      'opened',
+      'another rule is another incident',
+    );
+    assert.equal(
+      book.apply(rec({ target: 'second', fingerprint: 'dddd' }), 5, ids, label).kind,
       'opened',
       'another target is another incident',
     );

@@ -58,4 +58,17 @@ describe('safety gate', () => {
     );
     assert.equal(s.breaker.resetBy, 'alice');
   });
+
+  it('steps still running (or cut short, not yet judged) count: for their cooldown and for the breaker', () => {
+    const s = emptySafetyState();
+    const running = [{ target: 'main', action: 'restart_container', startedAt: 1_000 }];
+    const cooled = checkSafety(s, limits, { ...q({ now: 2_000 }), running });
+    assert.ok(!cooled.ok && cooled.reason === 'cooldown' && cooled.until === 601_000);
+    assert.ok(checkSafety(s, limits, { ...q({ now: 2_000, target: 'other' }), running }).ok, 'one running of three');
+    recordAction(s, limits, { target: 'a', action: 'x', now: 0 });
+    recordAction(s, limits, { target: 'b', action: 'x', now: 0 });
+    const full = checkSafety(s, limits, { ...q({ now: 2_000, target: 'other' }), running });
+    assert.ok(!full.ok && full.reason === 'breaker_budget', 'two done and one running: the last one must wait');
+    assert.ok(checkSafety(s, limits, q({ now: 2_000, target: 'other' })).ok, 'with nothing running it may go');
+  });
 });
