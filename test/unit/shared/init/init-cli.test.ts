@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../../../helpers/wait-for.js';
 import { findFreePort } from '../../../helpers/find-free-port.js';
 import { startOllamaSim, type OllamaSim } from '../../../sim/ollama-sim.js';
 import { closedPort } from '../../../helpers/local-server.js';
@@ -37,18 +38,22 @@ test('pulls a missing model and exits 0 with a summary on stderr and JSON logs o
 
 test('slow start: waits with one line per attempt, then succeeds', T, async () => {
   const port = await findFreePort();
-  const simStarting = startOllamaSim({ port, startDelayMs: 1_500 });
+  const attempts = (text: string) =>
+    text.match(/not answering \(attempt \d+: [^\n]*refused[^\n]*\); next try in \S+, giving up in \S+\n/g) ?? [];
+  const cli = runInitCli(initConfig(`http://127.0.0.1:${port}`, ['qwen2.5:0.5b'], { wait_timeout: '20s' }));
+  // Ollama comes up only once init has been refused twice (a fixed start delay raced init's own start on a busy machine).
+  await waitFor(() => attempts(cli.process.stderr()).length >= 2, {
+    timeoutMs: 15_000,
+    intervalMs: 50,
+    what: `two refused attempts\n${cli.process.output()}`,
+  });
+  const sim = await startOllamaSim({ port });
   try {
-    const cli = runInitCli(initConfig(`http://127.0.0.1:${port}`, ['qwen2.5:0.5b'], { wait_timeout: '20s' }));
     assert.equal(await cli.finished(), 0, cli.process.output());
-    const attempts =
-      cli.process
-        .stderr()
-        .match(/not answering \(attempt \d+: [^\n]*refused[^\n]*\); next try in \S+, giving up in \S+\n/g) ?? [];
-    assert.ok(attempts.length >= 2, cli.process.stderr());
+    assert.ok(attempts(cli.process.stderr()).length >= 2, cli.process.stderr());
     assert.match(cli.process.stderr(), /qwen2\.5:0\.5b pulled in/);
   } finally {
-    await (await simStarting).close();
+    await sim.close();
   }
 });
 
