@@ -40,6 +40,8 @@ export class CollectorScheduler {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly controllers = new Map<string, AbortController>();
   private stopped = false;
+  /** Bumped on every change of what render() writes; the scrape cache keys on it. */
+  private generation = 0;
 
   constructor(
     private readonly collectors: readonly Collector[],
@@ -99,6 +101,18 @@ export class CollectorScheduler {
     return s?.ok ? (s.snapshot as S) : undefined;
   }
 
+  /**
+   * Identifies what render() would write now: the same key means the same series. Changes with every snapshot and
+   * status change, and with the clock (ms) while a snapshot's series depend on the scrape's time.
+   */
+  renderKey(): string {
+    const clock = this.collectors.some((c) => {
+      const s = this.status.get(c.name)!;
+      return s.ok && c.clockDependent?.(s.snapshot) === true;
+    });
+    return clock ? `${this.generation}@${this.now()}` : String(this.generation);
+  }
+
   /** Runs one collector now and waits for it (tests, and the first run before serving). */
   runNow(name: string): Promise<void> {
     const c = this.collectors.find((x) => x.name === name);
@@ -111,6 +125,7 @@ export class CollectorScheduler {
     const s = this.status.get(c.name)!;
     if (this.inFlight.has(c.name)) {
       s.skippedRuns++;
+      this.generation++;
       const since = s.inFlightSinceMs!;
       if (s.stuckSinceMs === null && this.now() - since >= c.timeoutMs + this.stuckGraceMs) {
         s.stuckSinceMs = since + c.timeoutMs;
@@ -145,7 +160,10 @@ export class CollectorScheduler {
       try {
         const publish = (interim: unknown): void => {
           // A failed source stays absent until a run succeeds; a timed-out run has no say any more.
-          if (s.ok && !timedOut && !this.stopped) s.snapshot = interim;
+          if (s.ok && !timedOut && !this.stopped) {
+            s.snapshot = interim;
+            this.generation++;
+          }
         };
         const snapshot = await c.collect({ signal: controller.signal, now: this.now, publish });
         if (timedOut) return;
@@ -159,6 +177,7 @@ export class CollectorScheduler {
         if (!timedOut) this.fail(s, err, started);
       } finally {
         clearTimeout(timer);
+        this.generation++;
         if (s.stuckSinceMs !== null) this.deps.log.warn({ collector: c.name }, 'stuck collection run finally ended');
         s.stuckSinceMs = null;
         s.inFlightSinceMs = null;
@@ -173,6 +192,7 @@ export class CollectorScheduler {
   private fail(s: CollectorStatus, err: unknown, started: number): void {
     const reason = err instanceof CollectError ? err.reason : 'error';
     const message = err instanceof Error ? err.message : String(err);
+    this.generation++;
     s.ok = false;
     s.snapshot = undefined;
     s.tried = true;
@@ -192,6 +212,7 @@ export class CollectorScheduler {
           c.render(s.snapshot, sink, this.now());
         } catch (err) {
           s.errors.render = (s.errors.render ?? 0) + 1;
+          this.generation++;
           this.deps.log.error({ collector: c.name, err }, 'rendering a snapshot failed');
         }
       }

@@ -37,6 +37,8 @@ export interface Collector<S = unknown> {
   collect(ctx: CollectContext<S>): Promise<S>;
   /** `nowMs` is the scrape's wall clock (the scheduler always passes it), for series that age between runs. */
   render(snapshot: S, sink: MetricSink, nowMs?: number): void;
+  /** True while `render` of this snapshot reads `nowMs` (e.g. a probe's waiting time): a cached scrape then expires. */
+  clockDependent?(snapshot: S): boolean;
 }
 
 /**

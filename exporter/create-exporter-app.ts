@@ -1,11 +1,19 @@
 import express, { type Express } from 'express';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { gzipSync } from 'node:zlib';
+import { Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 import type { ExporterConfig } from './exporter-section.js';
 import { readSecretFile } from '../shared/http/secret-files.js';
 import { requireBasicAuth } from '../shared/http/basic-auth.js';
 import type { CollectorScheduler } from './collector-scheduler.js';
 import { PromSink } from './metrics/prom-sink.js';
 import type { MetricSink } from './collector.js';
+import {
+  CONTENT_TYPES,
+  ExpositionCache,
+  negotiate,
+  type Exposition,
+  type ExpositionFormat,
+} from './metrics/exposition-cache.js';
 
 export interface ExporterAppDeps {
   readonly scheduler: CollectorScheduler;
@@ -14,15 +22,29 @@ export interface ExporterAppDeps {
   readonly state: () => unknown;
   /** Series derived from the snapshots at scrape time (the diagnosis). */
   readonly extraSeries?: (sink: MetricSink) => void;
+  /** What extraSeries depends on besides the scheduler's snapshots (e.g. the TLS reload status). */
+  readonly extraKey?: () => string;
 }
 
 /** The exporter's HTTP surface: landing page, /metrics, /api/state, /healthz, /readyz. */
 export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  const defaults = cfg.node_metrics ? new Registry() : undefined;
-  if (defaults) collectDefaultMetrics({ register: defaults });
+  // Node's own series change on every scrape: rendered per scrape and appended, in the format asked for.
+  const defaults = cfg.node_metrics ? nodeRegistries() : undefined;
   let scrapesInFlight = 0;
+  const cache = new ExpositionCache(async (format) => {
+    const sink = new PromSink();
+    sink.gauge(
+      'sentinel_build_info',
+      'ollama-sentinel build: version and the Node.js it runs on.',
+      { version: deps.version, nodejs_version: process.version },
+      1,
+    );
+    deps.scheduler.render(sink);
+    deps.extraSeries?.(sink);
+    return sink.registry(CONTENT_TYPES[format]).metrics();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -54,7 +76,7 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
     res.type('html').send(landingPage(cfg.telemetry_path, deps.version, deps.scheduler));
   });
 
-  app.get(cfg.telemetry_path, async (_req, res) => {
+  app.get(cfg.telemetry_path, (req, res) => {
     if (scrapesInFlight >= cfg.max_concurrent_scrapes) {
       res
         .status(503)
@@ -62,24 +84,29 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
         .send(`too many concurrent scrapes (limit ${cfg.max_concurrent_scrapes}); retry later\n`);
       return;
     }
+    // In flight until the response is written out or the connection closes, not merely until it is rendered:
+    // a slow reader holds its slot (and its buffered body) for as long as it takes.
     scrapesInFlight++;
-    try {
-      const sink = new PromSink();
-      sink.gauge(
-        'sentinel_build_info',
-        'ollama-sentinel build: version and the Node.js it runs on.',
-        { version: deps.version, nodejs_version: process.version },
-        1,
-      );
-      deps.scheduler.render(sink);
-      deps.extraSeries?.(sink);
-      const reg = sink.registry();
-      let text = await reg.metrics();
-      if (defaults) text += await defaults.metrics();
-      res.type(reg.contentType).send(text);
-    } finally {
-      scrapesInFlight--;
-    }
+    res.once('close', () => scrapesInFlight--);
+    const { format, gzip } = negotiate(req.headers.accept, req.headers['accept-encoding']);
+    const key = `${deps.scheduler.renderKey()}|${deps.extraKey?.() ?? ''}`;
+    void (async () => {
+      let out = await cache.get(key, format, gzip && !defaults);
+      if (defaults) out = await withNodeMetrics(out, defaults[format], format, gzip);
+      res.status(200);
+      res.setHeader('Content-Type', out.contentType);
+      res.setHeader('Vary', 'Accept, Accept-Encoding');
+      if (out.gzip) res.setHeader('Content-Encoding', 'gzip');
+      res.setHeader('Content-Length', out.body.length);
+      res.end(out.body);
+    })().catch((err: unknown) => {
+      if (!res.headersSent)
+        res
+          .status(500)
+          .type('text/plain')
+          .send(`rendering metrics failed: ${String(err)}\n`);
+      else res.destroy();
+    });
   });
 
   app.get('/api/state', (_req, res) => {
@@ -93,6 +120,30 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
       .send(`no such endpoint: ${req.method} ${req.path} (try ${cfg.telemetry_path}, /api/state, /healthz, /readyz)\n`);
   });
   return app;
+}
+
+function nodeRegistries(): Record<ExpositionFormat, Registry<RegistryContentType>> {
+  const text = new Registry();
+  collectDefaultMetrics({ register: text });
+  const openmetrics = new Registry<RegistryContentType>();
+  openmetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  collectDefaultMetrics({ register: openmetrics });
+  return { text, openmetrics };
+}
+
+/** The cached exposition followed by Node's series of this moment (before OpenMetrics' closing # EOF). */
+async function withNodeMetrics(
+  cached: Exposition,
+  reg: Registry<RegistryContentType>,
+  format: ExpositionFormat,
+  gzip: boolean,
+): Promise<Exposition> {
+  const EOF = '# EOF\n';
+  let head = cached.body.toString();
+  if (format === 'openmetrics' && head.endsWith(EOF)) head = head.slice(0, -EOF.length);
+  const node = await reg.metrics();
+  const body = Buffer.from(head + node);
+  return { contentType: cached.contentType, body: gzip ? gzipSync(body) : body, gzip };
 }
 
 function landingPage(metricsPath: string, version: string, scheduler: CollectorScheduler): string {

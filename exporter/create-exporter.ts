@@ -95,6 +95,11 @@ export function createExporter(
     scheduler,
     version,
     state,
+    extraKey: () => {
+      if (!tls) return '';
+      const s = tls();
+      return `${s.reloadErrors}/${s.lastReloadOk}`;
+    },
     extraSeries: (sink) => {
       renderDiagnosis(observations(), sink);
       if (!tls) return;

@@ -178,6 +178,7 @@ export function createProbeCollector(
       return current(ctx.now());
     },
     render: renderProbeSnapshot,
+    clockDependent: (s) => s.probes.some((p) => p.inFlightSinceMs !== null),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, type RegistryContentType } from 'prom-client';
 import type { Labels, MetricSink } from '../collector.js';
 
 interface Family {
@@ -34,8 +34,10 @@ export class PromSink implements MetricSink {
     f.samples.push([labels, value]);
   }
 
-  registry(): Registry {
-    const reg = new Registry();
+  /** A fresh registry holding this scrape's series, rendering in `contentType` (text 0.0.4 or OpenMetrics). */
+  registry(contentType: RegistryContentType = Registry.PROMETHEUS_CONTENT_TYPE): Registry<RegistryContentType> {
+    const reg = new Registry<RegistryContentType>();
+    reg.setContentType(contentType);
     for (const [name, f] of [...this.families].sort(([a], [b]) => a.localeCompare(b))) {
       if (f.type === 'gauge') {
         const g = new Gauge({ name, help: f.help, labelNames: f.labelNames, registers: [reg] });

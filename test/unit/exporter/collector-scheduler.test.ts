@@ -165,3 +165,21 @@ test('a run in flight may publish newer snapshots: served while the last run suc
   assert.equal(value(), 6);
   await s.stop();
 });
+
+test('renderKey changes with every snapshot, and with the clock only while a snapshot reads it', async () => {
+  let nowMs = 1_000_000;
+  let clock = false;
+  const c = { ...fakeCollector('a', async (_ctx, run) => run), clockDependent: () => clock };
+  const s = new CollectorScheduler([c], { log, now: () => nowMs });
+  await s.runNow('a');
+  const k1 = s.renderKey();
+  nowMs += 1000;
+  assert.equal(s.renderKey(), k1, 'no change: same key whatever the time');
+  await s.runNow('a');
+  const k2 = s.renderKey();
+  assert.notEqual(k2, k1, 'a new snapshot: a new key');
+  clock = true;
+  const k3 = s.renderKey();
+  nowMs += 1;
+  assert.notEqual(s.renderKey(), k3, 'clock-dependent series: the key follows the clock');
+});
