@@ -1,4 +1,6 @@
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** The units parseDuration reads, longest first where one is a prefix of another (ms before m). */
+export const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS = DURATION_UNIT_MS;
 
 /**
  * Parses "500ms", "15s", "1m30s", "2h" or a plain number of seconds into milliseconds.

@@ -19,7 +19,8 @@ export type ScalarSchema = Readonly<Record<string, ScalarField>>;
 
 export type ScalarResult = { ok: true; value: string | number | boolean } | { ok: false; problem: string; fix: string };
 
-const BYTE_UNITS: Record<string, number> = {
+/** Size units (case-insensitive), for the parser and the config schema. */
+export const BYTE_UNITS: Readonly<Record<string, number>> = {
   '': 1,
   b: 1,
   kib: 1024,
