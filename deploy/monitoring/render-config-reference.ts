@@ -30,7 +30,7 @@ export function renderConfigReference(sections: readonly ConfigSection[]): strin
     'flag > environment variable > file > default. Every scalar has an environment variable and a flag derived from its',
     `path (\`gpu.interval\` -> \`${envNameFor('gpu.interval')}\`, \`${flagNameFor('gpu.interval')}=30s\`;`,
     `\`exporter.listen_address\` -> \`${flagNameFor('exporter.listen_address')}\`); lists and maps come from the file only.`,
-    'Durations take `500ms`, `15s`, `2m`, `1h30m` or seconds; sizes a number of bytes or `512KiB`, `1MiB`, `1GiB`',
+    'Durations take `500ms`, `15s`, `2m`, `1h30m`, `1d`, `1w` or seconds; sizes a number of bytes or `512KiB`, `1MiB`, `1GiB`',
     '(`kb`, `mb`, `gb` count in thousands). Each command validates the shared sections and its own, lists every problem',
     'at once (path, what is wrong, how to fix it), and then freezes the result. `--help` on each command prints the same',
     'list. [`config.example.yaml`](config.example.yaml) shows all of it with comments; a unit test',

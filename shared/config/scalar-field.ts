@@ -63,7 +63,10 @@ export function parseScalar(raw: unknown, field: ScalarField): ScalarResult {
     case 'duration': {
       const ms = parseDuration(raw);
       if (ms === null)
-        return bad(`${shown} is not a duration`, 'write e.g. "500ms", "15s", "2m", "1h30m" or a number of seconds');
+        return bad(
+          `${shown} is not a duration`,
+          'write e.g. "500ms", "15s", "2m", "1h30m", "1d" or a number of seconds',
+        );
       return checkRange(ms, field, `${ms} ms`);
     }
     case 'bytes': {

@@ -81,6 +81,8 @@ describe('config schema', () => {
       '1m1ms',
       '15 s',
       '1d',
+      '1w2d',
+      '1y',
       's',
       '',
       '1h-5m',
