@@ -7,7 +7,8 @@ import { configSections } from './render-config-reference.js';
 
 /**
  * `node dist/deploy/monitoring/generate.js [--check] [--root DIR]`: writes the rules, runbook and dashboards from
- * monitoring-config.ts, and deploy/CONFIGURATION.md from the commands' config sections. With --check it writes nothing and exits 1 listing every file that differs from what the
+ * monitoring-config.ts, and deploy/CONFIGURATION.md and
+ * deploy/config.schema.json from the commands' config sections. With --check it writes nothing and exits 1 listing every file that differs from what the
  * config generates (CI runs it, like fastify's validator integrity check).
  */
 async function main(argv: readonly string[]): Promise<number> {

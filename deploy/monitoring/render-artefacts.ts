@@ -3,13 +3,14 @@ import { gpuDashboard } from './grafana/gpu-dashboard.js';
 import { overviewDashboard } from './grafana/overview-dashboard.js';
 import type { MonitoringConfig } from './monitoring-config.js';
 import { renderConfigReference } from './render-config-reference.js';
+import { renderConfigSchema } from './render-config-schema.js';
 import { renderRulesFile } from './render-rules-file.js';
 import { renderRunbook } from './render-runbook.js';
 import { sortKeys } from './grafana/build-dashboard.js';
 
 /**
  * Every generated file, by path relative to the repository root, with its exact content. `sections` are the config
- * sections of every command (configSections()), for the configuration reference.
+ * sections of every command (configSections()), for the configuration reference and schema.
  */
 export function renderArtefacts(
   cfg: MonitoringConfig,
@@ -22,5 +23,6 @@ export function renderArtefacts(
     ['grafana/dashboards/ollama-sentinel-overview.json', json(overviewDashboard(cfg))],
     ['grafana/dashboards/ollama-sentinel-gpu.json', json(gpuDashboard(cfg))],
     ['deploy/CONFIGURATION.md', renderConfigReference(sections)],
+    ['deploy/config.schema.json', renderConfigSchema(sections)],
   ]);
 }

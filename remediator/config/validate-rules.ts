@@ -25,9 +25,19 @@ export interface RuleConfig {
   readonly model_label: string;
 }
 
-const RULE_KEYS = ['name', 'match', 'match_re', 'ladder', 'start', 'dry_run', 'quiet', 'quiet_mode', 'model_label'];
-const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/;
-const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+export const RULE_KEYS = [
+  'name',
+  'match',
+  'match_re',
+  'ladder',
+  'start',
+  'dry_run',
+  'quiet',
+  'quiet_mode',
+  'model_label',
+];
+export const RULE_NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/;
+export const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** `remediator.rules`: every problem is reported; valid rules are returned in file order (first match wins). */
 export function validateRules(raw: unknown, quietNames: readonly string[], issues: ConfigIssues): RuleConfig[] {
@@ -47,7 +57,7 @@ export function validateRules(raw: unknown, quietNames: readonly string[], issue
     const before = issues.list.length;
     checkKeys(item, RULE_KEYS, path, issues);
     const name = item.name;
-    if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    if (typeof name !== 'string' || !RULE_NAME_RE.test(name)) {
       issues.add(
         `${path}.name`,
         `${JSON.stringify(name)} is not a valid rule name`,

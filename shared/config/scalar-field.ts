@@ -19,7 +19,8 @@ export type ScalarSchema = Readonly<Record<string, ScalarField>>;
 
 export type ScalarResult = { ok: true; value: string | number | boolean } | { ok: false; problem: string; fix: string };
 
-const BYTE_UNITS: Record<string, number> = {
+/** Size units (case-insensitive), for the parser and the config schema. */
+export const BYTE_UNITS: Readonly<Record<string, number>> = {
   '': 1,
   b: 1,
   kib: 1024,
@@ -62,7 +63,10 @@ export function parseScalar(raw: unknown, field: ScalarField): ScalarResult {
     case 'duration': {
       const ms = parseDuration(raw);
       if (ms === null)
-        return bad(`${shown} is not a duration`, 'write e.g. "500ms", "15s", "2m", "1h30m" or a number of seconds');
+        return bad(
+          `${shown} is not a duration`,
+          'write e.g. "500ms", "15s", "2m", "1h30m", "1d" or a number of seconds',
+        );
       return checkRange(ms, field, `${ms} ms`);
     }
     case 'bytes': {

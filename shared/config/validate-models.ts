@@ -3,7 +3,8 @@ import type { ModelConfig } from './types.js';
 import { normalizeModelName } from '../ollama/normalize-model-name.js';
 import { isRecord, checkKeys } from './yaml-shapes.js';
 
-const GO_DURATION_RE = /^-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+/** What Ollama's Go server parses as keep_alive text (time.ParseDuration); the config schema reuses it. */
+export const GO_DURATION_RE = /^-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 
 /** The one `models:` list every component uses, so probe, warm-up and init send identical options. */
 export function validateModels(raw: unknown, issues: ConfigIssues, targetNames: readonly string[]): ModelConfig[] {

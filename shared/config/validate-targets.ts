@@ -3,7 +3,7 @@ import type { ContainerSelector, OllamaTargetConfig } from './types.js';
 import { parseOllamaHost } from '../ollama/parse-ollama-host.js';
 import { isRecord, checkKeys } from './yaml-shapes.js';
 
-const NAME_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,62}$/;
+export const TARGET_NAME_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,62}$/;
 
 /** The `ollama:` list. Without one, a single target named "default" at OLLAMA_HOST (or 127.0.0.1:11434). */
 export function validateTargets(
@@ -37,7 +37,7 @@ export function validateTargets(
     }
     checkKeys(item, ['name', 'url', 'headers', 'ca_file', 'container'], path, issues);
     const name = item.name;
-    if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    if (typeof name !== 'string' || !TARGET_NAME_RE.test(name)) {
       issues.add(
         `${path}.name`,
         `${JSON.stringify(name)} is not a valid target name`,

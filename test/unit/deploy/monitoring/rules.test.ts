@@ -28,8 +28,26 @@ interface AlertTest {
 }
 interface TestGroup {
   name?: string;
+  interval?: string;
   alert_rule_test?: AlertTest[];
-  promql_expr_test?: { expr: string }[];
+  promql_expr_test?: { expr: string; eval_time?: string }[];
+}
+
+/** A Prometheus duration (`1h30m`, `10m30s`, `500ms`) in milliseconds; NaN when it is not one. */
+function promDurationMs(text: string): number {
+  const units: Record<string, number> = {
+    ms: 1,
+    s: 1e3,
+    m: 60e3,
+    h: 3600e3,
+    d: 86400e3,
+    w: 7 * 86400e3,
+    y: 365 * 86400e3,
+  };
+  if (text === '0') return 0;
+  const parts = [...text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return Number.NaN;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0);
 }
 
 const rulesPath = 'deploy/prometheus/ollama-sentinel.rules.yml';
@@ -173,6 +191,23 @@ describe('prometheus rules', () => {
     );
     assert.ok(cases.length >= 2, 'the keep_alive unload case must check several moments after the unload');
     for (const t of cases) assert.deepEqual(t.exp_alerts ?? [], [], `${t.group} at ${t.eval_time}`);
+  });
+
+  // Prometheus 3 leaves the sample on a range's left edge out (2.x kept it): a test evaluated on its input grid can
+  // pass on one and fail on the other, so every eval_time falls between two input samples.
+  it('evaluate every promtool test off its input grid, so no sample sits on a range left edge', () => {
+    const onGrid: string[] = [];
+    for (const g of testGroups) {
+      const interval = promDurationMs(g.interval ?? '1m'); // promtool's default input interval
+      assert.ok(interval > 0, `${g.name}: interval ${g.interval}`);
+      for (const t of [...(g.alert_rule_test ?? []), ...(g.promql_expr_test ?? [])]) {
+        const at = promDurationMs(t.eval_time ?? '0');
+        assert.ok(!Number.isNaN(at), `${g.name}: eval_time ${t.eval_time}`);
+        if (at % interval === 0)
+          onGrid.push(`${g.name} at ${t.eval_time ?? '0 (default)'} (interval ${g.interval ?? '1m'})`);
+      }
+    }
+    assert.deepEqual(onGrid, [], 'tests evaluated on their input grid (use e.g. eval_time: 10m30s)');
   });
 
   it('test every recording rule', () => {

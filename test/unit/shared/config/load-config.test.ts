@@ -178,3 +178,15 @@ test('a docker host that cannot be reached unambiguously is a config error, not 
   const env = issuesOf(() => load(undefined, { SENTINEL_DOCKER_HOST: 'tcp://127.0.0.1' }));
   assert.equal(env[0]!.path, 'docker.host');
 });
+
+test('days and weeks are durations wherever a value stays in the process; keep_alive stays a Go duration', () => {
+  const cfg = load('gpu:\n  interval: 1d\n', { SENTINEL_GPU_TIMEOUT: '1w' });
+  assert.equal(cfg.gpu.interval_ms, 86_400_000);
+  assert.equal(cfg.gpu.timeout_ms, 604_800_000);
+  // Ollama's Go server parses keep_alive itself: time.ParseDuration has no days.
+  const issues = issuesOf(() => load('models:\n  - name: m\n    keep_alive: 1d\n'));
+  assert.deepEqual(
+    issues.map((i) => i.path),
+    ['models[0].keep_alive'],
+  );
+});
