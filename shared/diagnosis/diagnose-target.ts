@@ -8,7 +8,9 @@ export const CONDITIONS = [
   'gpu_fault',
   'api_down',
   'gpu_access_lost',
+  'load_stalled',
   'probe_hung',
+  'runner_crashed',
   'model_on_cpu',
   'vram_mismatch',
   'model_missing',
@@ -16,9 +18,12 @@ export const CONDITIONS = [
   'model_stopping',
   'partial_offload',
   'out_of_memory',
+  'runner_busy_too_long',
   'server_busy',
   'probe_failing',
   'unknown',
+  'model_loading',
+  'runner_busy',
   'healthy',
 ] as const;
 export type Condition = (typeof CONDITIONS)[number];

@@ -4,23 +4,36 @@
  */
 export interface TargetObservation {
   readonly target: string;
+  /**
+   * When the oldest source in this observation was sampled (ms since the epoch): the observation is no older than
+   * this. Null when nothing was sampled yet.
+   */
+  readonly observedAtMs: number | null;
+  /** /api/version (null: unknown); the behaviour it implies is judged by this version, at each collection. */
+  readonly version: string | null;
   /** HEAD / answered. */
   readonly apiUp: boolean | null;
   /** /api/ps answered. */
   readonly psOk: boolean | null;
+  /** Why /api/ps failed ("timeout", "http_500", "refused", ...); null when it answered or is unknown. */
+  readonly psFailure: string | null;
   readonly loaded: readonly LoadedModelObservation[];
   /** Configured models for this target and whether /api/tags lists them (null: tags unknown). */
-  readonly configured: readonly {
-    readonly model: string;
-    readonly present: boolean | null;
-    readonly minVramRatio: number;
-    readonly keepWarm: boolean;
-  }[];
+  readonly configured: readonly ConfiguredModelObservation[];
   readonly probes: readonly ProbeObservation[];
   /** VRAM held by this target's processes according to the GPU (null: attribution unavailable). */
   readonly gpuMemoryBytes: number | null;
   /** Ollama runner processes on the GPU that belong to no live server of this target. */
   readonly orphanRunners: readonly { readonly pid: number; readonly memoryBytes: number }[] | null;
+  /**
+   * The target's model runner processes as /proc shows them (CPU-only ones included), with what their counters did
+   * over recent samples. Null: not visible (no container selector, no host PID view, source failing).
+   */
+  readonly runners: readonly RunnerObservation[] | null;
+  /** PIDs of the target's GPU discovery processes now running (never runners, never killed); null: not visible. */
+  readonly discoveryPids: readonly number[] | null;
+  /** A load that makes no progress at all for this long is stalled (the target's load-stall limit). */
+  readonly loadStallLimitSeconds: number;
   /** Host-level GPU health (null: GPU collector failing or off). */
   readonly gpus: readonly GpuObservation[] | null;
   /** Why the GPU collector fails, when it does (e.g. "version_mismatch"). */
@@ -33,16 +46,57 @@ export interface LoadedModelObservation {
   readonly model: string;
   readonly sizeBytes: number;
   readonly vramBytes: number;
-  /** expires_at in the past while still listed: stuck "Stopping". */
+  /** expires_at in the past while still listed (a busy model shows this too: Ollama resets it when idle). */
   readonly stopping: boolean;
+  /** Seconds until expires_at (negative: past); null when absent or unparsable. */
+  readonly expiresInSeconds: number | null;
+  /** The PID of the runner serving it, when it could be matched (via /api/show's blob and the runner's --model). */
+  readonly runnerPid: number | null;
+}
+
+export interface ConfiguredModelObservation {
+  readonly model: string;
+  readonly present: boolean | null;
+  readonly minVramRatio: number;
+  readonly keepWarm: boolean;
+  /** Configured to run on the CPU (options.num_gpu 0, or min_vram_ratio 0): healthy with nothing in VRAM. */
+  readonly cpuByDesign: boolean;
+  /** The longest recently measured cold load of this model on this target (seconds); null: never measured. */
+  readonly loadSeconds: number | null;
 }
 
 export interface ProbeObservation {
   readonly model: string;
-  /** pending: the probe in flight has outlived its first-token deadline and not answered yet (not a failure). */
-  readonly result: 'ok' | 'loading' | 'busy' | 'timeout' | 'not_found' | 'error' | 'pending';
+  /**
+   * pending: the probe in flight has outlived its first-token deadline and not answered yet (not a failure).
+   * skipped: not sent, because the model's runner was busy (the probe would take a user's slot): not a failure.
+   */
+  readonly result: 'ok' | 'loading' | 'busy' | 'timeout' | 'not_found' | 'error' | 'pending' | 'skipped';
   readonly consecutiveFailures: number;
   readonly message?: string;
+  /**
+   * Whether the model's runner made progress (CPU time or GPU activity) while the last timed-out or pending probe
+   * waited: true = saturated, not hung; false = flat; null = not known (no runner visible).
+   */
+  readonly runnerBusyDuringWait?: boolean | null;
+  /** Since when the model's runner has been seen busy without a probe getting through (ms); null when it has not. */
+  readonly busySinceMs?: number | null;
+}
+
+export interface RunnerObservation {
+  readonly pid: number;
+  /** `sha256-<hex>` of the --model blob path; null when argv has no --model path of that form. */
+  readonly modelBlob: string | null;
+  /** Parallel slots from argv (`--parallel N` / `-np N`); null when argv does not say. */
+  readonly slots: number | null;
+  /** VRAM the GPU attributes to it; null when unknown (0 = on the GPU list with nothing, or not on it at all). */
+  readonly vramBytes: number | null;
+  /** What CPU time, RSS, VRAM and read bytes did since the previous sample; unknown on the first sample. */
+  readonly progress: 'progressing' | 'flat' | 'unknown';
+  /** How long all of them have been flat (ms); 0 while progressing. */
+  readonly flatForMs: number;
+  /** Process start (ms since the epoch); null when unknown. */
+  readonly startedAtMs: number | null;
 }
 
 export interface GpuObservation {

@@ -4,13 +4,30 @@ import type { TargetObservation } from '../../shared/diagnosis/target-observatio
 export function observation(over: Partial<TargetObservation> = {}): TargetObservation {
   return {
     target: 'main',
+    observedAtMs: null,
+    version: '0.12.6',
     apiUp: true,
     psOk: true,
-    loaded: [{ model: 'llama3:latest', sizeBytes: 8e9, vramBytes: 8e9, stopping: false }],
-    configured: [{ model: 'llama3:latest', present: true, minVramRatio: 1, keepWarm: true }],
+    psFailure: null,
+    loaded: [
+      {
+        model: 'llama3:latest',
+        sizeBytes: 8e9,
+        vramBytes: 8e9,
+        stopping: false,
+        expiresInSeconds: 240,
+        runnerPid: null,
+      },
+    ],
+    configured: [
+      { model: 'llama3:latest', present: true, minVramRatio: 1, keepWarm: true, cpuByDesign: false, loadSeconds: null },
+    ],
     probes: [{ model: 'llama3:latest', result: 'ok', consecutiveFailures: 0 }],
     gpuMemoryBytes: 8.5e9,
     orphanRunners: [],
+    runners: null,
+    discoveryPids: null,
+    loadStallLimitSeconds: 300,
     gpus: [{ uuid: 'GPU-1', lost: false, eccUncorrectedVolatile: 0, memoryUsedBytes: 9e9 }],
     gpuCollectorError: null,
     containerGpuAccess: true,
@@ -25,10 +42,31 @@ export const CONDITIONS_OBS = {
   missing: () =>
     observation({
       loaded: [],
-      configured: [{ model: 'llama3:latest', present: false, minVramRatio: 1, keepWarm: true }],
+      configured: [
+        {
+          model: 'llama3:latest',
+          present: false,
+          minVramRatio: 1,
+          keepWarm: true,
+          cpuByDesign: false,
+          loadSeconds: null,
+        },
+      ],
       probes: [{ model: 'llama3:latest', result: 'not_found', consecutiveFailures: 1 }],
     }),
-  partial: () => observation({ loaded: [{ model: 'llama3:latest', sizeBytes: 8e9, vramBytes: 4e9, stopping: false }] }),
+  partial: () =>
+    observation({
+      loaded: [
+        {
+          model: 'llama3:latest',
+          sizeBytes: 8e9,
+          vramBytes: 4e9,
+          stopping: false,
+          expiresInSeconds: 240,
+          runnerPid: null,
+        },
+      ],
+    }),
   oom: () =>
     observation({
       probes: [
@@ -44,6 +82,18 @@ export const CONDITIONS_OBS = {
   gpuLost: () =>
     observation({ gpus: [{ uuid: 'GPU-1', lost: true, eccUncorrectedVolatile: null, memoryUsedBytes: null }] }),
   ecc: () => observation({ gpus: [{ uuid: 'GPU-1', lost: false, eccUncorrectedVolatile: 3, memoryUsedBytes: 1e9 }] }),
-  onCpu: () => observation({ loaded: [{ model: 'llama3:latest', sizeBytes: 8e9, vramBytes: 0, stopping: false }] }),
+  onCpu: () =>
+    observation({
+      loaded: [
+        {
+          model: 'llama3:latest',
+          sizeBytes: 8e9,
+          vramBytes: 0,
+          stopping: false,
+          expiresInSeconds: 240,
+          runnerPid: null,
+        },
+      ],
+    }),
   unknown: () => observation({ apiUp: null, psOk: null, probes: [], loaded: [] }),
 };

@@ -6,13 +6,30 @@ import type { TargetObservation } from '../../../../shared/diagnosis/target-obse
 const GiB = 1024 ** 3;
 const healthy: TargetObservation = {
   target: 'main',
+  observedAtMs: null,
+  version: '0.12.6',
   apiUp: true,
   psOk: true,
-  loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 14 * GiB, stopping: false }],
-  configured: [{ model: 'gpt-oss:20b', present: true, minVramRatio: 0.9, keepWarm: true }],
+  psFailure: null,
+  loaded: [
+    {
+      model: 'gpt-oss:20b',
+      sizeBytes: 14 * GiB,
+      vramBytes: 14 * GiB,
+      stopping: false,
+      expiresInSeconds: 240,
+      runnerPid: null,
+    },
+  ],
+  configured: [
+    { model: 'gpt-oss:20b', present: true, minVramRatio: 0.9, keepWarm: true, cpuByDesign: false, loadSeconds: null },
+  ],
   probes: [{ model: 'gpt-oss:20b', result: 'ok', consecutiveFailures: 0 }],
   gpuMemoryBytes: 13 * GiB,
   orphanRunners: [],
+  runners: null,
+  discoveryPids: null,
+  loadStallLimitSeconds: 300,
   gpus: [{ uuid: 'GPU-1', lost: false, eccUncorrectedVolatile: 0, memoryUsedBytes: 13 * GiB }],
   gpuCollectorError: null,
   containerGpuAccess: true,
@@ -26,7 +43,18 @@ test('a healthy target has no findings', () => {
 
 test('silent CPU fallback: model with no VRAM, or /api/ps claiming VRAM the GPU does not show', () => {
   assert.deepEqual(
-    actionsOf({ loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 0, stopping: false }] }),
+    actionsOf({
+      loaded: [
+        {
+          model: 'gpt-oss:20b',
+          sizeBytes: 14 * GiB,
+          vramBytes: 0,
+          stopping: false,
+          expiresInSeconds: 240,
+          runnerPid: null,
+        },
+      ],
+    }),
     ['model_on_cpu:restart'],
   );
   const lie = d({ gpuMemoryBytes: 0 });
@@ -64,7 +92,16 @@ test('a pending probe proves nothing: it only waits, whatever streak the finishe
 test('escalation-only conditions never suggest a restart', () => {
   const cases: Partial<TargetObservation>[] = [
     {
-      loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 7 * GiB, stopping: false }],
+      loaded: [
+        {
+          model: 'gpt-oss:20b',
+          sizeBytes: 14 * GiB,
+          vramBytes: 7 * GiB,
+          stopping: false,
+          expiresInSeconds: 240,
+          runnerPid: null,
+        },
+      ],
       gpuMemoryBytes: 7 * GiB,
     },
     { probes: [{ model: 'gpt-oss:20b', result: 'busy', consecutiveFailures: 5 }] },
@@ -96,7 +133,16 @@ test('escalation-only conditions never suggest a restart', () => {
 test('missing model, orphans and stuck Stopping map to pull, kill and reload', () => {
   assert.deepEqual(
     actionsOf({
-      configured: [{ model: 'gpt-oss:20b', present: false, minVramRatio: 0.9, keepWarm: true }],
+      configured: [
+        {
+          model: 'gpt-oss:20b',
+          present: false,
+          minVramRatio: 0.9,
+          keepWarm: true,
+          cpuByDesign: false,
+          loadSeconds: null,
+        },
+      ],
       loaded: [],
       probes: [{ model: 'gpt-oss:20b', result: 'not_found', consecutiveFailures: 1 }],
       gpuMemoryBytes: 0,
@@ -105,7 +151,18 @@ test('missing model, orphans and stuck Stopping map to pull, kill and reload', (
   );
   assert.deepEqual(actionsOf({ orphanRunners: [{ pid: 4242, memoryBytes: 2 * GiB }] }), ['orphan_vram:kill_orphans']);
   assert.deepEqual(
-    actionsOf({ loaded: [{ model: 'gpt-oss:20b', sizeBytes: 14 * GiB, vramBytes: 14 * GiB, stopping: true }] }),
+    actionsOf({
+      loaded: [
+        {
+          model: 'gpt-oss:20b',
+          sizeBytes: 14 * GiB,
+          vramBytes: 14 * GiB,
+          stopping: true,
+          expiresInSeconds: 240,
+          runnerPid: null,
+        },
+      ],
+    }),
     ['model_stopping:reload'],
   );
 });
