@@ -1,4 +1,4 @@
-import { test, type TestContext } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -19,14 +19,13 @@ import { repoPath } from '../../helpers/repo-path.js';
 
 const KINDS: RunnerKind[] = ['ollama-runner', 'llama-server'];
 
-function exeDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sim-runner-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return prepareOllamaExecutableDir(join(dir, 'bin')).dir;
-}
+// One prepared folder for the whole file (preparing is cheap, but the runners spawned from it are what is tested).
+const ROOT = mkdtempSync(join(tmpdir(), 'sim-runner-test-'));
+after(() => rmSync(ROOT, { recursive: true, force: true }));
+const DIR = prepareOllamaExecutableDir(join(ROOT, 'bin')).dir;
 
 async function runner(t: TestContext, kind: RunnerKind, extra: { parallel?: number; numGpuLayers?: number } = {}) {
-  const dir = exeDir(t);
+  const dir = DIR;
   const r = await spawnSimRunner({
     runnerKind: kind,
     executableDir: dir,
@@ -133,52 +132,53 @@ for (const kind of KINDS) {
     }
     for (const quiet of ['idle', 'hung'] as const) {
       await r.setActivity(quiet);
-      await sleep(150); // a tick in progress may still finish its burn
+      await sleep(120); // a tick in progress may still finish its burn
       const c0 = cpuTicks(r.pid);
       const rss1 = rssKiB(r.pid);
-      await sleep(700);
+      await sleep(500);
       assert.ok(cpuTicks(r.pid) - c0 <= 2, `CPU time flat while ${quiet}`);
       assert.ok(Math.abs(rssKiB(r.pid) - rss1) < 2048, `RSS flat while ${quiet}`);
     }
   });
 }
 
-for (const kind of KINDS) {
-  test(`${kind}: exits on SIGTERM and when its parent dies`, async (t) => {
+test('both runner kinds exit on SIGTERM and when their parent dies', async (t) => {
+  for (const kind of KINDS) {
     const { r } = await runner(t, kind);
     r.kill('SIGTERM');
     await r.exited;
-    assert.equal(alive(r.pid), false);
-
-    // A parent that spawns a runner and is then SIGKILLed (no chance to clean up).
-    const dir = exeDir(t);
-    const port = await findFreePort();
-    const script = `import(${JSON.stringify(repoPath('dist', 'test', 'sim', 'sim-runner.js'))}).then(async (m) => {
-      const r = await m.spawnSimRunner({ runnerKind: ${JSON.stringify(kind)}, executableDir: ${JSON.stringify(dir)},
-        modelPath: '/nonexistent', port: ${port}, parallel: 1, numCtx: 2048 });
-      process.stdout.write(r.pid + '\\n');
-      setInterval(() => {}, 1000);
-    });`;
-    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    t.after(() => parent.kill('SIGKILL'));
-    const pid = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      parent.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('\n')) resolve(Number(out.trim()));
-      });
-      parent.once('exit', () => reject(new Error('parent exited early')));
-    });
-    assert.ok(running(pid));
-    parent.kill('SIGKILL');
-    await waitFor('runner gone after its parent died', () => !running(pid), 3000);
+    assert.equal(running(r.pid), false, `${kind} exits on SIGTERM`);
+  }
+  // A parent that spawns one runner of each kind and is then SIGKILLed (no chance to clean up).
+  const dir = DIR;
+  const ports = [await findFreePort(), await findFreePort()];
+  const script = `import(${JSON.stringify(repoPath('dist', 'test', 'sim', 'sim-runner.js'))}).then(async (m) => {
+    const spawnOne = (runnerKind, port) => m.spawnSimRunner({ runnerKind, executableDir: ${JSON.stringify(dir)},
+      modelPath: '/nonexistent', port, parallel: 1, numCtx: 2048 });
+    const rs = await Promise.all([spawnOne('ollama-runner', ${ports[0]}), spawnOne('llama-server', ${ports[1]})]);
+    process.stdout.write(rs.map((r) => r.pid).join(' ') + '\\n');
+    setInterval(() => {}, 1000);
+  });`;
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-}
+  t.after(() => parent.kill('SIGKILL'));
+  const pids = await new Promise<number[]>((resolve, reject) => {
+    let out = '';
+    parent.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim().split(' ').map(Number));
+    });
+    parent.once('exit', () => reject(new Error('parent exited early')));
+  });
+  assert.equal(pids.length, 2);
+  assert.ok(pids.every(running));
+  parent.kill('SIGKILL');
+  await waitFor('runners gone after their parent died', () => !pids.some(running), 3000);
+});
 
 test('discovery processes: the 0.33 forms and `ollama runner` without --model (0.12), gone after durationMs', async (t) => {
-  const dir = exeDir(t);
+  const dir = DIR;
   const v33 = await spawnDiscoveryProcesses({ runnerKind: 'llama-server', executableDir: dir, durationMs: 600 });
   const v12 = await spawnDiscoveryProcesses({ runnerKind: 'ollama-runner', executableDir: dir, durationMs: 600 });
   t.after(() => {
