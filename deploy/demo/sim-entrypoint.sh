@@ -11,7 +11,8 @@
 # restart finds the models still there.
 set -eu
 dir=/opt/ollama
-# Idempotent: a restarted container finds the folder from its first start.
+# Idempotent: a restarted container finds the folder from its first start. It also holds lib/ollama/llama-server (the
+# image's static fake, named by SENTINEL_FAKE_LLAMA_SERVER) for the simulator's 0.30+ profile.
 /usr/bin/node -e "import('/app/dist/test/sim/prepare-ollama-executable-dir.js').then((m) => m.prepareOllamaExecutableDir('$dir', { simMainPath: '/app/dist/test/sim/ollama-sim-main.js' }))"
 models=
 if [ -n "${SIM_MODELS_FILE:-}" ] && [ -f "$SIM_MODELS_FILE" ]; then models=$(cat "$SIM_MODELS_FILE"); fi

@@ -240,6 +240,12 @@ export SENTINEL_FAKE_SMI_CONTEXT="${SENTINEL_FAKE_SMI_CONTEXT-container}"
 exec /usr/bin/node /app/dist/test/sim/fake-nvidia-smi-main.js "$@"
 EOF
   chmod 755 "$rootfs/usr/bin/nvidia-smi"
+  # The fake llama-server of the simulator's 0.30+ profile (test/sim/README.md, processes), static so it runs in
+  # this bare image; SENTINEL_FAKE_LLAMA_SERVER (set on the image) tells the simulator where it is.
+  mkdir -p "$rootfs/app/ollama-bin/lib/ollama"
+  cc -static -O2 -Wall -Werror -o "$rootfs/app/ollama-bin/lib/ollama/llama-server" \
+    "$REPO_ROOT/test/sim/fake-runner/fake-llama-server.c" ||
+    log "WARNING: could not build the static fake llama-server: the sim image runs only the 0.12 profile"
 }
 
 # The repo's files for /app, as names relative to the repo root.
@@ -284,7 +290,7 @@ build_images() {
     docker import \
       -c 'ENTRYPOINT ["/usr/bin/node", "/app/dist/test/sim/ollama-sim-main.js"]' \
       -c 'WORKDIR /app' \
-      -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+      -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin SENTINEL_FAKE_LLAMA_SERVER=/app/ollama-bin/lib/ollama/llama-server' \
       -m "sentinel test simulator from $REPO_ROOT" \
       - "$sim_image" >/dev/null
   rm -rf "$build_dir"

@@ -4,7 +4,7 @@
  * control API under /_sim/ for failure injection (documented in test/sim/README.md; its body and answer types and
  * the client in sim-control.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -23,6 +23,15 @@ import {
   type CatalogueModel,
 } from './model-catalogue.js';
 import { prepareOllamaExecutableDir } from './prepare-ollama-executable-dir.js';
+import {
+  runnerKindForVersion,
+  spawnDiscoveryProcesses,
+  simRunnerArgv,
+  startSimRunner,
+  type SimDiscoveryRun,
+  type SimRunnerOptions,
+  type SimRunnerProcess,
+} from './sim-runner.js';
 import {
   SimControl,
   type ForcedAnswer,
@@ -62,6 +71,8 @@ export interface OllamaSimOptions {
   /** Like OLLAMA_MAX_QUEUE: concurrent generate/chat beyond this get 503. Default 512. */
   maxQueue?: number;
   log?: (line: string) => void;
+  /** GPU discovery processes at start, before listening (as `ollama serve` does). Default 200 ms on 0.30+, else 0. */
+  startupDiscoveryMs?: number;
 }
 
 export interface OllamaSim {
@@ -102,6 +113,8 @@ interface Runner {
   model: CatalogueModel;
   digest: string;
   proc: ChildProcess | undefined;
+  /** The runner process handle (sim-runner.ts): setActivity drives its CPU time, RSS and reads. */
+  handle: SimRunnerProcess | undefined;
   port: number;
   argv: string[];
   optionsKey: string;
@@ -138,6 +151,8 @@ const WORDS = (
   'so blue light reaches our eyes from every direction .'
 ).split(' ');
 
+/** How long the per-load GPU discovery processes live (a real bootstrap takes ~0.1-1 s). */
+const LOAD_DISCOVERY_MS = 100;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Go's JSON binding of keep_alive: number = seconds, string = Go duration; negative = forever. Returns ms. */
@@ -176,6 +191,10 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   const log = opts.log ?? (() => {});
   const tempDir = mkdtempSync(join(tmpdir(), 'ollama-sim-'));
   const exeDir = prepareOllamaExecutableDir(opts.executableDir ?? join(tempDir, 'bin'));
+  const runnerKind = runnerKindForVersion(version);
+  // OLLAMA_NUM_PARALLEL; the option itself is declared by the API-semantics work (numParallel in OllamaSimOptions).
+  const numParallel = Math.max(1, (opts as { numParallel?: number }).numParallel ?? 1);
+  const discoveryRuns = new Set<SimDiscoveryRun>();
   const modelsDir = join(tempDir, 'models');
   const defaultKeepAliveMs = parseKeepAlive(opts.defaultKeepAlive ?? '5m')!;
   const defaultNumCtx = opts.defaultNumCtx ?? 4096;
@@ -270,6 +289,16 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   }
 
   // ---------- runners ----------
+  /** GPU discovery processes of this profile (sim-runner.ts), children of the sim, gone after ms. */
+  function runDiscovery(ms: number): { pids: Promise<number[]>; exited: Promise<void> } {
+    const run = spawnDiscoveryProcesses({ runnerKind, executableDir: exeDir.dir, durationMs: ms }).then((d) => {
+      discoveryRuns.add(d);
+      void d.exited.then(() => discoveryRuns.delete(d));
+      return d;
+    });
+    return { pids: run.then((d) => d.pids), exited: run.then((d) => d.exited) };
+  }
+
   function withModelLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const prev = modelLocks.get(name) ?? Promise.resolve();
     const next = prev.then(fn, fn);
@@ -345,14 +374,25 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     }
     const port = await freePort('127.0.0.1');
     const blob = join(modelsDir, 'blobs', modelLayers(lm.model)[0]!.digest.replace(':', '-'));
-    const argv = ['runner', '--model', blob, '--port', String(port)];
+    const runnerOpts: SimRunnerOptions = {
+      runnerKind,
+      executableDir: exeDir.dir,
+      modelPath: blob,
+      port,
+      parallel: numParallel,
+      numCtx,
+      ...(typeof options.num_gpu === 'number' ? { numGpuLayers: options.num_gpu } : {}),
+      embedding: !lm.model.capabilities.includes('completion'),
+    };
+    if (runnerOpts.embedding) runnerOpts.parallel = 1; // server/sched.go load: embedding models get one slot
     const r: Runner = {
       name: lm.name,
       model: lm.model,
       digest: lm.digest,
       proc: undefined,
+      handle: undefined,
       port,
-      argv: [exeDir.executable, ...argv],
+      argv: simRunnerArgv(runnerOpts),
       optionsKey,
       numCtx,
       size,
@@ -367,28 +407,22 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       unloading: false,
       nsJitter: Math.floor(Math.random() * 1_000_000),
     };
+    // With no runner on the GPU to ask, the scheduler's GPU refresh runs discovery processes before a load
+    // (server/sched.go processPending -> discover/runner.go GPUDevices, bootstrap with a 3 s timeout).
+    if (runnerKind === 'llama-server' && options.num_gpu !== 0 && ![...runners.values()].some((o) => o.onGpu))
+      await runDiscovery(LOAD_DISCOVERY_MS).exited;
     runners.set(lm.name, r);
-    const proc = spawn(exeDir.executable, argv, { cwd: exeDir.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const handle = startSimRunner(runnerOpts);
+    const proc = handle.child;
     r.proc = proc;
+    r.handle = handle;
     proc.on('exit', (code, signal) => {
       log(`runner ${lm.name} pid ${proc.pid} exited (${code ?? signal})`);
       if (!r.unloading) void unload(r); // crashed or killed from outside: forget it, as the scheduler would
     });
     try {
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        const fail = () =>
-          reject(new SimError(500, `llama runner process has terminated: exit status ${proc.exitCode ?? 1}`));
-        proc.once('exit', fail);
-        proc.once('error', fail);
-        proc.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('runner listening')) {
-            proc.off('exit', fail);
-            resolve();
-          }
-        });
-        proc.stderr!.resume();
+      await handle.ready.catch(() => {
+        throw new SimError(500, `llama runner process has terminated: exit status ${proc.exitCode ?? 1}`);
       });
       await sleep(config.loadDelayMs);
       if (r.unloading) throw new SimError(500, 'llama runner process has terminated: exit status 1');
@@ -398,6 +432,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       throw err;
     }
     r.loading = false;
+    void handle.setActivity('idle');
     await syncRunnerProcs();
     log(`loaded ${lm.name} pid ${proc.pid} size ${size} size_vram ${r.sizeVram}`);
     return r;
@@ -930,6 +965,11 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       case 'DELETE /_sim/models':
         local.delete(modelArg());
         break;
+      case 'POST /_sim/discovery': {
+        const ms = typeof body.durationMs === 'number' && body.durationMs > 0 ? body.durationMs : 1000;
+        sendJson(res, 200, { ...snapshot(), discoveryPids: await runDiscovery(Math.min(ms, 600_000)).pids });
+        return;
+      }
       case 'POST /_sim/reset':
         Object.assign(faults, {
           cpuFallback: false,
@@ -1079,6 +1119,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   });
 
   if (opts.startDelayMs && opts.startDelayMs > 0) await sleep(opts.startDelayMs);
+  // server/routes.go Serve: GPUDevices (discovery processes) runs before the server accepts requests.
+  const startupDiscoveryMs = opts.startupDiscoveryMs ?? (runnerKind === 'llama-server' ? 200 : 0);
+  if (startupDiscoveryMs > 0) await runDiscovery(startupDiscoveryMs).exited;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
@@ -1106,6 +1149,8 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await Promise.all([...runners.values()].map((r) => unload(r)));
+      for (const d of discoveryRuns) d.kill();
+      await Promise.all([...discoveryRuns].map((d) => d.exited));
       await serverClosed;
       if (faults.containerGpuLost)
         await editGpuState((s) => {

@@ -188,6 +188,11 @@ export class SimControl {
     return this.call('POST', 'stopping', { model, enabled }) as Promise<SimSnapshot>;
   }
 
+  /** Spawns the profile's GPU discovery processes under the sim now; they exit after durationMs. */
+  runDiscovery(durationMs: number): Promise<SimSnapshot & { discoveryPids: number[] }> {
+    return this.call('POST', 'discovery', { durationMs }) as Promise<SimSnapshot & { discoveryPids: number[] }>;
+  }
+
   addModel(name: string, size?: number): Promise<SimSnapshot> {
     return this.call('POST', 'models', size === undefined ? { name } : { name, size }) as Promise<SimSnapshot>;
   }
