@@ -65,6 +65,7 @@ export interface RunnersDeps {
 
 /** argv[0] names that can be an Ollama server, runner or discovery process: the cheap first filter of the scan. */
 const CANDIDATE = /(?:^|\/)(?:ollama|ollama_llama_server|llama-server)$/;
+const SCAN_BATCH = 64;
 
 /**
  * The `runners` collector: finds each target's Ollama processes in proc_root by the container cgroup of the target's
@@ -86,14 +87,19 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
 
   async function candidates(): Promise<ProcessIdentity[]> {
     const names = (await readdir(opts.procRoot)).filter((n) => /^\d+$/.test(n));
-    const found = await Promise.all(
-      names.map(async (name) => {
-        const argv = await readFile(join(opts.procRoot, name, 'cmdline')).then(parseCmdline, () => []);
-        if (!CANDIDATE.test(argv[0] ?? '')) return null;
-        return readProcessIdentity(opts.procRoot, Number(name)).catch(() => null);
-      }),
-    );
-    return found.filter((x): x is ProcessIdentity => x !== null);
+    const found: ProcessIdentity[] = [];
+    // In batches: thousands of concurrent reads would hold as many descriptors open (EMFILE drops processes).
+    for (let i = 0; i < names.length; i += SCAN_BATCH) {
+      const batch = await Promise.all(
+        names.slice(i, i + SCAN_BATCH).map(async (name) => {
+          const argv = await readFile(join(opts.procRoot, name, 'cmdline')).then(parseCmdline, () => []);
+          if (!CANDIDATE.test(argv[0] ?? '')) return null;
+          return readProcessIdentity(opts.procRoot, Number(name)).catch(() => null);
+        }),
+      );
+      for (const id of batch) if (id) found.push(id);
+    }
+    return found;
   }
 
   async function observe(id: ProcessIdentity, atMs: number, vram: ReadonlyMap<number, number> | undefined) {
