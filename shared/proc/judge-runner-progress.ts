@@ -22,8 +22,9 @@ const MiB = 1024 * 1024;
 
 /**
  * What counts as work. Quiet runners are not perfectly still, so small movements are noise:
- * - CPU: an idle runner sleeps (v0.12.6 runner/ollamarunner/runner.go Server.run waits on s.cond; llama-server's task
- *   queue blocks likewise), but while it loads Ollama polls its /health every 250 ms (v0.12.6 llm/server.go and
+ * - CPU: an idle runner sleeps (v0.12.6 runner/ollamarunner/runner.go Server.run waits on s.cond; upstream
+ *   llama-server's server_queue waits on its condition_tasks variable since llama.cpp#4673, tools/server/
+ *   server-queue.h; the llama.cpp Ollama 0.33 builds is fetched at build time, not in its tree), but while it loads Ollama polls its /health every 250 ms (v0.12.6 llm/server.go and
  *   v0.33.0-rc2 llm/llama_server.go WaitUntilRunning), a few hundred microseconds of CPU a second, well under 1 % of
  *   a core. 2 % of one core over the window is clearly more than that; one clock tick (10 ms) is the resolution.
  * - RSS moves by page-cache and allocator noise of kilobytes; a load maps or copies weights by hundreds of MiB.
