@@ -2,6 +2,7 @@ import type { ModelConfig, OllamaTargetConfig } from '../shared/config/types.js'
 import type { GpuObservation, ProbeObservation, TargetObservation } from '../shared/diagnosis/target-observation.js';
 import type { GpuSnapshot } from './collectors/gpu-collector.js';
 import type { OllamaSnapshot } from './collectors/ollama-collector.js';
+import type { RunnersSnapshot } from './collectors/runners-collector.js';
 
 /** What the diagnosis needs from the process-attribution snapshot, per target. */
 export interface TargetGpuUsage {
@@ -19,6 +20,8 @@ export interface ObservationSources {
   readonly ollama: OllamaSnapshot | undefined;
   readonly probes: readonly (ProbeObservation & { readonly target: string })[] | undefined;
   readonly gpuUsage: readonly TargetGpuUsage[] | undefined;
+  /** Runner processes; a target absent from it (or no snapshot) has runners and discovery PIDs unknown (null). */
+  readonly runners?: RunnersSnapshot | undefined;
 }
 
 /** Joins the latest snapshots into one observation per target; pure, so the state endpoint and tests share it. */
@@ -39,6 +42,7 @@ export function buildObservations(src: ObservationSources): TargetObservation[] 
   return src.targets.map((t) => {
     const o = src.ollama?.targets.find((x) => x.target === t.name);
     const usage = src.gpuUsage?.find((u) => u.target === t.name);
+    const procs = src.runners?.targets.find((r) => r.target === t.name);
     const configured = src.models
       .filter((m) => m.targets.length === 0 || m.targets.includes(t.name))
       .map((m) => ({
@@ -68,8 +72,8 @@ export function buildObservations(src: ObservationSources): TargetObservation[] 
       probes: (src.probes ?? []).filter((p) => p.target === t.name).map(({ target: _t, ...p }) => p),
       gpuMemoryBytes: usage ? usage.memoryBytes : null,
       orphanRunners: usage ? usage.orphanRunners : null,
-      runners: null,
-      discoveryPids: null,
+      runners: procs ? procs.runners : null,
+      discoveryPids: procs ? procs.discoveryPids : null,
       loadStallLimitSeconds: 300,
       gpus,
       gpuCollectorError: src.gpuError,

@@ -10,6 +10,7 @@ import { createOllamaCollector, type OllamaSnapshot } from './collectors/ollama-
 import { createProbeCollector, type ProbeSnapshot } from './collectors/probe-collector.js';
 import { createGpuProcessesCollector, type GpuProcessesSnapshot } from './collectors/gpu-processes-collector.js';
 import { createContainersCollector } from './collectors/containers-collector.js';
+import { createRunnersCollector, vramByPid, type RunnersSnapshot } from './collectors/runners-collector.js';
 import { queryComputeAppsPreferNvml } from '../shared/gpu/query-compute-apps-nvml.js';
 import { createNvmlBackend } from '../shared/gpu/nvml-backend.js';
 import { createDockerClient } from '../shared/docker/create-docker-client.js';
@@ -42,8 +43,10 @@ export function createExporter(
   // Only keep_warm models are probed; with none, there is nothing to run (and nothing to be "ready" for).
   if (cfg.collector_probe && config.models.some((m) => m.keep_warm))
     collectors.push(createProbeCollector(config.ollama, config.models, cfg) as Collector);
+  // Runner processes are judged beside /api/ps, at its pace; only targets in containers can be found by cgroup.
+  const runners = cfg.collector_ollama && config.ollama.some((t) => t.container);
   const needsDocker =
-    cfg.collector_gpu_processes || (cfg.collector_containers && config.ollama.some((t) => t.container));
+    runners || cfg.collector_gpu_processes || (cfg.collector_containers && config.ollama.some((t) => t.container));
   const docker = needsDocker ? createDockerClient(config.docker) : undefined;
   if (cfg.collector_gpu_processes) {
     collectors.push(
@@ -67,6 +70,19 @@ export function createExporter(
       ) as Collector,
     );
   }
+  if (runners) {
+    collectors.push(
+      createRunnersCollector(
+        { intervalMs: cfg.ollama_interval_ms, timeoutMs: config.docker.timeout_ms, procRoot: config.gpu.proc_root },
+        {
+          docker: docker!,
+          targets: config.ollama,
+          log: log.child({ collector: 'runners' }),
+          vramByPid: () => vramByPid(scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')),
+        },
+      ) as Collector,
+    );
+  }
   const scheduler = new CollectorScheduler(collectors, { log, now });
 
   const observations = () => {
@@ -85,6 +101,7 @@ export function createExporter(
         ...(p.message !== undefined ? { message: p.message } : {}),
       })),
       gpuUsage: scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')?.targets,
+      runners: scheduler.snapshot<RunnersSnapshot>('runners'),
     });
   };
   const state = (): ExporterState =>

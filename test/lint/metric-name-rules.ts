@@ -39,6 +39,8 @@ export const DIMENSIONLESS: Readonly<Record<string, string>> = {
   sentinel_ollama_models_available: 'a count of models',
   sentinel_ollama_models_loaded: 'a count of models',
   sentinel_ollama_gpu_processes: 'a count of processes',
+  sentinel_ollama_runners: 'a count of processes',
+  sentinel_ollama_discovery_processes: 'a count of processes',
   sentinel_ollama_container_running: '0/1 state',
   sentinel_ollama_containers: 'a count of containers',
   sentinel_probe_success: '0/1 state',

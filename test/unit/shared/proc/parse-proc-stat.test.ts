@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseProcStat } from '../../../../shared/proc/parse-proc-stat.js';
+import { repoPath } from '../../../helpers/repo-path.js';
 
 /** A stat line laid out as proc(5) does, with `comm` and the three fields we read set by the test. */
 function statLine(pid: number, comm: string, ppid: number, startTime: number): string {
@@ -15,7 +16,17 @@ function statLine(pid: number, comm: string, ppid: number, startTime: number): s
 
 test('parseProcStat: plain comm', () => {
   const stat = parseProcStat(statLine(412, 'ollama', 1, 2609));
-  assert.deepEqual(stat, { pid: 412, comm: 'ollama', state: 'S', ppid: 1, startTime: 2609 });
+  // statLine puts field N = N * 3 for 5..21 and 0 after 22: utime is field 14, stime 15, rss 24.
+  assert.deepEqual(stat, {
+    pid: 412,
+    comm: 'ollama',
+    state: 'S',
+    ppid: 1,
+    startTime: 2609,
+    utimeTicks: 42,
+    stimeTicks: 45,
+    rssPages: 0,
+  });
 });
 
 test('parseProcStat: comm with spaces and parentheses is read up to the LAST ")"', () => {
@@ -30,6 +41,20 @@ test('parseProcStat: this process, read from the real /proc', () => {
   assert.equal(stat.pid, process.pid);
   assert.equal(stat.ppid, process.ppid);
   assert.ok(stat.startTime > 0);
+});
+
+test('parseProcStat: a stat file captured from a busy node process (Linux 6.x, 52 fields)', () => {
+  const stat = parseProcStat(readFileSync(repoPath('test/fixtures/proc/node-stat.txt'), 'utf8'));
+  assert.deepEqual(stat, {
+    pid: 24413,
+    comm: 'node',
+    state: 'R',
+    ppid: 24404,
+    startTime: 950934,
+    utimeTicks: 165,
+    stimeTicks: 2,
+    rssPages: 11569,
+  });
 });
 
 test('parseProcStat: truncated text throws', () => {

@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseProcIo, type ProcIo } from './parse-proc-io.js';
+import { parseProcStat, USER_HZ } from './parse-proc-stat.js';
+
+/** How much work a process has done so far: the counters that tell a working process from a stuck one. */
+export interface ProcessCounters {
+  /** /proc/<pid>/stat field 22 (ticks after boot): the counters belong to this very process only. */
+  readonly startTime: number;
+  /** utime + stime, in seconds. */
+  readonly cpuSeconds: number;
+  /** Resident memory (VmRSS of /proc/<pid>/status, page-size independent; stat's rss pages x 4 KiB otherwise). */
+  readonly rssBytes: number;
+  /**
+   * /proc/<pid>/io; null when unreadable: the file needs ptrace access (PTRACE_MODE_READ_FSCREDS), which root without
+   * CAP_SYS_PTRACE lacks for other users' processes (EACCES), and some kernels lack task IO accounting.
+   */
+  readonly io: ProcIo | null;
+}
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/** `VmRSS:` of /proc/<pid>/status in bytes; null when absent (kernel threads, zombies). */
+export function parseVmRssBytes(statusText: string): number | null {
+  const m = /^VmRSS:\s*(\d+)\s*kB\s*$/m.exec(statusText);
+  return m ? Number(m[1]) * 1024 : null;
+}
+
+/**
+ * Reads one process's counters from `<procRoot>/<pid>/{stat,status,io}`. Null when the process is gone, or when its
+ * PID now names another process than `startTime` says (pass the identity's start time to rule out PID reuse).
+ */
+export async function readProcessCounters(
+  procRoot: string,
+  pid: number,
+  startTime?: number,
+): Promise<ProcessCounters | null> {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  const dir = join(procRoot, String(pid));
+  try {
+    const [statText, statusText, io] = await Promise.all([
+      readFile(join(dir, 'stat'), 'utf8'),
+      readFile(join(dir, 'status'), 'utf8'),
+      readFile(join(dir, 'io'), 'utf8').then(parseProcIo, () => null),
+    ]);
+    const stat = parseProcStat(statText);
+    if (startTime !== undefined && stat.startTime !== startTime) return null;
+    return {
+      startTime: stat.startTime,
+      cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / USER_HZ,
+      rssBytes: parseVmRssBytes(statusText) ?? stat.rssPages * 4096,
+      io,
+    };
+  } catch (err) {
+    if (isGone(err)) return null;
+    throw err;
+  }
+}
+
+/** Boot time of the host whose /proc this is (`btime` of /proc/stat) in ms since the epoch; null when unreadable. */
+export async function readBootTimeMs(procRoot: string): Promise<number | null> {
+  try {
+    const m = /^btime\s+(\d+)\s*$/m.exec(await readFile(join(procRoot, 'stat'), 'utf8'));
+    return m ? Number(m[1]) * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Start of a process in ms since the epoch, from its stat start time (ticks after boot) and the boot time. */
+export function startedAtMs(bootTimeMs: number, startTimeTicks: number): number {
+  return bootTimeMs + Math.round((startTimeTicks * 1000) / USER_HZ);
+}
