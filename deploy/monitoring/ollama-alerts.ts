@@ -135,7 +135,7 @@ ${holds('out_of_memory')}`,
       meaning:
         "Probes cannot get through a runner that keeps working (its CPU time or GPU activity rises) for longer than the bounded wait. That is either a saturated runner (users' generations fill every OLLAMA_NUM_PARALLEL slot) or a runner spinning without ever answering; nothing visible from outside tells the two apart, so the product never acts on it: restarting would drop every user's request.",
       steps: [
-        'Look at the load: the overview dashboard (request rate, GPU utilization, tokens/s) and `ollama ps`; long generations from clients are normal.',
+        'Look at the load: the overview dashboard ("Container CPU vs GPU utilization", "Tokens per second") and `ollama ps`; long generations from clients are normal.',
         "More capacity if it is load: OLLAMA_NUM_PARALLEL (more slots, more VRAM), more GPUs or servers, or limit clients' num_predict.",
         'If no client is being served (no tokens leave the server, `docker logs <ollama>` shows no requests finishing), the runner spins: restart the container by hand.',
       ],
