@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
 import {
+  fetchJson,
   readAuditLog,
   readDiagnosis,
   readPrometheusAlerts,
@@ -109,11 +110,14 @@ export async function runCpuFallbackScenario(env: ScenarioEnv): Promise<Scenario
       },
     );
     auditSeen = (await readAuditLog(env.remediatorDataDir)).length;
-    say(
-      `baseline: target ${name} healthy; ${Object.entries(before)
-        .map(([c, s]) => `container ${c} started ${s}`)
-        .join(', ')}`,
-    );
+    // Which Ollama the target is (the simulator plays the version run-demo.sh gave it): the profile decides what a
+    // load, a runner and /api/ps look like, so the narration names it.
+    const version = await fetchJson(`${env.target.url}/api/version`)
+      .then((v) => (v as { version?: unknown }).version)
+      .catch(() => undefined);
+    const started = Object.entries(before).map(([c, s]) => `container ${c} started ${s}`);
+    const ollama = typeof version === 'string' ? `Ollama ${version}` : 'Ollama version unknown';
+    say(`baseline: target ${name} (${ollama}) healthy; ${started.join(', ')}`);
 
     await injectCpuFallback(env.target.url, modelRequestFields(env.model));
     say(

@@ -7,7 +7,7 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: deploy/demo/run-demo.sh [--scenario cpu-fallback] [--once]
+usage: deploy/demo/run-demo.sh [--scenario cpu-fallback] [--once] [--ollama-version 0.33.0|0.12.6]
 
   (no option)              set up, start everything, print the URLs and a short guide, run until Ctrl-C/SIGTERM
   --scenario cpu-fallback  after start, inject a silent CPU fallback into the simulator and narrate the chain:
@@ -15,6 +15,8 @@ usage: deploy/demo/run-demo.sh [--scenario cpu-fallback] [--once]
                            healthy again, alert resolved
   --once                   run the scenario (cpu-fallback unless another is named), print PASS or FAIL, tear
                            everything down and exit 0 (PASS) or 1
+  --ollama-version V       the Ollama version the simulator plays (test/sim/README.md, its --version): 0.33.0 by
+                           default (the llama-server era, 0.30 and later); 0.12.6 for the `ollama runner` era
 
 Does all set-up itself: Debian packages (test/setup/ensure-packages.sh), npm ci when node_modules is missing or
 older than package-lock.json, npm run build. Its own Docker test environment lives in /var/tmp/sentinel-demo
@@ -27,6 +29,9 @@ EOF
 
 SCENARIO=
 ONCE=0
+# The current profile by default: what users run today (the shipped stacks pin 0.32.15, the same code in the parts the
+# simulator models). 0.12.6 keeps the older profile one flag away.
+OLLAMA_VERSION=0.33.0
 while (($#)); do
   case $1 in
     --scenario)
@@ -36,6 +41,10 @@ while (($#)); do
       [[ ${1#*=} == cpu-fallback ]] || { echo "run-demo: --scenario takes: cpu-fallback" >&2; exit 2; }
       SCENARIO=${1#*=}; shift ;;
     --once) ONCE=1; shift ;;
+    --ollama-version | --ollama-version=*)
+      if [[ $1 == *=* ]]; then OLLAMA_VERSION=${1#*=}; shift; else OLLAMA_VERSION=${2:-}; shift $(($# > 1 ? 2 : 1)); fi
+      [[ $OLLAMA_VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] \
+        || { echo "run-demo: --ollama-version takes a version such as 0.33.0 or 0.12.6" >&2; exit 2; } ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run-demo: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -192,7 +201,7 @@ export SENTINEL_FAKE_GPU_STATE=$DEMO_DIR/gpu/gpu.state   # for the fake nvidia-s
 
 # --- Ollama: the simulator as a Compose service "ollama" of project "demo" -----------------------------------------
 
-say "starting the Ollama simulator: container $CONTAINER (Compose labels demo/ollama, host network, --pid host)"
+say "starting the Ollama simulator as Ollama $OLLAMA_VERSION: container $CONTAINER (Compose labels demo/ollama, host network, --pid host)"
 # deploy/demo/sim-entrypoint.sh runs it as `ollama serve` (so its runners are not taken for orphans) and starts it
 # with the models in ollama/models, the demo's stand-in for Ollama's volume (init's pulls are written there below).
 # --pid host: runner PIDs in the GPU state are then host PIDs, as nvidia-smi reports them on a real host.
@@ -203,7 +212,8 @@ docker run -d --name "$CONTAINER" --network host --pid host --restart unless-sto
   -v "$REPO_ROOT/deploy/demo/sim-entrypoint.sh:/sim-entrypoint.sh:ro" \
   -e SENTINEL_FAKE_GPU_STATE=/gpu/gpu.state -e SIM_MODELS_FILE=/root/.ollama/models \
   -e OLLAMA_HOST=127.0.0.1:$OLLAMA_PORT \
-  --entrypoint /bin/sh "$SENTINEL_TEST_SIM_IMAGE" /sim-entrypoint.sh --pull-bytes-per-second 100000000 \
+  --entrypoint /bin/sh "$SENTINEL_TEST_SIM_IMAGE" /sim-entrypoint.sh --version "$OLLAMA_VERSION" \
+  --pull-bytes-per-second 100000000 \
   >/dev/null
 
 wait_http() { # url what timeout_s [pid]
@@ -272,7 +282,7 @@ wait_http "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" prometheus 60 "$LAST_PID" 
 cat >&2 <<EOF
 
 === ollama-sentinel demo: up after $(elapsed) ===
-  Ollama (simulator)  http://127.0.0.1:$OLLAMA_PORT         container $CONTAINER, model $MODEL on a fake H100
+  Ollama (simulator)  http://127.0.0.1:$OLLAMA_PORT         Ollama $OLLAMA_VERSION, container $CONTAINER, model $MODEL on a fake H100
   exporter            http://127.0.0.1:$EXPORTER_PORT/metrics   diagnosis: http://127.0.0.1:$EXPORTER_PORT/api/state
   remediator          http://127.0.0.1:$REMEDIATOR_PORT         (bearer token in $DEMO_DIR/secrets/remediator-token)
   Prometheus          http://127.0.0.1:$PROMETHEUS_PORT/alerts

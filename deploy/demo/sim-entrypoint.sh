@@ -4,7 +4,11 @@
 # so that /proc shows what a real Ollama shows: the exporter and the remediator tell the server and its runners apart
 # by that (a runner whose parent is not an `ollama serve` counts as orphaned, and the remediator kills orphans).
 #
-#   sim-entrypoint.sh [simulator flags...]      (test/sim/README.md: --host, --port, --pull-bytes-per-second...)
+#   sim-entrypoint.sh [simulator flags...]      (test/sim/README.md: --version, --host, --port, --pull-bytes-per-second...)
+#
+# --version V picks the Ollama the simulator plays: 0.30 and later run `lib/ollama/llama-server --model ...` runners
+# (and GPU discovery processes) from this folder, 0.12 `ollama runner --model ...`. run-demo.sh passes 0.33.0 unless
+# told otherwise (--ollama-version).
 #
 # SIM_MODELS_FILE: a file holding the comma-separated models the simulator starts with. The simulator keeps pulled
 # models in memory only, where a real Ollama keeps them on its volume; this file plays that volume, so a container

@@ -23,6 +23,9 @@ export const ALERT_NAMES = [
   'OllamaGpuIdleWhileModelLoaded',
   'OllamaProbeHung',
   'OllamaProbeFailing',
+  'OllamaLoadStalled',
+  'OllamaRunnerCrashed',
+  'OllamaRunnerBusyTooLong',
   'OllamaOutOfMemory',
   'OllamaProbeSlow',
   'OllamaModelMissing',
@@ -59,13 +62,6 @@ export interface MonitoringConfig {
     readonly gpuMemoryNearlyFullRatio: number;
     /** NVML clock event reasons that mean the hardware slows the GPU down (not power capping by policy). */
     readonly gpuSlowdownReasons: readonly string[];
-    /**
-     * GPU memory the target's processes hold, as a fraction of the VRAM /api/ps claims for resident models, below
-     * which the claim is a lie (silent CPU fallback). Same floor as the exporter's vram_mismatch diagnosis.
-     */
-    readonly gpuIdleVramEvidenceRatio: number;
-    /** Probe failures in a row before a runner counts as hung (with the 60 s probe interval: about N minutes). */
-    readonly probeFailuresInARow: number;
     /** First-token latency of a successful warm probe above which inference counts as slow. */
     readonly probeSlowTtfbSeconds: number;
     /** load_duration above which a cold load counts as slow (large models from slow disks take minutes). */
@@ -90,8 +86,6 @@ export const monitoringConfig: MonitoringConfig = {
     collectorStaleSeconds: 900,
     gpuMemoryNearlyFullRatio: 0.95,
     gpuSlowdownReasons: ['hw_slowdown', 'hw_thermal_slowdown', 'hw_power_brake_slowdown'],
-    gpuIdleVramEvidenceRatio: 0.5,
-    probeFailuresInARow: 3,
     probeSlowTtfbSeconds: 10,
     slowColdLoadSeconds: 120,
     slowColdLoadWindow: '30m',
@@ -113,11 +107,18 @@ export const monitoringConfig: MonitoringConfig = {
     GpuHardwareSlowdown: { severity: 'warning', for: '5m', remediate: false },
     GpuMemoryNearlyFull: { severity: 'warning', for: '15m', remediate: false },
     OllamaApiDown: { severity: 'critical', for: '2m', remediate: true },
-    // Several minutes: a model being loaded or unloaded passes through states that look like this for seconds.
+    // The diagnosis already excludes loads, CPU-by-design models and one-sample disagreements between sources; the
+    // minutes are for a GPU that comes back by itself (never raise it to hide a load: fix the diagnosis instead).
     OllamaGpuIdleWhileModelLoaded: { severity: 'critical', for: '5m', remediate: true },
-    // probeFailuresInARow already spans minutes; no extra wait.
+    // The diagnosis waits itself (several flat samples, or probes in a row); no extra wait.
     OllamaProbeHung: { severity: 'critical', for: '0m', remediate: true },
     OllamaProbeFailing: { severity: 'warning', for: '0m', remediate: true },
+    // The target's load-stall limit is the wait: a load with no progress at all for that long is dead.
+    OllamaLoadStalled: { severity: 'critical', for: '0m', remediate: true },
+    // One minute: a runner that exits as its model unloads may be gone a moment before /api/ps drops the model.
+    OllamaRunnerCrashed: { severity: 'warning', for: '1m', remediate: true },
+    // Busy and spinning cannot be told apart from outside: humans decide; the diagnosis's bounded wait is the delay.
+    OllamaRunnerBusyTooLong: { severity: 'warning', for: '0m', remediate: false },
     // More VRAM or a smaller context is needed: a restart would only repeat the failure.
     OllamaOutOfMemory: { severity: 'warning', for: '0m', remediate: false },
     OllamaProbeSlow: { severity: 'warning', for: '10m', remediate: false },

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
-import { alertDefinitions, type AlertGroup } from './alert-definitions.js';
+import type { AlertGroup } from './alert-definition.js';
+import { alertDefinitions } from './alert-definitions.js';
 import type { MonitoringConfig } from './monitoring-config.js';
 import { recordingRules, type RecordingRule } from './recording-rules.js';
 

@@ -36,10 +36,10 @@ expect() {
     failed+=("{$*} should go to $receivers, goes to: $(amtool config routes test --config.file="$config" "$@" 2>/dev/null)")
   fi
 }
-for alert in OllamaApiDown OllamaGpuIdleWhileModelLoaded OllamaProbeHung OllamaProbeFailing OllamaModelMissing OllamaOrphanRunners OllamaModelStuckStopping; do
+for alert in OllamaApiDown OllamaGpuIdleWhileModelLoaded OllamaProbeHung OllamaProbeFailing OllamaLoadStalled OllamaRunnerCrashed OllamaModelMissing OllamaOrphanRunners OllamaModelStuckStopping; do
   expect sentinel-remediator,humans alertname=$alert remediate=true ollama=main severity=critical
 done
-for alert in GpuLost GpuEccUncorrectedErrors OllamaModelPartialOffload OllamaOutOfMemory OllamaServerBusy; do
+for alert in GpuLost GpuEccUncorrectedErrors OllamaModelPartialOffload OllamaOutOfMemory OllamaServerBusy OllamaRunnerBusyTooLong; do
   expect humans alertname=$alert ollama=main severity=critical
 done
 expect humans alertname=OllamaProbeHung remediate=true            # no target label: never sent to the remediator

@@ -185,6 +185,51 @@ describe('prometheus rules', () => {
     }
   });
 
+  // Raw series cannot tell a cold load, a runner busy with users or a model on the CPU by design from a fault; the
+  // diagnosis can, and the remediator re-checks the same diagnosis before it acts. The three exceptions read series
+  // that no normal state moves: HEAD / answers during loads and generations (server/routes.go), /api/tags and the
+  // 404 do not depend on the scheduler, and orphans are runners no server owns.
+  it('key every remediable alert on the diagnosis, except the three whose raw series no normal state moves', () => {
+    const raw = ['OllamaApiDown', 'OllamaModelMissing', 'OllamaOrphanRunners'];
+    for (const a of alerts.filter((x) => x.labels?.remediate === 'true')) {
+      if (raw.includes(a.alert!)) continue;
+      const names = promqlMetricNames(a.expr);
+      assert.ok(names.includes('sentinel_ollama_condition'), `${a.alert}: not keyed on sentinel_ollama_condition`);
+      const others = names.filter(
+        (n) => n !== 'sentinel_ollama_condition' && n !== 'sentinel_gpu_container_memory_used_bytes',
+      );
+      assert.deepEqual(others, [], `${a.alert}: raw series decide a remediation`);
+    }
+  });
+
+  // Issue 9: a long `for:` hides a fault as long as it hides a load; the diagnosis must tell them apart instead.
+  it('never raise a remediable alert’s for: above what it was when the diagnosis took over', () => {
+    const ceiling: Record<string, string> = {
+      OllamaApiDown: '2m',
+      OllamaGpuIdleWhileModelLoaded: '5m',
+      OllamaProbeHung: '0m',
+      OllamaProbeFailing: '0m',
+      OllamaLoadStalled: '0m',
+      OllamaRunnerCrashed: '1m',
+      OllamaModelMissing: '10m',
+      OllamaOrphanRunners: '5m',
+      OllamaModelStuckStopping: '5m',
+    };
+    const remediable = alerts.filter((a) => a.labels?.remediate === 'true').map((a) => a.alert!);
+    assert.deepEqual(remediable.sort(), Object.keys(ceiling).sort(), 'a new remediable alert needs its ceiling here');
+    for (const a of alerts.filter((x) => x.alert! in ceiling))
+      assert.ok(promDurationMs(a.for!) <= promDurationMs(ceiling[a.alert!]!), `${a.alert}: for ${a.for}`);
+  });
+
+  it('test a normal day in which no remediable alert fires', () => {
+    const day = alertTests.filter((t) => /normal day/i.test(t.group));
+    for (const a of alerts.filter((x) => x.labels?.remediate === 'true')) {
+      const mine = day.filter((t) => t.alertname === a.alert);
+      assert.ok(mine.length >= 3, `${a.alert}: checked at fewer than 3 moments of the normal day`);
+      for (const t of mine) assert.deepEqual(t.exp_alerts ?? [], [], `${a.alert} at ${t.eval_time}`);
+    }
+  });
+
   it('test that a keep_alive unload never fires the CPU-fallback alert', () => {
     const cases = alertTests.filter(
       (t) => t.alertname === 'OllamaGpuIdleWhileModelLoaded' && /keep_alive/.test(t.group),

@@ -1,0 +1,28 @@
+/**
+ * The diagnosis reference operators read next to the alerts (rendered into deploy/monitoring/runbook.md): what Ollama
+ * does that looks like a fault, the evidence that tells it apart from the real fault, and what the product does.
+ * Every row was read in Ollama's source (issue 9); keep it in step with shared/diagnosis/diagnose-target.ts.
+ */
+export const NORMAL_OR_FAULT_HEADING = 'Normal or fault: what tells them apart';
+
+export const NORMAL_OR_FAULT: readonly string[] = [
+  "Ollama does several things that look like faults from outside. Each row was read in Ollama's source at v0.33.0-rc2",
+  '(commit fb30760; v0.32.15 has the same `server/sched.go`, `server/routes.go` and `llm/`) and, where it differs, at',
+  'v0.12.6.',
+  '',
+  '| # | behaviour | normal or fault | evidence that tells them apart | what the product does |',
+  '|---|---|---|---|---|',
+  "| 1 | every slot of a runner busy (`OLLAMA_NUM_PARALLEL`): a request for a loaded model skips the load queue and waits for a slot without limit, never 503 (`server/sched.go` getRunner) | normal | the runner's CPU time (`/proc/<pid>/stat`) or GPU activity rises while the probe waits; its slot count is in its argv (`--parallel K`); a runner seen busy is not probed (with one slot the probe would take it from a user) | `runner_busy`: nothing. Flat for several samples while the probe waits: `probe_hung` → reload, kill runner, restart (`OllamaProbeHung`). Busy beyond the bounded wait (a runner spinning forever looks the same): `runner_busy_too_long` → humans only (`OllamaRunnerBusyTooLong`). A 503 means the *load* queue is full (`OLLAMA_MAX_QUEUE`): `server_busy` → humans |",
+  '| 2 | a busy model past `expires_at`: it is reset only when the last request finishes (`server/sched.go` processCompleted), so `ollama ps` says "Stopping..." | normal | the runner makes progress | `runner_busy`: nothing. Past `expires_at` with the runner flat for a grace period: `model_stopping` → reload (`OllamaModelStuckStopping`) |',
+  "| 3 | a crashed runner stays in `/api/ps` with its old `size_vram` until keep_alive expires (never, with -1) or the next request finds it dead (`needsReload` pings it) | fault | the model's runner process (found by its `--model` blob) is gone | `runner_crashed` → reload (`OllamaRunnerCrashed`), not a container restart |",
+  '| 4 | `keep_alive: 0` answers at once but unloads only after the in-flight requests finish (`server/sched.go`: an expiry with a positive refCount is retried) | normal | the runner stays while requests run | the reload step waits for the real unload before it counts as done |',
+  "| 5 | out of memory, in several texts (`llm/status.go`: out of memory, out of device memory, cudaMalloc/hipMalloc failed, failed to allocate, allocation failed, not enough memory, insufficient memory, Vulkan's out of device memory; `llm/server.go`: unable to load full model on GPU; 0.12: model requires more system memory); 0.33 retries such a load itself with a smaller context, then by evicting every other model | fault a restart cannot cure | the error text | `out_of_memory` → humans (`OllamaOutOfMemory`), never a reload into the same OOM; an eviction of keep_warm models is reported once |",
+  "| 6 | `options.num_gpu: 0` runs a model on the CPU on purpose (`-ngl 0`, `llm/llama_server.go`), `size_vram` 0 | normal | the model's configuration: `num_gpu: 0` or `min_vram_ratio: 0` in `models:` | healthy; the same `size_vram` 0 for a model meant for the GPU is `model_on_cpu` → restart (`OllamaGpuIdleWhileModelLoaded`) |",
+  '| 7 | GPU discovery runs `lib/ollama/llama-server` without `--model` (`--list-devices`, `discover/llama_server.go`) and `ollama gpu-discover` | normal | a `llama-server` is a runner only with `--model` | discovery processes are `ollama_discovery`: never shown as runners, never signalled |',
+  "| 8 | a model still loading: 0.12 to 0.32.3 list it in `/api/ps` with its planned `size_vram` before its runner holds that VRAM; from 0.32.4 (commit 6cd40001a) `/api/ps` does not answer at all during a cold load | normal | the loading runner's RSS, VRAM, CPU time or file reads grow; an `/api/ps` timeout while a runner loads | `model_loading`: wait, whatever the size of the model. No progress at all for the target's load-stall limit: `load_stalled` → restart (`OllamaLoadStalled`); like `OLLAMA_LOAD_TIMEOUT` (`llm/llama_server.go` WaitUntilRunning), it limits a stall, not the load time |",
+  '| 9 | without `num_ctx` the context defaults by total VRAM (4096; 32768 from 23 GiB; 262144 from 47 GiB; `server/routes.go`), which changes `size`, `size_vram` and partial offload; an unset `num_ctx` on both sides never forces a reload | normal | the sizes `/api/ps` reports | `min_vram_ratio` is checked against what `/api/ps` reports; below it `partial_offload` → humans |',
+  '| 10 | model names keep the case they were stored with; `name@sha256:…` is not a name | normal | | names are compared as Ollama does; a digest name in `models:` is refused with a clear error |',
+  "| 11 | `/api/create` with a missing base pulls it inside the create stream, whose pull part ends with its own `success` line | normal | the stream's real end | `init` reads the stream to its end before it calls the create done |",
+  '| 12 | `prompt_eval_count` counts cached prompt tokens, `prompt_eval_duration` only uncached ones | normal | | prompt tokens/s comes only from a probe whose prompt starts with a fresh nonce; generation tokens/s is the CPU-fallback signal |',
+  '| 13 | `HEAD /api/ps` answers 405 (`server/routes.go` registers GET only, HandleMethodNotAllowed) | normal | | the exporter uses `GET /api/ps` |',
+];
