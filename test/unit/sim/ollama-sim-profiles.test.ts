@@ -1,6 +1,7 @@
 /**
  * The simulator's version profiles (README "Version profiles"): each row of issue 9 that the sim models, on both
- * profiles where Ollama 0.12.6 and 0.33 differ.
+ * profiles where Ollama 0.12.6 and 0.33 differ (the scheduler rows 1, 2, 4: ollama-sim-queue.test.ts). Each test
+ * spawns real runner processes (~0.3 s each on an idle machine), hence the file's few seconds.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,65 +49,6 @@ test('profiles: chosen by version; default context 4k before 0.15.5, then 4k/32k
 });
 
 for (const version of PROFILES) {
-  test(`row 1 (${version}): a request for a loaded model waits for a slot without limit, never 503; 503 only while the load queue is full`, async (t) => {
-    const { sim } = await withSim(t, { version, models: ['qwen2.5:0.5b', 'llama3', 'llama3.1:8b'], maxQueue: 1 });
-    await post(sim, '/api/generate', { model: 'qwen2.5:0.5b' });
-    await sim.control.configure({ tokenDelayMs: 25 });
-    const long = post(sim, '/api/generate', gen('qwen2.5:0.5b', { options: { num_predict: 12 } }));
-    await waitFor(() => sim.snapshot().runners[0]!.busySlots === 1);
-    // Two more than maxQueue: none is refused, they queue for the runner's only slot.
-    const waiting = [1, 2].map(() => post(sim, '/api/generate', gen('qwen2.5:0.5b', { options: { num_predict: 1 } })));
-    await waitFor(() => sim.snapshot().runners[0]!.slotWaiters === 2);
-    const [r] = sim.snapshot().runners;
-    assert.deepEqual([r!.slots, r!.busySlots, r!.activity, r!.refCount], [1, 1, 'generating', 3]);
-    for (const res of [await long, ...(await Promise.all(waiting))]) assert.equal(res.status, 200, res.text);
-
-    // Loads queue one at a time: the first is being loaded, the second waits in the queue (maxQueue 1), a third is refused.
-    await sim.control.configure({ tokenDelayMs: 0, loadDelayMs: 300 });
-    const first = post(sim, '/api/generate', { model: 'llama3' });
-    await waitFor(() => sim.snapshot().runners.some((x) => x.name === 'llama3:latest'));
-    const second = post(sim, '/api/generate', { model: 'llama3.1:8b' });
-    await waitFor(() => sim.snapshot().loadQueue === 1);
-    const third = await post(sim, '/api/generate', { model: 'nomic-embed-text' });
-    assert.equal(third.status, 404, 'not local: refused before the queue');
-    await sim.control.addModel('tinyllama');
-    const busy = await post(sim, '/api/generate', { model: 'tinyllama' });
-    assert.deepEqual(
-      [busy.status, busy.json()],
-      [503, { error: 'server busy, please try again.  maximum pending requests exceeded' }],
-    );
-    assert.equal((await first).status, 200);
-    assert.equal((await second).status, 200);
-    assert.equal(sim.snapshot().loadQueue, 0);
-  });
-}
-
-test('row 1: numParallel slots run together; the runner argv stays the 0.12 runner here (processes: sim-runner)', async (t) => {
-  const { sim } = await withSim(t, { models: ['qwen2.5:0.5b'], numParallel: 2, tokenDelayMs: 20 });
-  const reqs = [1, 2, 3].map(() => post(sim, '/api/generate', gen('qwen2.5:0.5b', { options: { num_predict: 8 } })));
-  await waitFor(() => sim.snapshot().runners[0]?.busySlots === 2);
-  assert.equal(sim.snapshot().runners[0]!.slotWaiters, 1);
-  for (const r of await Promise.all(reqs)) assert.equal(r.status, 200);
-});
-
-test('row 2: expires_at is frozen while requests run (in the past = "Stopping..."), the busy model is not unloaded, and reset when the last one ends', async (t) => {
-  const { sim } = await withSim(t, { version: '0.33.0', models: ['qwen2.5:0.5b'] });
-  await post(sim, '/api/generate', { model: 'qwen2.5:0.5b', keep_alive: '150ms' });
-  const pid = sim.snapshot().runners[0]!.pid!;
-  await sim.control.configure({ tokenDelayMs: 40 });
-  const running = post(sim, '/api/generate', gen('qwen2.5:0.5b', { options: { num_predict: 10 } }));
-  await new Promise((r) => setTimeout(r, 300));
-  const [busy] = await ps(sim.url);
-  assert.ok(Date.parse(busy.expires_at) < Date.now(), 'past expiry while busy');
-  assert.ok(alive(pid), 'a busy model past expiry is not unloaded');
-  assert.equal((await running).status, 200);
-  const [after] = await ps(sim.url);
-  const left = Date.parse(after.expires_at) - Date.now();
-  assert.ok(left > 50 && left <= 150, `reset to now + keep_alive when the last request ended (${left} ms)`);
-  await waitFor(() => !alive(pid));
-});
-
-for (const version of PROFILES) {
   test(`row 8 (${version}): a loading model ${version === '0.12.6' ? 'is listed with its planned size_vram' : 'is not listed; /api/ps answers'}; its VRAM grows in steps`, async (t) => {
     const { sim, gpuFile } = await withSim(t, { version, models: ['llama3'], loadDelayMs: 400 });
     const loading = post(sim, '/api/generate', { model: 'llama3' });
@@ -136,22 +78,6 @@ for (const version of PROFILES) {
     assert.equal((await ps(sim.url)).length, 1);
   });
 }
-
-test('row 4: keep_alive 0 answers at once; the unload waits for the in-flight request', async (t) => {
-  const { sim } = await withSim(t, { version: '0.33.0', models: ['qwen2.5:0.5b'] });
-  await post(sim, '/api/generate', { model: 'qwen2.5:0.5b' });
-  const pid = sim.snapshot().runners[0]!.pid!;
-  await sim.control.configure({ tokenDelayMs: 30 });
-  const running = post(sim, '/api/generate', gen('qwen2.5:0.5b', { options: { num_predict: 10 } }));
-  await waitFor(() => sim.snapshot().runners[0]!.busySlots === 1);
-  const unload = await post(sim, '/api/generate', { model: 'qwen2.5:0.5b', keep_alive: 0 });
-  assert.equal(unload.json().done_reason, 'unload');
-  assert.ok(alive(pid), 'still running its request');
-  assert.ok(Date.parse((await ps(sim.url))[0].expires_at) <= Date.now());
-  assert.equal((await running).status, 200, 'the request finished normally');
-  await waitFor(() => !alive(pid));
-  assert.deepEqual(await ps(sim.url), []);
-});
 
 for (const version of PROFILES) {
   test(`row 3 (${version}): crashRunner kills the runner; /api/ps keeps it with its old size_vram; the next request reloads`, async (t) => {
