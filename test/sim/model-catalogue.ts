@@ -84,23 +84,41 @@ export const MODEL_CATALOGUE: readonly CatalogueModel[] = [
 ];
 
 /**
- * Ollama's name rules, reduced to what clients send: optional `registry.ollama.ai/` and `library/` prefixes,
- * `:latest` when no tag, case-insensitive. Returns undefined for names Ollama rejects.
+ * Ollama's name rules, reduced to what clients send: optional `registry.ollama.ai/` and `library/` prefixes (compared
+ * case-insensitively), `:latest` when no tag. The case is kept: Ollama stores a name as first given and compares
+ * names part by part with strings.EqualFold (server/routes.go getExistingName, types/model/name.go, 0.12.6 and
+ * 0.33). Returns undefined for names Ollama rejects (e.g. `name@sha256:…`: `@` is not a valid name character).
  */
 export function normalizeSimModelName(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
-  let name = raw.trim().toLowerCase();
+  let name = raw.trim();
   if (name === '' || /[\s"'\\]/.test(name)) return undefined;
-  name = name.replace(/^(https?:\/\/)?registry\.ollama\.ai\//, '').replace(/^library\//, '');
+  name = name.replace(/^(https?:\/\/)?registry\.ollama\.ai\//i, '').replace(/^library\//i, '');
   const lastSlash = name.lastIndexOf('/');
   if (!name.slice(lastSlash + 1).includes(':')) name += ':latest';
   const [base, tag] = [name.slice(0, name.lastIndexOf(':')), name.slice(name.lastIndexOf(':') + 1)];
-  if (!/^[a-z0-9][a-z0-9._/-]*$/.test(base) || !/^[a-z0-9][a-z0-9._-]*$/.test(tag)) return undefined;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/.test(base) || !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(tag)) return undefined;
   return name;
 }
 
+/** A Map whose string keys compare case-insensitively (the key is folded; values keep their own stored names). */
+export class CaseFoldMap<V> extends Map<string, V> {
+  override get(key: string): V | undefined {
+    return super.get(key.toLowerCase());
+  }
+  override set(key: string, value: V): this {
+    return super.set(key.toLowerCase(), value);
+  }
+  override has(key: string): boolean {
+    return super.has(key.toLowerCase());
+  }
+  override delete(key: string): boolean {
+    return super.delete(key.toLowerCase());
+  }
+}
+
 export function findCatalogueModel(name: string): CatalogueModel | undefined {
-  return MODEL_CATALOGUE.find((m) => m.name === name);
+  return MODEL_CATALOGUE.find((m) => m.name.toLowerCase() === name.toLowerCase());
 }
 
 /** A model the catalogue does not know (e.g. created or added by a test): a small generic llama. */

@@ -4,6 +4,7 @@
  * or, to look like `ollama serve` in /proc, from a folder made by prepareOllamaExecutableDir:
  *   cd DIR && DIR/ollama serve --port 11434 ...      (runners are then spawned from DIR as well)
  * Env (read only here): OLLAMA_HOST (host[:port], when --host/--port are absent), OLLAMA_KEEP_ALIVE,
+ * OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE (when the flags are absent),
  * SENTINEL_FAKE_GPU_STATE (when --gpu-state is absent), SENTINEL_SIM_EXECUTABLE_DIR (set by the `serve` script).
  */
 import { parseArgs } from 'node:util';
@@ -11,7 +12,7 @@ import { startOllamaSim, type OllamaSim } from './ollama-sim.js';
 
 const USAGE = `usage: ollama-sim-main [--host 127.0.0.1] [--port 11434] [--gpu-state FILE] [--models a,b]
   [--start-delay-ms N] [--control-token T] [--version 0.12.6] [--keep-alive 5m] [--load-delay-ms N]
-  [--pull-bytes-per-second N] [--num-ctx N]`;
+  [--pull-bytes-per-second N] [--num-ctx N] [--num-parallel N] [--max-queue N]`;
 
 function parseOllamaHost(raw: string | undefined): { host?: string; port?: number } {
   if (!raw) return {};
@@ -35,6 +36,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Olla
       'load-delay-ms': { type: 'string' },
       'pull-bytes-per-second': { type: 'string' },
       'num-ctx': { type: 'string' },
+      'num-parallel': { type: 'string' },
+      'max-queue': { type: 'string' },
       help: { type: 'boolean' },
     },
     allowPositionals: false,
@@ -65,6 +68,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Olla
     loadDelayMs: num(values['load-delay-ms']),
     pullBytesPerSecond: num(values['pull-bytes-per-second']),
     defaultNumCtx: num(values['num-ctx']),
+    numParallel: num(values['num-parallel'] ?? (env.OLLAMA_NUM_PARALLEL || undefined)),
+    maxQueue: num(values['max-queue'] ?? (env.OLLAMA_MAX_QUEUE || undefined)),
     log: (line) => process.stderr.write(`ollama-sim: ${line}\n`),
   });
   process.stdout.write(`ollama-sim listening on ${sim.url} (pid ${process.pid})\n`);

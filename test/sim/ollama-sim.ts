@@ -15,6 +15,7 @@ import { alive } from '../../shared/proc/read-process-identity.js';
 import { formatGoTime, parseGoDuration } from './go-duration.js';
 import { memoryFreeMiB, readGpuState, updateGpuState, defaultH100State, type GpuState } from './gpu-state.js';
 import {
+  CaseFoldMap,
   findCatalogueModel,
   genericModel,
   modelLayers,
@@ -23,6 +24,7 @@ import {
   type CatalogueModel,
 } from './model-catalogue.js';
 import { prepareOllamaExecutableDir } from './prepare-ollama-executable-dir.js';
+import { defaultContextLength, nextLowerAutoNumCtx, simProfile } from './sim-profile.js';
 import {
   runnerKindForVersion,
   spawnDiscoveryProcesses,
@@ -34,6 +36,7 @@ import {
 } from './sim-runner.js';
 import {
   SimControl,
+  type RunnerActivity,
   type ForcedAnswer,
   type LoggedRequest,
   type PullFault,
@@ -56,19 +59,24 @@ export interface OllamaSimOptions {
   controlToken?: string;
   /** A folder prepared by prepareOllamaExecutableDir (default: a fresh one in the sim's temp dir). */
   executableDir?: string;
-  /** Reported by /api/version. */
+  /** Reported by /api/version; also selects the behaviour profile (sim-profile.ts; README "Version profiles"). */
   version?: string;
   /** Like OLLAMA_KEEP_ALIVE (Go duration or seconds; negative = forever). Default "5m". */
   defaultKeepAlive?: string | number;
-  /** num_ctx when a request sets none (like OLLAMA_CONTEXT_LENGTH). Default 4096. */
+  /**
+   * Like OLLAMA_CONTEXT_LENGTH: num_ctx when a request sets none. Unset: 4096, or from 0.15.5 on 4k/32k/256k by the
+   * GPU state's total VRAM (then "automatic": never forces a reload against another automatic request).
+   */
   defaultNumCtx?: number;
-  /** Extra time a load takes after the runner answers. Default 20 ms. */
+  /** Extra time a load takes after the runner answers (VRAM grows in steps meanwhile). Default 20 ms. */
   loadDelayMs?: number;
+  /** Like OLLAMA_NUM_PARALLEL: slots per runner. Default 1. */
+  numParallel?: number;
   /** 0 (default) = fast: every layer in a few steps, a whole model in well under a second. */
   pullBytesPerSecond?: number;
   /** Wall-clock delay between streamed tokens. Default 0. */
   tokenDelayMs?: number;
-  /** Like OLLAMA_MAX_QUEUE: concurrent generate/chat beyond this get 503. Default 512. */
+  /** Like OLLAMA_MAX_QUEUE: requests waiting for a load beyond this get 503. Default 512. */
   maxQueue?: number;
   log?: (line: string) => void;
   /** GPU discovery processes at start, before listening (as `ollama serve` does). Default 200 ms on 0.30+, else 0. */
@@ -117,19 +125,37 @@ interface Runner {
   handle: SimRunnerProcess | undefined;
   port: number;
   argv: string[];
+  /** Runner options other than num_ctx (a difference forces a reload, sched.go needsReload). */
   optionsKey: string;
   numCtx: number;
+  /** num_ctx came from the default: another default-context request never forces a reload (needsReload). */
+  numCtxAuto: boolean;
   size: number;
   sizeVram: number;
   onGpu: boolean;
   /** ms; Infinity = forever; 0 = unload when idle. */
   sessionMs: number;
-  expiresAt: Date;
+  /** null while the first load runs: /api/ps then estimates now + session (sched.go loadedModels / PsHandler). */
+  expiresAt: Date | null;
   timer: NodeJS.Timeout | undefined;
   refCount: number;
   loading: boolean;
   stopping: boolean;
   unloading: boolean;
+  slots: number;
+  busySlots: number;
+  slotWaiters: Array<() => void>;
+  /** Requests generating / hung / spinning on it now (they decide `activity`). */
+  generating: number;
+  hung: number;
+  spinning: number;
+  activity: RunnerActivity;
+  /** VRAM (MiB) its process holds now: grows during the load. */
+  vramNowMiB: number;
+  /** Its process died while loaded (crash): listed until expiry or the next request reloads it. */
+  dead: boolean;
+  /** Resolves when its load finished (or failed). */
+  loadDone: Promise<void>;
   /** Sub-millisecond digits for expires_at, so it reads like Go's nanosecond times. */
   nsJitter: number;
 }
@@ -144,8 +170,27 @@ interface PullJob {
 const MIB = 1024 * 1024;
 const FOREVER_MS = 9_223_372_036_854; // MaxInt64 ns, as Ollama uses for negative keep_alive
 const MSG_BUSY = 'server busy, please try again.  maximum pending requests exceeded';
-const MSG_OOM = 'llama runner process has terminated: CUDA error: out of memory';
-const RUNNER_OPTIONS = ['num_ctx', 'num_batch', 'num_gpu', 'main_gpu', 'use_mmap', 'num_thread'];
+/** A request whose runner died under it (not verified against a real server's exact text). */
+const RUNNER_GONE = 'llama runner process has terminated: signal: killed';
+/** Paths the sim serves and their methods (server/routes.go GenerateRoutes). */
+const ROUTE_METHODS: Record<string, string[]> = {
+  '/': ['GET', 'HEAD'],
+  '/api/version': ['GET', 'HEAD'],
+  '/api/tags': ['GET', 'HEAD'],
+  '/api/ps': ['GET'],
+  '/api/generate': ['POST'],
+  '/api/chat': ['POST'],
+  '/api/pull': ['POST'],
+  '/api/create': ['POST'],
+  '/api/show': ['POST'],
+  '/api/copy': ['POST'],
+  '/api/delete': ['DELETE'],
+};
+const RUNNER_OPTIONS = ['num_batch', 'num_gpu', 'main_gpu', 'use_mmap', 'num_thread'];
+/** Steps in which a load's VRAM grows to its final size (real runners allocate progressively). */
+const LOAD_STEPS = 5;
+/** util_gpu_pct the sim writes while any runner generates (only over a GPU the test left at 0). */
+const BUSY_GPU_UTIL_PCT = 93;
 const WORDS = (
   'The sky appears blue because air molecules scatter shorter wavelengths of sunlight more than longer ones, ' +
   'so blue light reaches our eyes from every direction .'
@@ -188,19 +233,22 @@ function freePort(host: string): Promise<number> {
 export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<OllamaSim> {
   const host = opts.host ?? '127.0.0.1';
   const version = opts.version ?? '0.12.6';
+  const profile = simProfile(version);
   const log = opts.log ?? (() => {});
   const tempDir = mkdtempSync(join(tmpdir(), 'ollama-sim-'));
   const exeDir = prepareOllamaExecutableDir(opts.executableDir ?? join(tempDir, 'bin'));
   const runnerKind = runnerKindForVersion(version);
-  // OLLAMA_NUM_PARALLEL; the option itself is declared by the API-semantics work (numParallel in OllamaSimOptions).
-  const numParallel = Math.max(1, (opts as { numParallel?: number }).numParallel ?? 1);
   const discoveryRuns = new Set<SimDiscoveryRun>();
   const modelsDir = join(tempDir, 'models');
   const defaultKeepAliveMs = parseKeepAlive(opts.defaultKeepAlive ?? '5m')!;
-  const defaultNumCtx = opts.defaultNumCtx ?? 4096;
+  // Like OLLAMA_CONTEXT_LENGTH: a set value is never "automatic" (routes.go usesAutomaticNumCtx); unset, Serve picks
+  // it once at start from the total VRAM (0.15.5+), so read the GPU state here.
+  const defaultNumCtxAuto = opts.defaultNumCtx === undefined;
+  let defaultNumCtx = opts.defaultNumCtx ?? 4096;
 
   const config: SimConfig = {
     loadDelayMs: opts.loadDelayMs ?? 20,
+    numParallel: opts.numParallel ?? 1,
     tokenDelayMs: opts.tokenDelayMs ?? 0,
     pullBytesPerSecond: opts.pullBytesPerSecond ?? 0,
     maxQueue: opts.maxQueue ?? 512,
@@ -211,26 +259,37 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     cpuFallback: false,
     psLie: false,
     hangGenerate: false,
+    spinGenerate: false,
+    stallLoad: false,
     oomOnLoad: 0,
+    oomText: null,
     containerGpuLost: false,
     flakyConnections: 0,
   };
   let forcedAnswers: ForcedAnswer[] = [];
   let pullFault: PullFault | null = null;
   const requestLog: LoggedRequest[] = [];
-  const local = new Map<string, LocalModel>();
-  const runners = new Map<string, Runner>();
-  const pullProgress = new Map<string, Map<string, number>>();
-  const pullJobs = new Map<string, PullJob>();
+  // Names compare case-insensitively and keep the case they were stored with (getExistingName).
+  const local = new CaseFoldMap<LocalModel>();
+  const runners = new CaseFoldMap<Runner>();
+  const pullProgress = new CaseFoldMap<Map<string, number>>();
+  const pullJobs = new CaseFoldMap<PullJob>();
   const modelLocks = new Map<string, Promise<unknown>>();
+  /** The scheduler's pending loop: one load at a time (sched.go processPending). */
+  let schedChain: Promise<unknown> = Promise.resolve();
+  /** Requests in the pending queue (pendingReqCh, capacity maxQueue). */
+  let loadQueue = 0;
+  /** Whether the sim raised the GPU's util_gpu_pct (so it only lowers what it raised). */
+  let raisedGpuUtil = false;
   /** Resolved when a hung generate may go on (fault cleared) or the sim closes. */
   let hangRelease = new EventEmitter();
   let inFlight = 0;
   let closed = false;
 
   function addLocal(rawName: string, size?: number, base?: LocalModel, extra: Partial<LocalModel> = {}): LocalModel {
-    const name = normalizeSimModelName(rawName);
-    if (name === undefined) throw new SimError(400, 'invalid model name');
+    const given = normalizeSimModelName(rawName);
+    if (given === undefined) throw new SimError(400, 'invalid model name');
+    const name = local.get(given)?.name ?? given; // an existing name keeps its stored case
     const model = base ? { ...base.model, name } : (findCatalogueModel(name) ?? genericModel(name, size));
     const entry: LocalModel = {
       name,
@@ -259,21 +318,56 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     if (!gpuFile) return;
     await updateGpuState(gpuFile, fn);
   }
+  /**
+   * Writes each live runner's `proc` line (its VRAM so far; a dead runner's memory is freed by the driver) and the
+   * GPU's util_gpu_pct: raised while any runner generates or spins, back to 0 when none does (only if the sim raised
+   * it, so a test's own value stays).
+   */
   async function syncRunnerProcs(): Promise<void> {
-    const ours = [...runners.values()].filter((r) => r.onGpu && r.proc?.pid !== undefined && !faults.psLie);
-    const pids = new Set([...runners.values()].map((r) => r.proc?.pid));
+    const all = [...runners.values()];
+    const ours = all.filter(
+      (r) => r.onGpu && !r.dead && r.proc?.pid !== undefined && r.vramNowMiB > 0 && !faults.psLie,
+    );
+    const pids = new Set(all.map((r) => r.proc?.pid));
+    const busy = all.some((r) => !r.dead && (r.activity === 'generating' || r.activity === 'spinning'));
     await editGpuState((s) => {
       const gpu = s.gpus.find((g) => !g.lost) ?? s.gpus[0];
-      s.procs = s.procs.filter((p) => !(p.name === exeDir.executable && (pids.has(p.pid) || !alive(p.pid))));
+      // nvidia-smi names a process by its executable: `<dir>/ollama` (0.12) or `<dir>/lib/ollama/llama-server` (0.30+).
+      const exes = new Set([
+        exeDir.executable,
+        join(exeDir.dir, 'lib', 'ollama', 'llama-server'),
+        ...all.map((r) => r.argv[0]),
+      ]);
+      s.procs = s.procs.filter((p) => !(exes.has(p.name) && (pids.has(p.pid) || !alive(p.pid))));
       if (!gpu) return;
       for (const r of ours)
         s.procs.push({
           gpuUuid: gpu.uuid,
           pid: r.proc!.pid!,
-          usedMiB: Math.round(r.sizeVram / MIB),
-          name: exeDir.executable,
+          usedMiB: r.vramNowMiB,
+          name: r.argv[0] ?? exeDir.executable,
         });
+      if (busy && gpu.utilizationGpuPct === 0) {
+        gpu.utilizationGpuPct = BUSY_GPU_UTIL_PCT;
+        raisedGpuUtil = true;
+      } else if (!busy && raisedGpuUtil) {
+        if (gpu.utilizationGpuPct === BUSY_GPU_UTIL_PCT) gpu.utilizationGpuPct = 0;
+        raisedGpuUtil = false;
+      }
     });
+  }
+
+  /** Tells the runner process what it does (sim-runner.ts handles it; older handles ignore it) and the GPU state. */
+  function setActivity(r: Runner, activity: RunnerActivity): void {
+    if (r.activity === activity) return;
+    r.activity = activity;
+    void r.handle?.setActivity(activity);
+    if (!closed) void syncRunnerProcs().catch(() => {});
+  }
+
+  function refreshActivity(r: Runner): void {
+    if (r.loading || r.dead || r.unloading) return;
+    setActivity(r, r.spinning > 0 ? 'spinning' : r.hung > 0 ? 'hung' : r.generating > 0 ? 'generating' : 'idle');
   }
   /** MiB a new load may place on the GPU. */
   function availableVramMiB(exclude?: Runner): number {
@@ -286,6 +380,13 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     if (!gpuFile || faults.psLie) free -= oursMiB;
     if (config.vramLimitMiB !== null) free = Math.min(free, config.vramLimitMiB - oursMiB);
     return Math.max(0, Math.floor(free));
+  }
+  if (defaultNumCtxAuto) {
+    const state = readState();
+    defaultNumCtx = defaultContextLength(
+      profile,
+      state.gpus.filter((g) => !g.lost).reduce((sum, g) => sum + g.memoryTotalMiB, 0),
+    );
   }
 
   // ---------- runners ----------
@@ -343,35 +444,102 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     log(`unloaded ${r.name}`);
   }
 
-  function footprint(m: CatalogueModel, numCtx: number): number {
-    return m.size + m.kvBytesPerToken * numCtx + 256 * MIB;
+  function footprint(m: CatalogueModel, numCtx: number, slots: number): number {
+    // The KV cache holds num_ctx per slot (0.12.6 llm/server.go KvSize = NumCtx * numParallel; 0.33 -c ctx*np).
+    return m.size + m.kvBytesPerToken * numCtx * slots + 256 * MIB;
   }
 
-  async function load(lm: LocalModel, options: Record<string, unknown>, optionsKey: string): Promise<Runner> {
+  /** What a request needs from a runner. numCtx is the model-capped value. */
+  interface Want {
+    options: Record<string, unknown>;
+    optionsKey: string;
+    numCtx: number;
+    numCtxAuto: boolean;
+    keepAliveMs: number | undefined;
+  }
+
+  function wantOf(lm: LocalModel, options: Record<string, unknown>, keepAliveMs: number | undefined): Want {
+    const requested = Number(options.num_ctx);
+    const numCtxAuto = options.num_ctx === undefined && defaultNumCtxAuto;
+    const raw =
+      options.num_ctx !== undefined && Number.isFinite(requested) && requested > 0 ? requested : defaultNumCtx;
+    return {
+      options,
+      optionsKey: JSON.stringify(RUNNER_OPTIONS.map((k) => options[k] ?? null)),
+      numCtx: Math.max(4, Math.min(raw, lm.model.maxContext || raw)),
+      numCtxAuto,
+      keepAliveMs,
+    };
+  }
+
+  /** sched.go needsReload: different runner options (num_ctx unless both automatic), or a runner that does not answer. */
+  function needsReload(r: Runner, want: Want): boolean {
+    if (r.dead || r.unloading) return true;
+    if (r.optionsKey !== want.optionsKey) return true;
+    return !(r.numCtxAuto && want.numCtxAuto) && r.numCtx !== want.numCtx;
+  }
+
+  class SimOomError extends SimError {}
+
+  function tellProc(r: Runner, activity: RunnerActivity): void {
+    void r.handle?.setActivity(activity);
+  }
+
+  /** The runner process died by itself (crash, OOM kill): Ollama keeps the entry until expiry or the next request. */
+  function runnerDied(r: Runner): void {
+    if (r.dead) return;
+    r.dead = true;
+    r.activity = 'idle';
+    log(`runner ${r.name} died; still listed until expiry or the next request`);
+    hangRelease.emit('release'); // requests hung on it fail now
+    for (const wake of r.slotWaiters.splice(0)) wake();
+    if (!closed) void syncRunnerProcs().catch(() => {});
+  }
+
+  /** The load itself: VRAM grows in LOAD_STEPS steps over loadDelayMs; stallLoad freezes it. */
+  async function loadProgress(r: Runner, vramMiB: number): Promise<void> {
+    tellProc(r, 'loading');
+    for (let i = 1; i <= LOAD_STEPS; i++) {
+      while (faults.stallLoad && !closed && !r.unloading && !r.dead) {
+        setActivity(r, 'hung');
+        await sleep(20);
+      }
+      if (closed || r.unloading || r.dead) return;
+      setActivity(r, 'loading');
+      await sleep(config.loadDelayMs / LOAD_STEPS);
+      r.vramNowMiB = Math.round((vramMiB * i) / LOAD_STEPS);
+      if (r.onGpu) await syncRunnerProcs();
+    }
+  }
+
+  async function load(lm: LocalModel, want: Want): Promise<Runner> {
     if (closed) throw new SimError(499, 'server shutting down');
     if (faults.oomOnLoad !== 0) {
       if (faults.oomOnLoad > 0) faults.oomOnLoad--;
-      throw new SimError(500, MSG_OOM);
+      throw new SimOomError(500, faults.oomText ?? profile.oomText);
     }
-    const numCtx = Math.min(
-      Number(options.num_ctx ?? defaultNumCtx) || defaultNumCtx,
-      lm.model.maxContext || defaultNumCtx,
-    );
-    const size = footprint(lm.model, numCtx);
+    const options = want.options;
+    const numCtx = want.numCtx;
+    // sched.go load: embedding models always get one slot.
+    const slots = lm.model.capabilities.includes('completion') ? Math.max(1, Math.floor(config.numParallel)) : 1;
+    const size = footprint(lm.model, numCtx, slots);
     const sizeMiB = Math.ceil(size / MIB);
     let vramMiB: number;
     if (faults.cpuFallback || options.num_gpu === 0) vramMiB = 0;
     else if (config.partialOffloadRatio !== null)
       vramMiB = Math.floor(sizeMiB * Math.min(1, Math.max(0, config.partialOffloadRatio)));
     else {
-      // Like the scheduler: evict idle runners before settling for a partial offload.
-      for (const other of [...runners.values()].sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())) {
+      // Like the scheduler: evict idle runners (shortest keep_alive first, sched.go ByDurationAndName) before
+      // settling for a partial offload.
+      for (const other of [...runners.values()].sort((a, b) => a.sessionMs - b.sessionMs)) {
         if (availableVramMiB() >= sizeMiB) break;
         if (other.refCount === 0 && !other.loading && !other.stopping) await unload(other);
       }
       const avail = availableVramMiB();
       vramMiB = avail >= sizeMiB ? sizeMiB : avail > 1024 ? avail - 512 : 0;
     }
+    let loadFinished!: () => void;
+    const loadDone = new Promise<void>((res) => (loadFinished = res));
     const port = await freePort('127.0.0.1');
     const blob = join(modelsDir, 'blobs', modelLayers(lm.model)[0]!.digest.replace(':', '-'));
     const runnerOpts: SimRunnerOptions = {
@@ -379,7 +547,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       executableDir: exeDir.dir,
       modelPath: blob,
       port,
-      parallel: numParallel,
+      parallel: slots,
       numCtx,
       ...(typeof options.num_gpu === 'number' ? { numGpuLayers: options.num_gpu } : {}),
       embedding: !lm.model.capabilities.includes('completion'),
@@ -393,18 +561,29 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       handle: undefined,
       port,
       argv: simRunnerArgv(runnerOpts),
-      optionsKey,
+      optionsKey: want.optionsKey,
       numCtx,
+      numCtxAuto: want.numCtxAuto,
       size,
       sizeVram: vramMiB === sizeMiB ? size : vramMiB * MIB,
       onGpu: vramMiB > 0,
-      sessionMs: defaultKeepAliveMs,
-      expiresAt: new Date(Date.now() + config.loadDelayMs + defaultKeepAliveMs),
+      sessionMs: want.keepAliveMs ?? defaultKeepAliveMs,
+      expiresAt: null,
       timer: undefined,
-      refCount: 1,
+      refCount: 0,
       loading: true,
       stopping: false,
       unloading: false,
+      slots,
+      busySlots: 0,
+      slotWaiters: [],
+      generating: 0,
+      hung: 0,
+      spinning: 0,
+      activity: 'loading',
+      vramNowMiB: 0,
+      dead: false,
+      loadDone,
       nsJitter: Math.floor(Math.random() * 1_000_000),
     };
     // With no runner on the GPU to ask, the scheduler's GPU refresh runs discovery processes before a load
@@ -418,59 +597,168 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     r.handle = handle;
     proc.on('exit', (code, signal) => {
       log(`runner ${lm.name} pid ${proc.pid} exited (${code ?? signal})`);
-      if (!r.unloading) void unload(r); // crashed or killed from outside: forget it, as the scheduler would
+      if (!r.unloading) runnerDied(r); // crashed or killed from outside: the scheduler keeps listing it
     });
     try {
       await handle.ready.catch(() => {
         throw new SimError(500, `llama runner process has terminated: exit status ${proc.exitCode ?? 1}`);
       });
-      await sleep(config.loadDelayMs);
-      if (r.unloading) throw new SimError(500, 'llama runner process has terminated: exit status 1');
+      await loadProgress(r, vramMiB);
+      if (r.unloading || r.dead) throw new SimError(500, 'llama runner process has terminated: exit status 1');
     } catch (err) {
       r.refCount = 0;
+      loadFinished();
       await unload(r);
       throw err;
     }
     r.loading = false;
-    void handle.setActivity('idle');
+    r.refCount = 1; // the loading request's reference (sched.go: refCount++ after WaitUntilRunning)
+    r.vramNowMiB = Math.round(r.sizeVram / MIB);
+    loadFinished();
+    refreshActivity(r);
     await syncRunnerProcs();
     log(`loaded ${lm.name} pid ${proc.pid} size ${size} size_vram ${r.sizeVram}`);
     return r;
   }
 
-  /** Gets (or loads) the runner for a request and takes a reference on it. */
-  async function acquire(
+  /** sched.go useLoadedRunner: a reference, the expiry timer stopped (expires_at frozen), keep_alive taken. */
+  function useRunner(r: Runner, keepAliveMs: number | undefined): void {
+    r.refCount++;
+    if (r.timer) clearTimeout(r.timer);
+    r.timer = undefined;
+    if (keepAliveMs !== undefined) r.sessionMs = keepAliveMs;
+  }
+
+  /** Waits until r is gone from the runner list (its last request finished with keep_alive 0). */
+  async function waitGone(r: Runner, aborted: () => boolean): Promise<void> {
+    while (runners.get(r.name) === r && !r.unloading) {
+      if (aborted() || closed) throw new SimError(499, 'client disconnected');
+      await sleep(10);
+    }
+  }
+
+  /** Expires a runner as the scheduler does to make room: unload now when idle, else when its last request ends. */
+  async function expireAndWait(r: Runner, aborted: () => boolean): Promise<void> {
+    r.sessionMs = 0;
+    if (r.timer) clearTimeout(r.timer);
+    r.timer = undefined;
+    if (r.refCount <= 0) await unload(r);
+    else await waitGone(r, aborted);
+  }
+
+  /** sched.go processPending for one request: reuse, or expire the old runner and load (one load at a time). */
+  async function processPending(
     lm: LocalModel,
-    options: Record<string, unknown>,
+    wantIn: Want,
     aborted: () => boolean,
   ): Promise<{ runner: Runner; loadNs: number }> {
-    const optionsKey = JSON.stringify(
-      RUNNER_OPTIONS.map((k) => options[k] ?? (k === 'num_ctx' ? defaultNumCtx : null)),
-    );
-    return withModelLock(lm.name, async () => {
-      const started = process.hrtime.bigint();
-      let r = runners.get(lm.name);
-      while (r?.stopping) {
+    const started = process.hrtime.bigint();
+    let want = wantIn;
+    let oomRetried = false;
+    for (;;) {
+      if (aborted() || closed) throw new SimError(499, 'client disconnected');
+      const r = runners.get(lm.name);
+      if (r?.stopping) {
         // A runner stuck "Stopping...": new requests wait for it, as with the real scheduler.
-        if (aborted() || closed) throw new SimError(499, 'client disconnected');
         await sleep(25);
-        r = runners.get(lm.name);
+        continue;
       }
-      if (r && r.optionsKey === optionsKey && !r.unloading) {
-        r.refCount++;
-        if (r.timer) clearTimeout(r.timer);
+      if (r && !r.loading && !needsReload(r, want)) {
+        useRunner(r, want.keepAliveMs);
+        return { runner: r, loadNs: Number(process.hrtime.bigint() - started) };
+      }
+      if (r) {
+        await expireAndWait(r, aborted);
+        continue;
+      }
+      try {
+        const loaded = await load(lm, want);
+        return { runner: loaded, loadNs: Number(process.hrtime.bigint() - started) };
+      } catch (err) {
+        // 0.30+ (sched.go load / processPending): an OOM load is retried once, with a smaller automatic context
+        // and, when other models are loaded, after evicting all of them (pinned ones included).
+        if (!(err instanceof SimOomError) || profile.name !== '0.33' || oomRetried) throw err;
+        const lower = want.numCtxAuto ? nextLowerAutoNumCtx(want.numCtx) : undefined;
+        const others = [...runners.values()].filter((o) => o.name !== lm.name);
+        if (lower === undefined && others.length === 0) throw err;
+        oomRetried = true;
+        log(`load of ${lm.name} ran out of memory; retrying once (num_ctx ${lower ?? want.numCtx})`);
+        if (lower !== undefined) want = { ...want, numCtx: lower };
+        await Promise.all(others.map((o) => expireAndWait(o, aborted)));
+      }
+    }
+  }
+
+  /**
+   * Gets (or loads) the runner for a request and takes a reference on it (sched.go getRunner). A usable loaded
+   * runner is taken at once, however busy; otherwise the request joins the pending queue, 503 when it is full.
+   */
+  async function acquire(
+    lm: LocalModel,
+    want: Want,
+    aborted: () => boolean,
+  ): Promise<{ runner: Runner; loadNs: number }> {
+    const r = runners.get(lm.name);
+    if (r && !r.stopping && !needsReload(r, want)) {
+      // 0.12 lists a loading runner and a request for it waits on its lock (needsReload); 0.30+ does not know it yet.
+      if (r.loading && profile.listsLoadingModels) {
+        const started = process.hrtime.bigint();
+        await r.loadDone;
+        if (runners.get(lm.name) === r && !r.loading && !needsReload(r, want)) {
+          useRunner(r, want.keepAliveMs);
+          return { runner: r, loadNs: Number(process.hrtime.bigint() - started) };
+        }
+      } else if (!r.loading) {
+        useRunner(r, want.keepAliveMs);
         return { runner: r, loadNs: 300_000 + Math.floor(Math.random() * 700_000) };
       }
-      if (r) await unload(r);
-      r = await load(lm, options, optionsKey);
-      return { runner: r, loadNs: Number(process.hrtime.bigint() - started) };
+    }
+    if (loadQueue >= config.maxQueue) throw new SimError(503, MSG_BUSY);
+    loadQueue++;
+    let dequeued = false;
+    const next = schedChain.then(() => {
+      dequeued = true;
+      loadQueue--;
+      return processPending(lm, want, aborted);
+    });
+    schedChain = next.catch(() => {});
+    try {
+      return await next;
+    } finally {
+      if (!dequeued) loadQueue--;
+    }
+  }
+
+  function release(r: Runner): void {
+    r.refCount = Math.max(0, r.refCount - 1);
+    armExpiry(r);
+  }
+
+  /** Waits (without limit, until the client leaves) for one of the runner's slots (llm server sem.Acquire). */
+  async function takeSlot(r: Runner, res: http.ServerResponse): Promise<void> {
+    if (r.busySlots < r.slots) {
+      r.busySlots++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        res.off('close', gone);
+        resolve();
+      };
+      const gone = () => {
+        r.slotWaiters = r.slotWaiters.filter((w) => w !== wake);
+        reject(new SimError(499, 'client disconnected'));
+      };
+      r.slotWaiters.push(wake);
+      res.once('close', gone);
     });
   }
 
-  function release(r: Runner, keepAliveMs: number | undefined): void {
-    r.refCount = Math.max(0, r.refCount - 1);
-    if (keepAliveMs !== undefined) r.sessionMs = keepAliveMs;
-    armExpiry(r);
+  function freeSlot(r: Runner): void {
+    const next = r.slotWaiters.shift();
+    if (next)
+      next(); // hand the slot over
+    else r.busySlots = Math.max(0, r.busySlots - 1);
   }
 
   // ---------- HTTP helpers ----------
@@ -539,6 +827,12 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     chat: boolean,
   ): Promise<void> {
     const keepAliveMs = parseKeepAlive(body.keep_alive);
+    const rawModel = body.model ?? body.name;
+    if (typeof rawModel === 'string' && rawModel !== '' && normalizeSimModelName(rawModel) === undefined) {
+      // e.g. `name@sha256:…`: 0.12.6 GenerateHandler answers 404, 0.33 writeModelRefParseError 400.
+      if (profile.invalidNameStatus === 404) throw new SimError(404, `model '${rawModel}' not found`);
+      throw new SimError(400, 'invalid model name');
+    }
     const lm = requireLocal(body, (n) => `model "${n}" not found, try pulling it first`);
     if (!lm.model.capabilities.includes('completion'))
       throw new SimError(400, `"${lm.name}" does not support ${chat ? 'chat' : 'generate'}`);
@@ -553,61 +847,66 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     const base = { model: String(body.model), created_at: '' };
     const emptyMessage = chat ? { message: { role: 'assistant', content: '' } } : { response: '' };
 
-    if (faults.hangGenerate) {
-      if (faults.hangGenerate === 'headers') {
-        res.writeHead(200, { 'Content-Type': stream ? 'application/x-ndjson' : 'application/json; charset=utf-8' });
-        res.flushHeaders();
-      }
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          hangRelease.off('release', done);
-          res.off('close', done);
-          resolve();
-        };
-        hangRelease.on('release', done);
-        res.on('close', done);
-      });
-      if (res.destroyed || closed) return;
-    }
-
     if (empty && keepAliveMs === 0) {
+      // routes.go → sched.go expireRunner: answers at once; the unload happens when the last request on the runner
+      // finishes (processCompleted sees sessionDuration 0). expires_at reads "now" meanwhile.
       const r = runners.get(lm.name);
-      if (r) await withModelLock(lm.name, () => unload(r));
+      if (r && !r.loading) {
+        r.expiresAt = new Date();
+        r.sessionMs = 0;
+        if (r.timer) clearTimeout(r.timer);
+        r.timer = undefined;
+        if (r.refCount <= 0) void withModelLock(r.name, () => unload(r));
+      }
       sendJson(res, 200, { ...base, created_at: goNow(), ...emptyMessage, done: true, done_reason: 'unload' });
       return;
     }
-    if (inFlight >= config.maxQueue) throw new SimError(503, MSG_BUSY);
     inFlight++;
     let runner: Runner | undefined;
+    let slot = false;
     try {
-      const acquired = await acquire(lm, options, () => res.destroyed);
+      const acquired = await acquire(lm, wantOf(lm, options, keepAliveMs), () => res.destroyed);
       runner = acquired.runner;
       if (empty) {
         sendJson(res, 200, { ...base, created_at: goNow(), ...emptyMessage, done: true, done_reason: 'load' });
         return;
       }
+      const r = runner;
+      await takeSlot(r, res);
+      slot = true;
+      if (res.destroyed || closed) return;
+      if (await hangOn(r, res, stream)) return;
       const numPredict = Number(options.num_predict ?? -1);
       const count = numPredict > 0 ? numPredict : 8 + (prompt.length % 17);
       // While ps lies the runner is not really on the GPU (lost device): it runs at CPU speed.
-      const ratio = runner.size > 0 && !faults.psLie ? runner.sizeVram / runner.size : 0;
-      const gpuTps = runner.model.gpuTokensPerSecond || 100;
+      const ratio = r.size > 0 && !faults.psLie ? r.sizeVram / r.size : 0;
+      const gpuTps = r.model.gpuTokensPerSecond || 100;
       const cpuTps = Math.max(1, gpuTps / 20);
       const tps = 1 / (ratio / gpuTps + (1 - ratio) / cpuTps);
       const promptTokens = Math.max(1, prompt.split(/\s+/).filter(Boolean).length + 10);
       const offset = prompt.length % WORDS.length;
       const tokens = Array.from({ length: count }, (_, i) => (i === 0 ? '' : ' ') + WORDS[(offset + i) % WORDS.length]);
       const write = stream ? startNdjson(res) : undefined;
-      for (const t of tokens) {
-        if (res.destroyed || closed) return;
-        if (write)
-          write({
-            ...base,
-            created_at: goNow(),
-            ...(chat ? { message: { role: 'assistant', content: t } } : { response: t }),
-            done: false,
-          });
-        if (config.tokenDelayMs > 0) await sleep(config.tokenDelayMs);
+      r.generating++;
+      refreshActivity(r);
+      try {
+        for (const t of tokens) {
+          if (res.destroyed || closed) return;
+          if (r.dead) throw new SimError(500, RUNNER_GONE);
+          if (write)
+            write({
+              ...base,
+              created_at: goNow(),
+              ...(chat ? { message: { role: 'assistant', content: t } } : { response: t }),
+              done: false,
+            });
+          if (config.tokenDelayMs > 0) await sleep(config.tokenDelayMs);
+        }
+      } finally {
+        r.generating--;
+        refreshActivity(r);
       }
+      if (r.dead) throw new SimError(500, RUNNER_GONE);
       const promptEvalNs = Math.round((promptTokens / (tps * 8)) * 1e9);
       const evalNs = Math.round((count / tps) * 1e9);
       const final = {
@@ -634,8 +933,43 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       } else sendJson(res, 200, final);
     } finally {
       inFlight--;
-      if (runner) release(runner, keepAliveMs);
+      if (runner && slot) freeSlot(runner);
+      if (runner) release(runner);
     }
+  }
+
+  /**
+   * hangGenerate / spinGenerate: the request holds its slot and never answers until the fault is cleared, the client
+   * leaves, the runner dies or the sim closes. Returns true when the request is over (client gone or sim closed).
+   */
+  async function hangOn(r: Runner, res: http.ServerResponse, stream: boolean): Promise<boolean> {
+    const mode = () => (faults.spinGenerate ? 'spin' : faults.hangGenerate ? 'hang' : undefined);
+    if (!mode()) return false;
+    const headers = faults.spinGenerate || faults.hangGenerate === 'headers';
+    if (headers && !res.headersSent) {
+      res.writeHead(200, { 'Content-Type': stream ? 'application/x-ndjson' : 'application/json; charset=utf-8' });
+      res.flushHeaders();
+    }
+    while (mode() && !r.dead && !res.destroyed && !closed) {
+      const spin = mode() === 'spin';
+      if (spin) r.spinning++;
+      else r.hung++;
+      refreshActivity(r);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          hangRelease.off('release', done);
+          res.off('close', done);
+          resolve();
+        };
+        hangRelease.on('release', done);
+        res.on('close', done);
+      });
+      if (spin) r.spinning--;
+      else r.hung--;
+      refreshActivity(r);
+    }
+    if (r.dead && !res.destroyed) throw new SimError(500, RUNNER_GONE);
+    return res.destroyed || closed;
   }
 
   // ---------- pull ----------
@@ -763,15 +1097,29 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     const stream = body.stream !== false;
     const fromRaw = text(body.from ?? /^\s*FROM\s+(\S+)/im.exec(text(body.modelfile ?? ''))?.[1] ?? '');
     const fromName = normalizeSimModelName(fromRaw);
-    const base = fromName ? local.get(fromName) : undefined;
-    const lines: Array<Record<string, unknown>> = [];
-    if (!base) {
-      if (!stream) throw new SimError(404, `model '${fromRaw}' not found`);
-      const write = startNdjson(res);
-      write({ error: `model '${fromRaw}' not found` });
+    if (fromName === undefined) {
+      // create.go: an unparsable `from` is a 400 error line.
+      if (!stream) throw new SimError(400, 'invalid model name');
+      startNdjson(res)({ error: 'invalid model name' });
       res.end();
       return;
     }
+    let base = local.get(fromName);
+    const write = stream ? startNdjson(res) : undefined;
+    if (!base) {
+      // server/model.go parseFromModel (0.12.6 and 0.33): a missing base is pulled inside the create stream, with
+      // the pull's own lines, its own `success` included, before the create's lines.
+      const pullError = await pullInto(fromName, write);
+      base = local.get(fromName);
+      if (pullError !== undefined || !base) {
+        const message = pullError ?? `model '${fromRaw}' not found`;
+        if (!write) throw new SimError(500, message);
+        if (pullError === undefined) write({ error: message }); // the pull's error line is already out
+        res.end();
+        return;
+      }
+    }
+    const lines: Array<Record<string, unknown>> = [];
     for (const l of modelLayers(base.model)) lines.push({ status: `using existing layer ${l.digest}` });
     const extra: Partial<LocalModel> = { parentModel: base.name };
     for (const key of ['system', 'template', 'parameters', 'license'] as const) {
@@ -781,13 +1129,33 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     }
     lines.push({ status: 'writing manifest' }, { status: 'success' });
     addLocal(target, undefined, base, extra);
-    if (!stream) {
+    if (!write) {
       sendJson(res, 200, { status: 'success' });
       return;
     }
-    const write = startNdjson(res);
     for (const l of lines) write(l);
     res.end();
+  }
+
+  /** Joins (or starts) the pull of `name`, forwarding its lines; resolves with its error text, if any. */
+  async function pullInto(name: string, write: ((obj: unknown) => void) | undefined): Promise<string | undefined> {
+    const existing = pullJobs.get(name);
+    const job = existing && !existing.aborted ? existing : startPull(name);
+    job.subscribers++;
+    let error: string | undefined;
+    await new Promise<void>((resolve) => {
+      const onLine = (obj: Record<string, unknown>) => {
+        if (typeof obj.error === 'string') error = obj.error;
+        write?.(obj);
+      };
+      job.events.on('line', onLine);
+      job.events.once('end', () => {
+        job.events.off('line', onLine);
+        resolve();
+      });
+    });
+    job.subscribers--;
+    return error;
   }
 
   function showBody(lm: LocalModel) {
@@ -812,9 +1180,17 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     };
   }
 
+  /** Whether /api/ps lists the runner now: a loading one only in the 0.12 profile (see sim-profile.ts). */
+  function listed(r: Runner): boolean {
+    return !r.loading || profile.listsLoadingModels;
+  }
+
   function psBody() {
-    const list = [...runners.values()].map((r) => {
+    const list = [...runners.values()].filter(listed).map((r) => {
       const lm = local.get(r.name);
+      // Not set until the first request finishes: estimated as now + keep_alive (sched.go loadedModels).
+      const expiresAt =
+        r.expiresAt ?? new Date(Date.now() + (r.sessionMs === Infinity ? FOREVER_MS : Math.max(0, r.sessionMs)));
       return {
         name: r.name,
         model: r.name,
@@ -822,9 +1198,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         size_vram: faults.psLie ? r.size : r.sizeVram,
         digest: r.digest,
         details: lm ? detailsOf(lm) : {},
-        expires_at: formatGoTime(r.expiresAt, r.nsJitter),
+        expires_at: formatGoTime(expiresAt, r.nsJitter),
         context_length: r.numCtx,
-        _sortKey: r.expiresAt.getTime(),
+        _sortKey: expiresAt.getTime(),
       };
     });
     list.sort((a, b) => b._sortKey - a._sortKey);
@@ -850,6 +1226,9 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   function snapshot(): SimSnapshot {
     return {
       version,
+      profile: profile.name,
+      defaultNumCtx,
+      loadQueue,
       url: sim.url,
       executable: exeDir.executable,
       runners: [...runners.values()].map((r) => ({
@@ -861,11 +1240,20 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         sizeVram: r.sizeVram,
         onGpu: r.onGpu,
         numCtx: r.numCtx,
-        expiresAt: formatGoTime(r.expiresAt, r.nsJitter),
+        expiresAt: r.expiresAt ? formatGoTime(r.expiresAt, r.nsJitter) : '',
         loading: r.loading,
         stopping: r.stopping,
+        slots: r.slots,
+        busySlots: r.busySlots,
+        slotWaiters: r.slotWaiters.length,
+        refCount: r.refCount,
+        activity: r.activity,
+        dead: r.dead,
+        listed: listed(r),
+        vramNowMiB: r.vramNowMiB,
+        numCtxAuto: r.numCtxAuto,
       })),
-      localModels: [...local.keys()],
+      localModels: [...local.values()].map((lm) => lm.name),
       config: { ...config },
       faults: { ...faults },
       forcedAnswers: forcedAnswers.map((f) => ({ ...f })),
@@ -905,9 +1293,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         for (const k of Object.keys(faults) as Array<keyof SimFaults>) {
           if (k in body) (faults as unknown as Record<string, unknown>)[k] = body[k];
         }
-        if (!faults.hangGenerate) {
-          hangRelease.emit('release');
-        }
+        if (!faults.hangGenerate || !faults.spinGenerate) hangRelease.emit('release'); // waiters re-check the faults
         if ('containerGpuLost' in body)
           await editGpuState((s) => {
             s.containerNvmlLost = faults.containerGpuLost;
@@ -959,6 +1345,19 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         }
         break;
       }
+      case 'POST /_sim/crash': {
+        const r = runners.get(modelArg());
+        if (!r || r.loading || !r.proc) throw new SimError(404, 'model not loaded');
+        const proc = r.proc;
+        if (!r.dead && proc.exitCode === null && proc.signalCode === null) {
+          const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+          runnerDied(r);
+          proc.kill('SIGKILL');
+          await exited;
+        }
+        await syncRunnerProcs();
+        break;
+      }
       case 'POST /_sim/models':
         addLocal(text(body.name ?? body.model ?? ''), typeof body.size === 'number' ? body.size : undefined);
         break;
@@ -975,7 +1374,10 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
           cpuFallback: false,
           psLie: false,
           hangGenerate: false,
+          spinGenerate: false,
+          stallLoad: false,
           oomOnLoad: 0,
+          oomText: null,
           flakyConnections: 0,
         });
         if (faults.containerGpuLost) {
@@ -1052,8 +1454,16 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     }
     if (getLike && path === '/api/version') return sendJson(res, 200, { version });
     if (getLike && path === '/api/tags') return sendJson(res, 200, tagsBody());
-    if (getLike && path === '/api/ps') return sendJson(res, 200, psBody());
+    if (method === 'GET' && path === '/api/ps') return sendJson(res, 200, psBody());
     const route = `${method} ${path}`;
+    // gin with HandleMethodNotAllowed (routes.go, 0.12.6 and 0.33): a known path with another method is 405, e.g.
+    // HEAD /api/ps (only GET is registered there, while /, /api/version and /api/tags also register HEAD).
+    const allowed = ROUTE_METHODS[path];
+    if (allowed && !allowed.includes(method)) {
+      res.writeHead(405, { 'Content-Type': 'text/plain', Allow: allowed.join(', ') });
+      res.end(method === 'HEAD' ? undefined : '405 method not allowed');
+      return;
+    }
     switch (route) {
       case 'POST /api/generate':
         return handleInference(req, res, parseBody(raw), false);

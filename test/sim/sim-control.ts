@@ -18,12 +18,35 @@ export interface SimRunnerInfo {
   expiresAt: string;
   loading: boolean;
   stopping: boolean;
+  /** Slots of the runner (OLLAMA_NUM_PARALLEL) and how many requests hold one now. */
+  slots: number;
+  busySlots: number;
+  /** Requests waiting for a free slot (they wait without limit, never 503). */
+  slotWaiters: number;
+  /** Requests holding a reference (running or waiting for a slot); expires_at is frozen while > 0. */
+  refCount: number;
+  /** What the runner process is doing (also told to the runner process when it supports it). */
+  activity: RunnerActivity;
+  /** Its process died (crashRunner): still listed by /api/ps until expiry or the next request reloads it. */
+  dead: boolean;
+  /** Whether /api/ps lists it now (a loading model is listed only by the 0.12 profile). */
+  listed: boolean;
+  /** VRAM the process holds now (MiB): grows in steps during a load up to size_vram. */
+  vramNowMiB: number;
+  /** num_ctx came from the default (no num_ctx anywhere): never forces a reload against another default. */
+  numCtxAuto: boolean;
 }
 
+export type RunnerActivity = 'idle' | 'loading' | 'generating' | 'hung' | 'spinning';
+
 export interface SimConfig {
+  /** A load takes this long after the runner answers, growing its VRAM in steps. */
   loadDelayMs: number;
+  /** OLLAMA_NUM_PARALLEL: slots per new runner (default 1; embedding models always 1). */
+  numParallel: number;
   tokenDelayMs: number;
   pullBytesPerSecond: number;
+  /** OLLAMA_MAX_QUEUE: requests waiting for a load beyond this get 503 (requests for a loaded model never do). */
   maxQueue: number;
   /** New loads put this fraction of the model on the GPU (null = decided by free VRAM). */
   partialOffloadRatio: number | null;
@@ -36,10 +59,19 @@ export interface SimFaults {
   cpuFallback: boolean;
   /** /api/ps reports size_vram = size while the GPU state holds no process for the runners. */
   psLie: boolean;
-  /** generate/chat accept and never answer: 'headers' sends 200 headers first, 'nothing' sends zero bytes. */
+  /**
+   * generate/chat get their runner and slot, then never answer: 'headers' sends 200 headers first, 'nothing' sends
+   * zero bytes. The runner is flat (activity 'hung', no CPU, GPU idle).
+   */
   hangGenerate: 'headers' | 'nothing' | false;
-  /** Loads that fail with CUDA OOM: a count, -1 = every load, 0 = off. */
+  /** Like hangGenerate ('headers' when true) but the runner burns CPU and GPU (activity 'spinning'): looks busy. */
+  spinGenerate: boolean;
+  /** Loads make no progress (activity 'hung', VRAM does not grow) until cleared, then finish. */
+  stallLoad: boolean;
+  /** Loads that fail with OOM: a count, -1 = every load, 0 = off. */
   oomOnLoad: number;
+  /** The error text of oomOnLoad; null = the profile's CUDA text (see README "Version profiles"). */
+  oomText: string | null;
   /** `nvidia-smi` inside the sim container fails (written to the GPU state as container_nvml_lost). */
   containerGpuLost: boolean;
   /** Destroy the connection of the next N API requests (no answer, the socket just closes). */
@@ -75,6 +107,12 @@ export interface LoggedRequest {
 
 export interface SimSnapshot {
   version: string;
+  /** The behaviour profile the version selects: '0.12' (< 0.30) or '0.33' (>= 0.30). */
+  profile: '0.12' | '0.33';
+  /** num_ctx used when a request sets none. */
+  defaultNumCtx: number;
+  /** Requests waiting for a load (the scheduler's pending queue, capped by maxQueue). */
+  loadQueue: number;
   url: string;
   executable: string;
   runners: SimRunnerInfo[];
@@ -119,12 +157,12 @@ export class SimControl {
     await this.call('DELETE', 'requests');
   }
 
-  /** loadDelayMs, tokenDelayMs, pullBytesPerSecond, maxQueue, partialOffloadRatio, vramLimitMiB. */
+  /** loadDelayMs, numParallel, tokenDelayMs, pullBytesPerSecond, maxQueue, partialOffloadRatio, vramLimitMiB. */
   configure(config: Partial<SimConfig>): Promise<SimSnapshot> {
     return this.call('POST', 'config', config) as Promise<SimSnapshot>;
   }
 
-  /** cpuFallback, psLie, hangGenerate, oomOnLoad, containerGpuLost, flakyConnections. */
+  /** cpuFallback, psLie, hangGenerate, spinGenerate, stallLoad, oomOnLoad, oomText, containerGpuLost, flakyConnections. */
   setFaults(faults: Partial<SimFaults>): Promise<SimSnapshot> {
     return this.call('POST', 'faults', faults) as Promise<SimSnapshot>;
   }
@@ -145,9 +183,25 @@ export class SimControl {
     return this.setFaults({ hangGenerate: mode });
   }
 
-  /** count loads fail with CUDA OOM (-1 = all until cleared with 0). */
-  setOomOnLoad(count: number): Promise<SimSnapshot> {
-    return this.setFaults({ oomOnLoad: count });
+  /** count loads fail with OOM (-1 = all until cleared with 0); `text` replaces the profile's CUDA text. */
+  setOomOnLoad(count: number, text?: string | null): Promise<SimSnapshot> {
+    return this.setFaults(text === undefined ? { oomOnLoad: count } : { oomOnLoad: count, oomText: text });
+  }
+
+  setSpinGenerate(enabled: boolean): Promise<SimSnapshot> {
+    return this.setFaults({ spinGenerate: enabled });
+  }
+
+  setStallLoad(enabled: boolean): Promise<SimSnapshot> {
+    return this.setFaults({ stallLoad: enabled });
+  }
+
+  /**
+   * SIGKILLs the model's runner process. As in Ollama, /api/ps keeps listing the model with its old size_vram until
+   * keep_alive expiry or until the next request for it reloads it; its GPU process goes away.
+   */
+  crashRunner(model: string): Promise<SimSnapshot> {
+    return this.call('POST', 'crash', { model }) as Promise<SimSnapshot>;
   }
 
   setContainerGpuLost(enabled: boolean): Promise<SimSnapshot> {

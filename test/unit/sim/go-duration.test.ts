@@ -38,7 +38,8 @@ test('times format like Go RFC3339Nano in UTC (trailing zeros trimmed)', () => {
 
 test('model names normalise like Ollama: tag defaults to latest, registry prefixes dropped', () => {
   assert.equal(normalizeSimModelName('llama3'), 'llama3:latest');
-  assert.equal(normalizeSimModelName('Llama3:Latest'), 'llama3:latest');
+  assert.equal(normalizeSimModelName('Llama3:Latest'), 'Llama3:Latest', 'the case is kept (compared with EqualFold)');
+  assert.equal(normalizeSimModelName('llama3@sha256:' + 'a'.repeat(64)), undefined);
   assert.equal(normalizeSimModelName('registry.ollama.ai/library/gpt-oss:20b'), 'gpt-oss:20b');
   assert.equal(normalizeSimModelName('user/model'), 'user/model:latest');
   assert.equal(normalizeSimModelName(''), undefined);

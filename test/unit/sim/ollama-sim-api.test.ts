@@ -9,10 +9,14 @@ test('liveness endpoints answer GET and HEAD like Ollama', async (t) => {
   const head = await fetch(sim.url + '/', { method: 'HEAD' });
   assert.deepEqual([head.status, await head.text()], [200, '']);
   assert.deepEqual(await (await fetch(sim.url + '/api/version')).json(), { version: '0.12.6' });
-  for (const p of ['/api/version', '/api/tags', '/api/ps']) {
+  for (const p of ['/api/version', '/api/tags']) {
     const h = await fetch(sim.url + p, { method: 'HEAD' });
     assert.equal(h.status, 200, p);
   }
+  // routes.go registers only GET /api/ps and gin has HandleMethodNotAllowed on (0.12.6 and 0.33).
+  assert.equal((await fetch(sim.url + '/api/ps', { method: 'HEAD' })).status, 405);
+  const wrong = await fetch(sim.url + '/api/generate');
+  assert.deepEqual([wrong.status, await wrong.text()], [405, '405 method not allowed']);
   const missing = await fetch(sim.url + '/api/nothing');
   assert.deepEqual([missing.status, await missing.text()], [404, '404 page not found']);
 });

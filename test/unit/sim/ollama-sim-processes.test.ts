@@ -32,7 +32,7 @@ test('0.33 profile: a loaded model runs as <dir>/lib/ollama/llama-server --model
   assert.equal(after('--port'), String(runner.port));
   assert.equal(after('--host'), '127.0.0.1');
   assert.equal(after('-np'), '1', 'OLLAMA_NUM_PARALLEL defaults to 1');
-  assert.equal(after('-c'), '4096');
+  assert.equal(after('-c'), String(runner.numCtx), '-c is num_ctx × slots (one slot here)');
   assert.equal(after('-ngl'), '0', 'num_gpu 0 = CPU on purpose');
   assert.equal((await fetch(`http://127.0.0.1:${runner.port}/health`)).status, 200, 'loaded: not "Loading model"');
 });

@@ -155,13 +155,23 @@ test('OOM on load: 500 with the CUDA text and no runner left; stuck "Stopping" k
   assert.deepEqual(await ps(sim.url), []);
 });
 
-test('a runner killed from outside disappears from /api/ps and the GPU state', async (t) => {
+test('a runner killed from outside stays in /api/ps with its size_vram; its GPU process goes; the next request reloads', async (t) => {
   const { sim, gpuFile } = await withSim(t, { models: ['llama3'] });
   await post(sim, '/api/generate', { model: 'llama3' });
+  const before = await ps(sim.url);
   const pid = (await sim.control.state()).runners[0]!.pid!;
   process.kill(pid, 'SIGKILL');
-  await waitFor(async () => (await ps(sim.url)).length === 0);
   await waitFor(() => readGpuState(gpuFile).procs.length === 0);
+  await waitFor(async () => (await sim.control.state()).runners[0]?.dead === true);
+  const after = await ps(sim.url);
+  assert.deepEqual(
+    after.map((m) => [m.name, m.size_vram]),
+    before.map((m) => [m.name, m.size_vram]),
+  );
+  await post(sim, '/api/generate', { model: 'llama3' });
+  const [runner] = (await sim.control.state()).runners;
+  assert.ok(runner && runner.pid !== pid && !runner.dead, 'reloaded in a new process');
+  assert.equal(readGpuState(gpuFile).procs.length, 1);
 });
 
 test('close stops every runner and clears their GPU processes', async (t) => {
