@@ -616,6 +616,8 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     r.vramNowMiB = Math.round(r.sizeVram / MIB);
     loadFinished();
     refreshActivity(r);
+    // Ollama reports a model loaded only once its runner's /health says so (WaitUntilRunning): let it arrive.
+    await r.handle?.setActivity(r.activity);
     await syncRunnerProcs();
     log(`loaded ${lm.name} pid ${proc.pid} size ${size} size_vram ${r.sizeVram}`);
     return r;
