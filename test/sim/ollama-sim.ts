@@ -614,10 +614,10 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     r.loading = false;
     r.refCount = 1; // the loading request's reference (sched.go: refCount++ after WaitUntilRunning)
     r.vramNowMiB = Math.round(r.sizeVram / MIB);
-    loadFinished();
     refreshActivity(r);
     // Ollama reports a model loaded only once its runner's /health says so (WaitUntilRunning): let it arrive.
     await r.handle?.setActivity(r.activity);
+    loadFinished();
     await syncRunnerProcs();
     log(`loaded ${lm.name} pid ${proc.pid} size ${size} size_vram ${r.sizeVram}`);
     return r;
