@@ -26,6 +26,10 @@ export interface ConformanceOptions {
   readonly rowTimeoutS: number;
   /** /proc root (tests). */
   readonly procRoot?: string;
+  /** How long row 1 watches the extra request and row 4 the unloading model, ms (default 3000; tests shorten it). */
+  readonly observeMs?: number;
+  /** The short keep_alive of row 2, seconds (default 3; tests shorten it). */
+  readonly keepAliveS?: number;
 }
 
 export type RowStatus = 'PASS' | 'FAIL' | 'SKIP';

@@ -83,7 +83,7 @@ export const row3CrashedRunnerListed: RowCheck = {
       ctx.signal,
     );
     if (!dead) return skip(`runner pid ${pid} did not exit within 5 s of SIGKILL`);
-    await sleep(1000, ctx.signal);
+    await sleep(Math.min(1000, ctx.options.observeMs ?? 1000), ctx.signal);
     const after = await ctx.client.ps();
     const entry = after && findPs(after, ctx.model);
     await ctx.client.unload(ctx.model);
@@ -94,7 +94,7 @@ export const row3CrashedRunnerListed: RowCheck = {
       );
     if (entry.size_vram !== entry0.size_vram)
       return fail(`size_vram stays ${entry0.size_vram}`, `size_vram ${entry.size_vram} after the crash`);
-    return pass(`runner pid ${pid} SIGKILLed; still listed 1 s later with size_vram ${entry.size_vram}`);
+    return pass(`runner pid ${pid} SIGKILLed; still listed afterwards with size_vram ${entry.size_vram}`);
   },
 };
 
@@ -128,7 +128,8 @@ export const row5OomTexts: RowCheck = {
     const model = ctx.options.oomModel;
     if (!model) return skip('needs --oom-model NAME: a local model too big for this machine');
     ctx.loaded.add(model);
-    const a = await ctx.client.load(model, { keep_alive: 0, options: { num_gpu: 999 } });
+    // Not keep_alive 0: with an empty prompt that is an unload request (server/routes.go GenerateHandler).
+    const a = await ctx.client.load(model, { keep_alive: '30s', options: { num_gpu: 999 } });
     if (a.status === 200) return skip(`${model} loaded: no out-of-memory was provoked`);
     const error = (a.json as { error?: unknown } | undefined)?.error;
     const text = typeof error === 'string' ? error : (a.error ?? a.text);

@@ -66,7 +66,7 @@ export const row1SlotsWait: RowCheck = {
         prompt: 'Say hi.',
         options: { num_predict: 1 },
       });
-      const windowMs = 3000;
+      const windowMs = ctx.options.observeMs ?? 3000;
       const sent = Date.now();
       await sleep(windowMs, ctx.signal);
       if (extra.status() === 503)
@@ -103,9 +103,10 @@ export const row2ExpiryWhileBusy: RowCheck = {
     'server/sched.go useLoadedRunner (stops expireTimer, leaves expiresAt) and processCompleted (refCount 0: ' +
     'expiresAt = now + sessionDuration); same code in v0.12.6',
   async run(ctx) {
-    const notLoaded = await loadModel(ctx, '3s');
+    const keepAlive = `${ctx.options.keepAliveS ?? 3}s`;
+    const notLoaded = await loadModel(ctx, keepAlive);
     if (notLoaded) return skip(notLoaded);
-    const gen = longGeneration(ctx, { keep_alive: '3s' });
+    const gen = longGeneration(ctx, { keep_alive: keepAlive });
     try {
       const listed = await ctx.client.ps();
       const first = listed && findPs(listed, ctx.model);
@@ -113,8 +114,9 @@ export const row2ExpiryWhileBusy: RowCheck = {
       const exp0 = Date.parse(first.expires_at);
       const why = await allStreaming([gen], ctx);
       if (why) return skip(why);
-      await sleep(Math.max(0, exp0 + 1500 - Date.now()), ctx.signal);
-      if (gen.ended()) return skip('the generation ended before its keep_alive (3s) ran out');
+      // Well past expires_at by our clock (the server's may differ a little: same host is best).
+      await sleep(Math.max(0, exp0 + Math.min(1500, ctx.options.observeMs ?? 1500) - Date.now()), ctx.signal);
+      if (gen.ended()) return skip(`the generation ended before its keep_alive (${keepAlive}) ran out`);
       const busy = await ctx.client.ps();
       const during = busy && findPs(busy, ctx.model);
       if (!during)
@@ -177,7 +179,7 @@ export const row4UnloadAfterInflight: RowCheck = {
           'HTTP 200 done_reason "unload" at once',
           `${a.error ?? `HTTP ${a.status}`} after ${a.ms} ms, done_reason ${String(reason)}`,
         );
-      await sleep(1000, ctx.signal);
+      await sleep(Math.min(1000, ctx.options.observeMs ?? 1000), ctx.signal);
       if (gen.ended()) return skip(`the generation ended after the unload request (${gen.error() ?? 'stopped'})`);
       const ps = await ctx.client.ps();
       if (!ps || !findPs(ps, ctx.model))
