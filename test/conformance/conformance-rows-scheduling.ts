@@ -103,15 +103,30 @@ export const row2ExpiryWhileBusy: RowCheck = {
     'server/sched.go useLoadedRunner (stops expireTimer, leaves expiresAt) and processCompleted (refCount 0: ' +
     'expiresAt = now + sessionDuration); same code in v0.12.6',
   async run(ctx) {
-    const keepAlive = `${ctx.options.keepAliveS ?? 3}s`;
-    const notLoaded = await loadModel(ctx, keepAlive);
-    if (notLoaded) return skip(notLoaded);
+    const keepAliveS = ctx.options.keepAliveS ?? 3;
+    const keepAlive = `${keepAliveS}s`;
+    // The load re-arms expires_at only when no other request holds the runner (processCompleted): requests a client
+    // just dropped may take a moment to be released, so load again until expires_at is about now + keep_alive.
+    const armed = await waitFor(
+      async () => {
+        const notLoaded = await loadModel(ctx, keepAlive);
+        if (notLoaded) return notLoaded;
+        const listed = await ctx.client.ps();
+        const e = listed && findPs(listed, ctx.model);
+        if (!e) return `${ctx.model} not listed in /api/ps after its load`;
+        const exp = Date.parse(e.expires_at);
+        return exp <= Date.now() + keepAliveS * 1000 + 2000 ? exp : undefined;
+      },
+      10_000,
+      500,
+      ctx.signal,
+    );
+    if (armed === undefined) return skip(`${ctx.model} stays busy with other requests: its expires_at is not re-armed`);
+    if (typeof armed === 'string')
+      return armed.startsWith('could not') ? skip(armed) : fail('listed after its load', armed);
+    const exp0 = armed;
     const gen = longGeneration(ctx, { keep_alive: keepAlive });
     try {
-      const listed = await ctx.client.ps();
-      const first = listed && findPs(listed, ctx.model);
-      if (!first) return fail(`${ctx.model} listed in /api/ps after its load`, listed ? 'not listed' : 'no answer');
-      const exp0 = Date.parse(first.expires_at);
       const why = await allStreaming([gen], ctx);
       if (why) return skip(why);
       // Well past expires_at by our clock (the server's may differ a little: same host is best).
