@@ -224,14 +224,17 @@ export const row4UnloadAfterInflight: RowCheck = {
 
 export const row8PsDuringLoad: RowCheck = {
   row: 8,
-  title: '/api/ps during a cold load (lists it < 0.32.4; blocks until the load ends >= 0.32.4)',
+  title:
+    '/api/ps during a cold load (< 0.30: lists it; llama-server runners (0.30+): answers without it; Ollama-engine ' +
+    'runners >= 0.32.4: blocks until the load ends)',
   source:
     'server/sched.go Scheduler.load (runner.refMu held until WaitUntilRunning ends) and loadedModels (takes each ' +
     "runner's refMu: commit 6cd40001a, v0.32.4); v0.12.6 server/routes.go PsHandler (reads sched.loaded without the " +
     'runner lock: the loading model is listed with its planned size_vram)',
   async run(ctx) {
     if (!ctx.version) return skip(`server version "${ctx.versionText}" is not x.y.z: cannot tell which form applies`);
-    const blocking = versionAtLeast(ctx.version, [0, 32, 4]);
+    const llamaServer = versionAtLeast(ctx.version, [0, 30, 0]);
+    const mayBlock = versionAtLeast(ctx.version, [0, 32, 4]);
     await ctx.client.unload(ctx.model);
     const unloaded = await waitFor(
       async () => {
@@ -261,17 +264,25 @@ export const row8PsDuringLoad: RowCheck = {
       );
     const entry = ps && findPs(ps, ctx.model);
     const duringLoad = psEnd < loadEnd - 200;
-    if (blocking) {
-      if (duringLoad)
+    if (llamaServer) {
+      if (!duringLoad) {
+        if (mayBlock)
+          return pass(`/api/ps waited ${psEnd - psSent} ms, answering ${psEnd - loadEnd} ms after the load ended`);
         return fail(
-          `/api/ps (${ctx.versionText} >= 0.32.4) answers only once the cold load ends`,
-          `answered ${loadEnd - psEnd} ms before the load ended (${entry ? 'listing' : 'not listing'} ${ctx.model})`,
+          `/api/ps (${ctx.versionText} < 0.32.4) answers during the cold load`,
+          `answered only ${psEnd - loadEnd} ms after the load ended`,
         );
-      return pass(`/api/ps waited ${psEnd - psSent} ms, answering ${psEnd - loadEnd} ms after the load ended`);
+      }
+      if (entry)
+        return fail(
+          `a llama-server runner (${ctx.versionText}) is listed only once it runs`,
+          `listed while loading (size_vram ${entry.size_vram})`,
+        );
+      return pass(`answered during the load (${loadEnd - psEnd} ms before it ended) without the loading model`);
     }
     if (!duringLoad)
       return fail(
-        `/api/ps (${ctx.versionText} < 0.32.4) answers during the cold load, listing the loading model`,
+        `/api/ps (${ctx.versionText} < 0.30) answers during the cold load, listing the loading model`,
         `answered only ${psEnd - loadEnd} ms after the load ended (waited ${psEnd - psSent} ms)`,
       );
     if (!entry) return fail('the loading model is listed', `answered during the load without ${ctx.model}`);

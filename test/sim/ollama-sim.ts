@@ -158,6 +158,8 @@ interface Runner {
   loadDone: Promise<void>;
   /** Sub-millisecond digits for expires_at, so it reads like Go's nanosecond times. */
   nsJitter: number;
+  /** Words of the last prompt it evaluated: its KV cache prefix. */
+  promptCache: readonly string[];
 }
 
 interface PullJob {
@@ -585,6 +587,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       dead: false,
       loadDone,
       nsJitter: Math.floor(Math.random() * 1_000_000),
+      promptCache: [],
     };
     // With no runner on the GPU to ask, the scheduler's GPU refresh runs discovery processes before a load
     // (server/sched.go processPending -> discover/runner.go GPUDevices, bootstrap with a 3 s timeout).
@@ -885,7 +888,16 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       const gpuTps = r.model.gpuTokensPerSecond || 100;
       const cpuTps = Math.max(1, gpuTps / 20);
       const tps = 1 / (ratio / gpuTps + (1 - ratio) / cpuTps);
-      const promptTokens = Math.max(1, prompt.split(/\s+/).filter(Boolean).length + 10);
+      const words = prompt.split(/\s+/).filter(Boolean);
+      const promptTokens = Math.max(1, words.length + 10);
+      // The runner keeps the last prompt in its KV cache: prompt_eval_count counts every prompt token, but
+      // prompt_eval_duration covers only those after the cached prefix, at least one (0.33 llm/llama_server.go
+      // promptEvalCount = cache_n + prompt_n, duration = prompt_ms; 0.12 runner/ollamarunner the same way).
+      let cached = 0;
+      while (cached < words.length && cached < r.promptCache.length && words[cached] === r.promptCache[cached])
+        cached++;
+      const uncachedTokens = Math.max(1, promptTokens - (cached > 0 ? cached + 10 : 0));
+      r.promptCache = words;
       const offset = prompt.length % WORDS.length;
       const tokens = Array.from({ length: count }, (_, i) => (i === 0 ? '' : ' ') + WORDS[(offset + i) % WORDS.length]);
       const write = stream ? startNdjson(res) : undefined;
@@ -909,7 +921,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         refreshActivity(r);
       }
       if (r.dead) throw new SimError(500, RUNNER_GONE);
-      const promptEvalNs = Math.round((promptTokens / (tps * 8)) * 1e9);
+      const promptEvalNs = Math.round((uncachedTokens / (tps * 8)) * 1e9);
       const evalNs = Math.round((count / tps) * 1e9);
       const final = {
         ...base,

@@ -87,33 +87,30 @@ test('command line: --ollama is required, rows and numbers are checked, defaults
   assert.equal(o.rowTimeoutS, 120);
 });
 
-/**
- * What the simulator gives today (0.12 behaviour only). Once the version profiles land (branch i9-sim-api), rows 1, 3,
- * 4, 10, 11 and 13 should PASS on both profiles too (5 and 12 as commented below); tighten these maps then.
- */
-test('the check against the simulator, 0.12.6 profile: each row as the simulator models it today', async (t) => {
+/** The simulator's 0.12 profile conforms on every row (the check's own PASS path for each). */
+test('the check against the simulator, 0.12.6 profile: every row conforms', async (t) => {
   const report = await runConformanceOnSim(t, '0.12.6');
   const why = report.results.map((r) => `${r.row} ${r.status} ${r.seen ?? r.reason ?? ''}`).join('\n');
   assert.deepEqual(
     statusesOf(report.results),
     {
-      1: 'FAIL', // no per-runner slots yet: the extra request is answered at once
-      2: 'PASS', // expires_at stays in the past while busy, reset at the end
-      3: 'FAIL', // a killed runner is dropped from /api/ps at once
-      4: 'FAIL', // keep_alive:0 unloads under the in-flight generation
-      5: 'PASS', // the sim's OOM text ("CUDA error: out of memory") is a known one
-      6: 'PASS', // num_gpu 0: size_vram 0
-      7: 'PASS', // `ollama runner --model <blob> --port N`
-      8: 'PASS', // the loading model is listed
-      9: 'PASS', // 4096 on 0.12.6
-      10: 'FAIL', // names are lowercased
-      11: 'FAIL', // create with a missing base answers an error line instead of pulling
-      12: 'FAIL', // no prompt cache: the same prompt_eval_duration twice (not in the issue's sim list; may stay)
-      13: 'FAIL', // HEAD /api/ps answers 200
+      1: 'PASS',
+      2: 'PASS',
+      3: 'PASS',
+      4: 'PASS',
+      5: 'PASS',
+      6: 'PASS',
+      7: 'PASS',
+      8: 'PASS',
+      9: 'PASS',
+      10: 'PASS',
+      11: 'PASS',
+      12: 'PASS',
+      13: 'PASS',
     },
     why,
   );
   assert.deepEqual(report.cleanupProblems, []);
   const r13 = report.results.find((r) => r.row === 13);
-  assert.equal(r13?.seen, 'HTTP 200');
+  assert.equal(r13?.seen, 'HTTP 405');
 });
