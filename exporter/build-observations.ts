@@ -2,6 +2,7 @@ import type { ModelConfig, OllamaTargetConfig } from '../shared/config/types.js'
 import type { GpuObservation, ProbeObservation, TargetObservation } from '../shared/diagnosis/target-observation.js';
 import type { GpuSnapshot } from './collectors/gpu-collector.js';
 import type { OllamaSnapshot } from './collectors/ollama-collector.js';
+import { DEFAULT_LOAD_STALL_TIMEOUT_MS } from '../shared/config/validate-targets.js';
 
 /** What the diagnosis needs from the process-attribution snapshot, per target. */
 export interface TargetGpuUsage {
@@ -17,7 +18,13 @@ export interface ObservationSources {
   readonly gpu: GpuSnapshot | undefined;
   readonly gpuError: string | null;
   readonly ollama: OllamaSnapshot | undefined;
-  readonly probes: readonly (ProbeObservation & { readonly target: string })[] | undefined;
+  readonly probes:
+    | readonly (ProbeObservation & {
+        readonly target: string;
+        /** The probe's last few measured cold loads (load_duration above the cold threshold), seconds. */
+        readonly coldLoadSeconds?: readonly number[];
+      })[]
+    | undefined;
   readonly gpuUsage: readonly TargetGpuUsage[] | undefined;
 }
 
@@ -47,11 +54,13 @@ export function buildObservations(src: ObservationSources): TargetObservation[] 
         minVramRatio: m.min_vram_ratio,
         keepWarm: m.keep_warm,
         cpuByDesign: m.min_vram_ratio === 0 || m.options.num_gpu === 0,
-        loadSeconds: null,
+        loadSeconds: longestColdLoad(src.probes, t.name, m.name),
       }));
     return {
       target: t.name,
-      observedAtMs: null,
+      // When /api/ps, /api/version and HEAD were sampled (the probe is event-driven and not counted): diagnoses of
+      // the same sample share their previous one, so a cross-source finding needs a newer sample to be confirmed.
+      observedAtMs: src.ollama?.atMs ?? null,
       version: o?.version ?? null,
       apiUp: o ? o.up : null,
       psOk: o ? o.stages.ps.ok : null,
@@ -65,15 +74,23 @@ export function buildObservations(src: ObservationSources): TargetObservation[] 
         runnerPid: null,
       })),
       configured,
-      probes: (src.probes ?? []).filter((p) => p.target === t.name).map(({ target: _t, ...p }) => p),
+      probes: (src.probes ?? [])
+        .filter((p) => p.target === t.name)
+        .map(({ target: _t, coldLoadSeconds: _c, ...p }) => p),
       gpuMemoryBytes: usage ? usage.memoryBytes : null,
       orphanRunners: usage ? usage.orphanRunners : null,
       runners: null,
       discoveryPids: null,
-      loadStallLimitSeconds: 300,
+      loadStallLimitSeconds: (t.load_stall_timeout_ms ?? DEFAULT_LOAD_STALL_TIMEOUT_MS) / 1000,
       gpus,
       gpuCollectorError: src.gpuError,
       containerGpuAccess: null, // only the remediator can exec into the container
     };
   });
+}
+
+/** The longest of the model's recently measured cold loads on the target (null: none measured). */
+function longestColdLoad(probes: ObservationSources['probes'], target: string, model: string): number | null {
+  const p = probes?.find((x) => x.target === target && x.model === model);
+  return p?.coldLoadSeconds && p.coldLoadSeconds.length > 0 ? Math.max(...p.coldLoadSeconds) : null;
 }

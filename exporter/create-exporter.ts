@@ -14,7 +14,9 @@ import { queryComputeAppsPreferNvml } from '../shared/gpu/query-compute-apps-nvm
 import { createNvmlBackend } from '../shared/gpu/nvml-backend.js';
 import { createDockerClient } from '../shared/docker/create-docker-client.js';
 import { buildObservations } from './build-observations.js';
-import { buildExporterState, renderDiagnosis, type ExporterState } from './exporter-state.js';
+import { modelNameKey } from '../shared/ollama/normalize-model-name.js';
+import type { RunnerObservation } from '../shared/diagnosis/target-observation.js';
+import { buildExporterState, createDiagnosisMemory, renderDiagnosis, type ExporterState } from './exporter-state.js';
 import { createExporterApp } from './create-exporter-app.js';
 
 export interface Exporter {
@@ -41,7 +43,24 @@ export function createExporter(
   if (cfg.collector_ollama) collectors.push(createOllamaCollector(config.ollama, config.models, cfg) as Collector);
   // Only keep_warm models are probed; with none, there is nothing to run (and nothing to be "ready" for).
   if (cfg.collector_probe && config.models.some((m) => m.keep_warm))
-    collectors.push(createProbeCollector(config.ollama, config.models, cfg) as Collector);
+    collectors.push(
+      createProbeCollector(config.ollama, config.models, cfg, {
+        // The runners collector's snapshot (contract shape); absent until it runs: runners not visible.
+        runnersOf: (target) => {
+          const snap = scheduler.snapshot<{
+            atMs: number;
+            targets: readonly { target: string; runners: readonly RunnerObservation[] }[];
+          }>('runners');
+          const t = snap?.targets.find((x) => x.target === target);
+          return snap && t ? { atMs: snap.atMs, runners: t.runners } : null;
+        },
+        blobOf: (target, model) =>
+          scheduler
+            .snapshot<OllamaSnapshot>('ollama')
+            ?.targets.find((t) => t.target === target)
+            ?.loaded?.find((m) => modelNameKey(m.model) === modelNameKey(model))?.blob ?? null,
+      }) as Collector,
+    );
   const needsDocker =
     cfg.collector_gpu_processes || (cfg.collector_containers && config.ollama.some((t) => t.container));
   const docker = needsDocker ? createDockerClient(config.docker) : undefined;
@@ -83,12 +102,17 @@ export function createExporter(
         result: p.result,
         consecutiveFailures: p.consecutiveFailures,
         ...(p.message !== undefined ? { message: p.message } : {}),
+        runnerBusyDuringWait: p.runnerBusyDuringWait ?? null,
+        busySinceMs: p.busySinceMs ?? null,
+        coldLoadSeconds: p.coldLoadSeconds,
       })),
       gpuUsage: scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')?.targets,
     });
   };
+  // One memory for /api/state and /metrics: a cross-source finding needs two samples, whichever endpoint asked.
+  const diagnose = createDiagnosisMemory();
   const state = (): ExporterState =>
-    buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(), now());
+    buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(), now(), diagnose);
   let tls: (() => TlsStatus) | undefined;
   // Scrapes need only the verdicts, not the JSON copy of every snapshot that /api/state serves.
   const app = createExporterApp(cfg, {
@@ -101,7 +125,7 @@ export function createExporter(
       return `${s.reloadErrors}/${s.lastReloadOk}`;
     },
     extraSeries: (sink) => {
-      renderDiagnosis(observations(), sink);
+      renderDiagnosis(observations(), sink, diagnose);
       if (!tls) return;
       const s = tls();
       sink.counter(
