@@ -15,7 +15,9 @@ import { queryComputeAppsPreferNvml } from '../shared/gpu/query-compute-apps-nvm
 import { createNvmlBackend } from '../shared/gpu/nvml-backend.js';
 import { createDockerClient } from '../shared/docker/create-docker-client.js';
 import { buildObservations } from './build-observations.js';
-import { buildExporterState, renderDiagnosis, type ExporterState } from './exporter-state.js';
+import { modelNameKey } from '../shared/ollama/normalize-model-name.js';
+import type { RunnerObservation } from '../shared/diagnosis/target-observation.js';
+import { buildExporterState, createDiagnosisMemory, renderDiagnosis, type ExporterState } from './exporter-state.js';
 import { createExporterApp } from './create-exporter-app.js';
 
 export interface Exporter {
@@ -42,7 +44,21 @@ export function createExporter(
   if (cfg.collector_ollama) collectors.push(createOllamaCollector(config.ollama, config.models, cfg) as Collector);
   // Only keep_warm models are probed; with none, there is nothing to run (and nothing to be "ready" for).
   if (cfg.collector_probe && config.models.some((m) => m.keep_warm))
-    collectors.push(createProbeCollector(config.ollama, config.models, cfg) as Collector);
+    collectors.push(
+      createProbeCollector(config.ollama, config.models, cfg, {
+        // The runners collector's snapshot; absent until it runs: runners not visible.
+        runnersOf: (target) => {
+          const snap = scheduler.snapshot<RunnersSnapshot>('runners');
+          const t = snap?.targets.find((x) => x.target === target);
+          return snap && t ? { atMs: snap.atMs, runners: t.runners } : null;
+        },
+        blobOf: (target, model) =>
+          scheduler
+            .snapshot<OllamaSnapshot>('ollama')
+            ?.targets.find((t) => t.target === target)
+            ?.loaded?.find((m) => modelNameKey(m.model) === modelNameKey(model))?.blob ?? null,
+      }) as Collector,
+    );
   // Runner processes are judged beside /api/ps, at its pace; only targets in containers can be found by cgroup.
   const runners = cfg.collector_ollama && config.ollama.some((t) => t.container);
   const needsDocker =
@@ -99,13 +115,18 @@ export function createExporter(
         result: p.result,
         consecutiveFailures: p.consecutiveFailures,
         ...(p.message !== undefined ? { message: p.message } : {}),
+        runnerBusyDuringWait: p.runnerBusyDuringWait ?? null,
+        busySinceMs: p.busySinceMs ?? null,
+        coldLoadSeconds: p.coldLoadSeconds,
       })),
       gpuUsage: scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')?.targets,
       runners: scheduler.snapshot<RunnersSnapshot>('runners'),
     });
   };
+  // One memory for /api/state and /metrics: a cross-source finding needs two samples, whichever endpoint asked.
+  const diagnose = createDiagnosisMemory();
   const state = (): ExporterState =>
-    buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(), now());
+    buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(), now(), diagnose);
   let tls: (() => TlsStatus) | undefined;
   // Scrapes need only the verdicts, not the JSON copy of every snapshot that /api/state serves.
   const app = createExporterApp(cfg, {
@@ -118,7 +139,7 @@ export function createExporter(
       return `${s.reloadErrors}/${s.lastReloadOk}`;
     },
     extraSeries: (sink) => {
-      renderDiagnosis(observations(), sink);
+      renderDiagnosis(observations(), sink, diagnose);
       if (!tls) return;
       const s = tls();
       sink.counter(

@@ -1,4 +1,9 @@
-import { CONDITIONS, diagnoseTarget, type Diagnosis } from '../shared/diagnosis/diagnose-target.js';
+import {
+  CONDITIONS,
+  diagnoseTarget,
+  type DiagnoseContext,
+  type Diagnosis,
+} from '../shared/diagnosis/diagnose-target.js';
 import type { TargetObservation } from '../shared/diagnosis/target-observation.js';
 import type { CollectorStatus } from './collector-scheduler.js';
 import type { MetricSink } from './collector.js';
@@ -15,12 +20,35 @@ export interface ExporterState {
   >;
 }
 
+/** Diagnoses one observation; the exporter's keeps the previous diagnosis per target (see createDiagnosisMemory). */
+export type Diagnose = (o: TargetObservation) => Diagnosis;
+
+/**
+ * The exporter's diagnoser: cross-source findings (vram_mismatch, runner_crashed) count when the previous sample of
+ * the target showed them too. "Sample" = the observation's observedAtMs: the same observation diagnosed again (for
+ * /metrics and /api/state, or after a probe update) reuses the same previous diagnosis, so one sample never confirms
+ * itself; a newer one takes the last diagnosis as its previous. Sources sampled together pass `sampledTogether`.
+ */
+export function createDiagnosisMemory(extra: Omit<DiagnoseContext, 'previous'> = {}): Diagnose {
+  const memory = new Map<string, { atMs: number | null; previous: Diagnosis | null; last: Diagnosis }>();
+  return (o) => {
+    const m = memory.get(o.target);
+    const previous = !m ? null : m.atMs === o.observedAtMs ? m.previous : m.last;
+    const last = diagnoseTarget(o, { ...extra, previous });
+    // Without a sample time, samples cannot be told apart: nothing is confirmed across calls.
+    if (o.observedAtMs === null) memory.delete(o.target);
+    else memory.set(o.target, { atMs: o.observedAtMs, previous, last });
+    return last;
+  };
+}
+
 export function buildExporterState(
   version: string,
   ready: boolean,
   statuses: readonly CollectorStatus[],
   observations: readonly TargetObservation[],
   nowMs: number,
+  diagnose: Diagnose = (o) => diagnoseTarget(o),
 ): ExporterState {
   return {
     version,
@@ -28,7 +56,7 @@ export function buildExporterState(
     ready,
     collectors: statuses.map(({ snapshot: _s, ...rest }) => rest),
     snapshots: Object.fromEntries(statuses.filter((s) => s.ok).map((s) => [s.name, toJsonable(s.snapshot)])),
-    targets: Object.fromEntries(observations.map((o) => [o.target, { observation: o, diagnosis: diagnoseTarget(o) }])),
+    targets: Object.fromEntries(observations.map((o) => [o.target, { observation: o, diagnosis: diagnose(o) }])),
   };
 }
 
@@ -42,10 +70,14 @@ function toJsonable(v: unknown): unknown {
 }
 
 /** One series per target and condition (bounded set), 1 where the condition holds: alert rules key on it. */
-export function renderDiagnosis(observations: readonly TargetObservation[], sink: MetricSink): void {
+export function renderDiagnosis(
+  observations: readonly TargetObservation[],
+  sink: MetricSink,
+  diagnose: Diagnose = (o) => diagnoseTarget(o),
+): void {
   for (const o of observations) {
     const target = o.target;
-    const diagnosis = diagnoseTarget(o);
+    const diagnosis = diagnose(o);
     const held = new Set(diagnosis.findings.map((f) => f.condition));
     for (const condition of CONDITIONS) {
       const value = condition === 'healthy' ? (diagnosis.status === 'healthy' ? 1 : 0) : held.has(condition) ? 1 : 0;

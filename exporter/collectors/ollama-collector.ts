@@ -3,6 +3,7 @@ import type { ExporterConfig } from '../exporter-section.js';
 import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
 import { OllamaClient } from '../../shared/ollama/ollama-client.js';
 import { OllamaError } from '../../shared/ollama/ollama-error.js';
+import { psBlocksDuringLoad } from '../../shared/ollama/ollama-version.js';
 import type { RunningModel } from '../../shared/ollama/parse-ps.js';
 import type { LocalModel } from '../../shared/ollama/parse-tags.js';
 import { CollectError, type CollectContext, type Collector, type MetricSink } from '../collector.js';
@@ -31,6 +32,12 @@ export interface LoadedModel {
   readonly stopping: boolean;
   readonly contextLength: number | null;
   readonly configured: boolean;
+  /**
+   * `sha256-<hex>` of the model's weights blob, from /api/show's modelfile `FROM <models>/blobs/sha256-<hex>`
+   * (server/images.go Model.String, 0.12 and 0.33), which is the runner's `--model` path: it joins the model to its
+   * runner process. Null until /api/show answered for this digest.
+   */
+  readonly blob: string | null;
 }
 
 export interface ConfiguredModelState {
@@ -48,7 +55,13 @@ export interface OllamaTargetSnapshot {
   /** HEAD / answered 2xx. */
   readonly up: boolean;
   readonly stages: Readonly<Record<OllamaStage, StageOutcome>>;
+  /** This collection's /api/version; the last known one when the call failed (null: never known). */
   readonly version: string | null;
+  /**
+   * /api/ps timed out on a server >= 0.32.4 while HEAD answered: it blocks during a cold load (sched.go loadedModels
+   * takes the loading runner's refMu), so this is evidence of a load, not an error (not counted in stageErrors).
+   */
+  readonly psBlockedByLoad: boolean;
   /** Null when /api/ps failed. */
   readonly loaded: readonly LoadedModel[] | null;
   /** Null when /api/tags failed. */
@@ -64,7 +77,14 @@ export interface OllamaSnapshot {
 }
 
 /** The client calls the collector needs; tests and the remediator may pass their own. */
-export type OllamaHealthApi = Pick<OllamaClient, 'head' | 'version' | 'ps' | 'tags'>;
+export type OllamaHealthApi = Pick<OllamaClient, 'head' | 'version' | 'ps' | 'tags'> &
+  Partial<Pick<OllamaClient, 'show'>>;
+
+/** Per target: the last known version, and the weights blob per model digest (a digest's blob never changes). */
+interface TargetMemory {
+  version: string | null;
+  readonly blobs: Map<string, string | null>;
+}
 
 export interface OllamaCollectorDeps {
   readonly clientFor?: (target: OllamaTargetConfig, timeoutMs: number) => OllamaHealthApi;
@@ -87,6 +107,7 @@ export function createOllamaCollector(
   const makeClient = deps.clientFor ?? ((t, timeoutMs) => new OllamaClient(t, { timeoutMs }));
   const clients = targets.map((t) => ({ target: t, api: makeClient(t, cfg.ollama_timeout_ms) }));
   const errorCounts = new Map<string, Map<string, number>>(targets.map((t) => [t.name, new Map()]));
+  const memory = new Map<string, TargetMemory>(targets.map((t) => [t.name, { version: null, blobs: new Map() }]));
 
   return {
     name: 'ollama',
@@ -95,7 +116,14 @@ export function createOllamaCollector(
     async collect(ctx: CollectContext): Promise<OllamaSnapshot> {
       const results = await Promise.all(
         clients.map(({ target, api }) =>
-          collectTarget(target, api, modelsFor(models, target.name), ctx, errorCounts.get(target.name)!),
+          collectTarget(
+            target,
+            api,
+            modelsFor(models, target.name),
+            ctx,
+            errorCounts.get(target.name)!,
+            memory.get(target.name)!,
+          ),
         ),
       );
       if (ctx.signal.aborted)
@@ -116,6 +144,7 @@ async function collectTarget(
   models: readonly ModelConfig[],
   ctx: CollectContext,
   errors: Map<string, number>,
+  mem: TargetMemory,
 ): Promise<OllamaTargetSnapshot> {
   const call = { signal: ctx.signal };
   const [head, version, ps, tags] = await Promise.all([
@@ -125,18 +154,22 @@ async function collectTarget(
     stage(ctx, () => api.tags(call)),
   ]);
   const stages = { head: head.outcome, version: version.outcome, ps: ps.outcome, tags: tags.outcome };
+  if (version.value) mem.version = version.value;
+  const psBlockedByLoad =
+    head.outcome.ok && ps.outcome.reason === 'timeout' && mem.version !== null && psBlocksDuringLoad(mem.version);
   // A run cut by the scheduler is discarded: its failures say nothing about the server.
   for (const name of ctx.signal.aborted ? [] : OLLAMA_STAGES) {
     const o = stages[name];
-    if (!o.ok) {
+    if (!o.ok && !(name === 'ps' && psBlockedByLoad)) {
       const key = `${name}|${o.reason}`;
       errors.set(key, (errors.get(key) ?? 0) + 1);
     }
   }
 
+  if (ps.value && api.show) await learnBlobs(api.show.bind(api), ps.value, mem.blobs, ctx);
   const now = ctx.now();
   const byKey = new Map(models.map((m) => [modelNameKey(m.name), m]));
-  const loaded = ps.value?.map((r) => toLoaded(r, byKey, now)) ?? null;
+  const loaded = ps.value?.map((r) => toLoaded(r, byKey, now, mem.blobs.get(r.digest) ?? null)) ?? null;
   const loadedKeys = new Set(ps.value?.map((r) => modelNameKey(r.name)));
   const presentKeys = new Set(tags.value?.map((t) => modelNameKey(t.name)));
   const configured = models.map((m) => ({
@@ -151,7 +184,8 @@ async function collectTarget(
     target: target.name,
     up: head.outcome.ok,
     stages,
-    version: version.value ?? null,
+    version: mem.version,
+    psBlockedByLoad,
     loaded,
     available: tags.value ?? null,
     configured,
@@ -173,7 +207,36 @@ async function stage<T>(ctx: CollectContext, fn: () => Promise<T>): Promise<{ ou
   }
 }
 
-function toLoaded(r: RunningModel, configured: Map<string, ModelConfig>, now: number): LoadedModel {
+const BLOB_RE = /^FROM\s+\S*[/\\]blobs[/\\](sha256-[0-9a-f]{64})\s*$/m;
+
+/** Reads /api/show once per new digest of a loaded model; a failed call is retried at the next collection. */
+async function learnBlobs(
+  show: NonNullable<OllamaHealthApi['show']>,
+  listed: readonly RunningModel[],
+  blobs: Map<string, string | null>,
+  ctx: CollectContext,
+): Promise<void> {
+  const fresh = listed.filter((r) => r.digest !== '' && !blobs.has(r.digest));
+  await Promise.all(
+    fresh.map(async (r) => {
+      try {
+        const body = await show(r.name, { signal: ctx.signal });
+        if (body === null) return; // deleted since: nothing to cache
+        const text = typeof body.modelfile === 'string' ? body.modelfile : '';
+        blobs.set(r.digest, BLOB_RE.exec(text)?.[1] ?? null);
+      } catch (err) {
+        if (!(err instanceof OllamaError)) throw err;
+      }
+    }),
+  );
+}
+
+function toLoaded(
+  r: RunningModel,
+  configured: Map<string, ModelConfig>,
+  now: number,
+  blob: string | null,
+): LoadedModel {
   const cfg = configured.get(modelNameKey(r.name));
   const expiresInSeconds = r.expiresAtMs !== undefined ? (r.expiresAtMs - now) / 1000 : null;
   return {
@@ -185,6 +248,7 @@ function toLoaded(r: RunningModel, configured: Map<string, ModelConfig>, now: nu
     stopping: expiresInSeconds !== null && expiresInSeconds <= 0,
     contextLength: r.context_length ?? null,
     configured: cfg !== undefined,
+    blob,
   };
 }
 

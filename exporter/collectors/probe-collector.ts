@@ -4,55 +4,16 @@ import { modelRequestFields } from '../../shared/ollama/model-request-fields.js'
 import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
 import { OllamaClient, type GenerateResult } from '../../shared/ollama/ollama-client.js';
 import { OllamaError } from '../../shared/ollama/ollama-error.js';
-import { CollectError, type CollectContext, type Collector, type MetricSink } from '../collector.js';
+import { CollectError, type CollectContext, type Collector } from '../collector.js';
+import {
+  renderProbeSnapshot,
+  type ProbeModelSnapshot,
+  type ProbeResult,
+  type ProbeSnapshot,
+} from './probe-snapshot.js';
+import { busySingleSlot, runnersToWatch, WaitWatch, type RunnersView } from './runner-watch.js';
 
-export const PROBE_RESULTS = ['ok', 'loading', 'busy', 'timeout', 'not_found', 'error'] as const;
-/**
- * ok: a token came back in time. loading: the model did not finish loading within probe_load_timeout (cold start).
- * busy: 503, queue full. timeout: loaded (or resident) but no token within probe_first_token_timeout = hung runner.
- * not_found: 404, the model is missing. error: anything else (500 out of memory, refused, stream error...).
- */
-export type ProbeResult = (typeof PROBE_RESULTS)[number];
-/**
- * What `sentinel_probe_result` shows: a finished probe's result, or `pending` while the probe in flight has outlived
- * its first-token deadline (its load deadline may still be running). Pending is neither success nor failure: it
- * replaces the previous outcome, which is no longer current, and counts toward nothing.
- */
-export const SHOWN_RESULTS = [...PROBE_RESULTS, 'pending'] as const;
-export type ShownResult = (typeof SHOWN_RESULTS)[number];
-
-export interface ProbeModelSnapshot {
-  readonly target: string;
-  readonly model: string;
-  readonly result: ShownResult;
-  /** OllamaError reason behind a failure ("first_token_timeout", "http_500", "refused", ...). */
-  readonly reason?: string;
-  readonly message?: string;
-  /** Non-ok finished probes in a row (a pending one is not counted). */
-  readonly consecutiveFailures: number;
-  /** Whether /api/ps listed the model as resident (not stopping) before the probe; null when ps failed. */
-  readonly wasLoaded: boolean | null;
-  /** Seconds from sending to the first chunk; null when none came (or pending). */
-  readonly ttfbSeconds: number | null;
-  /** Wall-clock seconds of the whole probe request, failed ones included; null while pending. */
-  readonly durationSeconds: number | null;
-  /** Ollama's load_duration (model load time, ~ms when warm); null when the probe did not finish. */
-  readonly loadDurationSeconds: number | null;
-  readonly tokensPerSecond: number | null;
-  readonly promptTokensPerSecond: number | null;
-  readonly lastSuccessMs: number | null;
-  readonly runs: Readonly<Record<ProbeResult, number>>;
-  readonly coldLoads: number;
-  /** When this entry was last changed. */
-  readonly atMs: number;
-  /** When the probe of this model now in flight started (its /api/ps read included); null when none is. */
-  readonly inFlightSinceMs: number | null;
-}
-
-export interface ProbeSnapshot {
-  readonly atMs: number;
-  readonly probes: readonly ProbeModelSnapshot[];
-}
+export * from './probe-snapshot.js';
 
 export type ProbeApi = Pick<OllamaClient, 'ps' | 'generate'>;
 
@@ -60,7 +21,21 @@ export interface ProbeCollectorDeps {
   readonly clientFor?: (target: OllamaTargetConfig, timeoutMs: number) => ProbeApi;
   /** load_duration above this counts as a cold (re)load. Default 1 s. */
   readonly coldLoadThresholdSeconds?: number;
+  /** The target's runner processes from the latest `runners` snapshot; null (or absent) = not visible. */
+  readonly runnersOf?: (target: string) => RunnersView | null;
+  /** The model's `sha256-<hex>` blob (from /api/show, cached by the ollama collector); null = not known. */
+  readonly blobOf?: (target: string, model: string) => string | null;
 }
+
+/**
+ * A probe cut by the API going away (refused, reset, socket closed, stream cut short: e.g. the remediator's own
+ * restart) says nothing about the model: api_down covers it, so it is not recorded as a probe failure.
+ */
+const CONNECTION_LEVEL = new Set(['refused', 'reset', 'network', 'truncated']);
+/** Measured cold loads kept per model: the longest of these sizes the remediator's verification deadlines. */
+const COLD_LOADS_KEPT = 5;
+/** How often a probe in flight looks at the runners snapshot for progress. */
+const WATCH_EVERY_MS = 1000;
 
 type ProbeConfig = Pick<
   ExporterConfig,
@@ -75,10 +50,15 @@ interface PairState {
   consecutiveFailures: number;
   lastSuccessMs: number | null;
   coldLoads: number;
+  coldLoadSeconds: number[];
   runs: Record<ProbeResult, number>;
   inFlightSinceMs: number | null;
   /** Set once the probe in flight outlived its first-token deadline: since when, and what /api/ps said before it. */
   pending: { readonly atMs: number; readonly wasLoaded: boolean | null } | null;
+  /** Since when its runner has been busy without a probe getting through; null when it has not. */
+  busySinceMs: number | null;
+  /** The runner activity seen by the probe in flight. */
+  watch: WaitWatch | null;
 }
 
 const RUN_MARGIN_MS = 1000;
@@ -103,6 +83,8 @@ export function createProbeCollector(
   deps: ProbeCollectorDeps = {},
 ): Collector<ProbeSnapshot> {
   const makeClient = deps.clientFor ?? ((t, timeoutMs) => new OllamaClient(t, { timeoutMs }));
+  const runnersOf = deps.runnersOf ?? (() => null);
+  const blobOf = deps.blobOf ?? (() => null);
   const coldThreshold = deps.coldLoadThresholdSeconds ?? 1;
   const pairs = targets.flatMap((target) => {
     const probed = models.filter((m) => m.keep_warm && (m.targets.length === 0 || m.targets.includes(target.name)));
@@ -118,9 +100,12 @@ export function createProbeCollector(
         consecutiveFailures: 0,
         lastSuccessMs: null,
         coldLoads: 0,
-        runs: { ok: 0, loading: 0, busy: 0, timeout: 0, not_found: 0, error: 0 },
+        coldLoadSeconds: [],
+        runs: { ok: 0, loading: 0, busy: 0, timeout: 0, not_found: 0, error: 0, skipped: 0 },
         inFlightSinceMs: null,
         pending: null,
+        busySinceMs: null,
+        watch: null,
       });
     }
   }
@@ -154,15 +139,29 @@ export function createProbeCollector(
                 // (or hang after answering) counts as resident, so a slow cold load is never taken for a hung runner.
                 const proven =
                   listed === null ? null : listed.has(modelNameKey(m.name)) && (last === 'ok' || last === 'timeout');
+                const resident = listed === null ? null : listed.has(modelNameKey(m.name));
+                const watched = () => runnersToWatch(runnersOf(target.name), blobOf(target.name, m.name), resident);
+                if (busySingleSlot(watched())) {
+                  skip(s, resident, ctx.now());
+                  publish();
+                  return;
+                }
+                const startedMs = ctx.now();
+                s.watch = new WaitWatch(watched, () => runnersOf(target.name)?.atMs ?? null, startedMs);
+                const ticker = setInterval(() => s.watch?.sample(), WATCH_EVERY_MS);
+                ticker.unref();
                 const onPending = (wasLoaded: boolean | null): void => {
                   if (ctx.signal.aborted) return;
                   s.pending = { atMs: ctx.now(), wasLoaded };
                   publish();
                 };
-                const o = await probeOne(target, api, m, listed, proven, cfg, ctx, onPending);
-                // An aborted probe says nothing about the model: record nothing.
-                if (ctx.signal.aborted) return;
-                record(s, o, ctx.now(), coldThreshold);
+                const o = await probeOne(target, api, m, listed, proven, cfg, ctx, onPending).finally(() =>
+                  clearInterval(ticker),
+                );
+                // An aborted probe, or one cut by the API going away, says nothing about the model: record nothing.
+                if (ctx.signal.aborted || (o.reason !== undefined && CONNECTION_LEVEL.has(o.reason))) return;
+                const busy = o.result === 'timeout' ? s.watch.busy : undefined;
+                record(s, busy === undefined ? o : { ...o, runnerBusyDuringWait: busy }, ctx.now(), coldThreshold);
                 publish();
               }),
             );
@@ -172,6 +171,7 @@ export function createProbeCollector(
         for (const s of state.values()) {
           s.inFlightSinceMs = null;
           s.pending = null;
+          s.watch = null;
         }
       }
       if (ctx.signal.aborted) throw new CollectError('timeout', 'probe run aborted', { cause: ctx.signal.reason });
@@ -191,15 +191,49 @@ function record(s: PairState, o: Outcome, atMs: number, coldThreshold: number): 
   } else {
     s.consecutiveFailures++;
   }
-  if (o.loadDurationSeconds !== null && o.loadDurationSeconds > coldThreshold) s.coldLoads++;
+  // Waiting behind users keeps the busy clock running (from when this probe started); anything else stops it.
+  s.busySinceMs = o.runnerBusyDuringWait === true ? (s.busySinceMs ?? s.inFlightSinceMs ?? atMs) : null;
+  s.watch = null;
+  if (o.loadDurationSeconds !== null && o.loadDurationSeconds > coldThreshold) {
+    s.coldLoads++;
+    s.coldLoadSeconds = [...s.coldLoadSeconds, o.loadDurationSeconds].slice(-COLD_LOADS_KEPT);
+  }
   s.inFlightSinceMs = null;
   s.pending = null;
   s.last = {
     ...o,
+    busySinceMs: s.busySinceMs,
     consecutiveFailures: s.consecutiveFailures,
     lastSuccessMs: s.lastSuccessMs,
     runs: { ...s.runs },
     coldLoads: s.coldLoads,
+    coldLoadSeconds: s.coldLoadSeconds,
+    atMs,
+    inFlightSinceMs: null,
+  };
+}
+
+/** Not sent: the runner is busy. Neither success nor failure: the streak stays, the busy clock runs. */
+function skip(s: PairState, wasLoaded: boolean | null, atMs: number): void {
+  s.runs.skipped++;
+  s.busySinceMs ??= atMs;
+  s.inFlightSinceMs = null;
+  s.last = {
+    target: s.target,
+    model: s.model,
+    result: 'skipped',
+    consecutiveFailures: s.consecutiveFailures,
+    wasLoaded,
+    ttfbSeconds: null,
+    durationSeconds: null,
+    loadDurationSeconds: null,
+    tokensPerSecond: null,
+    runnerBusyDuringWait: true,
+    busySinceMs: s.busySinceMs,
+    lastSuccessMs: s.lastSuccessMs,
+    runs: { ...s.runs },
+    coldLoads: s.coldLoads,
+    coldLoadSeconds: s.coldLoadSeconds,
     atMs,
     inFlightSinceMs: null,
   };
@@ -210,7 +244,10 @@ function record(s: PairState, o: Outcome, atMs: number, coldThreshold: number): 
  * measurement of the previous probe (TTFB, durations, rates) is superseded by a probe that has not answered.
  */
 function pendingEntry(s: PairState, pending: NonNullable<PairState['pending']>): ProbeModelSnapshot {
+  const busy = s.watch?.busy ?? null;
   return {
+    runnerBusyDuringWait: busy,
+    busySinceMs: busy === true ? (s.busySinceMs ?? s.inFlightSinceMs) : s.busySinceMs,
     target: s.target,
     model: s.model,
     result: 'pending',
@@ -220,10 +257,10 @@ function pendingEntry(s: PairState, pending: NonNullable<PairState['pending']>):
     durationSeconds: null,
     loadDurationSeconds: null,
     tokensPerSecond: null,
-    promptTokensPerSecond: null,
     lastSuccessMs: s.lastSuccessMs,
     runs: { ...s.runs },
     coldLoads: s.coldLoads,
+    coldLoadSeconds: s.coldLoadSeconds,
     atMs: pending.atMs,
     inFlightSinceMs: s.inFlightSinceMs,
   };
@@ -233,7 +270,15 @@ type RunContext = Pick<CollectContext, 'signal' | 'now'>;
 
 type Outcome = Omit<
   ProbeModelSnapshot,
-  'result' | 'consecutiveFailures' | 'lastSuccessMs' | 'runs' | 'coldLoads' | 'atMs' | 'inFlightSinceMs'
+  | 'result'
+  | 'consecutiveFailures'
+  | 'lastSuccessMs'
+  | 'runs'
+  | 'coldLoads'
+  | 'coldLoadSeconds'
+  | 'atMs'
+  | 'inFlightSinceMs'
+  | 'busySinceMs'
 > & { readonly result: ProbeResult; readonly durationSeconds: number };
 
 /** Names (lower-cased, normalised) of models resident and not stopping; null when /api/ps fails. */
@@ -292,7 +337,6 @@ async function probeOne(
       durationSeconds: r.totalMs / 1000,
       loadDurationSeconds: typeof f.load_duration === 'number' ? f.load_duration / 1e9 : null,
       tokensPerSecond: rate(f.eval_count, f.eval_duration),
-      promptTokensPerSecond: rate(f.prompt_eval_count, f.prompt_eval_duration),
     };
   } catch (err) {
     if (!(err instanceof OllamaError)) throw err;
@@ -305,7 +349,6 @@ async function probeOne(
       durationSeconds: (ctx.now() - started) / 1000,
       loadDurationSeconds: null,
       tokensPerSecond: null,
-      promptTokensPerSecond: null,
     };
   } finally {
     clearTimeout(pendingTimer);
@@ -337,51 +380,4 @@ function rate(count: unknown, durationNs: unknown): number | null {
 
 function key(target: string, model: string): string {
   return `${target}\u0000${model}`;
-}
-
-const H = {
-  success:
-    'Whether the last finished one-token probe of this keep_warm model returned a token in time (1) or not (0); absent while the probe in flight is pending.',
-  result:
-    'Outcome of the last probe: 1 for the current result (ok, loading, busy, timeout, not_found, error, or pending = still in flight past its first-token deadline), 0 for the others.',
-  consecutive:
-    'Failed probes in a row (any finished result but ok); 0 after a success; a pending probe does not count.',
-  inFlight:
-    'Seconds the probe of this model now in flight has been waiting (its /api/ps read included); 0 when none is.',
-  ttfb: 'Seconds from sending the last probe to its first streamed chunk (includes loading when the model was cold); absent while pending.',
-  duration: 'Wall-clock seconds of the last probe request, failed ones included; absent while pending.',
-  load: "Ollama's load_duration of the last successful probe in seconds: milliseconds when warm, seconds or more after a (re)load; absent while pending.",
-  tps: 'Generation rate of the last successful probe (eval_count / eval_duration), tokens per second; noisy with one token; absent while pending.',
-  ptps: 'Prompt processing rate of the last successful probe (prompt_eval_count / prompt_eval_duration), tokens per second; collapses on CPU fallback; absent while pending.',
-  lastSuccess: 'Unix time of the last successful probe.',
-  runs: 'Probes run by this exporter, by result (finished probes only).',
-  cold: 'Successful probes whose load_duration exceeded the cold-load threshold (1 s): the model had to be (re)loaded.',
-};
-
-/**
- * The series of one snapshot. While a probe is pending, every series describing the previous probe's outcome or
- * speed is left out (it is no longer current); what finished probes established stays: the streak, the counters and
- * the time of the last success.
- */
-export function renderProbeSnapshot(snapshot: ProbeSnapshot, sink: MetricSink, nowMs = Date.now()): void {
-  for (const p of snapshot.probes) {
-    const l = { target: p.target, model: p.model };
-    if (p.result !== 'pending') sink.gauge('sentinel_probe_success', H.success, l, p.result === 'ok' ? 1 : 0);
-    for (const r of SHOWN_RESULTS)
-      sink.gauge('sentinel_probe_result', H.result, { ...l, result: r }, p.result === r ? 1 : 0);
-    for (const r of PROBE_RESULTS) sink.counter('sentinel_probe_runs_total', H.runs, { ...l, result: r }, p.runs[r]);
-    sink.gauge('sentinel_probe_consecutive_failures', H.consecutive, l, p.consecutiveFailures);
-    const waited = p.inFlightSinceMs === null ? 0 : Math.max(0, nowMs - p.inFlightSinceMs) / 1000;
-    sink.gauge('sentinel_probe_in_flight_seconds', H.inFlight, l, waited);
-    if (p.ttfbSeconds !== null) sink.gauge('sentinel_probe_ttfb_seconds', H.ttfb, l, p.ttfbSeconds);
-    if (p.durationSeconds !== null) sink.gauge('sentinel_probe_duration_seconds', H.duration, l, p.durationSeconds);
-    if (p.loadDurationSeconds !== null)
-      sink.gauge('sentinel_probe_load_duration_seconds', H.load, l, p.loadDurationSeconds);
-    if (p.tokensPerSecond !== null) sink.gauge('sentinel_probe_tokens_per_second', H.tps, l, p.tokensPerSecond);
-    if (p.promptTokensPerSecond !== null)
-      sink.gauge('sentinel_probe_prompt_tokens_per_second', H.ptps, l, p.promptTokensPerSecond);
-    if (p.lastSuccessMs !== null)
-      sink.gauge('sentinel_probe_last_success_timestamp_seconds', H.lastSuccess, l, p.lastSuccessMs / 1000);
-    sink.counter('sentinel_probe_cold_loads_total', H.cold, l, p.coldLoads);
-  }
 }

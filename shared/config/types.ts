@@ -17,6 +17,11 @@ export type ContainerSelector =
 /** One entry of `ollama:`: where the server is (name, url, headers, ca_file) and, optionally, its container(s). */
 export interface OllamaTargetConfig extends OllamaEndpoint {
   readonly container?: ContainerSelector;
+  /**
+   * `load_stall_timeout`: a model load with no progress at all (runner CPU time, RSS, reads, VRAM flat) for this long
+   * is stalled (load_stalled). Set by the config loader (default 5m); absent only in configs built by hand.
+   */
+  readonly load_stall_timeout_ms?: number;
 }
 
 export interface ModelConfig {

@@ -31,6 +31,14 @@ export function validateModels(raw: unknown, issues: ConfigIssues, targetNames: 
     let name = '';
     if (typeof entry.name !== 'string' || entry.name.trim() === '') {
       issues.add(`${path}.name`, 'is missing', 'write the model as Ollama names it, e.g. llama3.2:3b');
+    } else if (entry.name.includes('@')) {
+      // Ollama does not parse a digest in a name (types/model/name.go ParseName, 0.12 and 0.33): "m@sha256:…" would
+      // become model "m@sha256" (invalid) with tag "<hex>".
+      issues.add(
+        `${path}.name`,
+        `"${entry.name}" names a digest ("@..."), which Ollama does not accept in a model name`,
+        'write the name and tag as /api/tags lists them (e.g. llama3.2:3b); to pin an exact build, copy it to a tag of your own (`ollama cp model@… model:pinned`) and name that',
+      );
     } else {
       try {
         name = normalizeModelName(entry.name);

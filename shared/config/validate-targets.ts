@@ -2,6 +2,13 @@ import type { ConfigIssues } from './config-issues.js';
 import type { ContainerSelector, OllamaTargetConfig } from './types.js';
 import { parseOllamaHost } from '../ollama/parse-ollama-host.js';
 import { isRecord, checkKeys } from './yaml-shapes.js';
+import { parseDuration } from './parse-duration.js';
+
+/**
+ * Default `load_stall_timeout`: like Ollama's OLLAMA_LOAD_TIMEOUT (5m, envconfig LoadTimeout), it limits a load that
+ * makes no progress, never the total load time (a 70B model from a slow disk may load for many minutes).
+ */
+export const DEFAULT_LOAD_STALL_TIMEOUT_MS = 5 * 60_000;
 
 export const TARGET_NAME_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -35,7 +42,7 @@ export function validateTargets(
       issues.add(path, 'must be a mapping with name and url', 'write `- name: main` and `url: http://127.0.0.1:11434`');
       return;
     }
-    checkKeys(item, ['name', 'url', 'headers', 'ca_file', 'container'], path, issues);
+    checkKeys(item, ['name', 'url', 'headers', 'ca_file', 'container', 'load_stall_timeout'], path, issues);
     const name = item.name;
     if (typeof name !== 'string' || !TARGET_NAME_RE.test(name)) {
       issues.add(
@@ -87,10 +94,19 @@ export function validateTargets(
     if (item.ca_file !== undefined && typeof item.ca_file !== 'string')
       issues.add(`${path}.ca_file`, 'must be a file path', 'write the path of a PEM file');
     const container = validateSelector(item.container, `${path}.container`, issues);
+    const stallMs =
+      item.load_stall_timeout === undefined ? DEFAULT_LOAD_STALL_TIMEOUT_MS : parseDuration(item.load_stall_timeout);
+    if (stallMs === null || stallMs < 1000)
+      issues.add(
+        `${path}.load_stall_timeout`,
+        `${JSON.stringify(item.load_stall_timeout)} is not a duration of at least 1s`,
+        'write how long a model load may make no progress at all before it counts as stalled, e.g. 5m (the default, like OLLAMA_LOAD_TIMEOUT)',
+      );
     out.push({
       name: typeof name === 'string' ? name : '',
       url,
       headers,
+      load_stall_timeout_ms: stallMs !== null && stallMs >= 1000 ? stallMs : DEFAULT_LOAD_STALL_TIMEOUT_MS,
       ...(typeof item.ca_file === 'string' ? { ca_file: item.ca_file } : {}),
       ...(container ? { container } : {}),
     });

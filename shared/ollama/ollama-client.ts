@@ -241,10 +241,11 @@ export class OllamaClient {
     body: Readonly<Record<string, unknown>>,
     opts: StreamOptions = {},
   ): Promise<PullProgress> {
-    return this.progressStream('/api/create', JSON.stringify({ ...body, model, stream: true }), opts);
+    // Read to the end: a missing base is pulled inside the stream, with the pull's own "success" before the last one.
+    return this.progressStream('/api/create', JSON.stringify({ ...body, model, stream: true }), opts, true);
   }
 
-  private async progressStream(path: string, body: string, opts: StreamOptions): Promise<PullProgress> {
+  private async progressStream(path: string, body: string, opts: StreamOptions, toEnd = false): Promise<PullProgress> {
     const stallMs = opts.stallTimeoutMs ?? 60_000;
     const overallMs = opts.timeoutMs ?? 6 * 3600_000;
     const deadline = new Deadline(opts.signal);
@@ -261,6 +262,7 @@ export class OllamaClient {
       const final = await readNdjson(res.body, {
         status: res.status,
         isFinal: (v) => v.status === 'success',
+        toEnd,
         onValue: (v) => {
           // Ollama repeats the same progress line on a ticker while a download is stuck (#1036): only a new status
           // or more bytes count as progress.

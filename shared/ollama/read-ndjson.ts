@@ -11,6 +11,12 @@ export interface ReadNdjsonOptions {
   readonly maxLineLength?: number;
   /** HTTP status of the response, attached to errors (mid-stream errors come with the original 200). */
   readonly status?: number;
+  /**
+   * Read to the end of the stream; the LAST object must be the final one. For /api/create, which streams an embedded
+   * pull of a missing base with that pull's own {"status":"success"} before its real end (server/create.go ->
+   * parseFromModel -> PullModel, images.go; 0.12 and 0.33).
+   */
+  readonly toEnd?: boolean;
 }
 
 /**
@@ -28,6 +34,7 @@ export async function readNdjson(
   const decoder = new TextDecoder('utf-8', { fatal: false });
   let buffered = '';
   let lines = 0;
+  let last: NdjsonObject | undefined;
 
   const handle = (line: string): NdjsonObject | undefined => {
     const text = line.trim();
@@ -56,7 +63,8 @@ export async function readNdjson(
       throw new OllamaError('stream_error', message, withStatus(options));
     }
     options.onValue?.(object);
-    return options.isFinal(object) ? object : undefined;
+    last = object;
+    return !options.toEnd && options.isFinal(object) ? object : undefined;
   };
 
   for await (const chunk of source) {
@@ -80,6 +88,7 @@ export async function readNdjson(
   buffered += decoder.decode();
   const final = handle(buffered);
   if (final) return final;
+  if (options.toEnd && last !== undefined && options.isFinal(last)) return last;
   throw new OllamaError(
     'truncated',
     `stream ended after ${lines} line(s) without its final ${lines === 0 ? 'object' : 'status'}`,

@@ -171,13 +171,10 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
       timeseriesPanel({
         title: 'Tokens per second',
         description:
-          'Generation and prompt processing rates of the last successful probe. A collapse with the model still "loaded" is the CPU-fallback signature.',
+          'Generation rate of the last successful probe (no prompt rate: cached prompt tokens inflate it). A collapse with the model still "loaded" is the CPU-fallback signature.',
         unit: 'suffix: tok/s',
         min: 0,
-        queries: [
-          { expr: m('sentinel_probe_tokens_per_second'), legend: '{{target}} {{model}} generation' },
-          { expr: m('sentinel_probe_prompt_tokens_per_second'), legend: '{{target}} {{model}} prompt' },
-        ],
+        queries: [{ expr: m('sentinel_probe_tokens_per_second'), legend: '{{target}} {{model}} generation' }],
       }),
       timeseriesPanel({
         title: 'Model load time',

@@ -155,14 +155,15 @@ test('partial offload below min_vram_ratio: ratio between 0 and 1, condition par
   await waitHealthy();
 });
 
-test('stuck "Stopping": model_stopping with expires_in <= 0; gone once it unloads', async () => {
+test('"Stopping" (past expires_at) without visible runner activity is not model_stopping yet: busy looks the same; gone once it unloads', async () => {
   await loadAsAUser(COLD);
   await h.waitForMetrics('llama3 loaded', (x) => x.get('sentinel_ollama_model_loaded', l(COLD)) === 1);
   await h.sim.control.setStopping(COLD, true);
-  const m = await h.waitForMetrics('model_stopping', (x) => cond(x, 'model_stopping') === 1);
-  assert.equal(m.get('sentinel_ollama_model_stopping', l(COLD)), 1);
+  const m = await h.waitForMetrics('Stopping shown', (x) => x.get('sentinel_ollama_model_stopping', l(COLD)) === 1);
   assert.ok(m.get('sentinel_ollama_model_expires_in_seconds', l(COLD))! <= 0);
-  assert.equal((await finding('model_stopping'))?.model, COLD);
+  // Ollama does not refresh expires_at while requests run (sched.go useLoadedRunner): without the runner's activity
+  // the diagnosis waits out RUNNER_BUSY_LIMIT_MS before calling it stuck (diagnose-target-runners.test covers both).
+  assert.equal(cond(m, 'model_stopping'), 0);
 
   await h.sim.control.setStopping(COLD, false); // unloads it
   const back = await h.waitForMetrics(

@@ -190,3 +190,25 @@ test('days and weeks are durations wherever a value stays in the process; keep_a
     ['models[0].keep_alive'],
   );
 });
+
+test('a model named by digest is rejected with what is wrong and how to fix it; load_stall_timeout defaults to 5m', () => {
+  const issues = issuesOf(() =>
+    load(
+      `models:\n  - name: llama3@sha256:${'a'.repeat(64)}\nollama:\n  - name: main\n    url: http://127.0.0.1:11434\n`,
+    ),
+  );
+  const digest = issues.find((i) => i.path === 'models[0].name');
+  assert.match(digest?.problem ?? '', /digest.*Ollama does not accept/);
+  assert.match(digest?.fix ?? '', /ollama cp/);
+  const ok = load(
+    'ollama:\n  - name: a\n    url: http://127.0.0.1:11434\n  - name: b\n    url: http://127.0.0.1:11435\n    load_stall_timeout: 20m\n',
+  );
+  assert.deepEqual(
+    ok.ollama.map((t) => t.load_stall_timeout_ms),
+    [300_000, 1_200_000],
+  );
+  const bad = issuesOf(() =>
+    load('ollama:\n  - name: a\n    url: http://127.0.0.1:11434\n    load_stall_timeout: soon\n'),
+  );
+  assert.ok(bad.some((i) => i.path === 'ollama[0].load_stall_timeout'));
+});

@@ -57,9 +57,19 @@ test('silent CPU fallback: model with no VRAM, or /api/ps claiming VRAM the GPU 
     }),
     ['model_on_cpu:restart'],
   );
-  const lie = d({ gpuMemoryBytes: 0 });
+  // Two sources sampled apart: seen once it waits in `unconfirmed`; the next sample (or a joint one) confirms it.
+  const once = d({ gpuMemoryBytes: 0 });
+  assert.equal(once.status, 'healthy');
+  assert.deepEqual(
+    once.unconfirmed?.map((f) => f.condition),
+    ['vram_mismatch'],
+  );
+  const lie = diagnoseTarget({ ...healthy, gpuMemoryBytes: 0 }, { previous: once });
   assert.equal(lie.status, 'vram_mismatch');
   assert.equal(lie.findings[0]!.action, 'restart');
+  assert.equal(diagnoseTarget({ ...healthy, gpuMemoryBytes: 0 }, { sampledTogether: true }).status, 'vram_mismatch');
+  // A mismatch that went away by the next sample was a load or unload between two samples.
+  assert.equal(diagnoseTarget(healthy, { previous: once }).status, 'healthy');
 });
 
 test('GPU access lost inside the container restarts at once', () => {
@@ -158,7 +168,7 @@ test('missing model, orphans and stuck Stopping map to pull, kill and reload', (
           sizeBytes: 14 * GiB,
           vramBytes: 14 * GiB,
           stopping: true,
-          expiresInSeconds: 240,
+          expiresInSeconds: -601,
           runnerPid: null,
         },
       ],

@@ -405,3 +405,40 @@ test('against the Ollama simulator: pull succeeds, fails on an error line, abort
     await sim.close();
   }
 });
+
+test('create with a missing base reads past the embedded pull\'s own "success" to the real end', async () => {
+  const seen: string[] = [];
+  // server/create.go parseFromModel -> PullModel streams the base pull (ending in "success") inside the create.
+  const lines = [
+    { status: 'pulling manifest' },
+    { status: 'success' },
+    { status: 'using existing layer sha256:1' },
+    { status: 'writing manifest' },
+    { status: 'success' },
+  ];
+  await withServer(
+    (_req, res) => ndjson(res, lines),
+    async (s) => {
+      await new OllamaClient(target(s.url)).create(
+        'mine:latest',
+        { from: 'llama3:latest' },
+        {
+          onProgress: (p) => seen.push(String(p.status)),
+        },
+      );
+      assert.deepEqual(
+        seen,
+        lines.map((l) => l.status),
+      );
+    },
+  );
+  // Cut after the pull's success: the create never finished.
+  await withServer(
+    (_req, res) => ndjson(res, lines.slice(0, 3)),
+    (s) =>
+      assert.rejects(
+        new OllamaClient(target(s.url)).create('mine:latest', { from: 'llama3:latest' }),
+        isReason('truncated'),
+      ),
+  );
+});

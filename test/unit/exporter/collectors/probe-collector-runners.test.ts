@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createProbeCollector } from '../../../../exporter/collectors/probe-collector.js';
+import type { RunnersView } from '../../../../exporter/collectors/runner-watch.js';
+import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
+import type { RunnerObservation } from '../../../../shared/diagnosis/target-observation.js';
+import { json, startLocalServer } from '../../../helpers/local-server.js';
+
+const model: ModelConfig = {
+  name: 'm:latest',
+  keep_alive: '30m',
+  keep_warm: true,
+  min_vram_ratio: 1,
+  options: {},
+  targets: [],
+};
+const target = (url: string): OllamaTargetConfig => ({ name: 'gpu0', url, headers: {} });
+const cfg = {
+  probe_interval_ms: 60_000,
+  probe_load_timeout_ms: 600,
+  probe_first_token_timeout_ms: 300,
+  probe_prompt: 'Say OK.',
+  ollama_timeout_ms: 500,
+};
+const ctx = () => ({ signal: new AbortController().signal, now: Date.now });
+const BLOB = 'sha256-' + 'a'.repeat(64);
+const runner = (progress: RunnerObservation['progress'], slots: number | null = 1): RunnerObservation => ({
+  pid: 4242,
+  modelBlob: BLOB,
+  slots,
+  vramBytes: 10,
+  progress,
+  flatForMs: progress === 'flat' ? 60_000 : 0,
+  startedAtMs: 0,
+});
+const resident = { models: [{ name: 'm:latest', model: 'm:latest', size: 10, size_vram: 10, digest: 'd' }] };
+
+test('a busy single-slot runner is not probed: skipped, streak kept, busy clock started', async () => {
+  let generates = 0;
+  const server = await startLocalServer((req, res) => {
+    if (req.url === '/api/ps') return json(res, 200, resident);
+    generates++;
+    json(res, 500, { error: 'boom' });
+  });
+  try {
+    let view: RunnersView = { atMs: Date.now(), runners: [runner('progressing')] };
+    const c = createProbeCollector([target(server.url)], [model], cfg, {
+      runnersOf: () => view,
+      blobOf: () => BLOB,
+    });
+    const first = (await c.collect(ctx())).probes[0]!;
+    assert.equal(first.result, 'skipped');
+    assert.equal(generates, 0, 'no request took the only slot');
+    assert.equal(first.consecutiveFailures, 0);
+    assert.ok(first.busySinceMs !== null);
+    const second = (await c.collect(ctx())).probes[0]!;
+    assert.equal(second.busySinceMs, first.busySinceMs, 'the busy clock keeps its start');
+    assert.equal(second.runs.skipped, 2);
+    // Several slots: the probe takes a free one and still runs.
+    view = { atMs: Date.now(), runners: [runner('progressing', 4)] };
+    const third = (await c.collect(ctx())).probes[0]!;
+    assert.equal(third.result, 'error');
+    assert.equal(generates, 1);
+    assert.equal(third.busySinceMs, null);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a timed-out probe records whether its runner progressed while it waited', async () => {
+  let generates = 0;
+  const server = await startLocalServer((req, res) => {
+    if (req.url === '/api/ps') return json(res, 200, resident);
+    // The first probe of each collector answers (the model is proven resident), later ones never do: headers
+    // come with the first token in Ollama.
+    if (generates++ % 2 === 0) {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(JSON.stringify({ response: 'OK', done: true, eval_count: 1, eval_duration: 1e6 }) + '\n');
+      return;
+    }
+    res.on('close', () => res.destroy());
+  });
+  try {
+    for (const [progress, expected] of [
+      ['progressing', true],
+      ['flat', false],
+    ] as const) {
+      // The runners snapshot taken during the wait (fresh: newer than the probe's start). Before it: flat, so the
+      // probe is sent; the slot count is above one so a busy runner does not skip it.
+      const view = (): RunnersView => ({ atMs: Date.now(), runners: [runner(progress, 2)] });
+      const c = createProbeCollector([target(server.url)], [model], cfg, { runnersOf: view, blobOf: () => BLOB });
+      assert.equal((await c.collect(ctx())).probes[0]!.result, 'ok');
+      const p = (await c.collect(ctx())).probes[0]!;
+      assert.equal(p.result, 'timeout');
+      assert.equal(p.runnerBusyDuringWait, expected, progress);
+      assert.equal(p.busySinceMs !== null, expected, 'waiting behind users starts the busy clock');
+    }
+    // Not visible: unknown, the old rule applies in the diagnosis.
+    const blind = createProbeCollector([target(server.url)], [model], cfg);
+    await blind.collect(ctx());
+    const p = (await blind.collect(ctx())).probes[0]!;
+    assert.equal(p.result, 'timeout');
+    assert.equal(p.runnerBusyDuringWait, null);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a probe cut by the API going away (refused) is not counted as a failure', async () => {
+  const server = await startLocalServer((req, res) => json(res, 200, { models: [] }));
+  const url = server.url;
+  await server.close();
+  const c = createProbeCollector([target(url)], [model], cfg);
+  const snap = await c.collect(ctx());
+  assert.deepEqual(snap.probes, [], 'nothing recorded: api_down covers it');
+});
