@@ -102,7 +102,12 @@ export const remediatorSection: ConfigSection = {
       default: 'http://127.0.0.1:9778',
       doc: "The exporter whose /api/state gives each target's observation.",
     },
-    exporter_timeout: { kind: 'duration', default: '5s', min: 100, doc: 'Limit for one /api/state request.' },
+    exporter_timeout: {
+      kind: 'duration',
+      default: '15s',
+      min: 100,
+      doc: "Limit for one /api/state request. The remediator asks for a fresh picture (fresh=1): the exporter samples the target's sources now and answers within this limit less 0.5 s, leaving sources still running unknown; keep it above the exporter's ollama_timeout + 1 s and gpu.timeout, or a source that hangs (e.g. /api/ps during a cold load) is unknown instead of failed.",
+    },
     exporter_basic_auth_username: {
       kind: 'string',
       optional: true,

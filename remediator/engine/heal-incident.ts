@@ -7,7 +7,7 @@ import type { RuleConfig } from '../remediator-section.js';
 import { clockSignal } from './clock.js';
 import { closeIncident } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';
-import type { DiagnosisReport } from './remediation-ports.js';
+import { diagnoseFresh, freshSince, observedAtField, type FreshDiagnosis } from './diagnose-fresh.js';
 import { runRealStep } from './run-real-step.js';
 
 const MODEL_ACTIONS: readonly ActionName[] = ['warm_up', 'reload', 'pull_model'];
@@ -26,8 +26,10 @@ export async function healIncident(
   const target = ctx.target(inc.target);
   if (!target)
     return closeIncident(ctx, inc, 'dropped', 'target_removed', `target "${inc.target}" is no longer configured`);
-  const report = await diagnose(ctx, target);
-  if (!report) return wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target');
+  const looked = await diagnoseFresh(ctx, target, freshSince(inc));
+  if (looked.kind === 'failed') return wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target');
+  if (looked.kind === 'stale') return notFresh(ctx, inc, looked, dryRun);
+  const report = looked.report;
   const plan = planRemediation({
     diagnosis: report.diagnosis,
     rule,
@@ -43,6 +45,7 @@ export async function healIncident(
     dry_run: dryRun,
     condition: plan.condition,
     source: report.source,
+    ...observedAtField(report),
   };
 
   if (plan.kind === 'skip') {
@@ -78,23 +81,26 @@ export async function healIncident(
     if (i > plan.start) {
       // Re-check before acting. The exporter may still show the state from before the last step, so only a new
       // escalation-only condition changes the course; recovery itself was judged by direct verification.
-      const again = await diagnose(ctx, target);
-      const replanned =
-        again &&
-        planRemediation({
-          diagnosis: again.diagnosis,
-          rule,
-          selector: target.container,
-          ladderPos: i,
-          ladder: plan.ladder,
-        });
-      if (replanned && replanned.kind === 'escalate' && replanned.reason === 'escalation_only') {
+      const again = await diagnoseFresh(ctx, target, freshSince(inc));
+      if (again.kind !== 'fresh')
+        return again.kind === 'stale'
+          ? notFresh(ctx, inc, again, dryRun)
+          : wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target before the next step');
+      const replanned = planRemediation({
+        diagnosis: again.report.diagnosis,
+        rule,
+        selector: target.container,
+        ladderPos: i,
+        ladder: plan.ladder,
+      });
+      if (replanned.kind === 'escalate' && replanned.reason === 'escalation_only') {
         await ctx.audit({
           kind: 'decision',
           decision: 'escalated',
           reason: replanned.reason,
           detail: replanned.detail,
           ...decided,
+          ...observedAtField(again.report),
         });
         return closeIncident(ctx, inc, 'escalated', replanned.reason, replanned.detail);
       }
@@ -236,23 +242,6 @@ async function dryRunLadder(
   );
 }
 
-async function diagnose(ctx: EngineContext, target: OllamaTargetConfig): Promise<DiagnosisReport | null> {
-  const s = clockSignal(
-    ctx.clock,
-    ctx.cfg.exporter_timeout_ms + ctx.cfg.exec_timeout_ms + 5_000,
-    'diagnosis timed out',
-    ctx.abortSteps,
-  );
-  try {
-    return await ctx.ports.diagnose(target, s.signal);
-  } catch (err) {
-    ctx.log.warn({ target: target.name, err: (err as Error).message }, 'diagnosis failed');
-    return null;
-  } finally {
-    s.dispose();
-  }
-}
-
 async function verify(
   ctx: EngineContext,
   target: OllamaTargetConfig,
@@ -278,6 +267,29 @@ function resolveModel(
   const m = ctx.model(target, name);
   if (MODEL_ACTIONS.includes(action)) return m ?? null;
   return m;
+}
+
+/** An older or undated picture: audited with its time, and the incident looks again later (bounded by its timer). */
+async function notFresh(
+  ctx: EngineContext,
+  inc: Incident,
+  looked: Extract<FreshDiagnosis, { kind: 'stale' }>,
+  dryRun: boolean,
+): Promise<void> {
+  ctx.metrics.skips.inc({ reason: 'stale_observation' });
+  await ctx.audit({
+    kind: 'decision',
+    decision: 'skipped',
+    reason: 'stale_observation',
+    incident: inc.id,
+    rule: inc.rule,
+    target: inc.target,
+    dry_run: dryRun,
+    source: looked.report.source,
+    ...observedAtField(looked.report),
+    detail: looked.detail,
+  });
+  return wait(ctx, inc, 'stale_observation', looked.detail);
 }
 
 async function wait(ctx: EngineContext, inc: Incident, reason: string, detail: string, until?: number): Promise<void> {
