@@ -150,6 +150,7 @@ export async function healIncident(
     const step = inc.steps[inc.steps.length - 1]!;
     step.healthy = verdict.healthy ?? undefined;
     step.verifyDetail = verdict.detail;
+    step.verifiedAt = ctx.clock.now();
     await ctx.audit({
       kind: 'verify',
       incident: inc.id,

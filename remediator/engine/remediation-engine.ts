@@ -134,6 +134,7 @@ export class RemediationEngine {
       );
       const entry = alertAuditEntry(rec, effect);
       if (effect.kind === 'refused') this.#d.log.info({ alert: entry.alert, reason: rec.refused }, 'alert refused');
+      if (effect.kind === 'own_step') this.#d.metrics.skips.inc({ reason: 'caused_by_own_step' });
       void this.#audit(entry);
       if (effect.kind === 'opened' || effect.kind === 'joined' || effect.kind === 'refreshed') {
         noteNotified(effect.incident, rec.receivedAt > 0 ? rec.receivedAt : now);
