@@ -9,6 +9,7 @@ import { closeIncident } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';
 import { diagnoseFresh, freshSince, observedAtField, type FreshDiagnosis } from './diagnose-fresh.js';
 import { runRealStep } from './run-real-step.js';
+import { fittedDeadlineMs, nextRestartStep, runnerBusy } from './step-fit.js';
 
 const MODEL_ACTIONS: readonly ActionName[] = ['warm_up', 'reload', 'pull_model'];
 
@@ -30,6 +31,7 @@ export async function healIncident(
   if (looked.kind === 'failed') return wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target');
   if (looked.kind === 'stale') return notFresh(ctx, inc, looked, dryRun);
   const report = looked.report;
+  let picture = report; // the newest fresh observation: deadlines and the runner-busy check read it
   const plan = planRemediation({
     diagnosis: report.diagnosis,
     rule,
@@ -86,6 +88,7 @@ export async function healIncident(
         return again.kind === 'stale'
           ? notFresh(ctx, inc, again, dryRun)
           : wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target before the next step');
+      picture = again.report;
       const replanned = planRemediation({
         diagnosis: again.report.diagnosis,
         rule,
@@ -104,6 +107,19 @@ export async function healIncident(
         });
         return closeIncident(ctx, inc, 'escalated', replanned.reason, replanned.detail);
       }
+    }
+    const busy = action === 'reload' ? runnerBusy(picture.observation, modelName ?? ctx.model(inc.target)?.name) : null;
+    if (busy) {
+      ctx.metrics.skips.inc({ reason: 'runner_busy' });
+      await ctx.audit({
+        kind: 'decision',
+        decision: 'skipped',
+        reason: 'runner_busy',
+        action,
+        detail: busy,
+        ...decided,
+      });
+      return wait(ctx, inc, 'runner_busy', busy);
     }
     const gate = checkSafety(ctx.safety, ctx.limits, {
       target: inc.target,
@@ -141,12 +157,30 @@ export async function healIncident(
       });
       continue;
     }
-    const outcome = await runRealStep(ctx, inc, target, action, i, model, plan.detail);
+    const verifyModel = model ?? ctx.model(inc.target, modelName);
+    const deadline = fittedDeadlineMs(picture.observation, verifyModel?.name, ctx.cfg.load_timeout_ms);
+    const outcome = await runRealStep(ctx, inc, target, action, i, model, plan.detail, deadline);
     if (outcome === 'not_started')
       return wait(ctx, inc, 'not_recorded', 'the intent could not be written to the audit log and state: not acting');
     if (outcome === 'interrupted') return;
-    if (outcome.outcome === 'skipped') continue; // nothing changed: no point verifying
-    const verdict = await verify(ctx, target, model ?? ctx.model(inc.target, modelName));
+    if (outcome.outcome === 'skipped' || outcome.unchanged) continue; // nothing changed: no point verifying
+    if (outcome.serverStuck) {
+      // Lighter steps (kill_runner, reload, warm_up) cannot cure a stuck server: straight to the restart steps.
+      const to = nextRestartStep(plan.ladder, i);
+      const skipped = plan.ladder.slice(i + 1, to < 0 ? undefined : to);
+      await ctx.audit({
+        kind: 'decision',
+        decision: 'skipped',
+        reason: 'server_stuck',
+        action,
+        detail: `${outcome.serverStuck}: the server, not the model, is stuck; skipping [${skipped.join(', ')}]${to < 0 ? ' (no restart step left)' : ` for ${plan.ladder[to]!}`}`,
+        ...decided,
+      });
+      inc.ladderPos = to < 0 ? plan.ladder.length : to;
+      i = inc.ladderPos - 1;
+      continue;
+    }
+    const verdict = await verify(ctx, target, verifyModel, deadline);
     const step = inc.steps[inc.steps.length - 1]!;
     step.healthy = verdict.healthy ?? undefined;
     step.verifyDetail = verdict.detail;
@@ -247,10 +281,13 @@ async function verify(
   ctx: EngineContext,
   target: OllamaTargetConfig,
   model: ModelConfig | undefined,
+  loadTimeoutMs: number,
 ): Promise<{ healthy: boolean | null; detail: string }> {
-  const s = clockSignal(ctx.clock, ctx.cfg.verify_timeout_ms, 'verification timed out', ctx.abortSteps);
+  // verify_timeout bounds it, raised for a model whose measured load needs longer (plus a minute to answer).
+  const limit = Math.max(ctx.cfg.verify_timeout_ms, loadTimeoutMs + 60_000);
+  const s = clockSignal(ctx.clock, limit, 'verification timed out', ctx.abortSteps);
   try {
-    return await ctx.ports.verify(target, model, s.signal);
+    return await ctx.ports.verify(target, model, s.signal, { loadTimeoutMs });
   } catch (err) {
     return { healthy: false, detail: `verification failed: ${(err as Error).message}` };
   } finally {
