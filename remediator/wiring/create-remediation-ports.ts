@@ -63,8 +63,11 @@ export function createRemediationPorts(o: PortsOptions): RemediationPorts {
         );
       }
       // Checked directly, now: the exporter's value may be minutes old and this decides restart vs not.
+      const checkedAt = now();
       const access = await checkContainerGpuAccess(target, o.actionDeps, signal).catch(() => null);
       if (access !== null) observation = { ...observation, containerGpuAccess: access };
+      // Without the exporter's data, everything else is unknown, not old: the direct check alone dates the picture.
+      if (source !== 'exporter' && access !== null) observedAtMs = checkedAt;
       return {
         diagnosis: diagnoseTarget(observation),
         source: `${source}; container GPU access ${access === null ? 'unknown' : access ? 'ok' : 'LOST'}`,

@@ -53,6 +53,7 @@ describe('diagnosis from the exporter', () => {
     const r = await ports.diagnose(all.ollama[0]!, AbortSignal.timeout(5000));
     assert.equal(r.diagnosis.status, 'unknown');
     assert.match(r.source, /exporter unavailable/);
+    assert.equal(r.observedAtMs, null, 'nothing known, nothing dated: the engine does not act');
   });
 
   it("dates the observation on its own clock: the exporter's age of it, placed before the answer arrived", async () => {
