@@ -19,6 +19,14 @@ export interface CollectorStatus {
   inFlightSinceMs: number | null;
 }
 
+/** One source of an on-demand collection: when its sample was started, and whether it came back good. */
+export interface FreshRun {
+  readonly name: string;
+  /** Null: no run of it started after the request (stuck, shutting down, or no time left). */
+  readonly startedAtMs: number | null;
+  readonly ok: boolean;
+}
+
 export interface SchedulerDeps {
   readonly log: Logger;
   readonly now?: () => number;
@@ -118,6 +126,48 @@ export class CollectorScheduler {
     const c = this.collectors.find((x) => x.name === name);
     if (!c) throw new Error(`no collector named ${name}`);
     return this.inFlight.get(name) ?? this.run(c);
+  }
+
+  /**
+   * On-demand collection (GET /api/state?target=..&fresh=1): runs the named collectors now, started together, and
+   * resolves once they ended or `waitMs` passed. A run already in flight that started at or after `sinceMs` (another
+   * fresh request's, or a scheduled tick's) is shared; an older one is waited out first (at most until its timeout,
+   * when it counts as failed anyway), so every sample is taken after `sinceMs`. These are ordinary runs: their
+   * results replace the scheduled snapshots. `ok` is false for a source that failed, timed out, is stuck or had not
+   * finished by `waitMs`: its part of a fresh answer is unknown.
+   */
+  async collectFresh(names: readonly string[], sinceMs: number, waitMs: number): Promise<FreshRun[]> {
+    const wanted = this.collectors.filter((c) => names.includes(c.name));
+    const giveUp = sinceMs + waitMs;
+    await Promise.all(wanted.map((c) => this.waitOutOlderRun(c, sinceMs, giveUp)));
+    const runs = wanted.map((c) => {
+      const s = this.status.get(c.name)!;
+      let p = this.inFlight.get(c.name);
+      if (!p && !this.stopped && this.now() < giveUp) p = this.run(c);
+      const startedAtMs = p && s.inFlightSinceMs !== null && s.inFlightSinceMs >= sinceMs ? s.inFlightSinceMs : null;
+      let ended = false;
+      return {
+        c,
+        s,
+        startedAtMs,
+        done: startedAtMs === null ? Promise.resolve() : p!.then(() => void (ended = true)),
+        ended: () => ended,
+      };
+    });
+    await raceTimeout(Promise.all(runs.map((r) => r.done)), giveUp - this.now());
+    return runs.map((r) => ({
+      name: r.c.name,
+      startedAtMs: r.startedAtMs,
+      ok: r.startedAtMs !== null && r.ended() && r.s.ok,
+    }));
+  }
+
+  /** Waits until a run of `c` that started before `sinceMs` is over (bounded by its timeout and by `giveUp`). */
+  private async waitOutOlderRun(c: Collector, sinceMs: number, giveUp: number): Promise<void> {
+    const s = this.status.get(c.name)!;
+    const p = this.inFlight.get(c.name);
+    if (!p || s.inFlightSinceMs === null || s.inFlightSinceMs >= sinceMs) return;
+    await raceTimeout(p, Math.min(giveUp, s.inFlightSinceMs + c.timeoutMs + 50) - this.now());
   }
 
   private tick(c: Collector): void {
@@ -260,4 +310,18 @@ export class CollectorScheduler {
         );
     }
   }
+}
+
+/** Waits for `p`, or `ms` at most (never rejects; a settled or timed-out wait just returns). */
+async function raceTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    p.catch(() => undefined),
+    new Promise((r) => {
+      timer = setTimeout(r, ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
 }

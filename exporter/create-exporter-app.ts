@@ -5,6 +5,7 @@ import type { ExporterConfig } from './exporter-section.js';
 import { readSecretFile } from '../shared/http/secret-files.js';
 import { requireBasicAuth } from '../shared/http/basic-auth.js';
 import type { CollectorScheduler } from './collector-scheduler.js';
+import { FRESH_WAIT_DEFAULT_MS, FRESH_WAIT_MAX_MS } from './fresh-state.js';
 import { PromSink } from './metrics/prom-sink.js';
 import type { MetricSink } from './collector.js';
 import {
@@ -20,6 +21,11 @@ export interface ExporterAppDeps {
   readonly version: string;
   /** The JSON state document (latest snapshots and a diagnosis per target). */
   readonly state: () => unknown;
+  /**
+   * The same document with one target collected now (GET /api/state?target=NAME&fresh=1[&wait_ms=N]); null for an
+   * unknown target (404).
+   */
+  readonly freshState?: (target: string, waitMs: number) => Promise<unknown>;
   /** Series derived from the snapshots at scrape time (the diagnosis). */
   readonly extraSeries?: (sink: MetricSink) => void;
   /** What extraSeries depends on besides the scheduler's snapshots (e.g. the TLS reload status). */
@@ -109,8 +115,27 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
     });
   });
 
-  app.get('/api/state', (_req, res) => {
-    res.json(deps.state());
+  app.get('/api/state', (req, res) => {
+    const target = typeof req.query.target === 'string' ? req.query.target : undefined;
+    if (req.query.fresh !== '1' || !deps.freshState) {
+      res.json(deps.state());
+      return;
+    }
+    if (target === undefined) {
+      res.status(400).json({ error: 'fresh=1 needs target=NAME: one target is collected on demand' });
+      return;
+    }
+    const wait = Number(req.query.wait_ms ?? FRESH_WAIT_DEFAULT_MS);
+    const waitMs = Number.isFinite(wait) ? Math.min(Math.max(wait, 100), FRESH_WAIT_MAX_MS) : FRESH_WAIT_DEFAULT_MS;
+    deps.freshState(target, waitMs).then(
+      (doc) => {
+        if (doc) res.json(doc);
+        else res.status(404).json({ error: `no target named "${target}" is configured` });
+      },
+      (err: unknown) => {
+        if (!res.headersSent) res.status(500).json({ error: `fresh collection failed: ${String(err)}` });
+      },
+    );
   });
 
   app.use((req, res) => {

@@ -16,14 +16,16 @@ import { createNvmlBackend } from '../shared/gpu/nvml-backend.js';
 import { createDockerClient } from '../shared/docker/create-docker-client.js';
 import { buildObservations } from './build-observations.js';
 import { modelNameKey } from '../shared/ollama/normalize-model-name.js';
-import type { RunnerObservation } from '../shared/diagnosis/target-observation.js';
 import { buildExporterState, createDiagnosisMemory, renderDiagnosis, type ExporterState } from './exporter-state.js';
 import { createExporterApp } from './create-exporter-app.js';
+import { createFreshState } from './fresh-state.js';
 
 export interface Exporter {
   readonly scheduler: CollectorScheduler;
   readonly app: Express;
   state(): ExporterState;
+  /** GET /api/state?target=NAME&fresh=1 (see fresh-state.ts); null for an unknown target. */
+  freshState(target: string, waitMs?: number): Promise<ExporterState | null>;
   /** Serving HTTPS: publish whether the certificate in use follows its files. */
   watchTls(status: () => TlsStatus): void;
 }
@@ -101,15 +103,17 @@ export function createExporter(
   }
   const scheduler = new CollectorScheduler(collectors, { log, now });
 
-  const observations = () => {
+  // A fresh answer (GET /api/state?fresh=1) leaves out the sources it could not sample again: unknown, not old.
+  const observations = (unknown: ReadonlySet<string> = new Set()) => {
+    const snap = <S>(name: string): S | undefined => (unknown.has(name) ? undefined : scheduler.snapshot<S>(name));
     const gpuStatus = scheduler.statuses().find((s) => s.name === 'gpu');
     return buildObservations({
       targets: config.ollama,
       models: config.models,
-      gpu: scheduler.snapshot<GpuSnapshot>('gpu'),
-      gpuError: gpuStatus && !gpuStatus.ok ? (gpuStatus.lastError?.reason ?? null) : null,
-      ollama: scheduler.snapshot<OllamaSnapshot>('ollama'),
-      probes: scheduler.snapshot<ProbeSnapshot>('probe')?.probes.map((p) => ({
+      gpu: snap<GpuSnapshot>('gpu'),
+      gpuError: gpuStatus && !gpuStatus.ok && !unknown.has('gpu') ? (gpuStatus.lastError?.reason ?? null) : null,
+      ollama: snap<OllamaSnapshot>('ollama'),
+      probes: snap<ProbeSnapshot>('probe')?.probes.map((p) => ({
         target: p.target,
         model: p.model,
         result: p.result,
@@ -119,20 +123,22 @@ export function createExporter(
         busySinceMs: p.busySinceMs ?? null,
         coldLoadSeconds: p.coldLoadSeconds,
       })),
-      gpuUsage: scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')?.targets,
-      runners: scheduler.snapshot<RunnersSnapshot>('runners'),
+      gpuUsage: snap<GpuProcessesSnapshot>('gpu_processes')?.targets,
+      runners: snap<RunnersSnapshot>('runners'),
     });
   };
   // One memory for /api/state and /metrics: a cross-source finding needs two samples, whichever endpoint asked.
   const diagnose = createDiagnosisMemory();
-  const state = (): ExporterState =>
-    buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(), now(), diagnose);
+  const state = (unknown?: ReadonlySet<string>): ExporterState =>
+    buildExporterState(version, scheduler.ready(), scheduler.statuses(), observations(unknown), now(), diagnose);
+  const freshState = createFreshState({ scheduler, targets: config.ollama.map((t) => t.name), state, now });
   let tls: (() => TlsStatus) | undefined;
   // Scrapes need only the verdicts, not the JSON copy of every snapshot that /api/state serves.
   const app = createExporterApp(cfg, {
     scheduler,
     version,
-    state,
+    state: () => state(),
+    freshState,
     extraKey: () => {
       if (!tls) return '';
       const s = tls();
@@ -156,5 +162,5 @@ export function createExporter(
       );
     },
   });
-  return { scheduler, app, state, watchTls: (status) => void (tls = status) };
+  return { scheduler, app, state: () => state(), freshState, watchTls: (status) => void (tls = status) };
 }

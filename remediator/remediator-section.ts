@@ -102,7 +102,12 @@ export const remediatorSection: ConfigSection = {
       default: 'http://127.0.0.1:9778',
       doc: "The exporter whose /api/state gives each target's observation.",
     },
-    exporter_timeout: { kind: 'duration', default: '5s', min: 100, doc: 'Limit for one /api/state request.' },
+    exporter_timeout: {
+      kind: 'duration',
+      default: '15s',
+      min: 100,
+      doc: "Limit for one /api/state request. The remediator asks for a fresh picture (fresh=1): the exporter samples the target's sources now and answers within this limit less 0.5 s, leaving sources still running unknown; keep it above the exporter's ollama_timeout + 1 s and gpu.timeout, or a source that hangs (e.g. /api/ps during a cold load) is unknown instead of failed.",
+    },
     exporter_basic_auth_username: {
       kind: 'string',
       optional: true,
@@ -145,7 +150,7 @@ export const remediatorSection: ConfigSection = {
       kind: 'duration',
       default: '5m',
       min: 1000,
-      doc: 'Limit for verifying recovery after a step (includes a model load).',
+      doc: "Limit for verifying recovery after a step (includes a model load); raised to the model's fitted load deadline + 1 min when that is longer (see load_timeout).",
     },
     lock_wait: {
       kind: 'duration',
@@ -207,7 +212,12 @@ export const remediatorSection: ConfigSection = {
       min: 1000,
       doc: 'Limit of one `docker stack deploy`/`rm`.',
     },
-    load_timeout: { kind: 'duration', default: '5m', min: 1000, doc: 'Limit of one model load (warm_up, reload).' },
+    load_timeout: {
+      kind: 'duration',
+      default: '5m',
+      min: 1000,
+      doc: "Limit of one model load (warm_up, reload). Also how long verification waits for a model to load and answer after a step, and a reload for its unload, unless the model's cold load was measured (the exporter's configured[].loadSeconds): then max(30 s, 1.5 x that).",
+    },
     pull_timeout: { kind: 'duration', default: '60m', min: 1000, doc: 'Limit of one model pull.' },
     exec_timeout: { kind: 'duration', default: '15s', min: 100, doc: 'Limit of `nvidia-smi -L` inside the container.' },
     kill_grace: {

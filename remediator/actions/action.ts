@@ -140,6 +140,11 @@ export interface ActionRequest {
    * Not called in dry-run, nor when the action stops before mutating anything.
    */
   readonly onBefore?: (before: Record<string, unknown>) => void | Promise<void>;
+  /**
+   * How long the model may take to unload and load again here (reload): the verification deadline fitted to its
+   * measured load time. Default: the configured load timeout.
+   */
+  readonly deadlineMs?: number;
 }
 
 /**
@@ -160,4 +165,11 @@ export interface ActionResult {
    * start times, service version + ForceUpdate counter, PIDs + start times, stack task ids...
    */
   readonly before?: Record<string, unknown>;
+  /**
+   * Set when the step found the server itself stuck (e.g. an unload request, which Ollama answers at once, timed
+   * out): lighter steps cannot cure that, and the engine goes on with the restart steps. The text says what was seen.
+   */
+  readonly serverStuck?: string;
+  /** The step changed nothing (e.g. the model never unloaded): there is nothing to verify. */
+  readonly unchanged?: boolean;
 }

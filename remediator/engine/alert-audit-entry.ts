@@ -30,6 +30,16 @@ export function alertAuditEntry(rec: JournalRecord, effect: AlertEffect): AuditE
     case 'all_resolved':
     case 'partly_resolved':
       return { kind: 'alert', incident: effect.incident.id, ...where, result: effect.kind };
+    case 'own_step':
+      return {
+        kind: 'alert',
+        decision: 'skipped',
+        reason: 'caused_by_own_step',
+        incident: effect.incidentId,
+        action: effect.action,
+        detail: `started during the remediator's own ${effect.action} on ${rec.target} (incident ${effect.incidentId}) or its verification: caused by it, not a new fault`,
+        ...where,
+      };
     case 'unknown_resolution':
       return { kind: 'alert', ...where, result: effect.kind };
   }

@@ -7,8 +7,9 @@ import type { RuleConfig } from '../remediator-section.js';
 import { clockSignal } from './clock.js';
 import { closeIncident } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';
-import type { DiagnosisReport } from './remediation-ports.js';
+import { diagnoseFresh, freshSince, observedAtField, type FreshDiagnosis } from './diagnose-fresh.js';
 import { runRealStep } from './run-real-step.js';
+import { fittedDeadlineMs, nextRestartStep, runnerBusy } from './step-fit.js';
 
 const MODEL_ACTIONS: readonly ActionName[] = ['warm_up', 'reload', 'pull_model'];
 
@@ -26,8 +27,11 @@ export async function healIncident(
   const target = ctx.target(inc.target);
   if (!target)
     return closeIncident(ctx, inc, 'dropped', 'target_removed', `target "${inc.target}" is no longer configured`);
-  const report = await diagnose(ctx, target);
-  if (!report) return wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target');
+  const looked = await diagnoseFresh(ctx, target, freshSince(inc));
+  if (looked.kind === 'failed') return wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target');
+  if (looked.kind === 'stale') return notFresh(ctx, inc, looked, dryRun);
+  const report = looked.report;
+  let picture = report; // the newest fresh observation: deadlines and the runner-busy check read it
   const plan = planRemediation({
     diagnosis: report.diagnosis,
     rule,
@@ -43,6 +47,7 @@ export async function healIncident(
     dry_run: dryRun,
     condition: plan.condition,
     source: report.source,
+    ...observedAtField(report),
   };
 
   if (plan.kind === 'skip') {
@@ -78,26 +83,43 @@ export async function healIncident(
     if (i > plan.start) {
       // Re-check before acting. The exporter may still show the state from before the last step, so only a new
       // escalation-only condition changes the course; recovery itself was judged by direct verification.
-      const again = await diagnose(ctx, target);
-      const replanned =
-        again &&
-        planRemediation({
-          diagnosis: again.diagnosis,
-          rule,
-          selector: target.container,
-          ladderPos: i,
-          ladder: plan.ladder,
-        });
-      if (replanned && replanned.kind === 'escalate' && replanned.reason === 'escalation_only') {
+      const again = await diagnoseFresh(ctx, target, freshSince(inc));
+      if (again.kind !== 'fresh')
+        return again.kind === 'stale'
+          ? notFresh(ctx, inc, again, dryRun)
+          : wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target before the next step');
+      picture = again.report;
+      const replanned = planRemediation({
+        diagnosis: again.report.diagnosis,
+        rule,
+        selector: target.container,
+        ladderPos: i,
+        ladder: plan.ladder,
+      });
+      if (replanned.kind === 'escalate' && replanned.reason === 'escalation_only') {
         await ctx.audit({
           kind: 'decision',
           decision: 'escalated',
           reason: replanned.reason,
           detail: replanned.detail,
           ...decided,
+          ...observedAtField(again.report),
         });
         return closeIncident(ctx, inc, 'escalated', replanned.reason, replanned.detail);
       }
+    }
+    const busy = action === 'reload' ? runnerBusy(picture.observation, modelName ?? ctx.model(inc.target)?.name) : null;
+    if (busy) {
+      ctx.metrics.skips.inc({ reason: 'runner_busy' });
+      await ctx.audit({
+        kind: 'decision',
+        decision: 'skipped',
+        reason: 'runner_busy',
+        action,
+        detail: busy,
+        ...decided,
+      });
+      return wait(ctx, inc, 'runner_busy', busy);
     }
     const gate = checkSafety(ctx.safety, ctx.limits, {
       target: inc.target,
@@ -135,15 +157,34 @@ export async function healIncident(
       });
       continue;
     }
-    const outcome = await runRealStep(ctx, inc, target, action, i, model, plan.detail);
+    const verifyModel = model ?? ctx.model(inc.target, modelName);
+    const deadline = fittedDeadlineMs(picture.observation, verifyModel?.name, ctx.cfg.load_timeout_ms);
+    const outcome = await runRealStep(ctx, inc, target, action, i, model, plan.detail, deadline);
     if (outcome === 'not_started')
       return wait(ctx, inc, 'not_recorded', 'the intent could not be written to the audit log and state: not acting');
     if (outcome === 'interrupted') return;
-    if (outcome.outcome === 'skipped') continue; // nothing changed: no point verifying
-    const verdict = await verify(ctx, target, model ?? ctx.model(inc.target, modelName));
+    if (outcome.outcome === 'skipped' || outcome.unchanged) continue; // nothing changed: no point verifying
+    if (outcome.serverStuck) {
+      // Lighter steps (kill_runner, reload, warm_up) cannot cure a stuck server: straight to the restart steps.
+      const to = nextRestartStep(plan.ladder, i);
+      const skipped = plan.ladder.slice(i + 1, to < 0 ? undefined : to);
+      await ctx.audit({
+        kind: 'decision',
+        decision: 'skipped',
+        reason: 'server_stuck',
+        action,
+        detail: `${outcome.serverStuck}: the server, not the model, is stuck; skipping [${skipped.join(', ')}]${to < 0 ? ' (no restart step left)' : ` for ${plan.ladder[to]!}`}`,
+        ...decided,
+      });
+      inc.ladderPos = to < 0 ? plan.ladder.length : to;
+      i = inc.ladderPos - 1;
+      continue;
+    }
+    const verdict = await verify(ctx, target, verifyModel, deadline);
     const step = inc.steps[inc.steps.length - 1]!;
     step.healthy = verdict.healthy ?? undefined;
     step.verifyDetail = verdict.detail;
+    step.verifiedAt = ctx.clock.now();
     await ctx.audit({
       kind: 'verify',
       incident: inc.id,
@@ -236,31 +277,17 @@ async function dryRunLadder(
   );
 }
 
-async function diagnose(ctx: EngineContext, target: OllamaTargetConfig): Promise<DiagnosisReport | null> {
-  const s = clockSignal(
-    ctx.clock,
-    ctx.cfg.exporter_timeout_ms + ctx.cfg.exec_timeout_ms + 5_000,
-    'diagnosis timed out',
-    ctx.abortSteps,
-  );
-  try {
-    return await ctx.ports.diagnose(target, s.signal);
-  } catch (err) {
-    ctx.log.warn({ target: target.name, err: (err as Error).message }, 'diagnosis failed');
-    return null;
-  } finally {
-    s.dispose();
-  }
-}
-
 async function verify(
   ctx: EngineContext,
   target: OllamaTargetConfig,
   model: ModelConfig | undefined,
+  loadTimeoutMs: number,
 ): Promise<{ healthy: boolean | null; detail: string }> {
-  const s = clockSignal(ctx.clock, ctx.cfg.verify_timeout_ms, 'verification timed out', ctx.abortSteps);
+  // verify_timeout bounds it, raised for a model whose measured load needs longer (plus a minute to answer).
+  const limit = Math.max(ctx.cfg.verify_timeout_ms, loadTimeoutMs + 60_000);
+  const s = clockSignal(ctx.clock, limit, 'verification timed out', ctx.abortSteps);
   try {
-    return await ctx.ports.verify(target, model, s.signal);
+    return await ctx.ports.verify(target, model, s.signal, { loadTimeoutMs });
   } catch (err) {
     return { healthy: false, detail: `verification failed: ${(err as Error).message}` };
   } finally {
@@ -278,6 +305,29 @@ function resolveModel(
   const m = ctx.model(target, name);
   if (MODEL_ACTIONS.includes(action)) return m ?? null;
   return m;
+}
+
+/** An older or undated picture: audited with its time, and the incident looks again later (bounded by its timer). */
+async function notFresh(
+  ctx: EngineContext,
+  inc: Incident,
+  looked: Extract<FreshDiagnosis, { kind: 'stale' }>,
+  dryRun: boolean,
+): Promise<void> {
+  ctx.metrics.skips.inc({ reason: 'stale_observation' });
+  await ctx.audit({
+    kind: 'decision',
+    decision: 'skipped',
+    reason: 'stale_observation',
+    incident: inc.id,
+    rule: inc.rule,
+    target: inc.target,
+    dry_run: dryRun,
+    source: looked.report.source,
+    ...observedAtField(looked.report),
+    detail: looked.detail,
+  });
+  return wait(ctx, inc, 'stale_observation', looked.detail);
 }
 
 async function wait(ctx: EngineContext, inc: Incident, reason: string, detail: string, until?: number): Promise<void> {

@@ -78,6 +78,7 @@ export async function recoverInFlight(ctx: EngineContext, inc: Incident): Promis
   } finally {
     s.dispose();
   }
+  inc.steps[inc.steps.length - 1]!.verifiedAt = ctx.clock.now();
   await ctx.audit({
     kind: 'verify',
     incident: inc.id,

@@ -18,6 +18,7 @@ import type { Clock } from './clock.js';
 import { closeIncident } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';
 import { healIncident } from './heal-incident.js';
+import { noteNotified } from './diagnose-fresh.js';
 import { holdForQuietHours } from './hold-for-quiet-hours.js';
 import { IncidentTimers } from './incident-timers.js';
 import { recoverInFlight } from './recover-in-flight.js';
@@ -133,10 +134,12 @@ export class RemediationEngine {
       );
       const entry = alertAuditEntry(rec, effect);
       if (effect.kind === 'refused') this.#d.log.info({ alert: entry.alert, reason: rec.refused }, 'alert refused');
+      if (effect.kind === 'own_step') this.#d.metrics.skips.inc({ reason: 'caused_by_own_step' });
       void this.#audit(entry);
-      if (effect.kind === 'opened' || effect.kind === 'joined' || effect.kind === 'refreshed')
+      if (effect.kind === 'opened' || effect.kind === 'joined' || effect.kind === 'refreshed') {
+        noteNotified(effect.incident, rec.receivedAt > 0 ? rec.receivedAt : now);
         this.#wake(effect.incident);
-      else if (effect.kind === 'all_resolved') this.#cancel(effect.incident);
+      } else if (effect.kind === 'all_resolved') this.#cancel(effect.incident);
     }
     this.#refreshGauges();
     void this.#d.save().catch((err: Error) => this.#d.log.error({ err: err.message }, 'cannot save state'));
@@ -151,7 +154,10 @@ export class RemediationEngine {
     for (const a of alerts) {
       this.#book.touch(a.fingerprint, now);
       const inc = a.status === 'firing' ? this.#book.firingIn(a.fingerprint) : undefined;
-      if (inc) this.#wake(inc);
+      if (inc) {
+        noteNotified(inc, now);
+        this.#wake(inc);
+      }
     }
   }
 

@@ -1,11 +1,24 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import type { Diagnosis } from '../../shared/diagnosis/diagnose-target.js';
+import type { TargetObservation } from '../../shared/diagnosis/target-observation.js';
 import type { ActionName, ActionRequest, ActionResult } from '../actions/action.js';
 
 export interface DiagnosisReport {
   readonly diagnosis: Diagnosis;
   /** Where the observation came from, for the audit log. */
   readonly source: string;
+  /**
+   * When the observation was sampled, on the remediator's clock (ms); null when undated (an exporter that does not
+   * say, or none). The engine acts only on an observation newer than what it acts on (see diagnose-fresh.ts).
+   */
+  readonly observedAtMs: number | null;
+  /** The observation itself (the verification deadline and the runner-busy check read it). */
+  readonly observation?: TargetObservation;
+}
+
+export interface VerifyOptions {
+  /** Until the model answers after a step (it may have to load); default: the configured load_timeout. */
+  readonly loadTimeoutMs?: number;
 }
 
 export interface VerifyVerdict {
@@ -27,7 +40,12 @@ export interface RemediationPorts {
     target: OllamaTargetConfig,
     signal: AbortSignal,
   ): Promise<boolean | null>;
-  verify(target: OllamaTargetConfig, model: ModelConfig | undefined, signal: AbortSignal): Promise<VerifyVerdict>;
+  verify(
+    target: OllamaTargetConfig,
+    model: ModelConfig | undefined,
+    signal: AbortSignal,
+    opts?: VerifyOptions,
+  ): Promise<VerifyVerdict>;
 }
 
 export interface SilenceRequest {

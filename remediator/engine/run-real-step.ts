@@ -19,6 +19,7 @@ export async function runRealStep(
   index: number,
   model: ModelConfig | undefined,
   why: string,
+  deadlineMs?: number,
 ): Promise<ActionResult | 'not_started' | 'interrupted'> {
   const startedAt = ctx.clock.now();
   inc.inFlight = { action, ladderIndex: index, startedAt, ...(model ? { model: model.name } : {}) };
@@ -74,6 +75,7 @@ export async function runRealStep(
       dryRun: false,
       signal: limit.signal,
       incidentId: inc.id,
+      ...(deadlineMs !== undefined ? { deadlineMs } : {}),
       onBefore: async (before) => {
         if (inc.inFlight) inc.inFlight = { ...inc.inFlight, before };
         await ctx.save();

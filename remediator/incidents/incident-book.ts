@@ -14,7 +14,15 @@ export type AlertEffect =
   /** Every alert of the incident resolved: pending and deferred work is cancelled. */
   | { readonly kind: 'all_resolved'; readonly incident: Incident }
   | { readonly kind: 'partly_resolved'; readonly incident: Incident }
-  | { readonly kind: 'unknown_resolution' };
+  | { readonly kind: 'unknown_resolution' }
+  /**
+   * A firing alert of the target that started while the remediator's own step on it ran or was being verified (or a
+   * re-send of one): the step caused it (a restart cuts probes short, takes the API down). No incident, no ladder.
+   */
+  | { readonly kind: 'own_step'; readonly incidentId: string; readonly action: string };
+
+/** Memory's incident id for alerts caused by a step of incident <id>: they never join or open an incident. */
+const OWN_STEP = 'own-step:';
 
 export interface BookSnapshot {
   readonly incidents: Incident[];
@@ -77,6 +85,16 @@ export class IncidentBook {
         : { kind: 'all_resolved', incident: inc };
     }
     const verdict = this.#memory.firing(rec.fingerprint, rec.startsAt);
+    if (verdict.kind === 'known' && verdict.incident.startsWith(OWN_STEP)) {
+      this.#memory.touch(rec.fingerprint, now);
+      const [id, action] = verdict.incident.slice(OWN_STEP.length).split('#');
+      return { kind: 'own_step', incidentId: id!, action: action ?? '' };
+    }
+    const own = verdict.kind === 'new' ? this.ownStepAt(rec.target, Date.parse(rec.startsAt), now) : undefined;
+    if (own) {
+      this.#memory.noteFiring(rec.fingerprint, rec.startsAt, `${OWN_STEP}${own.incident}#${own.action}`, now);
+      return { kind: 'own_step', incidentId: own.incident, action: own.action };
+    }
     if (verdict.kind === 'over') {
       this.#memory.touch(rec.fingerprint, now);
       return { kind: 'already_resolved' };
@@ -117,6 +135,24 @@ export class IncidentBook {
     this.#incidents.set(incident.id, incident);
     this.#memory.noteFiring(rec.fingerprint, rec.startsAt, incident.id, now);
     return { kind: 'opened', incident };
+  }
+
+  /**
+   * The remediator's own step on `target` whose window holds `atMs`: from its start to the end of the verification
+   * after it (open-ended while it runs or is being verified). Dry-run and skipped steps changed nothing.
+   */
+  ownStepAt(target: string, atMs: number, now: number): { incident: string; action: string } | undefined {
+    if (Number.isNaN(atMs)) return undefined;
+    for (const inc of this.#incidents.values()) {
+      if (inc.target !== target) continue;
+      if (inc.inFlight && inc.inFlight.startedAt <= atMs) return { incident: inc.id, action: inc.inFlight.action };
+      for (const step of inc.steps) {
+        if (step.dryRun || step.outcome === 'skipped' || step.outcome === 'dry_run') continue;
+        const end = step.verifiedAt ?? (inc.status === 'open' ? now : (step.finishedAt ?? step.startedAt));
+        if (step.startedAt <= atMs && atMs <= end) return { incident: inc.id, action: step.action };
+      }
+    }
+    return undefined;
   }
 
   /** A re-send answered by the intake without a journal line: the alert stays remembered. */

@@ -34,6 +34,8 @@ export interface StepRecord {
   /** Verification right after the step (absent in dry-run or when it never finished). */
   healthy?: boolean;
   verifyDetail?: string;
+  /** When that verification ended: the step's own effects (a restart's failed probes) belong to it until then. */
+  verifiedAt?: number;
   readonly dryRun: boolean;
 }
 
@@ -74,6 +76,12 @@ export interface Incident {
   /** A resolved notification arrived while a step ran: finish the step, then stop. */
   cancelRequested?: boolean;
   silenceId?: string;
+  /**
+   * When the remediator last received a notification (webhook) that opened, joined or re-sent one of its alerts: it
+   * acts only on an observation sampled after it (Alertmanager does not say when the rule was last evaluated).
+   * Absent in files from 0.1.0 (then: the alerts' lastSeenAt).
+   */
+  notifiedAt?: number;
 }
 
 export const MAX_ALERTS_PER_INCIDENT = 100;

@@ -1,5 +1,5 @@
 import type { ContainerSelector } from '../../shared/config/types.js';
-import type { SuggestedAction } from '../../shared/diagnosis/diagnose-target.js';
+import type { Condition, SuggestedAction } from '../../shared/diagnosis/diagnose-target.js';
 import type { ActionName } from '../actions/action.js';
 
 /** Steps that replace the Ollama process (and its PID namespace and device cgroup). */
@@ -20,8 +20,16 @@ export function restartSteps(selector: ContainerSelector | undefined): ActionNam
   return ['restart_container', 'recreate_container'];
 }
 
-/** The ladder used when a rule names none: the diagnosis' suggestion first, then harder steps. */
-export function defaultLadder(suggestion: SuggestedAction, selector: ContainerSelector | undefined): ActionName[] {
+/**
+ * The ladder used when a rule names none: the diagnosis' suggestion first, then harder steps. A crashed runner has no
+ * process left to kill: a reload (the lightest cure: Ollama starts a new runner), then the restart steps.
+ */
+export function defaultLadder(
+  suggestion: SuggestedAction,
+  selector: ContainerSelector | undefined,
+  condition?: Condition,
+): ActionName[] {
+  if (condition === 'runner_crashed' && suggestion === 'reload') return ['reload', ...restartSteps(selector)];
   switch (suggestion) {
     case 'restart':
       return restartSteps(selector);

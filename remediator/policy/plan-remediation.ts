@@ -23,9 +23,13 @@ export type Plan =
   | {
       readonly kind: 'skip';
       readonly condition: Condition;
-      readonly reason: 'cleared' | 'inconclusive';
+      /** normal: what was seen is Ollama working as it should (a cold load, a saturated runner). */
+      readonly reason: 'cleared' | 'inconclusive' | 'normal';
       readonly detail: string;
     };
+
+/** Conditions that are normal behaviour, never acted on: a cold load in progress, a runner saturated by users. */
+const NORMAL: readonly Condition[] = ['model_loading', 'runner_busy'];
 
 export interface PlanInput {
   readonly diagnosis: Diagnosis;
@@ -57,9 +61,14 @@ export function planRemediation(input: PlanInput): Plan {
       detail: `${condition}: ${detail} (a restart cannot fix this: humans needed)`,
     };
   if (suggestion === 'wait' || suggestion === 'none')
-    return { kind: 'skip', condition, reason: 'inconclusive', detail: `${condition}: ${detail}` };
+    return {
+      kind: 'skip',
+      condition,
+      reason: NORMAL.includes(condition) ? 'normal' : 'inconclusive',
+      detail: `${condition}: ${detail}`,
+    };
 
-  const ladder = input.ladder ?? input.rule.ladder ?? defaultLadder(suggestion, input.selector);
+  const ladder = input.ladder ?? input.rule.ladder ?? defaultLadder(suggestion, input.selector, condition);
   const fits = fittingSteps(suggestion);
   const from = Math.max(
     input.ladderPos,

@@ -30,6 +30,11 @@ export interface AuditEntry {
   readonly result?: string;
   readonly detail?: string;
   readonly duration_ms?: number;
+  /**
+   * On decisions: when the observation they were taken on was sampled (ISO 8601; absent when undated). Added in
+   * 0.2: older lines lack it.
+   */
+  readonly observedAt?: string;
   readonly [extra: string]: unknown;
 }
 

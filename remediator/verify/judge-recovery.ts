@@ -91,3 +91,16 @@ export function judgeRecovery(
     vramSource: 'gpu_processes',
   };
 }
+
+/** Verification never waits less than this for a model to answer after a step. */
+export const MIN_VERIFY_LOAD_MS = 30_000;
+
+/**
+ * How long verification waits for the model to load and answer after a step: 1.5 x its measured cold load time
+ * (the observation's configured[].loadSeconds), at least 30 s; the configured default when it was never measured.
+ * A 40 s model is judged within a minute instead of after the full default of minutes.
+ */
+export function verifyLoadDeadlineMs(loadSeconds: number | null | undefined, defaultMs: number): number {
+  if (loadSeconds === null || loadSeconds === undefined || !(loadSeconds > 0)) return defaultMs;
+  return Math.max(MIN_VERIFY_LOAD_MS, Math.ceil(1.5 * loadSeconds * 1000));
+}

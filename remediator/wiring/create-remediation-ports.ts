@@ -19,7 +19,12 @@ export interface PortsOptions {
   /** Deadline for the first token once the model is loaded, during verification. */
   readonly firstTokenTimeoutMs: number;
   readonly fetch?: typeof fetch;
+  /** The remediator's clock (ms); default Date.now. */
+  readonly now?: () => number;
 }
+
+/** Margin between the exporter's wait for fresh samples and this side's request timeout. */
+const FRESH_MARGIN_MS = 500;
 
 /**
  * The real outside world: the exporter's /api/state (fetched with a timeout) plus the remediator's own
@@ -27,20 +32,27 @@ export interface PortsOptions {
  */
 export function createRemediationPorts(o: PortsOptions): RemediationPorts {
   const doFetch = o.fetch ?? fetch;
+  const now = o.now ?? Date.now;
   return {
     async diagnose(target, signal) {
       let observation = blankObservation(target.name);
+      let observedAtMs: number | null = null;
       let source: string;
       try {
-        const res = await doFetch(`${o.cfg.exporter_url.replace(/\/+$/, '')}/api/state`, {
+        // fresh=1: the exporter samples the target now (all sources within ~1 s) instead of serving its cache.
+        const wait = Math.max(100, o.cfg.exporter_timeout_ms - FRESH_MARGIN_MS);
+        const query = `target=${encodeURIComponent(target.name)}&fresh=1&wait_ms=${wait}`;
+        const res = await doFetch(`${o.cfg.exporter_url.replace(/\/+$/, '')}/api/state?${query}`, {
           headers: { accept: 'application/json', ...(o.exporterAuth ? { authorization: o.exporterAuth } : {}) },
           signal: AbortSignal.any([signal, AbortSignal.timeout(o.cfg.exporter_timeout_ms)]),
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const read = readExporterObservation(await res.json(), target.name);
+        const doc: unknown = await res.json();
+        const read = readExporterObservation(doc, target.name);
         if ('problem' in read) source = `exporter: ${read.problem}`;
         else {
           observation = read.observation;
+          observedAtMs = onOurClock(observation.observedAtMs, doc, now());
           source = 'exporter';
         }
       } catch (err) {
@@ -51,24 +63,46 @@ export function createRemediationPorts(o: PortsOptions): RemediationPorts {
         );
       }
       // Checked directly, now: the exporter's value may be minutes old and this decides restart vs not.
+      const checkedAt = now();
       const access = await checkContainerGpuAccess(target, o.actionDeps, signal).catch(() => null);
       if (access !== null) observation = { ...observation, containerGpuAccess: access };
+      // Without the exporter's data, everything else is unknown, not old: the direct check alone dates the picture.
+      if (source !== 'exporter' && access !== null) observedAtMs = checkedAt;
       return {
-        diagnosis: diagnoseTarget(observation),
+        // A fresh=1 observation's sources were started together (an older exporter's cached one carries no time
+        // and is refused as stale): cross-source findings need no second sample.
+        diagnosis: diagnoseTarget(observation, { sampledTogether: source === 'exporter' }),
         source: `${source}; container GPU access ${access === null ? 'unknown' : access ? 'ok' : 'LOST'}`,
+        observedAtMs,
+        observation,
       };
     },
     runStep: (req) => runAction(req, o.actionDeps),
     actionHappened: (action, before, target, signal) => actionHappened(action, before, target, o.actionDeps, signal),
-    async verify(target: OllamaTargetConfig, model: ModelConfig | undefined, signal) {
+    async verify(target: OllamaTargetConfig, model: ModelConfig | undefined, signal, opts) {
       if (!model)
         return { healthy: null, detail: `no model is configured for target "${target.name}": nothing to probe` };
       const v = await verifyRecovery(target, model, o.actionDeps, {
         signal,
-        loadTimeoutMs: o.cfg.load_timeout_ms,
+        loadTimeoutMs: opts?.loadTimeoutMs ?? o.cfg.load_timeout_ms,
         firstTokenTimeoutMs: o.firstTokenTimeoutMs,
       });
       return { healthy: v.healthy, detail: v.detail };
     },
   };
+}
+
+/**
+ * The exporter dates its observation on its own clock, which may differ from this one (another host). Its document
+ * says when it was generated on that same clock, so the observation's age is exact; placed before the moment the
+ * answer arrived here, it errs by the transfer time only (milliseconds), never by the clocks' skew.
+ */
+export function onOurClock(observedAtMs: number | null, doc: unknown, receivedAtMs: number): number | null {
+  if (observedAtMs === null) return null;
+  const generated =
+    doc && typeof doc === 'object' && 'generated_at' in doc && typeof doc.generated_at === 'string'
+      ? Date.parse(doc.generated_at)
+      : NaN;
+  if (Number.isNaN(generated)) return observedAtMs;
+  return receivedAtMs - Math.max(0, generated - observedAtMs);
 }

@@ -50,10 +50,21 @@ export class FakePorts implements RemediationPorts {
   happened: boolean | null = true;
   happenedCalls: { action: string; before: Record<string, unknown> }[] = [];
   diagnoses = 0;
+  /** The clock observations are dated by (the harness sets its own). */
+  now: () => number = Date.now;
+  /** When each observation was sampled; default: the observation's own observedAtMs, else now (fresh). */
+  observedAt: (target: string, obs: TargetObservation) => number | null = (_t, obs) => obs.observedAtMs ?? this.now();
+  verifyOpts: ({ loadTimeoutMs?: number } | undefined)[] = [];
 
   async diagnose(target: { name: string }) {
     this.diagnoses++;
-    return { diagnosis: diagnoseTarget(this.obs(target.name)), source: 'fake' };
+    const obs = this.obs(target.name);
+    return {
+      diagnosis: diagnoseTarget(obs),
+      source: 'fake',
+      observedAtMs: this.observedAt(target.name, obs),
+      observation: obs,
+    };
   }
   async runStep(req: ActionRequest) {
     this.steps.push(req);
@@ -63,7 +74,13 @@ export class FakePorts implements RemediationPorts {
     this.happenedCalls.push({ action, before });
     return this.happened;
   }
-  async verify(target: { name: string }, model: { name: string } | undefined) {
+  async verify(
+    target: { name: string },
+    model: { name: string } | undefined,
+    _signal?: AbortSignal,
+    opts?: { loadTimeoutMs?: number },
+  ) {
+    this.verifyOpts.push(opts);
     this.verified.push({ target: target.name, ...(model ? { model: model.name } : {}) });
     return this.verdicts.shift() ?? { healthy: true, detail: 'probe answered, 100 % in VRAM' };
   }
@@ -120,6 +137,7 @@ export function makeHarness(
   const { all, cfg } = loadRemediatorConfig(yaml);
   const clock = new FakeClock(opts.startAt ?? Date.parse('2026-06-01T12:00:00Z'));
   const ports = opts.ports ?? new FakePorts();
+  ports.now = () => clock.now();
   const audit: AuditEntry[] = [];
   const notified: NotifyEvent[] = [];
   const silences = { created: [] as SilenceRequest[], removed: [] as string[] };

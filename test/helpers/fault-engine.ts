@@ -67,7 +67,11 @@ export async function startDiskEngine(
     ...real,
     async diagnose() {
       await opts.beforeDiagnosis?.();
-      return { diagnosis: diagnoseTarget(world.observation()), source: 'the fault world' };
+      return {
+        diagnosis: diagnoseTarget(world.observation()),
+        source: 'the fault world',
+        observedAtMs: clock.now(),
+      };
     },
     verify: async () =>
       world.healthy() ? { healthy: true, detail: 'healthy again' } : { healthy: false, detail: 'still broken' },

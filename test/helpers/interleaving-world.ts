@@ -279,7 +279,8 @@ export class World {
       diagnose: async (target) => {
         if (!this.#alive(n)) return NEVER;
         const obs = { ...OBS[this.condition[target.name]!](), target: target.name };
-        return { diagnosis: diagnoseTarget(obs), source: 'world' };
+        // Sampled when asked: always newer than the notifications and steps before it.
+        return { diagnosis: diagnoseTarget(obs), source: 'world', observedAtMs: this.t };
       },
       verify: async (target) => {
         if (!this.#alive(n)) return NEVER;

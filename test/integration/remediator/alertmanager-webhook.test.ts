@@ -38,9 +38,13 @@ describe('Alertmanager -> remediator', { skip: testEnvSkip() }, () => {
     sim = await startOllamaSim({ gpuStateFile: gpuState, models: ['llama3'] });
     // The exporter is not under test: it reports a hung runner on `main` (the diagnosis the remediator starts from).
     exporter = await localHttp((_req, res) =>
-      res
-        .setHeader('content-type', 'application/json')
-        .end(JSON.stringify({ targets: { main: { observation: CONDITIONS_OBS.hung(), diagnosis: {} } } })),
+      res.setHeader('content-type', 'application/json').end(
+        JSON.stringify({
+          // Sampled when asked, as the exporter's fresh=1 answer is: the remediator acts only on a newer picture.
+          generated_at: new Date().toISOString(),
+          targets: { main: { observation: { ...CONDITIONS_OBS.hung(), observedAtMs: Date.now() }, diagnosis: {} } },
+        }),
+      ),
     );
     notified = await localHttp((_req, res) => res.end('ok'));
     await writeFile(join(dir, 'token'), `${TOKEN}\n`);

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ContainerSelector } from '../../../../shared/config/types.js';
-import { diagnoseTarget } from '../../../../shared/diagnosis/diagnose-target.js';
+import {
+  diagnoseTarget,
+  type Condition,
+  type Diagnosis,
+  type SuggestedAction,
+} from '../../../../shared/diagnosis/diagnose-target.js';
 import type { TargetObservation } from '../../../../shared/diagnosis/target-observation.js';
 import { RESTART_FAMILY } from '../../../../remediator/policy/ladder-families.js';
 import { planRemediation, type PlanInput } from '../../../../remediator/policy/plan-remediation.js';
@@ -109,5 +114,49 @@ describe('planRemediation', () => {
     assert.ok(done.kind === 'escalate' && done.reason === 'ladder_exhausted');
     const explicit = plan(CONDITIONS_OBS.hung(), { rule: { ladder: [...ladder], start: 'kill_runner' } });
     assert.ok(explicit.kind === 'act' && explicit.start === 1);
+  });
+});
+
+describe('planRemediation: the conditions of current Ollama', () => {
+  const diag = (condition: Condition, action: SuggestedAction): Diagnosis => ({
+    target: 'main',
+    status: condition,
+    findings: [{ condition, action, model: 'llama3:latest', detail: `${condition} seen` }],
+  });
+  const planOf = (condition: Condition, action: SuggestedAction, selector: ContainerSelector = compose) =>
+    planRemediation({ diagnosis: diag(condition, action), rule: { start: 'auto' }, selector, ladderPos: 0 });
+
+  it('runner_crashed: a reload first (the lightest cure), then the restart steps; no runner left to kill', () => {
+    const p = planOf('runner_crashed', 'reload');
+    assert.equal(p.kind, 'act');
+    if (p.kind !== 'act') return;
+    assert.deepEqual(p.ladder, ['reload', 'restart_container', 'recreate_container']);
+    assert.equal(p.start, 0);
+    assert.equal(p.model, 'llama3:latest');
+  });
+
+  it('load_stalled: the restart steps', () => {
+    const p = planOf('load_stalled', 'restart', swarm);
+    assert.ok(p.kind === 'act');
+    if (p.kind === 'act') assert.deepEqual(p.ladder, ['force_update_service', 'redeploy_stack']);
+  });
+
+  it('runner_busy_too_long: humans only, never acted on', () => {
+    const p = planOf('runner_busy_too_long', 'escalate');
+    assert.equal(p.kind, 'escalate');
+    if (p.kind === 'escalate') assert.equal(p.reason, 'escalation_only');
+  });
+
+  it('model_loading and runner_busy are normal: skipped as such, not as inconclusive; unknown stays inconclusive', () => {
+    for (const [c, a] of [
+      ['model_loading', 'wait'],
+      ['runner_busy', 'none'],
+    ] as const) {
+      const p = planOf(c, a);
+      assert.equal(p.kind, 'skip');
+      if (p.kind === 'skip') assert.equal(p.reason, 'normal', c);
+    }
+    const u = planOf('unknown', 'wait');
+    assert.ok(u.kind === 'skip' && u.reason === 'inconclusive');
   });
 });
