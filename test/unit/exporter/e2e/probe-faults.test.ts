@@ -120,11 +120,23 @@ test('model deleted: probe not_found, present 0, model_missing (action pull); ok
   await waitOk();
 });
 
-test('CUDA out of memory on load: result error, then out_of_memory from the second failure', async () => {
+test('CUDA out of memory on load: result error and out_of_memory at the first failure (never retried as probe_failing)', async () => {
   await h.sim.control.setOomOnLoad(-1);
   try {
     await h.sim.control.expire(WARM);
-    const { last } = await watchStreak('error', 'out_of_memory', PROBE_FAILURES_NEEDED);
+    const wrong: string[] = [];
+    const last = await h.waitForMetrics(
+      'an out-of-memory streak of 2',
+      (m) => {
+        if (result(m) !== 'error') return false;
+        // Every OOM form is a diagnosis at once: a reload would only repeat it.
+        if (cond(m, 'out_of_memory') !== 1) wrong.push(`out_of_memory=${cond(m, 'out_of_memory')} at ${streak(m)}`);
+        if (cond(m, 'probe_failing') !== 0) wrong.push(`probe_failing at ${streak(m)}`);
+        return streak(m) >= PROBE_FAILURES_NEEDED;
+      },
+      15_000,
+    );
+    assert.deepEqual(wrong, []);
     assert.equal(cond(last, 'probe_failing'), 0, 'out of memory is told apart from other errors');
     const state = JSON.parse((await h.get('/api/state')).body) as {
       targets: { main: { diagnosis: { findings: { condition: string; detail: string }[] } } };
@@ -139,10 +151,6 @@ test('CUDA out of memory on load: result error, then out_of_memory from the seco
   await waitOk();
 });
 
-// The simulator, like Ollama, lists a model in /api/ps while it is still loading (expires_at estimated). The probe
-// takes a listed model for resident and gives it only the first-token deadline, so the probes after the first one
-// during a slow cold load come back "timeout" and the diagnosis says probe_hung (action reload) for a load that is
-// merely slow.
 test('slow load beyond the load deadline: result loading (never timeout or probe_hung), probe_failing after two', async () => {
   await h.sim.control.setLoadDelay(LOAD_MS * 4);
   try {
