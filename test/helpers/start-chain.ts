@@ -28,6 +28,12 @@ export interface ChainOptions {
   readonly rules: FastMonitoringOptions;
   /** Remediator settings on top of the chain's own (e.g. a shorter cooldown when several cases restart the target). */
   readonly remediator?: Readonly<Record<string, unknown>>;
+  /** Exporter settings on top of the chain's own. */
+  readonly exporter?: Readonly<Record<string, unknown>>;
+  /** More configured models (config `models:` entries), also on the simulator's volume. */
+  readonly extraModels?: readonly Readonly<Record<string, unknown> & { name: string }>[];
+  /** Simulator flags after the chain's own (e.g. `--version 0.33.0`, `--load-delay-ms 20000`). */
+  readonly simArgs?: readonly string[];
 }
 
 export interface Chain {
@@ -58,7 +64,7 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
   await mkdir(gpuDir, { recursive: true });
   await mkdir(volumeDir, { recursive: true });
   // The models "on the Ollama volume": the simulator starts with them every time, so a restart keeps them.
-  await writeFile(join(volumeDir, 'models'), opts.model);
+  await writeFile(join(volumeDir, 'models'), [opts.model, ...(opts.extraModels ?? []).map((m) => m.name)].join(','));
   await mkdir(dataDir, { recursive: true });
   // One idle H100 without processes: the simulator writes its runners' lines as they load.
   await writeFile(
@@ -90,7 +96,7 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
       name: `${opts.tag}-ollama-1`,
       Image: env.simImage,
       Entrypoint: ['/bin/sh', '/sim-entrypoint.sh'],
-      Cmd: ['--host', '127.0.0.1', '--port', String(simPort)],
+      Cmd: ['--host', '127.0.0.1', '--port', String(simPort), ...(opts.simArgs ?? [])],
       Env: ['SENTINEL_FAKE_GPU_STATE=/gpu/gpu.state', 'SIM_MODELS_FILE=/root/.ollama/models'],
       Labels: {
         'com.docker.compose.project': project,
@@ -120,7 +126,7 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
     const config = {
       log: { level: 'debug' },
       ollama: [{ name: target.name, url: simUrl, container: { compose: { project, service: 'ollama' } } }],
-      models: [{ name: opts.model, keep_warm: true }],
+      models: [{ name: opts.model, keep_warm: true }, ...(opts.extraModels ?? [])],
       gpu: { nvidia_smi: FAKE_SMI, interval: '2s', backend: 'nvidia_smi' },
       docker: { host: env.dockerHost },
       exporter: {
@@ -128,6 +134,7 @@ export async function startChain(env: TestEnv, docker: Docker, opts: ChainOption
         ollama_interval: '2s',
         probe_interval: '3s',
         containers_interval: '2s',
+        ...opts.exporter,
       },
       remediator: {
         listen_address: `127.0.0.1:${remediatorPort}`,
