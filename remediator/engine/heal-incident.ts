@@ -72,6 +72,11 @@ export async function healIncident(
   const modelName = plan.model ?? inc.model;
   if (dryRun) return dryRunLadder(ctx, inc, target, plan, modelName, decided);
 
+  // Set once every alert resolved during a step that did not cure the target: the ladder goes on, but it never waits
+  // (cooldown, breaker, a stale picture) for alerts that are no longer firing.
+  let resolvedMeanwhile = false;
+  const closeResolved = (why: string) =>
+    closeIncident(ctx, inc, 'resolved', 'resolved', `every alert of the incident resolved; ${why}`);
   for (let i = plan.start; i < plan.ladder.length; i++) {
     const action = plan.ladder[i]!;
     if (inc.cancelRequested)
@@ -84,11 +89,14 @@ export async function healIncident(
       // Re-check before acting. The exporter may still show the state from before the last step, so only a new
       // escalation-only condition changes the course; recovery itself was judged by direct verification.
       const again = await diagnoseFresh(ctx, target, freshSince(inc));
+      if (again.kind !== 'fresh' && resolvedMeanwhile) return closeResolved('no fresh picture to act on');
       if (again.kind !== 'fresh')
         return again.kind === 'stale'
           ? notFresh(ctx, inc, again, dryRun)
           : wait(ctx, inc, 'diagnosis_failed', 'could not diagnose the target before the next step');
       picture = again.report;
+      if (again.report.diagnosis.status === 'healthy')
+        return closeIncident(ctx, inc, 'resolved', 'resolved', `${inc.target} is healthy again before the next step`);
       const replanned = planRemediation({
         diagnosis: again.report.diagnosis,
         rule,
@@ -130,6 +138,7 @@ export async function healIncident(
         .open()
         .flatMap((o) => (o.inFlight && o.id !== inc.id ? [{ target: o.target, ...o.inFlight }] : [])),
     });
+    if (!gate.ok && resolvedMeanwhile) return closeResolved(`not waiting: ${gate.detail}`);
     if (!gate.ok) {
       ctx.metrics.skips.inc({ reason: gate.reason });
       await ctx.audit({
@@ -204,8 +213,21 @@ export async function healIncident(
         'unverifiable',
         `${action} ran but recovery cannot be verified: ${verdict.detail}`,
       );
-    if (inc.cancelRequested)
-      return closeIncident(ctx, inc, 'resolved', 'resolved', 'every alert of the incident resolved');
+    if (inc.cancelRequested) {
+      // The alerts resolved while this step ran or was verified: often the step itself reset what they watch (a
+      // reload restarts the probe's streak). Our own check says it is not cured, so the ladder goes on; the fresh
+      // diagnosis before the next step closes the incident if the target is healthy by then.
+      delete inc.cancelRequested;
+      resolvedMeanwhile = true;
+      await ctx.audit({
+        kind: 'decision',
+        decision: 'continued',
+        reason: 'resolved_during_own_step',
+        action,
+        detail: `every alert resolved during ${action}, but its verification found ${inc.target} still unhealthy`,
+        ...decided,
+      });
+    }
   }
   return closeIncident(
     ctx,

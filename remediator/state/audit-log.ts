@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DurableAppender } from '../journal/durable-appender.js';
 import { fsyncDir } from '../journal/fsync-dir.js';
 
-export type Decision = 'acted' | 'skipped' | 'deferred' | 'dropped' | 'escalated';
+export type Decision = 'acted' | 'skipped' | 'deferred' | 'dropped' | 'escalated' | 'continued';
 
 /**
  * One line of the audit log. `kind` says what happened (an alert arrived, a decision was taken, a step's intent or

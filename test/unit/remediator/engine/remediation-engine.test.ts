@@ -395,7 +395,7 @@ describe('remediation engine: resolutions', () => {
     }
   });
 
-  it('a step already running finishes; then the incident stops instead of climbing', async () => {
+  it('a step already running finishes; if the target is healthy by then, the incident stops instead of climbing', async () => {
     const h = makeHarness();
     try {
       h.ports.obs = () => CONDITIONS_OBS.hung();
@@ -410,6 +410,7 @@ describe('remediation engine: resolutions', () => {
       await settle();
       assert.equal(h.ports.steps.length, 1);
       h.engine.accept([record({ status: 'resolved' })]);
+      h.ports.obs = () => observation();
       release();
       await settle();
       await h.engine.idle();
@@ -417,6 +418,40 @@ describe('remediation engine: resolutions', () => {
       const inc = h.engine.incidents(1).incidents[0]!;
       assert.equal(inc.status, 'resolved');
       assert.equal(inc.steps[0]!.outcome, 'done', 'the running step was not cut short');
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('alerts that resolve during a step do not end a ladder whose own verification found the target still broken', async () => {
+    // A reload restarts the probe's streak, so the hang alert resolves during the step; the remediator's own probe
+    // still gets nothing: the next step runs (audited as continued), decided on a fresh diagnosis.
+    const h = makeHarness();
+    try {
+      h.ports.obs = () => CONDITIONS_OBS.hung();
+      h.ports.verdicts = [
+        { healthy: false, detail: 'still hung' },
+        { healthy: true, detail: 'answers again' },
+      ];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      h.ports.step = async (req) => {
+        if (req.action === 'reload') await gate;
+        return { outcome: 'done', detail: req.action, calls: [req.action] };
+      };
+      h.engine.accept([record({})]);
+      await settle();
+      h.engine.accept([record({ status: 'resolved' })]);
+      release();
+      await settle();
+      await h.engine.idle();
+      assert.deepEqual(h.ports.real(), ['reload@main', 'kill_runner@main']);
+      const inc = h.engine.incidents(1).incidents[0]!;
+      assert.equal(inc.status, 'healed');
+      assert.ok(
+        decisions(h.audit).includes('decision:continued:resolved_during_own_step:reload'),
+        decisions(h.audit).join('\n'),
+      );
     } finally {
       await h.dispose();
     }
