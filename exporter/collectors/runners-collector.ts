@@ -120,6 +120,7 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
       vramBytes: vram ? (vram.get(id.pid) ?? 0) : null,
       progress: verdict.progress,
       flatForMs: verdict.flatForMs,
+      memoryGrowing: verdict.memoryGrowing,
       startedAtMs: bootTimeMs ? startedAtMs(bootTimeMs, id.startTime) : null,
     };
     return runner;

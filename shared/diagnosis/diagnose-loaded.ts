@@ -131,9 +131,11 @@ export function diagnoseLoaded(o: TargetObservation, ctx: DiagnoseContext): Load
     // 0.12 to 0.32.3 list a loading model with its planned size_vram while its runner is still filling the GPU.
     if (!psBlocksDuringLoad(o.version) && r !== null && r.vramBytes !== null) {
       const under = m.vramBytes > 0 && r.vramBytes < m.vramBytes * VRAM_EVIDENCE_FLOOR;
-      const young = r.startedAtMs !== null && now !== null && now - r.startedAtMs < limitMs;
-      const wasLoading = heldBefore(ctx, 'model_loading', m.model) || young;
-      if (under && r.progress === 'progressing') {
+      // A load maps, reads and allocates; a loaded runner at work only burns CPU (an /api/ps lie with the probe
+      // generating must not pass for a load). A runner seen for the first time gets one sample's benefit of the doubt.
+      const growing = r.progress === 'progressing' && r.memoryGrowing !== false;
+      const wasLoading = heldBefore(ctx, 'model_loading', m.model) || r.progress === 'unknown';
+      if (under && (growing || (r.progress === 'progressing' && wasLoading))) {
         loadingModels.add(modelNameKey(m.model));
         findings.push({
           condition: 'model_loading',

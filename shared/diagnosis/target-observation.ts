@@ -95,6 +95,11 @@ export interface RunnerObservation {
   readonly progress: 'progressing' | 'flat' | 'unknown';
   /** How long all of them have been flat (ms); 0 while progressing. */
   readonly flatForMs: number;
+  /**
+   * The last progress moved RSS, reads or VRAM (a load), not only CPU time (a loaded runner at work). Absent from
+   * older exporters: unknown.
+   */
+  readonly memoryGrowing?: boolean;
   /** Process start (ms since the epoch); null when unknown. */
   readonly startedAtMs: number | null;
 }

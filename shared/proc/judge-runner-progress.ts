@@ -16,6 +16,8 @@ export interface RunnerTrack {
   /** The sample of the last progress (or the first sample): later samples are compared with it. */
   readonly baseline: RunnerSample;
   readonly progress: 'progressing' | 'flat' | 'unknown';
+  /** The last progress moved memory (RSS, reads or VRAM), not only CPU time: loading, not computing. */
+  readonly memoryGrowing: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -46,6 +48,11 @@ export interface ProgressVerdict {
   readonly progress: 'progressing' | 'flat' | 'unknown';
   /** ms since the baseline: how long every counter has stayed within the thresholds; 0 unless flat. */
   readonly flatForMs: number;
+  /**
+   * Whether the last progress moved RSS, reads or VRAM. A load maps, reads and allocates weights; a loaded runner
+   * that generates only burns CPU (and GPU) time, so CPU-only progress is work, not a load.
+   */
+  readonly memoryGrowing: boolean;
 }
 
 const grew = (a: number | null, b: number | null, by: number) => a !== null && b !== null && b - a >= by;
@@ -62,24 +69,31 @@ export function judgeRunnerProgress(
   sample: RunnerSample,
 ): ProgressVerdict {
   if (!prev || prev.startTime !== startTime) {
-    return { track: { startTime, baseline: sample, progress: 'unknown' }, progress: 'unknown', flatForMs: 0 };
+    const track: RunnerTrack = { startTime, baseline: sample, progress: 'unknown', memoryGrowing: false };
+    return { track, progress: 'unknown', flatForMs: 0, memoryGrowing: false };
   }
   const base = prev.baseline;
   const windowMs = sample.atMs - base.atMs;
   const t = PROGRESS_THRESHOLDS;
   const cpuNeeded = (t.cpuCoreFraction * Math.max(windowMs, t.minWindowMs)) / 1000;
-  const progressed =
-    sample.cpuSeconds - base.cpuSeconds >= Math.max(cpuNeeded, 0.01) ||
+  const memoryGrowing =
     moved(base.rssBytes, sample.rssBytes, t.rssBytes) ||
     grew(base.rchar, sample.rchar, t.readBytes) ||
     grew(base.readBytes, sample.readBytes, t.readBytes) ||
     moved(base.vramBytes, sample.vramBytes, t.vramBytes);
+  const progressed = memoryGrowing || sample.cpuSeconds - base.cpuSeconds >= Math.max(cpuNeeded, 0.01);
   if (progressed) {
-    return { track: { startTime, baseline: sample, progress: 'progressing' }, progress: 'progressing', flatForMs: 0 };
+    const track: RunnerTrack = { startTime, baseline: sample, progress: 'progressing', memoryGrowing };
+    return { track, progress: 'progressing', flatForMs: 0, memoryGrowing };
   }
   if (windowMs < t.minWindowMs) {
-    // Too soon to call: the previous verdict stands (a fresh on-demand sample right after a scheduled one).
-    return { track: prev, progress: prev.progress, flatForMs: prev.progress === 'flat' ? windowMs : 0 };
+    const flatForMs = prev.progress === 'flat' ? windowMs : 0;
+    return { track: prev, progress: prev.progress, flatForMs, memoryGrowing: prev.memoryGrowing };
   }
-  return { track: { ...prev, progress: 'flat' }, progress: 'flat', flatForMs: windowMs };
+  return {
+    track: { ...prev, progress: 'flat', memoryGrowing: false },
+    progress: 'flat',
+    flatForMs: windowMs,
+    memoryGrowing: false,
+  };
 }

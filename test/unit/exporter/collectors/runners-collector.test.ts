@@ -156,6 +156,7 @@ test('runners: finds the target container runners (argv, VRAM, start) and discov
       vramBytes: 6 * GiB,
       progress: 'unknown',
       flatForMs: 0,
+      memoryGrowing: false,
       startedAtMs: 1_780_000_000_000 + 50_000,
     },
     {
@@ -165,6 +166,7 @@ test('runners: finds the target container runners (argv, VRAM, start) and discov
       vramBytes: 0,
       progress: 'unknown',
       flatForMs: 0,
+      memoryGrowing: false,
       startedAtMs: 1_780_000_000_000 + 60_000,
     },
   ]);

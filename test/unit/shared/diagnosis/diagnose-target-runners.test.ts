@@ -74,6 +74,26 @@ test('0.12: a model listed with its planned VRAM while its runner fills the GPU 
   assert.match(first.findings[0]!.detail, /loading for 40 s.*progressing/);
 });
 
+test('0.12: a runner that only burns CPU (generating) while /api/ps claims VRAM it does not hold is a mismatch, not a load', () => {
+  // The /api/ps lie: the probe keeps the runner busy (CPU time rises) but nothing is mapped, read or allocated.
+  const lie = obs(PROFILES['0.12'], {
+    runners: [runner({ vramBytes: 0, progress: 'progressing', flatForMs: 0, memoryGrowing: false })],
+    gpuMemoryBytes: 0,
+  });
+  const first = diagnoseTarget(lie);
+  assert.deepEqual(
+    first.unconfirmed?.map((f) => f.condition),
+    ['vram_mismatch'],
+  );
+  assert.equal(diagnoseTarget(lie, { previous: first }).status, 'vram_mismatch');
+  // The same gap while memory grows is a load.
+  const load = {
+    ...lie,
+    runners: [runner({ vramBytes: 0, progress: 'progressing', flatForMs: 0, memoryGrowing: true })],
+  };
+  assert.equal(diagnoseTarget(load, { previous: first }).status, 'model_loading');
+});
+
 test('0.12: a load that stops progressing is still loading until the stall limit, then load_stalled', () => {
   const v = PROFILES['0.12'];
   const during = obs(v, {

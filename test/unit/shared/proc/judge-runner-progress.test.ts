@@ -130,3 +130,18 @@ test('unknown io or VRAM (null) never counts as progress', () => {
   ]);
   assert.deepEqual(v[1], ['flat', 15_000]);
 });
+
+test('memoryGrowing tells a load (RSS, reads or VRAM moved) from a loaded runner at work (CPU time only)', () => {
+  const first = judgeRunnerProgress(undefined, 42, base);
+  const cpuOnly = judgeRunnerProgress(first.track, 42, { ...base, atMs: 15_000, cpuSeconds: 12 });
+  assert.deepEqual([cpuOnly.progress, cpuOnly.memoryGrowing], ['progressing', false]);
+  const loading = judgeRunnerProgress(first.track, 42, { ...base, atMs: 15_000, cpuSeconds: 12, rssBytes: 900 * MiB });
+  assert.deepEqual([loading.progress, loading.memoryGrowing], ['progressing', true]);
+  const tooSoon = judgeRunnerProgress(loading.track, 42, {
+    ...base,
+    atMs: 15_500,
+    cpuSeconds: 12,
+    rssBytes: 900 * MiB,
+  });
+  assert.equal(tooSoon.memoryGrowing, true, 'a too-early sample keeps the previous verdict');
+});
