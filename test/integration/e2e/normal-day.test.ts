@@ -44,7 +44,7 @@ const SLOW_LOAD_MS = 15_000;
 for (const version of (process.env.SENTINEL_E2E_PROFILES ?? '0.12.6,0.33.0').split(',')) {
   describe(
     `a normal day, then every fault, on the full chain (Ollama ${version} profile)`,
-    { skip: testEnvSkip() },
+    { skip: testEnvSkip(), timeout: 900_000 },
     () => {
       let docker: Docker;
       let chain: Chain;
