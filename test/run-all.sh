@@ -234,7 +234,7 @@ if wants integration && ((env_ready)); then
   say "integration tests (serial)"
   mapfile -t integration_files < <(test_files dist/test/integration)
   if ((${#integration_files[@]})); then
-    run_node_tests integration 1 300000 "${integration_files[@]}"
+    run_node_tests integration 1 900000 "${integration_files[@]}"
     print_durations integration
   else
     echo "no integration tests found under dist/test/integration"

@@ -19,16 +19,16 @@ import {
   readPrometheusAlerts,
   readStartTimes,
   type AuditRecord,
-} from '../../../deploy/demo/chain-observers.js';
-import { injectCpuFallback } from '../../../deploy/demo/inject-fault.js';
-import { CONDITIONS, type Diagnosis } from '../../../shared/diagnosis/diagnose-target.js';
-import { modelRequestFields } from '../../../shared/ollama/model-request-fields.js';
-import { readTestEnv } from '../../helpers/read-test-env.js';
-import { startChain, type Chain } from '../../helpers/start-chain.js';
-import { testDockerClient } from '../../helpers/test-docker-client.js';
-import { testEnvSkip } from '../../helpers/test-env-skip.js';
-import { waitFor } from '../../helpers/wait-for.js';
-import { SimControl } from '../../sim/sim-control.js';
+} from '../../deploy/demo/chain-observers.js';
+import { injectCpuFallback } from '../../deploy/demo/inject-fault.js';
+import { CONDITIONS, type Diagnosis } from '../../shared/diagnosis/diagnose-target.js';
+import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
+import { readTestEnv } from './read-test-env.js';
+import { startChain, type Chain } from './start-chain.js';
+import { testDockerClient } from './test-docker-client.js';
+import { testEnvSkip } from './test-env-skip.js';
+import { waitFor } from './wait-for.js';
+import { SimControl } from '../sim/sim-control.js';
 
 const MODEL = 'qwen2.5:0.5b';
 /** Configured, not keep_warm: it comes and goes with its users. */
@@ -40,11 +40,14 @@ const FAULTS = CONDITIONS.filter((c) => !NOT_FAULTS.has(c));
 /** The normal day's cold loads: longer than every remediable alert's fast `for:` (10 s). */
 const SLOW_LOAD_MS = 15_000;
 
-// SENTINEL_E2E_PROFILES=0.33.0 runs one profile only (when working on this file).
-for (const version of (process.env.SENTINEL_E2E_PROFILES ?? '0.12.6,0.33.0').split(',')) {
+/**
+ * Issue 9's proof for one simulated Ollama version, as its own test file's suite (one file per profile keeps each
+ * file within the integration phase's per-file limit).
+ */
+export function normalDaySuite(version: string): void {
   describe(
     `a normal day, then every fault, on the full chain (Ollama ${version} profile)`,
-    { skip: testEnvSkip(), timeout: 900_000 },
+    { skip: testEnvSkip(), timeout: 600_000 },
     () => {
       let docker: Docker;
       let chain: Chain;
@@ -283,10 +286,23 @@ for (const version of (process.env.SENTINEL_E2E_PROFILES ?? '0.12.6,0.33.0').spl
 
       it('a hung runner is healed within 120 s of its alert', { timeout: 300_000 }, async () => {
         const t0 = Date.now();
+        // GPU discovery processes of the target's own server run meanwhile: no step may ever signal one (a
+        // runner kill that hit them would take the server's GPU probe down with it).
+        const { discoveryPids } = await sim.runDiscovery(150_000);
+        assert.ok(discoveryPids.length > 0);
         await sim.setHangGenerate('nothing');
         const { lines, firedAt } = await closedIncident('OllamaProbeHung', t0);
         const closed = lines.find((e) => e.kind === 'close')!;
         assert.equal(closed.result, 'healed', raw(lines));
+        const kill = lines.find((e) => e.kind === 'result' && e.action === 'kill_runner');
+        assert.ok(kill, `the runner kill step ran:\n${raw(lines)}`);
+        const signalled = new Set([...kill.raw.matchAll(/kill -(?:TERM|KILL) PID (\d+)/g)].map((m) => Number(m[1])));
+        assert.ok(signalled.size > 0, `the hung runner was signalled: ${kill.raw}`);
+        assert.deepEqual(
+          discoveryPids.filter((pid) => signalled.has(pid)),
+          [],
+          `discovery processes were left alone: ${kill.raw}`,
+        );
         const healedIn = (Date.parse(closed.ts) - firedAt) / 1000;
         assert.ok(
           healedIn <= 120,
