@@ -16,7 +16,7 @@ export interface RunnerTrack {
   /** The sample of the last progress (or the first sample): later samples are compared with it. */
   readonly baseline: RunnerSample;
   readonly progress: 'progressing' | 'flat' | 'unknown';
-  /** The last progress moved memory (RSS, reads or VRAM), not only CPU time: loading, not computing. */
+  /** The last progress grew memory (RSS, reads or VRAM), not only CPU time: loading, not computing. */
   readonly memoryGrowing: boolean;
 }
 
@@ -76,12 +76,17 @@ export function judgeRunnerProgress(
   const windowMs = sample.atMs - base.atMs;
   const t = PROGRESS_THRESHOLDS;
   const cpuNeeded = (t.cpuCoreFraction * Math.max(windowMs, t.minWindowMs)) / 1000;
+  // Only growth is a load: memory given back (weights unmapped after upload, VRAM freed) is progress, not loading.
   const memoryGrowing =
-    moved(base.rssBytes, sample.rssBytes, t.rssBytes) ||
+    grew(base.rssBytes, sample.rssBytes, t.rssBytes) ||
     grew(base.rchar, sample.rchar, t.readBytes) ||
     grew(base.readBytes, sample.readBytes, t.readBytes) ||
-    moved(base.vramBytes, sample.vramBytes, t.vramBytes);
-  const progressed = memoryGrowing || sample.cpuSeconds - base.cpuSeconds >= Math.max(cpuNeeded, 0.01);
+    grew(base.vramBytes, sample.vramBytes, t.vramBytes);
+  const progressed =
+    memoryGrowing ||
+    moved(base.rssBytes, sample.rssBytes, t.rssBytes) ||
+    moved(base.vramBytes, sample.vramBytes, t.vramBytes) ||
+    sample.cpuSeconds - base.cpuSeconds >= Math.max(cpuNeeded, 0.01);
   if (progressed) {
     const track: RunnerTrack = { startTime, baseline: sample, progress: 'progressing', memoryGrowing };
     return { track, progress: 'progressing', flatForMs: 0, memoryGrowing };

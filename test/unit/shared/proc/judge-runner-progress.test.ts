@@ -144,4 +144,8 @@ test('memoryGrowing tells a load (RSS, reads or VRAM moved) from a loaded runner
     rssBytes: 900 * MiB,
   });
   assert.equal(tooSoon.memoryGrowing, true, 'a too-early sample keeps the previous verdict');
+  // VRAM given back (the driver lost the runner's memory, an /api/ps lie) is progress, but not a load.
+  const resident = judgeRunnerProgress(undefined, 42, { ...base, vramBytes: 800 * MiB });
+  const freed = judgeRunnerProgress(resident.track, 42, { ...base, atMs: 15_000, vramBytes: 0 });
+  assert.deepEqual([freed.progress, freed.memoryGrowing], ['progressing', false]);
 });
