@@ -121,6 +121,7 @@ export function createExporter(
         ...(p.message !== undefined ? { message: p.message } : {}),
         runnerBusyDuringWait: p.runnerBusyDuringWait ?? null,
         busySinceMs: p.busySinceMs ?? null,
+        lastSuccessMs: p.lastSuccessMs,
         coldLoadSeconds: p.coldLoadSeconds,
       })),
       gpuUsage: snap<GpuProcessesSnapshot>('gpu_processes')?.targets,

@@ -134,8 +134,11 @@ export function diagnoseLoaded(o: TargetObservation, ctx: DiagnoseContext): Load
       // A load maps, reads and allocates; a loaded runner at work only burns CPU (an /api/ps lie with the probe
       // generating must not pass for a load). A runner seen for the first time gets one sample's benefit of the doubt.
       const growing = r.progress === 'progressing' && r.memoryGrowing !== false;
-      const wasLoading = heldBefore(ctx, 'model_loading', m.model) || r.progress === 'unknown';
-      if (under && (growing || (r.progress === 'progressing' && wasLoading))) {
+      // A model whose probe got a token from this runner has finished loading, whatever its counters do since.
+      const okAt = o.probes.find((p) => sameModel(p.model, m.model))?.lastSuccessMs ?? null;
+      const served = okAt !== null && r.startedAtMs !== null && okAt > r.startedAtMs;
+      const wasLoading = !served && (heldBefore(ctx, 'model_loading', m.model) || r.progress === 'unknown');
+      if (under && !served && (growing || (r.progress === 'progressing' && wasLoading))) {
         loadingModels.add(modelNameKey(m.model));
         findings.push({
           condition: 'model_loading',

@@ -81,6 +81,8 @@ export interface ProbeObservation {
   readonly runnerBusyDuringWait?: boolean | null;
   /** Since when the model's runner has been seen busy without a probe getting through (ms); null when it has not. */
   readonly busySinceMs?: number | null;
+  /** When a probe of this model last got its token (ms); null: never. A model that answered is loaded. */
+  readonly lastSuccessMs?: number | null;
 }
 
 export interface RunnerObservation {

@@ -94,6 +94,30 @@ test('0.12: a runner that only burns CPU (generating) while /api/ps claims VRAM 
   assert.equal(diagnoseTarget(load, { previous: first }).status, 'model_loading');
 });
 
+test('0.12: a runner whose model answered the probe since it started is loaded: a flat VRAM gap is a mismatch', () => {
+  const start = NOW - 60_000;
+  const lie = (lastSuccessMs: number) =>
+    obs(PROFILES['0.12'], {
+      runners: [runner({ vramBytes: 0, progress: 'flat', flatForMs: 30_000, startedAtMs: start })],
+      gpuMemoryBytes: 0,
+      probes: [probe({ lastSuccessMs })],
+    });
+  const loadingBefore = diagnoseTarget(
+    obs(PROFILES['0.12'], {
+      runners: [
+        runner({ vramBytes: 0, progress: 'progressing', flatForMs: 0, memoryGrowing: true, startedAtMs: start }),
+      ],
+      gpuMemoryBytes: 0,
+    }),
+  );
+  assert.equal(loadingBefore.status, 'model_loading');
+  // Answered before this runner started: still the load's pause.
+  assert.equal(diagnoseTarget(lie(start - 5_000), { previous: loadingBefore }).status, 'model_loading');
+  // Answered by this runner: loaded; the gap is the lie.
+  const d = diagnoseTarget(lie(start + 20_000), { previous: loadingBefore, sampledTogether: true });
+  assert.equal(d.status, 'vram_mismatch');
+});
+
 test('0.12: a load that stops progressing is still loading until the stall limit, then load_stalled', () => {
   const v = PROFILES['0.12'];
   const during = obs(v, {
