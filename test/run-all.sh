@@ -120,8 +120,9 @@ print_durations() { # print_durations <label>
   total_ms=$(awk -F'\t' '{ s += $1 } END { print s + 0 }' "$file")
   [[ $rows == all ]] && rows=$count
   say "slowest $1 test files ($(awk -v n="$rows" -v c="$count" 'BEGIN { print (n < c ? n : c) }') of $count; all files together $(awk -v t="$total_ms" 'BEGIN { printf "%.0f", t / 1000 }')s of test time)"
-  sort -t $'\t' -k1,1nr "$file" | head -n "$rows" |
-    awk -F'\t' -v root="$REPO_ROOT/" '{ f = $3; if (index(f, root) == 1) f = substr(f, length(root) + 1); printf "%8.1fs  %-6s  %s\n", $1 / 1000, $2, f }'
+  # awk reads the whole sorted list (a head here can SIGPIPE sort, which pipefail turns into a failed run).
+  sort -t $'\t' -k1,1nr "$file" |
+    awk -F'\t' -v root="$REPO_ROOT/" -v n="$rows" 'NR <= n { f = $3; if (index(f, root) == 1) f = substr(f, length(root) + 1); printf "%8.1fs  %-6s  %s\n", $1 / 1000, $2, f }'
 }
 
 # Runs node --test over files, spec output to the console, TAP to a file for the counts, and each
