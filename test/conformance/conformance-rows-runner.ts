@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { ConformanceContext, RowCheck } from './conformance-context.js';
 import { fail, pass, skip, sleep, versionAtLeast, waitFor } from './conformance-context.js';
 import { findPs } from './conformance-client.js';
+// The product's own list of Ollama's OOM texts (llm/status.go, llm/server.go): one list to keep in step with Ollama.
+import { isOutOfMemoryMessage } from '../../shared/diagnosis/out-of-memory.js';
 
 interface ProcEntry {
   readonly pid: number;
@@ -98,23 +100,6 @@ export const row3CrashedRunnerListed: RowCheck = {
   },
 };
 
-const OOM_TEXTS = [
-  // llm/status.go outOfMemorySubstrings (v0.33.0-rc2), matched case-insensitively by IsOutOfMemoryMessage
-  'out of memory',
-  'out of device memory',
-  'cudamalloc failed',
-  'hipmalloc failed',
-  'failed to allocate',
-  'allocation failed',
-  'not enough memory',
-  'insufficient memory',
-  'vk_error_out_of_device_memory',
-  'erroroutofmemory',
-  // llm/server.go ErrLoadRequiredFull (v0.33.0-rc2); v0.12.6 llm/server.go NewLlamaServer
-  'unable to load full model on gpu',
-  'requires more system memory',
-];
-
 export const row5OomTexts: RowCheck = {
   row: 5,
   title: 'an out-of-memory load fails with one of the known OOM texts',
@@ -133,7 +118,7 @@ export const row5OomTexts: RowCheck = {
     if (a.status === 200) return skip(`${model} loaded: no out-of-memory was provoked`);
     const error = (a.json as { error?: unknown } | undefined)?.error;
     const text = typeof error === 'string' ? error : (a.error ?? a.text);
-    if (OOM_TEXTS.some((t) => text.toLowerCase().includes(t))) return pass(`HTTP ${a.status}: ${text.slice(0, 160)}`);
+    if (isOutOfMemoryMessage(text)) return pass(`HTTP ${a.status}: ${text.slice(0, 160)}`);
     return fail('an error with a known OOM text (llm/status.go)', `HTTP ${a.status}: ${text.slice(0, 300)}`);
   },
 };
