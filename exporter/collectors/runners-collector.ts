@@ -77,7 +77,7 @@ const SCAN_BATCH = 64;
 export function createRunnersCollector(opts: RunnersCollectorOptions, deps: RunnersDeps): Collector<RunnersSnapshot> {
   const withSelector = deps.targets.filter((t) => t.container !== undefined);
   const tracks = new Map<number, RunnerTrack>();
-  let bootTimeMs: number | null | undefined;
+  let bootTimeMs: number | null = null;
 
   /** Visible from here: the container's main PID shows in proc_root inside the container's own cgroup. */
   async function visible(c: DockerContainer): Promise<boolean> {
@@ -128,7 +128,8 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
 
   async function collect(ctx: CollectContext): Promise<RunnersSnapshot> {
     const atMs = ctx.now();
-    bootTimeMs ??= await readBootTimeMs(opts.procRoot);
+    // Each time: the wall clock may have been stepped since (NTP), and a wrong boot time misdates every runner.
+    bootTimeMs = await readBootTimeMs(opts.procRoot, atMs);
     const resolved = await Promise.all(
       withSelector.map(async (t) => {
         try {

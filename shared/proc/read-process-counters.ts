@@ -60,11 +60,15 @@ export async function readProcessCounters(
   }
 }
 
-/** Boot time of the host whose /proc this is (`btime` of /proc/stat) in ms since the epoch; null when unreadable. */
-export async function readBootTimeMs(procRoot: string): Promise<number | null> {
+/**
+ * Boot time of the host whose /proc this is, in ms since the epoch: now less /proc/uptime (10 ms resolution); null when
+ * unreadable. Not /proc/stat's `btime`: that is truncated to the second, which puts a process's start up to 1 s early,
+ * enough to date a runner before a probe answer it did not give (a load would pass for a loaded model).
+ */
+export async function readBootTimeMs(procRoot: string, nowMs: number = Date.now()): Promise<number | null> {
   try {
-    const m = /^btime\s+(\d+)\s*$/m.exec(await readFile(join(procRoot, 'stat'), 'utf8'));
-    return m ? Number(m[1]) * 1000 : null;
+    const uptime = Number((await readFile(join(procRoot, 'uptime'), 'utf8')).split(/\s+/)[0]);
+    return Number.isFinite(uptime) && uptime > 0 ? Math.round(nowMs - uptime * 1000) : null;
   } catch {
     return null;
   }

@@ -67,7 +67,8 @@ interface Scene {
 async function scene(t: TestContext): Promise<Scene> {
   const proc = await FakeProcRoot.create();
   t.after(() => proc.cleanup());
-  await writeFile(join(proc.root, 'stat'), 'cpu 1 2 3 4\nbtime 1780000000\n');
+  // Up 900 s: collected at 1_000_000 ms, the host booted at 100_000 ms.
+  await writeFile(join(proc.root, 'uptime'), '900.00 1790.00\n');
   const inA = { containerId: A };
   await proc.add({
     pid: 90,
@@ -157,7 +158,7 @@ test('runners: finds the target container runners (argv, VRAM, start) and discov
       progress: 'unknown',
       flatForMs: 0,
       memoryGrowing: false,
-      startedAtMs: 1_780_000_000_000 + 50_000,
+      startedAtMs: 100_000 + 50_000,
     },
     {
       pid: 102,
@@ -167,7 +168,7 @@ test('runners: finds the target container runners (argv, VRAM, start) and discov
       progress: 'unknown',
       flatForMs: 0,
       memoryGrowing: false,
-      startedAtMs: 1_780_000_000_000 + 60_000,
+      startedAtMs: 100_000 + 60_000,
     },
   ]);
   assert.equal(runnerFor(snap, 'main', `sha256-${HEX2}`)?.pid, 102);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -70,10 +71,28 @@ test('parseVmRssBytes and the boot time: real files', async () => {
   assert.ok(started >= boot && started <= Date.now() + 1000, `${started}`);
 });
 
-test('readBootTimeMs: no /proc/stat is null', async (t) => {
+test('readBootTimeMs: now less /proc/uptime; no /proc/uptime is null', async (t) => {
   const root = await FakeProcRoot.create();
   t.after(() => root.cleanup());
   assert.equal(await readBootTimeMs(root.root), null);
-  await writeFile(join(root.root, 'stat'), 'cpu 1 2 3\nbtime 1700000000\n');
-  assert.equal(await readBootTimeMs(root.root), 1_700_000_000_000);
+  await writeFile(join(root.root, 'uptime'), '350735.47 690637.46\n');
+  assert.equal(await readBootTimeMs(root.root, 1_700_000_000_000), 1_700_000_000_000 - 350_735_470);
+  await writeFile(join(root.root, 'uptime'), 'garbage\n');
+  assert.equal(await readBootTimeMs(root.root), null);
+});
+
+test('a process started now is dated to within a few clock ticks (btime would be up to 1 s early)', async () => {
+  const before = Date.now();
+  const child = spawn('sleep', ['5']);
+  const after = Date.now();
+  try {
+    await new Promise((r) => setTimeout(r, 50));
+    const boot = await readBootTimeMs('/proc');
+    const stat = parseProcStat(readFileSync(`/proc/${child.pid}/stat`, 'utf8'));
+    const started = startedAtMs(boot!, stat.startTime);
+    // One clock tick (10 ms) of start-time resolution and 10 ms of /proc/uptime's, either way.
+    assert.ok(started >= before - 30 && started <= after + 30, `started ${started - before} ms after the spawn call`);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
