@@ -22,6 +22,7 @@ import {
 } from '../../deploy/demo/chain-observers.js';
 import { injectCpuFallback } from '../../deploy/demo/inject-fault.js';
 import { CONDITIONS, type Diagnosis } from '../../shared/diagnosis/diagnose-target.js';
+import type { TargetObservation } from '../../shared/diagnosis/target-observation.js';
 import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
 import { readTestEnv } from './read-test-env.js';
 import { startChain, type Chain } from './start-chain.js';
@@ -39,6 +40,17 @@ const NOT_FAULTS = new Set(['healthy', 'unknown', 'model_loading', 'runner_busy'
 const FAULTS = CONDITIONS.filter((c) => !NOT_FAULTS.has(c));
 /** The normal day's cold loads: longer than every remediable alert's fast `for:` (10 s). */
 const SLOW_LOAD_MS = 15_000;
+
+/** The parts of an observation a cross-source finding is made from, on one line. */
+function evidenceOf(o: TargetObservation | undefined): string {
+  if (!o) return 'no observation';
+  const loaded = o.loaded.map((m) => `${m.model} vram=${m.vramBytes} runner=${m.runnerPid}`).join('; ');
+  const runners = (o.runners ?? [])
+    .map((r) => `pid ${r.pid} ${r.progress} vram=${r.vramBytes} grow=${r.memoryGrowing} started=${r.startedAtMs}`)
+    .join('; ');
+  const probes = o.probes.map((p) => `${p.model} ok=${p.lastSuccessMs}`).join('; ');
+  return `at=${o.observedAtMs} gpu=${o.gpuMemoryBytes} loaded=[${loaded}] runners=[${runners}] probes=[${probes}]`;
+}
 
 /**
  * Issue 9's proof for one simulated Ollama version, as its own test file's suite (one file per profile keeps each
@@ -94,9 +106,10 @@ export function normalDaySuite(version: string): void {
       }
       const stateDoc = async () =>
         (await (await fetch(`${chain.exporterUrl}/api/state`, { signal: AbortSignal.timeout(5000) })).json()) as {
-          targets: Record<string, { diagnosis?: Diagnosis } | undefined>;
+          targets: Record<string, { diagnosis?: Diagnosis; observation?: TargetObservation } | undefined>;
         };
-      const diagnosis = async () => (await stateDoc()).targets[chain.target.name]?.diagnosis ?? null;
+      const targetState = async () => (await stateDoc()).targets[chain.target.name] ?? null;
+      const diagnosis = async () => (await targetState())?.diagnosis ?? null;
       const psModels = async () => {
         const res = await fetch(`${chain.target.url}/api/ps`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
         if (!res?.ok) return [];
@@ -134,17 +147,20 @@ export function normalDaySuite(version: string): void {
         async () => {
           const dayStart = Date.now();
           const auditBefore = (await audit()).length;
-          const seen: { at: number; status: string; details: string[] }[] = [];
-          // Every diagnosis the exporter shows during the day, at a finer grain than Prometheus scrapes.
+          const seen: { at: number; status: string; details: string[]; evidence: string }[] = [];
+          // Every diagnosis the exporter shows during the day, at a finer grain than Prometheus scrapes, with the
+          // evidence it was made from (so that a fault seen on a CI run explains itself).
           let watching = true;
           const watcher = (async () => {
             while (watching) {
-              const d = await diagnosis().catch(() => null);
+              const t = await targetState().catch(() => null);
+              const d = t?.diagnosis;
               if (d)
                 seen.push({
                   at: Date.now() - dayStart,
                   status: d.status,
                   details: d.findings.map((f) => `${f.condition}: ${f.detail}`),
+                  evidence: evidenceOf(t?.observation),
                 });
               await new Promise((r) => setTimeout(r, 400));
             }
