@@ -24,6 +24,8 @@ export interface ConformanceOptions {
   readonly rows: readonly number[];
   /** Upper bound of each row, seconds (default 90). */
   readonly rowTimeoutS: number;
+  /** The `ollama serve` process (rows 3 and 7); default: the process listening on the URL's port here. */
+  readonly serverPid?: number;
   /** /proc root (tests). */
   readonly procRoot?: string;
   /** How long row 1 watches the extra request and row 4 the unloading model, ms (default 3000; tests shorten it). */

@@ -3,7 +3,7 @@
  * default context. Rows 3 and 5 break things on purpose and run only with --destructive; rows 3 and 7 read /proc on
  * this host (--proc).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConformanceContext, RowCheck } from './conformance-context.js';
 import { fail, pass, skip, sleep, versionAtLeast, waitFor } from './conformance-context.js';
@@ -13,6 +13,7 @@ import { isOutOfMemoryMessage } from '../../shared/diagnosis/out-of-memory.js';
 
 interface ProcEntry {
   readonly pid: number;
+  readonly ppid: number;
   readonly argv: readonly string[];
 }
 
@@ -23,12 +24,89 @@ function listProcesses(procRoot: string): ProcEntry[] {
     try {
       const raw = readFileSync(join(procRoot, name, 'cmdline'), 'utf8');
       const argv = raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
-      if (argv.length > 0) out.push({ pid: Number(name), argv });
+      // stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses, so split after the last ")".
+      const stat = readFileSync(join(procRoot, name, 'stat'), 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (argv.length > 0) out.push({ pid: Number(name), ppid, argv });
     } catch {
       // gone or not ours to read
     }
   }
   return out;
+}
+
+/** Socket inodes listening on `port` in the network namespace this process sees (/proc/net/tcp and tcp6). */
+function listeningInodes(procRoot: string, port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const file of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(join(procRoot, 'net', file), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT; st 0A is LISTEN; the inode is the tenth field.
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1] ?? '', 16) === port) inodes.add(f[9]!);
+    }
+  }
+  return inodes;
+}
+
+/**
+ * The server under test: --server-pid, or the one process holding the socket that listens on the URL's port here.
+ * A string says why it could not be proven (a server in another network namespace, e.g. a container on a bridge
+ * network: pass --server-pid).
+ */
+function serverPid(ctx: ConformanceContext, all: readonly ProcEntry[]): number | string {
+  if (ctx.options.serverPid !== undefined) {
+    return all.some((p) => p.pid === ctx.options.serverPid)
+      ? ctx.options.serverPid
+      : `--server-pid ${ctx.options.serverPid} is not a process in /proc`;
+  }
+  const procRoot = ctx.options.procRoot ?? '/proc';
+  const url = new URL(ctx.options.ollama);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const inodes = listeningInodes(procRoot, port);
+  if (inodes.size === 0)
+    return `nothing listens on port ${port} in this network namespace: pass --server-pid PID (the ollama serve process)`;
+  const holders = new Set<number>();
+  for (const p of all) {
+    let fds: string[];
+    try {
+      fds = readdirSync(join(procRoot, String(p.pid), 'fd'));
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const link = readlinkSync(join(procRoot, String(p.pid), 'fd', fd));
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m && inodes.has(m[1]!)) holders.add(p.pid);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  if (holders.size !== 1)
+    return `${holders.size} processes hold the socket listening on port ${port}: pass --server-pid PID (the ollama serve process)`;
+  return [...holders][0]!;
+}
+
+/** The processes under `root` (its children, their children...), without `root` itself. */
+function descendantsOf(all: readonly ProcEntry[], root: number): ProcEntry[] {
+  const tree = new Set([root]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of all)
+      if (!tree.has(p.pid) && tree.has(p.ppid)) {
+        tree.add(p.pid);
+        grew = true;
+      }
+  }
+  return all.filter((p) => p.pid !== root && tree.has(p.pid));
 }
 
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
@@ -54,11 +132,14 @@ async function findRunner(ctx: ConformanceContext): Promise<{ runner: ProcEntry;
   ctx.loaded.add(ctx.model);
   const blob = await blobOf(ctx, ctx.model);
   if (!blob) return "/api/show's modelfile has no FROM .../blobs/sha256-<hex> line";
-  const all = listProcesses(ctx.options.procRoot ?? '/proc');
-  if (!all.some((p) => isLlamaServer(p) || base(p.argv[0] ?? '') === 'ollama'))
-    return 'no Ollama process is visible in /proc: run the check on the server host, in its PID namespace';
+  const everything = listProcesses(ctx.options.procRoot ?? '/proc');
+  const server = serverPid(ctx, everything);
+  if (typeof server === 'string') return server;
+  // Only the server's own children: another Ollama on this host (or another simulator) runs the same blobs, and
+  // row 3 SIGKILLs what this returns.
+  const all = descendantsOf(everything, server);
   const runner = all.find((p) => base(modelArg(p) ?? '') === blob);
-  return runner ? { runner, all } : `no process in /proc runs --model .../${blob}`;
+  return runner ? { runner, all } : `no child process of the server (pid ${server}) runs --model .../${blob}`;
 }
 
 export const row3CrashedRunnerListed: RowCheck = {

@@ -149,6 +149,7 @@ export const USAGE = `usage: npm run conformance -- --ollama URL [options]
   --context-length N    the server's OLLAMA_CONTEXT_LENGTH, when set (row 9)
   --create-base NAME    a tiny model that is not local and can be pulled (row 11; deleted afterwards)
   --proc                the server runs on this host: read /proc (rows 7 and 3)
+  --server-pid PID      the ollama serve process (rows 3 and 7; default: the one listening on the URL's port here)
   --destructive         allow row 3 (SIGKILLs the runner; needs --proc) and row 5 (needs --oom-model)
   --oom-model NAME      a local model too big for this machine (row 5)
   --rows 1,2,13         rows to run (default 1-13)
@@ -170,6 +171,7 @@ export function parseConformanceArgs(argv: readonly string[]): ConformanceOption
       'oom-model': { type: 'string' },
       proc: { type: 'boolean', default: false },
       'proc-root': { type: 'string' },
+      'server-pid': { type: 'string' },
       destructive: { type: 'boolean', default: false },
       rows: { type: 'string' },
       'row-timeout-s': { type: 'string' },
@@ -196,6 +198,7 @@ export function parseConformanceArgs(argv: readonly string[]): ConformanceOption
     oomModel: values['oom-model'],
     proc: values.proc ?? false,
     procRoot: values['proc-root'],
+    serverPid: num('server-pid', values['server-pid'], 1),
     destructive: values.destructive ?? false,
     rows,
     rowTimeoutS: num('row-timeout-s', values['row-timeout-s'], 1) ?? 120,
