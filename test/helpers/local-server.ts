@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -56,13 +56,20 @@ export async function startLocalServer(handler: Handler, tls?: { cert: string; k
   };
 }
 
-/** A port that was free a moment ago and has nothing listening now. */
+/**
+ * A port on 127.0.0.1 with nothing listening, that stays so: a privileged one (below 1024), checked refused. A port the
+ * kernel handed out and took back would not do: the next listen(0) of a parallel test file may be given it.
+ */
 export async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let port = 1; port < 1024; port++) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('every port below 1024 on 127.0.0.1 answers: no closed port to test against');
 }
 
 export function json(res: http.ServerResponse, status: number, body: unknown): void {
