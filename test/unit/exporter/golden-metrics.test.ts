@@ -62,14 +62,15 @@ exporter:
     rmSync(dir, { recursive: true, force: true });
   });
   const base = `http://127.0.0.1:${port}`;
-  // Ready, the probe has loaded the keep_warm model, and the GPU reading shows its runner's memory.
+  // Ready, the probe has loaded the keep_warm model, and the GPU reading shows all of its runner's memory (over 10 GB:
+  // a load grows VRAM in steps, and the 1 s GPU sample may lag the probe's success).
   const text = await waitFor(
     async () => {
       const res = await fetch(`${base}/metrics`);
       const body = await res.text();
       return /sentinel_probe_success\{[^}]*\} 1/.test(body) &&
         /sentinel_ollama_model_loaded\{[^}]*model="gpt-oss:20b"[^}]*\} 1/.test(body) &&
-        /sentinel_gpu_memory_used_bytes\{[^}]*\} [1-9]\d{9}/.test(body) &&
+        /sentinel_gpu_memory_used_bytes\{[^}]*\} [1-9]\d{10}/.test(body) &&
         /sentinel_gpu_process_memory_used_bytes\{/.test(body)
         ? body
         : false;
