@@ -22,6 +22,8 @@ export interface DiskEngine {
   readonly engine: RemediationEngine;
   readonly dir: string;
   readonly notified: NotifyEvent[];
+  /** Errors thrown by `beforeDiagnosis` (each one failed that diagnosis). */
+  readonly diagnosisErrors: string[];
   /** Feeds alerts (as journal records) and waits until no incident is being driven. */
   send(...recs: Partial<JournalRecord>[]): Promise<void>;
   /** Alertmanager's re-send of the alert: wakes an incident that waits. */
@@ -66,7 +68,11 @@ export async function startDiskEngine(
   const ports: RemediationPorts = {
     ...real,
     async diagnose() {
-      await opts.beforeDiagnosis?.();
+      // A failure here would only show as "diagnosis_failed" (the engine's log is silent): keep why, for the test.
+      await Promise.resolve(opts.beforeDiagnosis?.()).catch((err: unknown) => {
+        diagnosisErrors.push(String(err));
+        throw err;
+      });
       return {
         diagnosis: diagnoseTarget(world.observation()),
         source: 'the fault world',
@@ -79,6 +85,7 @@ export async function startDiskEngine(
   const initial = await StateStore.load(dir);
   const audit = await AuditLog.open(dir, () => clock.now());
   const notified: NotifyEvent[] = [];
+  const diagnosisErrors: string[] = [];
   let engine: RemediationEngine;
   const store = new StateStore(dir, () => engine.snapshot());
   engine = new RemediationEngine(
@@ -107,6 +114,7 @@ export async function startDiskEngine(
     engine,
     dir,
     notified,
+    diagnosisErrors,
     async send(...recs) {
       engine.accept((recs.length > 0 ? recs : [{}]).map((r) => ({ ...alert, ...r, seq: record().seq })));
       await idle();

@@ -109,7 +109,7 @@ for (const action of ACTION_NAMES) {
         });
         await e.send();
         assert.deepEqual(w.effects, [], 'nothing is done without a durable intent');
-        assert.equal(settled(e.incident()), 'waiting:not_recorded');
+        assert.equal(settled(e.incident()), 'waiting:not_recorded', e.diagnosisErrors.join('\n'));
         disk.free();
         await e.resend();
         await e.stop();
