@@ -106,10 +106,13 @@ test('model deleted: probe not_found, present 0, model_missing (action pull); ok
   try {
     const m = await h.waitForMetrics(
       'not_found',
-      (x) => result(x) === 'not_found' && x.get('sentinel_ollama_model_present', l) === 0,
+      // The probe answers on its own schedule, /api/ps and /api/tags on the collector's: wait for both to have seen it.
+      (x) =>
+        result(x) === 'not_found' &&
+        x.get('sentinel_ollama_model_present', l) === 0 &&
+        x.get('sentinel_ollama_model_loaded', l) === 0,
     );
     assert.equal(cond(m, 'model_missing'), 1);
-    assert.equal(m.get('sentinel_ollama_model_loaded', l), 0);
     const state = JSON.parse((await h.get('/api/state')).body) as {
       targets: { main: { diagnosis: { findings: { condition: string; action: string }[] } } };
     };
