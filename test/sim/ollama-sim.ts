@@ -264,6 +264,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     spinGenerate: false,
     stallLoad: false,
     oomOnLoad: 0,
+    oomOnGenerate: 0,
     oomText: null,
     containerGpuLost: false,
     flakyConnections: 0,
@@ -498,6 +499,22 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     if (!closed) void syncRunnerProcs().catch(() => {});
   }
 
+  /** An out-of-memory while `r` generates (see SimProfile.expiresAllOnRuntimeOom). */
+  function runtimeOutOfMemory(r: Runner): void {
+    if (!profile.expiresAllOnRuntimeOom) {
+      runnerDied(r);
+      r.proc?.kill('SIGKILL');
+      return;
+    }
+    log('runtime out of memory: expiring every loaded runner');
+    for (const o of runners.values()) {
+      o.sessionMs = 0;
+      if (o.timer) clearTimeout(o.timer);
+      o.timer = undefined;
+      if (o.refCount <= 0 && !o.loading) void withModelLock(o.name, () => unload(o));
+    }
+  }
+
   /** The load itself: VRAM grows in LOAD_STEPS steps over loadDelayMs; stallLoad freezes it. */
   async function loadProgress(r: Runner, vramMiB: number): Promise<void> {
     tellProc(r, 'loading');
@@ -531,11 +548,19 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     else if (config.partialOffloadRatio !== null)
       vramMiB = Math.floor(sizeMiB * Math.min(1, Math.max(0, config.partialOffloadRatio)));
     else {
-      // Like the scheduler: evict idle runners (shortest keep_alive first, sched.go ByDurationAndName) before
-      // settling for a partial offload.
-      for (const other of [...runners.values()].sort((a, b) => a.sessionMs - b.sessionMs)) {
+      // Like the scheduler (sched.go processPending: load with requireFull while others are loaded, ErrLoadRequiredFull,
+      // findRunnerToUnload, then wait on unloadedCh): while other runners are loaded, a model that does not fit
+      // whole evicts one (an idle one first, shortest keep_alive first; a busy one once its requests end) and tries
+      // again. Only a model alone on the GPU settles for a partial offload.
+      for (;;) {
         if (availableVramMiB() >= sizeMiB) break;
-        if (other.refCount === 0 && !other.loading && !other.stopping) await unload(other);
+        const others = [...runners.values()]
+          .filter((o) => !o.loading && !o.stopping)
+          .sort((a, b) => a.sessionMs - b.sessionMs);
+        const victim = others.find((o) => o.refCount <= 0) ?? others[0];
+        if (!victim) break;
+        log(`${lm.name} does not fit beside ${victim.name}: evicting it`);
+        await expireAndWait(victim, () => closed);
       }
       const avail = availableVramMiB();
       vramMiB = avail >= sizeMiB ? sizeMiB : avail > 1024 ? avail - 512 : 0;
@@ -881,6 +906,12 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       slot = true;
       if (res.destroyed || closed) return;
       if (await hangOn(r, res, stream)) return;
+      if (faults.oomOnGenerate !== 0) {
+        if (faults.oomOnGenerate > 0) faults.oomOnGenerate--;
+        runtimeOutOfMemory(r);
+        // Before any token: routes.go streamResponse turns a first-message error into a plain JSON 500.
+        throw new SimError(500, faults.oomText ?? profile.oomText);
+      }
       const numPredict = Number(options.num_predict ?? -1);
       const count = numPredict > 0 ? numPredict : 8 + (prompt.length % 17);
       // While ps lies the runner is not really on the GPU (lost device): it runs at CPU speed.
@@ -1391,6 +1422,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
           spinGenerate: false,
           stallLoad: false,
           oomOnLoad: 0,
+          oomOnGenerate: 0,
           oomText: null,
           flakyConnections: 0,
         });

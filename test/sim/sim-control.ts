@@ -70,7 +70,12 @@ export interface SimFaults {
   stallLoad: boolean;
   /** Loads that fail with OOM: a count, -1 = every load, 0 = off. */
   oomOnLoad: number;
-  /** The error text of oomOnLoad; null = the profile's CUDA text (see README "Version profiles"). */
+  /**
+   * Generations that hit an out-of-memory while running: a count, -1 = every one, 0 = off. 0.30+ then expires every
+   * loaded runner; on 0.12 the runner dies (see README "Version profiles").
+   */
+  oomOnGenerate: number;
+  /** The error text of oomOnLoad and oomOnGenerate; null = the profile's CUDA text (see README "Version profiles"). */
   oomText: string | null;
   /** `nvidia-smi` inside the sim container fails (written to the GPU state as container_nvml_lost). */
   containerGpuLost: boolean;
@@ -162,7 +167,7 @@ export class SimControl {
     return this.call('POST', 'config', config) as Promise<SimSnapshot>;
   }
 
-  /** cpuFallback, psLie, hangGenerate, spinGenerate, stallLoad, oomOnLoad, oomText, containerGpuLost, flakyConnections. */
+  /** cpuFallback, psLie, hangGenerate, spinGenerate, stallLoad, oomOnLoad, oomOnGenerate, oomText, containerGpuLost, flakyConnections. */
   setFaults(faults: Partial<SimFaults>): Promise<SimSnapshot> {
     return this.call('POST', 'faults', faults) as Promise<SimSnapshot>;
   }
@@ -184,6 +189,10 @@ export class SimControl {
   }
 
   /** count loads fail with OOM (-1 = all until cleared with 0); `text` replaces the profile's CUDA text. */
+  setOomOnGenerate(count: number): Promise<SimSnapshot> {
+    return this.setFaults({ oomOnGenerate: count });
+  }
+
   setOomOnLoad(count: number, text?: string | null): Promise<SimSnapshot> {
     return this.setFaults(text === undefined ? { oomOnLoad: count } : { oomOnLoad: count, oomText: text });
   }

@@ -30,6 +30,13 @@ export interface SimProfile {
   invalidNameStatus: 400 | 404;
   /** The text a CUDA OOM during a load surfaces as (llm/server.go WaitUntilRunning; llm/llama_server.go). */
   oomText: string;
+  /**
+   * >= 0.30 (v0.30.0 server/routes.go calls sched.go expireRunnersForRuntimeOOM on a generate, chat or embed error
+   * that IsOutOfMemory): an out-of-memory while running expires every loaded runner, pinned ones included (idle ones
+   * at once, busy ones when their last request ends). 0.12.6 has no such call: the runner that hit it aborts (CUDA
+   * error) and stays listed, dead, until expiry or the next request.
+   */
+  expiresAllOnRuntimeOom: boolean;
 }
 
 /** "0.33.0-rc2" → [0, 33, 0]; missing or non-numeric parts read as 0. */
@@ -61,6 +68,7 @@ export function simProfile(version: string): SimProfile {
     oomText: llamaServer
       ? 'llama-server process has terminated: exit status 1: cudaMalloc failed: out of memory'
       : 'llama runner process has terminated: CUDA error: out of memory',
+    expiresAllOnRuntimeOom: llamaServer,
   };
 }
 

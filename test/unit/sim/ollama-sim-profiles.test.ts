@@ -123,6 +123,55 @@ test('row 5: oomOnLoad uses the profile text or oomText; 0.33 retries an OOM loa
   );
 });
 
+test('row 5, at run time: 0.33 expires every loaded runner on an out-of-memory (pinned too); on 0.12 the runner dies and stays listed', async (t) => {
+  const cur = await withSim(t, { version: '0.33.0', models: ['llama3', 'qwen2.5:0.5b'] });
+  assert.equal((await post(cur.sim, '/api/generate', { model: 'qwen2.5:0.5b', keep_alive: -1 })).status, 200);
+  assert.equal((await post(cur.sim, '/api/generate', { model: 'llama3', keep_alive: -1 })).status, 200);
+  await cur.sim.control.setOomOnGenerate(1);
+  const oom = await post(cur.sim, '/api/generate', gen('llama3'));
+  assert.deepEqual(
+    [oom.status, oom.json().error],
+    [500, 'llama-server process has terminated: exit status 1: cudaMalloc failed: out of memory'],
+  );
+  await waitFor(async () => (await ps(cur.sim.url)).length === 0);
+  assert.equal((await post(cur.sim, '/api/generate', gen('llama3'))).status, 200, 'the next request loads it again');
+
+  const old = await withSim(t, { version: '0.12.6', models: ['llama3', 'qwen2.5:0.5b'] });
+  assert.equal((await post(old.sim, '/api/generate', { model: 'qwen2.5:0.5b', keep_alive: -1 })).status, 200);
+  assert.equal((await post(old.sim, '/api/generate', { model: 'llama3', keep_alive: -1 })).status, 200);
+  const pid = old.sim.snapshot().runners.find((r) => r.name === 'llama3:latest')!.pid!;
+  await old.sim.control.setOomOnGenerate(1);
+  const died = await post(old.sim, '/api/generate', gen('llama3'));
+  assert.deepEqual(
+    [died.status, died.json().error],
+    [500, 'llama runner process has terminated: CUDA error: out of memory'],
+  );
+  await waitFor(() => !alive(pid));
+  assert.deepEqual(
+    (await ps(old.sim.url)).map((m: { name: string }) => m.name).sort(),
+    ['llama3:latest', 'qwen2.5:0.5b'],
+    'nothing else expires; the dead runner stays listed',
+  );
+});
+
+test('a model that does not fit beside a loaded one evicts it, waiting for its requests; alone it would be offloaded in part', async (t) => {
+  // 0.12.6: its 4096-token default context keeps each model alone under the limit (the scheduler part is the same).
+  const { sim } = await withSim(t, { version: '0.12.6', models: ['llama3', 'llama3.1:8b'], tokenDelayMs: 20 });
+  await sim.control.configure({ vramLimitMiB: 8000 });
+  assert.equal((await post(sim, '/api/generate', { model: 'llama3', keep_alive: -1 })).status, 200);
+  const busy = post(sim, '/api/generate', gen('llama3', { options: { num_predict: 20 } }));
+  await waitFor(() => sim.snapshot().runners.some((r) => r.name === 'llama3:latest' && r.activity === 'generating'));
+  const other = await post(sim, '/api/generate', gen('llama3.1:8b'));
+  assert.equal(other.status, 200);
+  assert.equal((await busy).status, 200, 'the busy one finished its request before it was evicted');
+  const listed = await ps(sim.url);
+  assert.deepEqual(
+    listed.map((m: { name: string; size: number; size_vram: number }) => [m.name, m.size_vram === m.size]),
+    [['llama3.1:8b', true]],
+    'evicted, not squeezed into a partial offload',
+  );
+});
+
 test('row 9: without num_ctx the context is 4096 (0.12) or by VRAM (0.33, capped at the model); unset on both sides never reloads', async (t) => {
   const old = await withSim(t, { version: '0.12.6', models: ['llama3.1:8b'] });
   await post(old.sim, '/api/generate', { model: 'llama3.1:8b' });
