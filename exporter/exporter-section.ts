@@ -20,6 +20,8 @@ export interface ExporterConfig extends ListenConfig {
   /** Deadline for the first token once the model is loaded. */
   readonly probe_first_token_timeout_ms: number;
   readonly probe_prompt: string;
+  /** After a probe's load ran out of memory: how long the probe does not load that model again. */
+  readonly probe_oom_hold_ms: number;
   readonly containers_interval_ms: number;
 }
 
@@ -61,6 +63,12 @@ export const exporterSection: ConfigSection = {
       doc: 'Deadline for the first token once the model is loaded; beyond it the runner counts as hung.',
     },
     probe_prompt: { kind: 'string', default: 'Say OK.', doc: 'Prompt of the one-token probe.' },
+    probe_oom_hold: {
+      kind: 'duration',
+      default: '30m',
+      min: 1000,
+      doc: 'After a probe of a keep_warm model ran out of memory, how long the probe does not load it again (unless something else loads it): never a reload into the same out-of-memory, one new try after each hold.',
+    },
     containers_interval: {
       kind: 'duration',
       default: '15s',

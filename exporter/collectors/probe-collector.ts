@@ -1,9 +1,6 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
-import type { ExporterConfig } from '../exporter-section.js';
-import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
 import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
-import { OllamaClient, type GenerateResult } from '../../shared/ollama/ollama-client.js';
-import { OllamaError } from '../../shared/ollama/ollama-error.js';
+import { OllamaClient } from '../../shared/ollama/ollama-client.js';
 import { CollectError, type CollectContext, type Collector } from '../collector.js';
 import {
   renderProbeSnapshot,
@@ -11,11 +8,12 @@ import {
   type ProbeResult,
   type ProbeSnapshot,
 } from './probe-snapshot.js';
+import { probeOne, residentModels, type Outcome, type ProbeApi, type ProbeConfig } from './probe-one.js';
+import { evictedByLoad, holdAfterProbe, judgeHold, type HoldState } from './probe-holds.js';
 import { busySingleSlot, runnersToWatch, WaitWatch, type RunnersView } from './runner-watch.js';
 
 export * from './probe-snapshot.js';
-
-export type ProbeApi = Pick<OllamaClient, 'ps' | 'generate'>;
+export type { ProbeApi } from './probe-one.js';
 
 export interface ProbeCollectorDeps {
   readonly clientFor?: (target: OllamaTargetConfig, timeoutMs: number) => ProbeApi;
@@ -37,12 +35,7 @@ const COLD_LOADS_KEPT = 5;
 /** How often a probe in flight looks at the runners snapshot for progress. */
 const WATCH_EVERY_MS = 1000;
 
-type ProbeConfig = Pick<
-  ExporterConfig,
-  'probe_interval_ms' | 'probe_load_timeout_ms' | 'probe_first_token_timeout_ms' | 'probe_prompt' | 'ollama_timeout_ms'
->;
-
-interface PairState {
+interface PairState extends HoldState {
   readonly target: string;
   readonly model: string;
   /** The last finished probe of this pair, as published (null before the first). */
@@ -62,12 +55,6 @@ interface PairState {
 }
 
 const RUN_MARGIN_MS = 1000;
-/**
- * A probe turns pending this long after its first-token deadline (counted from the request, and again from every
- * chunk): a resident model's probe gets the first-token deadline as its load deadline, so it always ends (as ok or
- * timeout) before then and never flickers through pending; only a probe waiting on the longer load deadline does.
- */
-const PENDING_GRACE_MS = 1000;
 
 /**
  * The "probe" collector: a one-token streamed generate against every keep_warm model on each target it belongs to,
@@ -106,22 +93,32 @@ export function createProbeCollector(
         pending: null,
         busySinceMs: null,
         watch: null,
+        oomHeldUntilMs: null,
+        evictedBy: null,
       });
     }
   }
   const current = (atMs: number): ProbeSnapshot => ({
     atMs,
     probes: [...state.values()].flatMap((s) => {
-      if (s.pending) return [pendingEntry(s, s.pending)];
-      return s.last ? [{ ...s.last, inFlightSinceMs: s.inFlightSinceMs }] : [];
+      const held = {
+        ...(s.oomHeldUntilMs !== null ? { heldUntilMs: s.oomHeldUntilMs } : {}),
+        ...(s.evictedBy !== null ? { evictedBy: s.evictedBy.model } : {}),
+      };
+      if (s.pending) return [{ ...pendingEntry(s, s.pending), ...held }];
+      return s.last ? [{ ...s.last, inFlightSinceMs: s.inFlightSinceMs, ...held }] : [];
     }),
   });
 
   return {
     name: 'probe',
     intervalMs: cfg.probe_interval_ms,
-    // ps, then load + first token + one more chunk (the done line) at most.
-    timeoutMs: cfg.ollama_timeout_ms + cfg.probe_load_timeout_ms + 2 * cfg.probe_first_token_timeout_ms + RUN_MARGIN_MS,
+    // ps, then per model (the loads run one after another): ps, load + first token + one more chunk (the done line).
+    timeoutMs:
+      Math.max(1, ...pairs.map((p) => p.models.length)) *
+        (2 * cfg.ollama_timeout_ms + cfg.probe_load_timeout_ms + 2 * cfg.probe_first_token_timeout_ms) +
+      cfg.ollama_timeout_ms +
+      RUN_MARGIN_MS,
     async collect(ctx: CollectContext<ProbeSnapshot>): Promise<ProbeSnapshot> {
       const publish = (): void => ctx.publish?.(current(ctx.now()));
       const started = ctx.now();
@@ -130,41 +127,65 @@ export function createProbeCollector(
       try {
         await Promise.all(
           pairs.map(async ({ target, api, models: probed }) => {
-            const listed = await residentModels(api, ctx);
-            await Promise.all(
-              probed.map(async (m) => {
-                const s = state.get(key(target.name, m.name))!;
-                const last = s.last?.result;
-                // /api/ps lists a model while it is still loading too: only a model this probe has seen answering
-                // (or hang after answering) counts as resident, so a slow cold load is never taken for a hung runner.
-                const proven =
-                  listed === null ? null : listed.has(modelNameKey(m.name)) && (last === 'ok' || last === 'timeout');
-                const resident = listed === null ? null : listed.has(modelNameKey(m.name));
-                const watched = () => runnersToWatch(runnersOf(target.name), blobOf(target.name, m.name), resident);
-                if (busySingleSlot(watched())) {
-                  skip(s, resident, ctx.now());
-                  publish();
-                  return;
-                }
-                const startedMs = ctx.now();
-                s.watch = new WaitWatch(watched, () => runnersOf(target.name)?.atMs ?? null, startedMs);
-                const ticker = setInterval(() => s.watch?.sample(), WATCH_EVERY_MS);
-                ticker.unref();
-                const onPending = (wasLoaded: boolean | null): void => {
-                  if (ctx.signal.aborted) return;
-                  s.pending = { atMs: ctx.now(), wasLoaded };
-                  publish();
-                };
-                const o = await probeOne(target, api, m, listed, proven, cfg, ctx, onPending).finally(() =>
-                  clearInterval(ticker),
-                );
-                // An aborted probe, or one cut by the API going away, says nothing about the model: record nothing.
-                if (ctx.signal.aborted || (o.reason !== undefined && CONNECTION_LEVEL.has(o.reason))) return;
-                const busy = o.result === 'timeout' ? s.watch.busy : undefined;
-                record(s, busy === undefined ? o : { ...o, runnerBusyDuringWait: busy }, ctx.now(), coldThreshold);
+            const probeModel = async (m: ModelConfig, listed: Set<string> | null): Promise<void> => {
+              const s = state.get(key(target.name, m.name))!;
+              // Not loaded again into the same out-of-memory, nor back over the keep_warm model that evicted it.
+              if (judgeHold(s, m.name, listed, ctx.now()).hold) {
+                s.inFlightSinceMs = null;
                 publish();
-              }),
-            );
+                return;
+              }
+              const last = s.last?.result;
+              // /api/ps lists a model while it is still loading too: only a model this probe has seen answering
+              // (or hang after answering) counts as resident, so a slow cold load is never taken for a hung runner.
+              const proven =
+                listed === null ? null : listed.has(modelNameKey(m.name)) && (last === 'ok' || last === 'timeout');
+              const resident = listed === null ? null : listed.has(modelNameKey(m.name));
+              const watched = () => runnersToWatch(runnersOf(target.name), blobOf(target.name, m.name), resident);
+              if (busySingleSlot(watched())) {
+                skip(s, resident, ctx.now());
+                publish();
+                return;
+              }
+              const startedMs = ctx.now();
+              s.watch = new WaitWatch(watched, () => runnersOf(target.name)?.atMs ?? null, startedMs);
+              const ticker = setInterval(() => s.watch?.sample(), WATCH_EVERY_MS);
+              ticker.unref();
+              const onPending = (wasLoaded: boolean | null): void => {
+                if (ctx.signal.aborted) return;
+                s.pending = { atMs: ctx.now(), wasLoaded };
+                publish();
+              };
+              const o = await probeOne(target, api, m, listed, proven, cfg, ctx, onPending).finally(() =>
+                clearInterval(ticker),
+              );
+              // An aborted probe, or one cut by the API going away, says nothing about the model: record nothing.
+              if (ctx.signal.aborted || (o.reason !== undefined && CONNECTION_LEVEL.has(o.reason))) return;
+              const busy = o.result === 'timeout' ? s.watch.busy : undefined;
+              // A load (it was not resident) may have evicted other keep_warm models: /api/ps again tells.
+              const evicted =
+                resident === false && (o.result === 'ok' || o.result === 'error')
+                  ? evictedByLoad(
+                      probed.map((x) => x.name),
+                      m.name,
+                      listed,
+                      await residentModels(api, ctx).catch(() => null),
+                    )
+                  : [];
+              for (const other of evicted)
+                state.get(key(target.name, other))!.evictedBy = { model: m.name, atMs: ctx.now() };
+              holdAfterProbe(s, o.result, o.message, ctx.now(), cfg.probe_oom_hold_ms);
+              const seen = { ...o, ...(evicted.length > 0 ? { evicted } : {}) };
+              record(s, busy === undefined ? seen : { ...seen, runnerBusyDuringWait: busy }, ctx.now(), coldThreshold);
+              publish();
+            };
+            // Resident models first, together; then the loads one at a time, each between two /api/ps reads: Ollama
+            // loads one model at a time anyway, and only so can a load be told to have evicted another keep_warm
+            // model (concurrent probes of two that do not fit would evict each other within one round, unseen).
+            const listed = await residentModels(api, ctx);
+            const cold = (m: ModelConfig) => listed !== null && !listed.has(modelNameKey(m.name));
+            await Promise.all(probed.filter((m) => !cold(m)).map((m) => probeModel(m, listed)));
+            for (const m of probed.filter(cold)) await probeModel(m, await residentModels(api, ctx));
           }),
         );
       } finally {
@@ -264,118 +285,6 @@ function pendingEntry(s: PairState, pending: NonNullable<PairState['pending']>):
     atMs: pending.atMs,
     inFlightSinceMs: s.inFlightSinceMs,
   };
-}
-
-type RunContext = Pick<CollectContext, 'signal' | 'now'>;
-
-type Outcome = Omit<
-  ProbeModelSnapshot,
-  | 'result'
-  | 'consecutiveFailures'
-  | 'lastSuccessMs'
-  | 'runs'
-  | 'coldLoads'
-  | 'coldLoadSeconds'
-  | 'atMs'
-  | 'inFlightSinceMs'
-  | 'busySinceMs'
-> & { readonly result: ProbeResult; readonly durationSeconds: number };
-
-/** Names (lower-cased, normalised) of models resident and not stopping; null when /api/ps fails. */
-async function residentModels(api: ProbeApi, ctx: RunContext): Promise<Set<string> | null> {
-  try {
-    const ps = await api.ps({ signal: ctx.signal });
-    const now = ctx.now();
-    return new Set(
-      ps.filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now).map((m) => modelNameKey(m.name)),
-    );
-  } catch (err) {
-    if (err instanceof OllamaError) return null; // unknown: give the probe the (longer) load deadline
-    throw err;
-  }
-}
-
-async function probeOne(
-  target: OllamaTargetConfig,
-  api: ProbeApi,
-  model: ModelConfig,
-  resident: Set<string> | null,
-  provenResident: boolean | null,
-  cfg: ProbeConfig,
-  ctx: RunContext,
-  onPending: (wasLoaded: boolean | null) => void,
-): Promise<Outcome> {
-  const wasLoaded = resident === null ? null : resident.has(modelNameKey(model.name));
-  const fields = modelRequestFields(model);
-  const started = ctx.now();
-  const base = { target: target.name, model: model.name, wasLoaded };
-  const loadTimeoutMs = provenResident ? cfg.probe_first_token_timeout_ms : cfg.probe_load_timeout_ms;
-  const pendingAfterMs = cfg.probe_first_token_timeout_ms + PENDING_GRACE_MS;
-  let pendingTimer: NodeJS.Timeout | undefined;
-  // Only a probe allowed to wait longer than a warm model needs can turn pending; the others end by then.
-  const armPending = (): void => {
-    clearTimeout(pendingTimer);
-    if (loadTimeoutMs > pendingAfterMs) pendingTimer = setTimeout(() => onPending(wasLoaded), pendingAfterMs);
-  };
-  armPending();
-  try {
-    const r: GenerateResult = await api.generate(
-      // num_predict is a predict option, not a runner option: it does not make Ollama reload the model.
-      { ...fields, prompt: cfg.probe_prompt, options: { ...fields.options, num_predict: 1 } },
-      {
-        signal: ctx.signal,
-        loadTimeoutMs,
-        firstTokenTimeoutMs: cfg.probe_first_token_timeout_ms,
-        onChunk: armPending,
-      },
-    );
-    const f = r.final;
-    return {
-      ...base,
-      result: 'ok',
-      ttfbSeconds: r.firstChunkMs >= 0 ? r.firstChunkMs / 1000 : null,
-      durationSeconds: r.totalMs / 1000,
-      loadDurationSeconds: typeof f.load_duration === 'number' ? f.load_duration / 1e9 : null,
-      tokensPerSecond: rate(f.eval_count, f.eval_duration),
-    };
-  } catch (err) {
-    if (!(err instanceof OllamaError)) throw err;
-    return {
-      ...base,
-      result: classify(err, provenResident === true),
-      reason: err.reason,
-      message: err.message,
-      ttfbSeconds: null,
-      durationSeconds: (ctx.now() - started) / 1000,
-      loadDurationSeconds: null,
-      tokensPerSecond: null,
-    };
-  } finally {
-    clearTimeout(pendingTimer);
-  }
-}
-
-function classify(err: OllamaError, wasLoaded: boolean): ProbeResult {
-  switch (err.reason) {
-    case 'load_timeout':
-      // A resident model needs no load: silence until headers is a hung runner, not a slow load.
-      return wasLoaded ? 'timeout' : 'loading';
-    case 'first_token_timeout':
-    case 'stalled':
-      return 'timeout';
-    case 'http_503':
-      return 'busy';
-    case 'http_404':
-      return 'not_found';
-    default:
-      return 'error';
-  }
-}
-
-function rate(count: unknown, durationNs: unknown): number | null {
-  return typeof count === 'number' && typeof durationNs === 'number' && count > 0 && durationNs > 0
-    ? (count / durationNs) * 1e9
-    : null;
 }
 
 function key(target: string, model: string): string {

@@ -54,6 +54,12 @@ export interface ProbeModelSnapshot {
   readonly coldLoadSeconds: readonly number[];
   /** When this entry was last changed. */
   readonly atMs: number;
+  /** Other keep_warm models this probe's load evicted (listed by /api/ps before it, not after); absent when none. */
+  readonly evicted?: readonly string[];
+  /** After an out-of-memory: until when the probe does not load this model again (ms); null: no hold. */
+  readonly heldUntilMs?: number | null;
+  /** The keep_warm model whose load by the probe evicted this one: not reloaded while that one is loaded. */
+  readonly evictedBy?: string | null;
   /** When the probe of this model now in flight started (its /api/ps read included); null when none is. */
   readonly inFlightSinceMs: number | null;
 }

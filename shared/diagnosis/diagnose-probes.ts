@@ -19,6 +19,14 @@ export function diagnoseProbes(
   const isLoading = (p: ProbeObservation): boolean =>
     loading.targetLoading || loading.loadingModels.has(modelNameKey(p.model));
   for (const p of o.probes) {
+    if (p.evictedBy) {
+      f.push({
+        condition: 'keep_warm_evicted',
+        model: p.model,
+        detail: `${p.model} (keep_warm) was evicted when the probe loaded ${p.evictedBy} (keep_warm): the two do not fit on this target together. The probe does not reload ${p.model} while ${p.evictedBy} is loaded (each reload would evict the other, every probe interval): give the GPU more room, or take one off keep_warm`,
+        action: 'escalate',
+      });
+    }
     switch (p.result) {
       case 'ok':
         break;
@@ -63,8 +71,23 @@ export function diagnoseProbes(
 
 function failed(o: TargetObservation, p: ProbeObservation, loading: boolean): Finding[] {
   // Every out-of-memory form escalates on its first failure: a reload runs into the same wall.
-  if (p.result === 'error' && isOutOfMemoryMessage(p.message))
-    return [{ condition: 'out_of_memory', model: p.model, detail: p.message ?? 'out of memory', action: 'escalate' }];
+  if (p.result === 'error' && isOutOfMemoryMessage(p.message)) {
+    const evicted = p.evicted?.length
+      ? `; to make room Ollama evicted ${p.evicted.join(', ')} (keep_warm), which the probe reloads`
+      : '';
+    const held =
+      p.heldUntilMs != null
+        ? `; the probe does not load ${p.model} again before ${new Date(p.heldUntilMs).toISOString()} unless something else loads it (never a reload into the same out-of-memory)`
+        : '';
+    return [
+      {
+        condition: 'out_of_memory',
+        model: p.model,
+        detail: `${p.message ?? 'out of memory'}${evicted}${held}`,
+        action: 'escalate',
+      },
+    ];
+  }
   if (p.result === 'timeout' && p.runnerBusyDuringWait === true)
     return [busy(o, p, 'got no token in time while its runner kept working: waiting behind other requests')];
   if (p.result === 'loading' && loading) return []; // model_loading already says it, with the evidence

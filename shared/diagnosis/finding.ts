@@ -17,6 +17,7 @@ export const CONDITIONS = [
   'model_stopping',
   'partial_offload',
   'out_of_memory',
+  'keep_warm_evicted',
   'runner_busy_too_long',
   'server_busy',
   'probe_failing',

@@ -83,6 +83,12 @@ export interface ProbeObservation {
   readonly busySinceMs?: number | null;
   /** When a probe of this model last got its token (ms); null: never. A model that answered is loaded. */
   readonly lastSuccessMs?: number | null;
+  /** Other keep_warm models the last probe's load of this one evicted. */
+  readonly evicted?: readonly string[];
+  /** After an out-of-memory, until when the probe does not load this model again (ms). */
+  readonly heldUntilMs?: number | null;
+  /** The keep_warm model whose load evicted this one: the probe does not reload this one while that is loaded. */
+  readonly evictedBy?: string | null;
 }
 
 export interface RunnerObservation {

@@ -29,6 +29,7 @@ const cfg = {
   probe_load_timeout_ms: LOAD_MS,
   probe_first_token_timeout_ms: FIRST_TOKEN_MS,
   probe_prompt: 'Say OK.',
+  probe_oom_hold_ms: 1_800_000,
   ollama_timeout_ms: 500,
 };
 const FUTURE = new Date(Date.now() + 3600_000).toISOString();
@@ -42,7 +43,13 @@ const stream = (res: ServerResponse): void => {
 test('past its first-token deadline a cold probe is pending: no success, no stale speed, the wait counted; then its result', async () => {
   let hang = false;
   const server = await startLocalServer((req, res) => {
-    if (req.url === '/api/ps') return json(res, 200, { models: [] }); // nothing resident: the load deadline applies
+    // slow is not resident (the load deadline applies); fast is, so it is probed while slow's load is still to come.
+    if (req.url === '/api/ps')
+      return json(res, 200, {
+        models: [
+          { name: 'fast:latest', model: 'fast:latest', size: 10, size_vram: 10, expires_at: '2999-01-01T00:00:00Z' },
+        ],
+      });
     const body = JSON.parse(req.body) as { model: string };
     if (body.model === 'slow:latest' && hang) return; // silent until the load deadline
     stream(res);

@@ -20,6 +20,7 @@ const cfg = {
   probe_load_timeout_ms: 600,
   probe_first_token_timeout_ms: 300,
   probe_prompt: 'Say OK.',
+  probe_oom_hold_ms: 1_800_000,
   ollama_timeout_ms: 500,
 };
 const ctx = () => ({ signal: new AbortController().signal, now: Date.now });

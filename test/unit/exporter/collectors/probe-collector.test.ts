@@ -42,6 +42,7 @@ const cfg = {
   probe_load_timeout_ms: 400,
   probe_first_token_timeout_ms: 150,
   probe_prompt: 'Say OK.',
+  probe_oom_hold_ms: 1_800_000,
   ollama_timeout_ms: 500,
 };
 const ctx = (signal = new AbortController().signal) => ({ signal, now: Date.now });

@@ -1,0 +1,141 @@
+import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
+import { modelRequestFields } from '../../shared/ollama/model-request-fields.js';
+import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
+import type { GenerateResult, OllamaClient } from '../../shared/ollama/ollama-client.js';
+import { OllamaError } from '../../shared/ollama/ollama-error.js';
+import type { CollectContext } from '../collector.js';
+import type { ExporterConfig } from '../exporter-section.js';
+import type { ProbeModelSnapshot, ProbeResult } from './probe-snapshot.js';
+
+// One probe request of the probe collector, and how its outcome is classified.
+
+export type ProbeApi = Pick<OllamaClient, 'ps' | 'generate'>;
+
+export type ProbeConfig = Pick<
+  ExporterConfig,
+  | 'probe_interval_ms'
+  | 'probe_load_timeout_ms'
+  | 'probe_first_token_timeout_ms'
+  | 'probe_prompt'
+  | 'ollama_timeout_ms'
+  | 'probe_oom_hold_ms'
+>;
+
+/**
+ * A probe turns pending this long after its first-token deadline (counted from the request, and again from every
+ * chunk): a resident model's probe gets the first-token deadline as its load deadline, so it always ends (as ok or
+ * timeout) before then and never flickers through pending; only a probe waiting on the longer load deadline does.
+ */
+const PENDING_GRACE_MS = 1000;
+
+type RunContext = Pick<CollectContext, 'signal' | 'now'>;
+
+export type Outcome = Omit<
+  ProbeModelSnapshot,
+  | 'result'
+  | 'consecutiveFailures'
+  | 'lastSuccessMs'
+  | 'runs'
+  | 'coldLoads'
+  | 'coldLoadSeconds'
+  | 'atMs'
+  | 'inFlightSinceMs'
+  | 'busySinceMs'
+> & { readonly result: ProbeResult; readonly durationSeconds: number };
+
+/** Names (lower-cased, normalised) of models resident and not stopping; null when /api/ps fails. */
+export async function residentModels(api: ProbeApi, ctx: RunContext): Promise<Set<string> | null> {
+  try {
+    const ps = await api.ps({ signal: ctx.signal });
+    const now = ctx.now();
+    return new Set(
+      ps.filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now).map((m) => modelNameKey(m.name)),
+    );
+  } catch (err) {
+    if (err instanceof OllamaError) return null; // unknown: give the probe the (longer) load deadline
+    throw err;
+  }
+}
+
+export async function probeOne(
+  target: OllamaTargetConfig,
+  api: ProbeApi,
+  model: ModelConfig,
+  resident: Set<string> | null,
+  provenResident: boolean | null,
+  cfg: ProbeConfig,
+  ctx: RunContext,
+  onPending: (wasLoaded: boolean | null) => void,
+): Promise<Outcome> {
+  const wasLoaded = resident === null ? null : resident.has(modelNameKey(model.name));
+  const fields = modelRequestFields(model);
+  const started = ctx.now();
+  const base = { target: target.name, model: model.name, wasLoaded };
+  const loadTimeoutMs = provenResident ? cfg.probe_first_token_timeout_ms : cfg.probe_load_timeout_ms;
+  const pendingAfterMs = cfg.probe_first_token_timeout_ms + PENDING_GRACE_MS;
+  let pendingTimer: NodeJS.Timeout | undefined;
+  // Only a probe allowed to wait longer than a warm model needs can turn pending; the others end by then.
+  const armPending = (): void => {
+    clearTimeout(pendingTimer);
+    if (loadTimeoutMs > pendingAfterMs) pendingTimer = setTimeout(() => onPending(wasLoaded), pendingAfterMs);
+  };
+  armPending();
+  try {
+    const r: GenerateResult = await api.generate(
+      // num_predict is a predict option, not a runner option: it does not make Ollama reload the model.
+      { ...fields, prompt: cfg.probe_prompt, options: { ...fields.options, num_predict: 1 } },
+      {
+        signal: ctx.signal,
+        loadTimeoutMs,
+        firstTokenTimeoutMs: cfg.probe_first_token_timeout_ms,
+        onChunk: armPending,
+      },
+    );
+    const f = r.final;
+    return {
+      ...base,
+      result: 'ok',
+      ttfbSeconds: r.firstChunkMs >= 0 ? r.firstChunkMs / 1000 : null,
+      durationSeconds: r.totalMs / 1000,
+      loadDurationSeconds: typeof f.load_duration === 'number' ? f.load_duration / 1e9 : null,
+      tokensPerSecond: rate(f.eval_count, f.eval_duration),
+    };
+  } catch (err) {
+    if (!(err instanceof OllamaError)) throw err;
+    return {
+      ...base,
+      result: classify(err, provenResident === true),
+      reason: err.reason,
+      message: err.message,
+      ttfbSeconds: null,
+      durationSeconds: (ctx.now() - started) / 1000,
+      loadDurationSeconds: null,
+      tokensPerSecond: null,
+    };
+  } finally {
+    clearTimeout(pendingTimer);
+  }
+}
+
+function classify(err: OllamaError, wasLoaded: boolean): ProbeResult {
+  switch (err.reason) {
+    case 'load_timeout':
+      // A resident model needs no load: silence until headers is a hung runner, not a slow load.
+      return wasLoaded ? 'timeout' : 'loading';
+    case 'first_token_timeout':
+    case 'stalled':
+      return 'timeout';
+    case 'http_503':
+      return 'busy';
+    case 'http_404':
+      return 'not_found';
+    default:
+      return 'error';
+  }
+}
+
+function rate(count: unknown, durationNs: unknown): number | null {
+  return typeof count === 'number' && typeof durationNs === 'number' && count > 0 && durationNs > 0
+    ? (count / durationNs) * 1e9
+    : null;
+}
