@@ -27,6 +27,7 @@ export const ALERT_NAMES = [
   'OllamaRunnerCrashed',
   'OllamaRunnerBusyTooLong',
   'OllamaOutOfMemory',
+  'OllamaKeepWarmEvicted',
   'OllamaProbeSlow',
   'OllamaModelMissing',
   'OllamaModelPartialOffload',
@@ -121,6 +122,8 @@ export const monitoringConfig: MonitoringConfig = {
     OllamaRunnerBusyTooLong: { severity: 'warning', for: '0m', remediate: false },
     // More VRAM or a smaller context is needed: a restart would only repeat the failure.
     OllamaOutOfMemory: { severity: 'warning', for: '0m', remediate: false },
+    // Two keep_warm models that do not fit together: capacity, for humans; the probe already stopped the ping-pong.
+    OllamaKeepWarmEvicted: { severity: 'warning', for: '0m', remediate: false },
     OllamaProbeSlow: { severity: 'warning', for: '10m', remediate: false },
     // Long enough for `init` to finish pulling on first start before the remediator pulls too.
     OllamaModelMissing: { severity: 'critical', for: '10m', remediate: true },

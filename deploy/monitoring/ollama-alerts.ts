@@ -151,8 +151,29 @@ ${holds('out_of_memory')}`,
         where +
         ') answers probes with out-of-memory errors: the model and its context do not fit.',
       meaning:
-        'Loading or running a model fails for lack of GPU or system memory. Restarting would only repeat it, so this is not remediated.',
-      steps: ['Lower num_ctx, unload other models, quantize the KV cache (OLLAMA_KV_CACHE_TYPE), or add memory.'],
+        'Loading or running a model fails for lack of GPU or system memory. Restarting would only repeat it, so this is not remediated, and the probe does not load that model again for `probe_oom_hold` (default 30 min) unless something else loads it: never a reload into the same out-of-memory (on 0.30+ each such load first evicts every other model, pinned ones included). The finding names the keep_warm models Ollama evicted for it; the probe reloads those. An out-of-memory at run time makes 0.30+ expire every loaded model as well (server/sched.go expireRunnersForRuntimeOOM).',
+      steps: [
+        'Lower num_ctx, unload other models, quantize the KV cache (OLLAMA_KV_CACHE_TYPE), or add memory.',
+        'Once there is room, the probe tries again after the hold; restart the exporter to try at once.',
+      ],
+    },
+    {
+      name: 'OllamaKeepWarmEvicted',
+      group: 'ollama',
+      expr: `${q.metric('sentinel_ollama_condition', 'condition="keep_warm_evicted"')} == 1`,
+      perTarget: true,
+      summary: 'Two keep_warm Ollama models do not fit on the GPU together.',
+      description:
+        'On Ollama target {{ $labels.target }} (exporter ' +
+        where +
+        ') the probe loading one keep_warm model evicted another: they do not fit together, and the evicted one is not reloaded while the other is loaded.',
+      meaning:
+        'The probe keeps keep_warm models loaded. When its load of one evicted another keep_warm model (Ollama unloads idle models to make room, and 0.30+ evicts every model, pinned ones included, to retry a load that ran out of memory), the two do not fit on this target together. Reloading the evicted one would evict the other, on every probe interval, so the probe stops there and humans decide: this is capacity, not a fault a restart can cure. `/api/state` names both models.',
+      steps: [
+        'Give the GPU room for both: smaller num_ctx, a quantized KV cache (OLLAMA_KV_CACHE_TYPE), fewer OLLAMA_NUM_PARALLEL slots, a smaller quantization, or another GPU.',
+        'Or take one of them off `keep_warm` in `models:` (it then loads on demand), or pin them to different targets with `targets:`.',
+        'The evicted model is loaded again by the probe as soon as the other one is unloaded, or at once if anything else loads it.',
+      ],
     },
     {
       name: 'OllamaProbeSlow',

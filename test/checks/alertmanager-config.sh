@@ -39,7 +39,7 @@ expect() {
 for alert in OllamaApiDown OllamaGpuIdleWhileModelLoaded OllamaProbeHung OllamaProbeFailing OllamaLoadStalled OllamaRunnerCrashed OllamaModelMissing OllamaOrphanRunners OllamaModelStuckStopping; do
   expect sentinel-remediator,humans alertname=$alert remediate=true ollama=main severity=critical
 done
-for alert in GpuLost GpuEccUncorrectedErrors OllamaModelPartialOffload OllamaOutOfMemory OllamaServerBusy OllamaRunnerBusyTooLong; do
+for alert in GpuLost GpuEccUncorrectedErrors OllamaModelPartialOffload OllamaOutOfMemory OllamaKeepWarmEvicted OllamaServerBusy OllamaRunnerBusyTooLong; do
   expect humans alertname=$alert ollama=main severity=critical
 done
 expect humans alertname=OllamaProbeHung remediate=true            # no target label: never sent to the remediator

@@ -138,6 +138,7 @@ describe('prometheus rules', () => {
       'OllamaModelPartialOffload',
       'OllamaServerBusy',
       'OllamaOutOfMemory',
+      'OllamaKeepWarmEvicted',
     ]) {
       assert.ok(
         !('remediate' in (alerts.find((a) => a.alert === name)?.labels ?? {})),
