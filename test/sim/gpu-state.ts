@@ -50,6 +50,8 @@ export interface FakeGpuProcess {
   pid: number;
   usedMiB: number;
   name: string;
+  /** Share of the GPU's SMs this process kept busy lately (NVML process utilization); 0 or absent = idle. */
+  smPct?: number;
 }
 
 export const FAULT_TARGETS = ['gpu', 'apps', 'list', 'all'] as const;
@@ -189,6 +191,8 @@ export function serializeGpuState(state: GpuState): string {
     );
   }
   for (const p of state.procs) lines.push(`proc ${p.gpuUuid} ${p.pid} ${p.usedMiB} ${p.name}`);
+  // A line of its own, so that readers of the older format (names may hold spaces) still parse `proc` lines.
+  for (const p of state.procs) if (p.smPct) lines.push(`proc_util ${p.gpuUuid} ${p.pid} ${p.smPct}`);
   for (const f of state.faults)
     lines.push(`fault ${f.target} ${f.kind}${f.arg !== undefined && f.arg !== '' ? ' ' + f.arg : ''}`);
   lines.push(`container_nvml_lost ${state.containerNvmlLost ? 1 : 0}`);
@@ -271,6 +275,10 @@ export function parseGpuState(text: string): GpuState {
         usedMiB: num(f[3], 'used_mib', lineNo),
         name: rest,
       });
+    } else if (type === 'proc_util') {
+      const { fields: f } = splitFields(line, 4);
+      const proc = state.procs.find((p) => p.gpuUuid === f[1] && p.pid === num(f[2], 'pid', lineNo));
+      if (proc) proc.smPct = num(f[3], 'sm_pct', lineNo);
     } else if (type === 'fault') {
       const { fields: f, rest } = splitFields(line, 3);
       const target = f[1] as FaultTarget;

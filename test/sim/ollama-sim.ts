@@ -191,7 +191,7 @@ const ROUTE_METHODS: Record<string, string[]> = {
 const RUNNER_OPTIONS = ['num_batch', 'num_gpu', 'main_gpu', 'use_mmap', 'num_thread'];
 /** Steps in which a load's VRAM grows to its final size (real runners allocate progressively). */
 const LOAD_STEPS = 5;
-/** util_gpu_pct the sim writes while any runner generates (only over a GPU the test left at 0). */
+/** util_gpu_pct the sim writes while runners generate (only over a GPU the test left at 0), shared out among them. */
 const BUSY_GPU_UTIL_PCT = 93;
 const WORDS = (
   'The sky appears blue because air molecules scatter shorter wavelengths of sunlight more than longer ones, ' +
@@ -332,7 +332,11 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       (r) => r.onGpu && !r.dead && r.proc?.pid !== undefined && r.vramNowMiB > 0 && !faults.psLie,
     );
     const pids = new Set(all.map((r) => r.proc?.pid));
-    const busy = all.some((r) => !r.dead && (r.activity === 'generating' || r.activity === 'spinning'));
+    // Each runner on the GPU at work (generating or spinning) keeps its share of the SMs busy; idle, hung, loading
+    // or on the CPU: none.
+    const working = ours.filter((r) => r.activity === 'generating' || r.activity === 'spinning');
+    const busy = working.length > 0;
+    const share = busy ? Math.floor(BUSY_GPU_UTIL_PCT / working.length) : 0;
     await editGpuState((s) => {
       const gpu = s.gpus.find((g) => !g.lost) ?? s.gpus[0];
       // nvidia-smi names a process by its executable: `<dir>/ollama` (0.12) or `<dir>/lib/ollama/llama-server` (0.30+).
@@ -349,12 +353,13 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
           pid: r.proc!.pid!,
           usedMiB: r.vramNowMiB,
           name: r.argv[0] ?? exeDir.executable,
+          ...(working.includes(r) ? { smPct: share } : {}),
         });
-      if (busy && gpu.utilizationGpuPct === 0) {
-        gpu.utilizationGpuPct = BUSY_GPU_UTIL_PCT;
+      if (busy && (gpu.utilizationGpuPct === 0 || raisedGpuUtil)) {
+        gpu.utilizationGpuPct = share * working.length;
         raisedGpuUtil = true;
       } else if (!busy && raisedGpuUtil) {
-        if (gpu.utilizationGpuPct === BUSY_GPU_UTIL_PCT) gpu.utilizationGpuPct = 0;
+        gpu.utilizationGpuPct = 0;
         raisedGpuUtil = false;
       }
     });

@@ -47,7 +47,7 @@ typedef struct {
 
 typedef struct {
     char uuid[96], name[256];
-    unsigned pid;
+    unsigned pid, smPct;
     unsigned long long usedMiB;
 } Proc;
 
@@ -117,6 +117,12 @@ static int load(void) {
                 snprintf(p->name, sizeof p->name, "%s", line + n);
                 st.nprocs++;
             }
+        } else if (strncmp(line, "proc_util ", 10) == 0) {
+            char uuid[96];
+            unsigned pid, pct;
+            if (sscanf(line, "proc_util %95s %u %u", uuid, &pid, &pct) == 3)
+                for (int i = 0; i < st.nprocs; i++)
+                    if (st.procs[i].pid == pid && strcmp(st.procs[i].uuid, uuid) == 0) st.procs[i].smPct = pct;
         } else if (strncmp(line, "fault ", 6) == 0 && st.nfaults < MAX_FAULTS) {
             Fault *x = &st.faults[st.nfaults];
             memset(x, 0, sizeof *x);
@@ -468,14 +474,15 @@ int nvmlSystemGetProcessName(unsigned pid, char *name, unsigned length) {
 
 /*
  * nvmlProcessUtilizationSample_t: {u32 pid; u64 timeStamp; u32 smUtil, memUtil, encUtil, decUtil} (32 bytes).
- * The state has no per-process load: each process on a busy GPU reports the GPU's utilization; an idle GPU has
- * no sample, which NVML answers with NOT_FOUND.
+ * One sample per process the state calls busy (proc_util); none busy answers NOT_FOUND, as NVML does when no process
+ * ran since lastSeen. memUtil: the GPU's memory utilization shared out by SM share.
  */
 int nvmlDeviceGetProcessUtilization(void *handle, void *samples, unsigned *count, unsigned long long lastSeen) {
     DEVICE("apps")(void) lastSeen;
-    unsigned n = 0;
-    for (int i = 0; i < st.nprocs; i++) n += strcmp(st.procs[i].uuid, g->uuid) == 0;
-    if (n == 0 || g->util == 0) return ERR_NOT_FOUND;
+    unsigned n = 0, smSum = 0;
+    for (int i = 0; i < st.nprocs; i++)
+        if (strcmp(st.procs[i].uuid, g->uuid) == 0 && st.procs[i].smPct > 0) n++, smSum += st.procs[i].smPct;
+    if (n == 0) return ERR_NOT_FOUND;
     if (samples == NULL || *count < n) {
         *count = n;
         return ERR_INSUFFICIENT_SIZE;
@@ -483,9 +490,9 @@ int nvmlDeviceGetProcessUtilization(void *handle, void *samples, unsigned *count
     unsigned k = 0;
     unsigned long long ts = (unsigned long long)nowMs() * 1000ULL;
     for (int i = 0; i < st.nprocs; i++) {
-        if (strcmp(st.procs[i].uuid, g->uuid) != 0) continue;
+        if (strcmp(st.procs[i].uuid, g->uuid) != 0 || st.procs[i].smPct == 0) continue;
         unsigned char *e = (unsigned char *)samples + (size_t)k++ * 32;
-        unsigned v[4] = {g->util, g->memUtil, 0, 0};
+        unsigned v[4] = {st.procs[i].smPct, g->memUtil * st.procs[i].smPct / smSum, 0, 0};
         memset(e, 0, 32);
         memcpy(e, &st.procs[i].pid, 4);
         memcpy(e + 8, &ts, 8);

@@ -244,7 +244,7 @@ test('row 11: /api/create with a missing base pulls it inside the stream (its ow
   );
 });
 
-test('runner activity: generating raises GPU util; hangGenerate = hung (GPU idle); spinGenerate = spinning (GPU busy); stallLoad freezes a load', async (t) => {
+test('runner activity: generating raises GPU util and the SM share of its runner; hangGenerate = hung (GPU idle); spinGenerate = spinning (GPU busy); stallLoad freezes a load', async (t) => {
   const { sim, gpuFile } = await withSim(t, { version: '0.33.0', models: ['qwen2.5:0.5b', 'llama3'] });
   await post(sim, '/api/generate', { model: 'qwen2.5:0.5b' });
   const util = () => readGpuState(gpuFile).gpus[0]!.utilizationGpuPct;
@@ -253,8 +253,13 @@ test('runner activity: generating raises GPU util; hangGenerate = hung (GPU idle
   await sim.control.configure({ tokenDelayMs: 30 });
   const running = post(sim, '/api/generate', gen('qwen2.5:0.5b', { options: { num_predict: 8 } }));
   await waitFor(() => activity() === 'generating' && util() > 0);
+  // The runner's own share of the SMs, for per-process readers (the fake NVML's process utilization).
+  const pid = sim.snapshot().runners.find((r) => r.name === 'qwen2.5:0.5b')!.pid;
+  const smPct = () => readGpuState(gpuFile).procs.find((p) => p.pid === pid)?.smPct ?? 0;
+  assert.equal(smPct(), util());
   await running;
   await waitFor(() => activity() === 'idle' && util() === 0);
+  assert.equal(smPct(), 0);
 
   for (const [fault, want, busyGpu] of [
     ['hang', 'hung', false],
@@ -269,6 +274,7 @@ test('runner activity: generating raises GPU util; hangGenerate = hung (GPU idle
     }).catch(() => undefined);
     await waitFor(() => activity() === want);
     assert.equal(util() > 0, busyGpu, `${fault}: GPU util`);
+    assert.equal(smPct() > 0, busyGpu, `${fault}: the runner's SM share`);
     ac.abort();
     await stuck;
     await waitFor(() => activity() === 'idle' && sim.snapshot().runners[0]!.refCount === 0);

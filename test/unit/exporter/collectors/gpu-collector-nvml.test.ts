@@ -104,8 +104,8 @@ function busyState(driver = '580.159.04'): GpuState {
   });
   s.gpus.push(g1);
   s.procs = [
-    { gpuUuid: g1.uuid, pid: 4242, usedMiB: 13312, name: '/usr/bin/ollama' },
-    { gpuUuid: g1.uuid, pid: 4300, usedMiB: 4467, name: '/usr/lib/ollama/runner, with a comma' },
+    { gpuUuid: g1.uuid, pid: 4242, usedMiB: 13312, name: '/usr/bin/ollama', smPct: 62 },
+    { gpuUuid: g1.uuid, pid: 4300, usedMiB: 4467, name: '/usr/lib/ollama/runner, with a comma', smPct: 25 },
     { gpuUuid: s.gpus[0]!.uuid, pid: 777, usedMiB: 500, name: 'python3' },
   ];
   return s;
@@ -128,8 +128,8 @@ test('both backends give identical metrics on the same state (two GPUs, every re
     apps.map((a) => [a.pid, a.smUtilizationRatio]),
     [
       [777, 0],
-      [4242, 0.87],
-      [4300, 0.87],
+      [4242, 0.62],
+      [4300, 0.25],
     ],
   );
   const sink = new PromSink();
@@ -173,13 +173,13 @@ test('a layout that does not match the driver version is detected and the list c
   }
 });
 
-test('per-process utilization: samples on a busy GPU, NOT_FOUND on an idle one means idle, not an error', async () => {
+test('per-process utilization: one sample per busy process, NOT_FOUND when none is busy means idle, not an error', async () => {
   writeGpuState(stateFile, busyState());
   const { nvml } = collectors();
   const p = await nvml.client.processes(5000);
   assert.deepEqual(p.utilization.map((u) => [u.pid, u.smRatio]).sort(), [
-    [4242, 0.87],
-    [4300, 0.87],
+    [4242, 0.62],
+    [4300, 0.25],
   ]);
   assert.deepEqual(p.utilizationUnsupported, []);
 });
