@@ -10,7 +10,7 @@ import { createOllamaCollector, type OllamaSnapshot } from './collectors/ollama-
 import { createProbeCollector, type ProbeSnapshot } from './collectors/probe-collector.js';
 import { createGpuProcessesCollector, type GpuProcessesSnapshot } from './collectors/gpu-processes-collector.js';
 import { createContainersCollector } from './collectors/containers-collector.js';
-import { createRunnersCollector, vramByPid, type RunnersSnapshot } from './collectors/runners-collector.js';
+import { createRunnersCollector, gpuByPid, type RunnersSnapshot } from './collectors/runners-collector.js';
 import { queryComputeAppsPreferNvml } from '../shared/gpu/query-compute-apps-nvml.js';
 import { createNvmlBackend } from '../shared/gpu/nvml-backend.js';
 import { createDockerClient } from '../shared/docker/create-docker-client.js';
@@ -96,7 +96,7 @@ export function createExporter(
           docker: docker!,
           targets: config.ollama,
           log: log.child({ collector: 'runners' }),
-          vramByPid: () => vramByPid(scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')),
+          gpuByPid: () => gpuByPid(scheduler.snapshot<GpuProcessesSnapshot>('gpu_processes')),
         },
       ) as Collector,
     );

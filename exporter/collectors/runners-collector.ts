@@ -39,11 +39,25 @@ export function runnerFor(
   return runners.find((r) => r.modelBlob === blob) ?? null;
 }
 
-/** VRAM per host PID (summed over GPUs) from a gpu_processes snapshot; undefined without one. */
-export function vramByPid(gpu: GpuAttribution | undefined): ReadonlyMap<number, number> | undefined {
+/** What the GPU shows of one host PID: its VRAM (summed over GPUs) and, where NVML reports it, its SM share. */
+export interface PidOnGpu {
+  readonly vramBytes: number;
+  /** The highest SM utilization NVML sampled for it on any GPU lately (0-1); null: not reported (nvidia-smi). */
+  readonly smRatio: number | null;
+}
+
+/** Each host PID's VRAM and SM share from a gpu_processes snapshot; undefined without one. */
+export function gpuByPid(gpu: GpuAttribution | undefined): ReadonlyMap<number, PidOnGpu> | undefined {
   if (!gpu) return undefined;
-  const out = new Map<number, number>();
-  for (const p of gpu.processes) out.set(p.pid, (out.get(p.pid) ?? 0) + (p.usedMemoryBytes ?? 0));
+  const out = new Map<number, PidOnGpu>();
+  for (const p of gpu.processes) {
+    const was = out.get(p.pid);
+    const sm = p.smUtilizationRatio ?? null;
+    out.set(p.pid, {
+      vramBytes: (was?.vramBytes ?? 0) + (p.usedMemoryBytes ?? 0),
+      smRatio: was?.smRatio == null ? sm : sm === null ? was.smRatio : Math.max(was.smRatio, sm),
+    });
+  }
   return out;
 }
 
@@ -59,8 +73,8 @@ export interface RunnersDeps {
   readonly docker: DockerApi;
   readonly targets: readonly OllamaTargetConfig[];
   readonly log: Logger;
-  /** VRAM per host PID from the latest gpu_processes snapshot; undefined when that source is off or failing. */
-  readonly vramByPid?: () => ReadonlyMap<number, number> | undefined;
+  /** VRAM and SM share per host PID from the latest gpu_processes snapshot; undefined when that source is off or failing. */
+  readonly gpuByPid?: () => ReadonlyMap<number, PidOnGpu> | undefined;
 }
 
 /** argv[0] names that can be an Ollama server, runner or discovery process: the cheap first filter of the scan. */
@@ -102,22 +116,26 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
     return found;
   }
 
-  async function observe(id: ProcessIdentity, atMs: number, vram: ReadonlyMap<number, number> | undefined) {
+  async function observe(id: ProcessIdentity, atMs: number, gpu: ReadonlyMap<number, PidOnGpu> | undefined) {
     const counters = await readProcessCounters(opts.procRoot, id.pid, id.startTime).catch(() => null);
     if (!counters) return null; // exited meanwhile
+    const onGpu = gpu?.get(id.pid);
+    const vramBytes = gpu ? (onGpu?.vramBytes ?? 0) : null;
     const verdict = judgeRunnerProgress(tracks.get(id.pid), id.startTime, {
       atMs,
       cpuSeconds: counters.cpuSeconds,
       rssBytes: counters.rssBytes,
       rchar: counters.io?.rchar ?? null,
       readBytes: counters.io?.readBytes ?? null,
-      vramBytes: vram ? (vram.get(id.pid) ?? 0) : null,
+      vramBytes,
+      // NVML reports only processes that ran lately: one not in a snapshot that has shares was idle on the GPU.
+      gpuSmRatio: gpu && [...gpu.values()].some((x) => x.smRatio !== null) ? (onGpu?.smRatio ?? 0) : null,
     });
     tracks.set(id.pid, verdict.track);
     const runner: RunnerObservation = {
       pid: id.pid,
       ...parseRunnerArgv(id.argv),
-      vramBytes: vram ? (vram.get(id.pid) ?? 0) : null,
+      vramBytes,
       progress: verdict.progress,
       flatForMs: verdict.flatForMs,
       memoryGrowing: verdict.memoryGrowing,
@@ -149,7 +167,7 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
     }
     const scopes = resolved.filter((r): r is { target: string; ids: Set<string> } => !!r);
     const processes = scopes.length > 0 ? await candidates() : [];
-    const vram = deps.vramByPid?.();
+    const gpu = deps.gpuByPid?.();
     const live = new Set<number>();
     const targets = await Promise.all(
       scopes.map(async ({ target, ids }) => {
@@ -162,7 +180,7 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
           await Promise.all(
             mine
               .filter((p) => classifyProcessRole(p.argv, p.exe) === 'ollama_runner')
-              .map((p) => (live.add(p.pid), observe(p, atMs, vram))),
+              .map((p) => (live.add(p.pid), observe(p, atMs, gpu))),
           )
         )
           .filter((r): r is RunnerObservation => r !== null)

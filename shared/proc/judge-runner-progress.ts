@@ -8,6 +8,11 @@ export interface RunnerSample {
   readonly readBytes: number | null;
   /** VRAM the driver attributes to the PID; null when unknown. */
   readonly vramBytes: number | null;
+  /**
+   * The PID's share of the GPU's SMs in NVML's latest process-utilization samples (0-1); null when not reported
+   * (nvidia-smi has no per-process utilization). Optional: samples recorded before it existed have none.
+   */
+  readonly gpuSmRatio?: number | null;
 }
 
 /** What is remembered of one runner (one PID with one start time) between samples. */
@@ -39,6 +44,8 @@ export const PROGRESS_THRESHOLDS = {
   rssBytes: MiB,
   readBytes: MiB,
   vramBytes: MiB,
+  /** A runner using this share of the SMs is computing (NVML rounds to whole percents; an idle one reports none). */
+  gpuSmRatio: 0.01,
   /** Below this window a CPU verdict is tick noise: a too-early sample keeps the previous verdict. */
   minWindowMs: 1000,
 } as const;
@@ -86,6 +93,7 @@ export function judgeRunnerProgress(
     memoryGrowing ||
     moved(base.rssBytes, sample.rssBytes, t.rssBytes) ||
     moved(base.vramBytes, sample.vramBytes, t.vramBytes) ||
+    (sample.gpuSmRatio ?? 0) >= t.gpuSmRatio ||
     sample.cpuSeconds - base.cpuSeconds >= Math.max(cpuNeeded, 0.01);
   if (progressed) {
     const track: RunnerTrack = { startTime, baseline: sample, progress: 'progressing', memoryGrowing };

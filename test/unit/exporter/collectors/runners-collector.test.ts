@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import {
   createRunnersCollector,
   runnerFor,
-  vramByPid,
+  gpuByPid,
   type RunnersSnapshot,
 } from '../../../../exporter/collectors/runners-collector.js';
 import { CollectError, type Collector } from '../../../../exporter/collector.js';
@@ -130,7 +130,12 @@ async function scene(t: TestContext): Promise<Scene> {
 function collector(s: Scene, vram?: Map<number, number>): Collector<RunnersSnapshot> {
   return createRunnersCollector(
     { intervalMs: 15_000, timeoutMs: 5000, procRoot: s.proc.root },
-    { docker: s.docker, targets: TARGETS, log, ...(vram ? { vramByPid: () => vram } : {}) },
+    {
+      docker: s.docker,
+      targets: TARGETS,
+      log,
+      ...(vram ? { gpuByPid: () => new Map([...vram].map(([pid, b]) => [pid, { vramBytes: b, smRatio: null }])) } : {}),
+    },
   );
 }
 
@@ -262,25 +267,27 @@ test('runners: Docker down for every target fails the run with reason docker', a
   );
 });
 
-test('vramByPid sums a PID over GPUs; no snapshot is undefined', () => {
-  const p = (pid: number, gpuUuid: string, usedMemoryBytes: number | null) =>
+test('gpuByPid sums a PID over GPUs and keeps its highest SM share; no snapshot is undefined', () => {
+  const p = (pid: number, gpuUuid: string, usedMemoryBytes: number | null, smUtilizationRatio?: number) =>
     ({
       pid,
       gpuUuid,
       usedMemoryBytes,
+      ...(smUtilizationRatio !== undefined ? { smUtilizationRatio } : {}),
     }) as unknown as import('../../../../shared/attribution/gpu-attribution.js').GpuProcess;
-  const map = vramByPid({
+  const map = gpuByPid({
     gpuUuids: ['g1', 'g2'],
-    processes: [p(7, 'g1', 2 * GiB), p(7, 'g2', 1 * GiB), p(8, 'g1', null)],
+    processes: [p(7, 'g1', 2 * GiB, 0.2), p(7, 'g2', 1 * GiB, 0.45), p(8, 'g1', null), p(9, 'g2', GiB, 0)],
     targets: [],
     unresolvedTargets: [],
   });
   assert.deepEqual(
     [...map!],
     [
-      [7, 3 * GiB],
-      [8, 0],
+      [7, { vramBytes: 3 * GiB, smRatio: 0.45 }],
+      [8, { vramBytes: 0, smRatio: null }],
+      [9, { vramBytes: GiB, smRatio: 0 }],
     ],
   );
-  assert.equal(vramByPid(undefined), undefined);
+  assert.equal(gpuByPid(undefined), undefined);
 });

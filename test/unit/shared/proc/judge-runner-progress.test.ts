@@ -149,3 +149,28 @@ test('memoryGrowing tells a load (RSS, reads or VRAM moved) from a loaded runner
   const freed = judgeRunnerProgress(resident.track, 42, { ...base, atMs: 15_000, vramBytes: 0 });
   assert.deepEqual([freed.progress, freed.memoryGrowing], ['progressing', false]);
 });
+
+test('a runner the GPU reports busy (NVML process utilization) is at work though its CPU, RSS and reads are flat', () => {
+  assert.deepEqual(
+    run([
+      { atMs: 0, gpuSmRatio: 0 },
+      { atMs: 15_000, gpuSmRatio: 0.45 },
+      { atMs: 30_000, gpuSmRatio: 0.45 },
+      { atMs: 45_000, gpuSmRatio: 0 },
+      { atMs: 60_000, gpuSmRatio: null },
+    ]),
+    [
+      ['unknown', 0],
+      ['progressing', 0],
+      ['progressing', 0],
+      ['flat', 15_000],
+      ['flat', 30_000],
+    ],
+  );
+  const computing = judgeRunnerProgress(
+    { startTime: 42, baseline: base, progress: 'flat', memoryGrowing: false },
+    42,
+    { ...base, atMs: 15_000, gpuSmRatio: 0.9 },
+  );
+  assert.equal(computing.memoryGrowing, false, 'GPU work is no load');
+});
