@@ -167,10 +167,10 @@ test('a runner the GPU reports busy (NVML process utilization) is at work though
       ['flat', 30_000],
     ],
   );
-  const computing = judgeRunnerProgress(
-    { startTime: 42, baseline: base, progress: 'flat', memoryGrowing: false },
-    42,
-    { ...base, atMs: 15_000, gpuSmRatio: 0.9 },
-  );
+  const computing = judgeRunnerProgress({ startTime: 42, baseline: base, progress: 'flat', memoryGrowing: false }, 42, {
+    ...base,
+    atMs: 15_000,
+    gpuSmRatio: 0.9,
+  });
   assert.equal(computing.memoryGrowing, false, 'GPU work is no load');
 });
