@@ -401,6 +401,9 @@ export function normalDaySuite(version: string): void {
         );
         assert.deepEqual(await startedAt(), before, 'the container was not restarted');
         await sim.setFaults({ oomOnLoad: 0, oomText: null });
+        // The probe does not load it again into the same out-of-memory for probe_oom_hold; a user's request does,
+        // and then the probe sees it resident and healthy.
+        assert.equal((await generate({ ...modelRequestFields(chain.model), prompt: '' })).status, 200);
         await healthyAgain();
       });
     },
