@@ -1,7 +1,7 @@
 // Exporter benchmark: the real exporter process against the Ollama simulator and the fake nvidia-smi.
 // Scrape latency over a fixed number of requests (1 and 4 clients) with 1 and 8 GPUs, the background CPU of the
 // collectors, RSS and CPU seconds after the run, and the cost of one GPU collection. Reports numbers; asserts nothing.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import { createGpuCollector } from '../../exporter/collectors/gpu-collector.js';
 import { runNvidiaSmi } from '../../shared/gpu/run-nvidia-smi.js';
 import { startOllamaSim } from '../sim/ollama-sim.js';
-import { defaultH100Gpu, defaultH100State, writeGpuState, type GpuState } from '../sim/gpu-state.js';
+import { writeGpuState } from '../sim/gpu-state.js';
+import { benchGpuState, cpuSeconds, memoryKiB } from './bench-host.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { FAKE_NVIDIA_SMI, startRealExporter } from '../helpers/start-real-exporter.js';
 import type { BenchRow } from './bench-row.js';
@@ -27,35 +28,6 @@ export interface ExporterBenchOptions {
 }
 
 const WARM = 'qwen2.5:0.5b';
-
-function stateWith(gpus: number, procsPerGpu: number): GpuState {
-  const s = defaultH100State();
-  s.gpus = Array.from({ length: gpus }, (_, i) =>
-    defaultH100Gpu(
-      i,
-      `GPU-bench000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      `00000000:${(0x10 + i).toString(16).toUpperCase()}:00.0`,
-    ),
-  );
-  // PIDs that do not exist here: attribution marks them exited, as with processes gone between query and /proc read.
-  for (const g of s.gpus)
-    for (let p = 0; p < procsPerGpu; p++)
-      s.procs.push({ gpuUuid: g.uuid, pid: 3_000_000 + g.index * 100 + p, usedMiB: 1024 + p, name: 'python3' });
-  return s;
-}
-
-/** utime+stime of the process and of its waited-for children (the nvidia-smi runs), in seconds. */
-function cpuSeconds(pid: number, clockTicks: number): { own: number; children: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields after the command: state is [0], so utime (14th overall) is [11], stime [12], cutime [13], cstime [14].
-  return { own: (Number(f[11]) + Number(f[12])) / clockTicks, children: (Number(f[13]) + Number(f[14])) / clockTicks };
-}
-
-function memoryKiB(pid: number, key: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
 
 async function scrapeLatencies(
   url: string,
@@ -92,7 +64,7 @@ async function benchProcess(
     rows.push({ bench: 'exporter', case: caseName, metric, value, unit });
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-exporter-'));
   const stateFile = join(dir, 'gpu.state');
-  writeGpuState(stateFile, stateWith(gpus, opts.processesPerGpu));
+  writeGpuState(stateFile, benchGpuState(gpus, opts.processesPerGpu));
   const sim = await startOllamaSim({ gpuStateFile: stateFile, models: [WARM] });
   let ex: Awaited<ReturnType<typeof startRealExporter>> | undefined;
   const startedAt = Date.now();
@@ -185,7 +157,7 @@ async function benchCollection(gpus: number, collections: number): Promise<Bench
     rows.push({ bench: 'exporter', case: caseName, metric, value, unit });
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-gpu-'));
   const stateFile = join(dir, 'gpu.state');
-  writeGpuState(stateFile, stateWith(gpus, 4));
+  writeGpuState(stateFile, benchGpuState(gpus, 4));
   // The fake reads its state from the environment, which spawned runs inherit from this process.
   const saved = { state: process.env.SENTINEL_FAKE_GPU_STATE, node: process.env.SENTINEL_FAKE_NODE };
   process.env.SENTINEL_FAKE_GPU_STATE = stateFile;

@@ -1,14 +1,17 @@
 // `npm run bench`: machine info, then each benchmark, then one table. Numbers only: nothing here passes or fails
 // on speed. Bounded: fixed request counts and time-boxed loops (about a minute on a 2-core machine).
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { BenchRow } from './bench-row.js';
 import { runExporterBench } from './exporter-bench.js';
 import { formatBenchTable } from './format-bench-table.js';
 import { runParseBench } from './parse-bench.js';
+import { runScrapeBench } from './scrape-bench.js';
 
 const REMEDIATOR_BENCH = new URL('./remediator-bench.js', import.meta.url);
+/** The source tree's copy (this file runs from dist/test/bench/). */
+const RESULTS = new URL('../../../test/bench/RESULTS.md', import.meta.url);
 
 /** Whatever the remediator bench returns, as rows: each numeric field of each result object is one row. */
 function toRows(result: unknown): BenchRow[] {
@@ -34,9 +37,10 @@ function toRows(result: unknown): BenchRow[] {
 
 async function main(): Promise<void> {
   const cpu = cpus();
+  const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`;
   process.stdout.write(
     [
-      `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`,
+      `machine: ${machine}`,
       `node ${process.version} (${process.platform}/${process.arch})`,
       'fake nvidia-smi = sh + a Node script: its spawn cost is Node start-up, not NVML (a real H100 query takes 28-36 ms, see gpu-exporters.md).',
       '',
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
 
   await run('parse', () => runParseBench());
   await run('exporter', () => runExporterBench());
+  await run('scrape', () => runScrapeBench());
   if (existsSync(REMEDIATOR_BENCH)) {
     await run('remediator', async () => {
       const mod = (await import(REMEDIATOR_BENCH.href)) as {
@@ -71,7 +76,28 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write('remediator bench: skipped (test/bench/remediator-bench.ts not written yet)\n');
   }
-  process.stdout.write(`\n${formatBenchTable(rows)}\ntime: ${timings.join(', ')}\n`);
+  const table = formatBenchTable(rows);
+  process.stdout.write(`\n${table}\ntime: ${timings.join(', ')}\n`);
+  // The numbers travel with the code: committed, with the machine they were measured on.
+  writeFileSync(
+    RESULTS,
+    [
+      '# Benchmark results',
+      '',
+      `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}; rerun it to refresh. Ratios measured in one`,
+      'run are the claims; absolute times hold only for the machine named here.',
+      '',
+      `- machine: ${machine}`,
+      `- node ${process.version} (${process.platform}/${process.arch})`,
+      `- time: ${timings.join(', ')}`,
+      '',
+      '```',
+      table.trimEnd(),
+      '```',
+      '',
+    ].join('\n'),
+  );
+  process.stdout.write(`wrote ${RESULTS.pathname}\n`);
 }
 
 await main();
