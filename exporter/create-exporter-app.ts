@@ -32,7 +32,7 @@ export interface ExporterAppDeps {
   readonly extraKey?: () => string;
 }
 
-/** The exporter's HTTP surface: landing page, /metrics, /api/state, /healthz, /readyz. */
+/** The exporter's HTTP surface: landing page, /metrics, /api/state, /healthz (/-/healthy), /readyz (/-/ready). */
 export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -52,10 +52,11 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
     return sink.registry(CONTENT_TYPES[format]).metrics();
   });
 
-  app.get('/healthz', (_req, res) => {
+  // /-/healthy and /-/ready: the paths Prometheus, Alertmanager and the exporter-toolkit use for the same checks.
+  app.get(['/healthz', '/-/healthy'], (_req, res) => {
     res.type('text/plain').send('ok\n');
   });
-  app.get('/readyz', (_req, res) => {
+  app.get(['/readyz', '/-/ready'], (_req, res) => {
     const waiting = deps.scheduler
       .statuses()
       .filter((s) => !s.tried)

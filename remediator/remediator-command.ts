@@ -18,7 +18,7 @@ nvidia-smi inside the container), then the rule's ladder from the step that fits
 step. Conditions a restart cannot fix (host GPU faults, partial offload, out of memory, overload) are escalated.
 Safety: a lock per target, cooldown per target and action, max attempts per incident, a circuit breaker that
 only an operator resets, dry-run, quiet hours. State, journal and audit log live in remediator.data_dir.
-Endpoints: POST /webhook, GET /metrics, GET /api/incidents, POST /api/breaker/reset, GET /healthz, GET /readyz.
+Endpoints: POST /webhook, GET /metrics, GET /api/incidents, POST /api/breaker/reset, GET /healthz (/-/healthy), GET /readyz (/-/ready).
   --reset-breaker   reset the circuit breaker (asks the running instance, else edits the state file) and exit
 Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or configuration (e.g. no credentials, a missing
 or empty secret file, an unusable certificate: every problem is listed).`,

@@ -38,12 +38,13 @@ export function createRemediatorApp(deps: RemediatorAppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.get('/healthz', (_req, res) => {
+  // /-/healthy and /-/ready: the paths Prometheus, Alertmanager and the exporter-toolkit use for the same checks.
+  app.get(['/healthz', '/-/healthy'], (_req, res) => {
     res.type('text/plain').send('ok\n');
   });
   // Open to orchestrators, but the reasons (socket paths, errors) only to authenticated callers and the log.
   let lastNotReady = '';
-  app.get('/readyz', async (req, res) => {
+  app.get(['/readyz', '/-/ready'], async (req, res) => {
     const r = await deps.ready();
     const lines = Object.entries(r.checks).map(([k, v]) => `${k}: ${v}`);
     const why = r.ok ? '' : lines.join(', ');

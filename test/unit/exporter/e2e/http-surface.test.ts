@@ -17,6 +17,9 @@ test('/readyz is 503 naming what is pending before the first collection and 200 
     assert.match(early.body, new RegExp(`\\b${c}\\b`), `names the pending ${c} collector`);
   const live = await h.get('/healthz');
   assert.equal(live.status, 200, 'alive before anything was collected');
+  // The Prometheus-style aliases answer the same.
+  assert.deepEqual(await h.get('/-/ready').then((r) => [r.status, r.body]), [early.status, early.body]);
+  assert.deepEqual(await h.get('/-/healthy').then((r) => [r.status, r.body]), [200, 'ok\n']);
   // Metrics already answer: every collector reads 0 and no source series is invented.
   const m = await h.metrics();
   for (const c of ['gpu', 'ollama', 'probe']) assert.equal(m.get('sentinel_collector_success', { collector: c }), 0);
@@ -29,6 +32,7 @@ test('/readyz is 503 naming what is pending before the first collection and 200 
   assert.equal(ready.status, 200);
   assert.equal(JSON.parse((await h.get('/api/state')).body).ready, true);
   assert.equal((await h.get('/healthz')).status, 200);
+  assert.equal((await h.get('/-/ready')).status, 200);
 });
 
 test('landing page links every endpoint and shows each collector; unknown paths get 404 with a hint', async (t) => {

@@ -191,6 +191,7 @@ describe('remediator webhook', () => {
     const apiNoAuth = await fetch(`${h.server.url}/api/incidents`);
     assert.equal(apiNoAuth.status, 401);
     assert.equal((await fetch(`${h.server.url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${h.server.url}/-/healthy`)).status, 200, 'the Prometheus-style alias, open too');
   });
 
   it('answers 415, 413 and 400 with reasons', async () => {
@@ -305,6 +306,8 @@ except urllib.error.HTTPError as e:
     const open = await fetch(`${h.server.url}/readyz`);
     assert.equal(open.status, 503);
     assert.equal(await open.text(), 'not ready\n', 'no socket path or error for anyone who can reach the port');
+    const alias = await fetch(`${h.server.url}/-/ready`);
+    assert.deepEqual([alias.status, await alias.text()], [503, 'not ready\n']);
     const authed = await fetch(`${h.server.url}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(authed.status, 503);
     assert.match(
