@@ -19,6 +19,9 @@ import {
 export interface ExporterAppDeps {
   readonly scheduler: CollectorScheduler;
   readonly version: string;
+  /** The commit and branch built ("unknown" when not known). */
+  readonly revision?: string;
+  readonly branch?: string;
   /** The JSON state document (latest snapshots and a diagnosis per target). */
   readonly state: () => unknown;
   /**
@@ -43,8 +46,13 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
     const sink = new PromSink();
     sink.gauge(
       'sentinel_build_info',
-      'ollama-sentinel build: version and the Node.js it runs on.',
-      { version: deps.version, nodejs_version: process.version },
+      'ollama-sentinel build: version, revision (commit), branch and the Node.js it runs on.',
+      {
+        version: deps.version,
+        revision: deps.revision ?? 'unknown',
+        branch: deps.branch ?? 'unknown',
+        nodejs_version: process.version,
+      },
       1,
     );
     deps.scheduler.render(sink);

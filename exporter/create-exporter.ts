@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import type { BuildInfo } from '../shared/version.js';
 import type { LoadedConfig } from '../shared/config/load-config.js';
 import type { ExporterConfig } from './exporter-section.js';
 import type { TlsStatus } from '../shared/http/start-http-server.js';
@@ -33,11 +34,14 @@ export interface Exporter {
 /** Wires the enabled collectors, the scheduler, the state document and the HTTP app from validated config. */
 export function createExporter(
   config: LoadedConfig,
-  version: string,
+  /** The version, or the whole build (revision and branch label sentinel_build_info). */
+  build: string | BuildInfo,
   log: Logger,
   now: () => number = Date.now,
 ): Exporter {
   const cfg = config.exporter as ExporterConfig;
+  const { version, revision, branch } =
+    typeof build === 'string' ? { version: build, revision: 'unknown', branch: 'unknown' } : build;
   const collectors: Collector[] = [];
   // One NVML worker for both GPU collectors (gpu.backend auto or nvml); undefined for nvidia_smi.
   const nvml = cfg.collector_gpu || cfg.collector_gpu_processes ? createNvmlBackend(config.gpu) : undefined;
@@ -141,6 +145,8 @@ export function createExporter(
   const app = createExporterApp(cfg, {
     scheduler,
     version,
+    revision,
+    branch,
     state: () => state(),
     freshState,
     extraKey: () => {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { CommandDef } from '../shared/cli/command-def.js';
 import type { ExporterConfig } from './exporter-section.js';
-import { readVersion } from '../shared/version.js';
+import { readBuildInfo } from '../shared/version.js';
 import { ConfigError, ConfigIssues } from '../shared/config/config-issues.js';
 import { checkListenFiles } from '../shared/http/listen-settings.js';
 import { startHttpServer } from '../shared/http/start-http-server.js';
@@ -26,7 +26,7 @@ Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 runtime failure, 2 bad usage or
     for (const [i, t] of ctx.config.ollama.entries())
       if (t.ca_file) checkCaFile(`ollama[${i}].ca_file`, t.ca_file, issues);
     if (!issues.empty) throw new ConfigError(issues.list, 'checked before starting');
-    const exporter = createExporter(ctx.config, readVersion(), ctx.log);
+    const exporter = createExporter(ctx.config, readBuildInfo(ctx.env), ctx.log);
     exporter.scheduler.start();
     const server = await startHttpServer(cfg, exporter.app, ctx.log);
     if (server.tls) exporter.watchTls(server.tls);

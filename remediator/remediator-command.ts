@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { EXIT_FAILURE, EXIT_OK, type CommandDef } from '../shared/cli/command-def.js';
 import { ConfigError, type ConfigIssue } from '../shared/config/config-issues.js';
-import { readVersion } from '../shared/version.js';
+import { readBuildInfo } from '../shared/version.js';
 import { selfConflicts } from './config/validate-self.js';
 import { authProblem, remediatorSection, type RemediatorConfig } from './remediator-section.js';
 import { remediatorFileIssues } from './wiring/remediator-files.js';
@@ -54,7 +54,7 @@ or empty secret file, an unusable certificate: every problem is listed).`,
     if (cfg.insecure_no_auth && !cfg.bearer_token_file && !cfg.basic_auth_username)
       ctx.log.warn('insecure_no_auth: anyone who can reach the listener can make this remediator restart containers');
     if (cfg.dry_run) ctx.log.warn('dry_run: decisions are logged, nothing is acted on');
-    const running = await startRemediator(ctx.config, ctx.log, { version: readVersion(), env: ctx.env });
+    const running = await startRemediator(ctx.config, ctx.log, { ...readBuildInfo(ctx.env), env: ctx.env });
     ctx.stderr.write(`ollama-sentinel remediator listening on ${running.url} (webhook at ${running.url}/webhook)\n`);
     if (!ctx.shutdown.aborted) await once(ctx.shutdown, 'abort');
     await running.stop();

@@ -1,3 +1,4 @@
+import type { BuildInfo } from '../shared/version.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TlsStatus } from '../shared/http/start-http-server.js';
 
@@ -88,13 +89,22 @@ export class RemediatorMetrics {
     registers: [this.registry],
   });
 
-  constructor(version = 'unknown') {
+  constructor(build: string | Partial<BuildInfo> = 'unknown') {
+    const b = typeof build === 'string' ? { version: build } : build;
     new Gauge({
       name: 'sentinel_remediator_build_info',
-      help: 'ollama-sentinel remediator: build version and Node.js version.',
-      labelNames: ['version', 'nodejs_version'],
+      help: 'ollama-sentinel remediator: version, revision (commit), branch and the Node.js it runs on.',
+      labelNames: ['version', 'revision', 'branch', 'nodejs_version'],
       registers: [this.registry],
-    }).set({ version, nodejs_version: process.version }, 1);
+    }).set(
+      {
+        version: b.version ?? 'unknown',
+        revision: b.revision ?? 'unknown',
+        branch: b.branch ?? 'unknown',
+        nodejs_version: process.version,
+      },
+      1,
+    );
   }
 
   /** Serving HTTPS: whether the certificate in use follows its files (series absent without TLS). */

@@ -117,12 +117,16 @@ if [[ -n $rootfs_only ]]; then
   exit 0
 fi
 
+# The commit and branch built, for sentinel_build_info (the image has no .git to read them from).
+revision=$(git -C "$REPO_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
+branch=$(git -C "$REPO_ROOT" rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
 tar -C "$rootfs" -cf - . | docker import \
   -c 'ENTRYPOINT ["/usr/bin/node", "/app/dist/shared/cli/main.js"]' \
   -c 'CMD ["exporter"]' \
   -c 'WORKDIR /app' \
   -c 'USER 1000:1000' \
   -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production' \
+  -c "ENV SENTINEL_BUILD_REVISION=$revision SENTINEL_BUILD_BRANCH=$branch" \
   -c 'EXPOSE 9778 9779' \
   -m "ollama-sentinel built by deploy/image/build-local-image.sh from $REPO_ROOT" \
   - "$tag" >/dev/null

@@ -41,6 +41,9 @@ export interface RunningRemediator {
 
 export interface StartOptions {
   readonly version: string;
+  /** Commit and branch for sentinel_remediator_build_info ("unknown" when absent). */
+  readonly revision?: string;
+  readonly branch?: string;
   /** The process environment (DOCKER_CONFIG for the docker CLI). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly clock?: Clock;
@@ -116,7 +119,7 @@ export async function startRemediator(
         ...(secrets.exporterAuth ? { exporterAuth: secrets.exporterAuth } : {}),
       });
 
-    const metrics = new RemediatorMetrics(opts.version);
+    const metrics = new RemediatorMetrics({ version: opts.version, revision: opts.revision, branch: opts.branch });
     const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
     cleanups.push(() => quiet.forEach((w) => w.destroy()));
     const store = new StateStore(

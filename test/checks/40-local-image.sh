@@ -55,8 +55,9 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 ((ok)) || { docker logs "$container" >&2 || true; fail "the exporter in $image did not answer /healthz"; }
-node -e "fetch('http://127.0.0.1:$port/metrics').then(r=>r.text()).then(t=>process.exit(/^sentinel_build_info\{/m.test(t)?0:1),()=>process.exit(1))" ||
-  fail "/metrics of the exporter in $image has no sentinel_build_info"
+revision=$(git rev-parse HEAD)
+node -e "fetch('http://127.0.0.1:$port/metrics').then(r=>r.text()).then(t=>process.exit(/^sentinel_build_info\{[^}]*revision=\"$revision\"/m.test(t)?0:1),()=>process.exit(1))" ||
+  fail "/metrics of the exporter in $image has no sentinel_build_info with revision $revision"
 start=$SECONDS
 docker stop -t 10 "$container" >/dev/null
 (( SECONDS - start < 5 )) || fail "the exporter took $((SECONDS - start)) s to stop: SIGTERM is not handled as PID 1"

@@ -29,6 +29,8 @@ export function normalizeExposition(text: string): string {
     const [, name, rawLabels = '', value] = m as unknown as [string, string, string | undefined, string];
     const labels = rawLabels
       .replace(/nodejs_version="[^"]*"/, 'nodejs_version="<node>"')
+      .replace(/revision="[^"]*"/, 'revision="<revision>"')
+      .replace(/branch="[^"]*"/, 'branch="<branch>"')
       .replace(/pid="\d+"/, 'pid="<pid>"')
       .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
       .replace(/process_name="[^"]*\/ollama-sim-[^/"]+\//, 'process_name="<simdir>/');

@@ -58,6 +58,28 @@ describe('deploy/image/Dockerfile', () => {
   });
 });
 
+describe('deploy/image/Dockerfile build identity', () => {
+  it('labels the image as OCI asks, with the version and licence of package.json, and passes the commit on', () => {
+    const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string; license: string };
+    const labels = Object.fromEntries(
+      [
+        ...instruction('LABEL')
+          .join(' ')
+          .matchAll(/([\w.]+)="([^"]*)"/g),
+      ].map((m) => [m[1]!, m[2]!]),
+    );
+    assert.equal(labels['org.opencontainers.image.version'], pkg.version);
+    assert.equal(labels['org.opencontainers.image.licenses'], pkg.license);
+    assert.equal(labels['org.opencontainers.image.revision'], '${REVISION}');
+    assert.match(labels['org.opencontainers.image.source'] ?? '', /^https:\/\//);
+    // The running program reads the same commit and branch (sentinel_build_info).
+    assert.deepEqual(
+      instruction('ENV').filter((e) => e.includes('SENTINEL_BUILD_')),
+      ['SENTINEL_BUILD_REVISION=${REVISION} SENTINEL_BUILD_BRANCH=${BRANCH}'],
+    );
+  });
+});
+
 describe('deploy/image/build-local-image.sh', () => {
   it('imports the same entrypoint, command and (numeric) node user as the Dockerfile', () => {
     const changes = [...script.matchAll(/-c '(\w+) (.+)'/g)].map((m) => [m[1]!, m[2]!] as const);

@@ -12,7 +12,19 @@ describe('remediator metrics', () => {
     m.skips.inc({ reason: 'cooldown' });
     const text = await m.registry.metrics();
     assert.deepEqual(checkMetricNames(text), []);
-    assert.match(text, /sentinel_remediator_build_info\{version="1.2.3",nodejs_version="v[\d.]+"\} 1/);
+    assert.match(
+      text,
+      /sentinel_remediator_build_info\{version="1.2.3",revision="unknown",branch="unknown",nodejs_version="v[\d.]+"\} 1/,
+    );
+    const built = await new RemediatorMetrics({
+      version: '1.2.3',
+      revision: 'abc123',
+      branch: 'main',
+    }).registry.metrics();
+    assert.match(
+      built,
+      /sentinel_remediator_build_info\{version="1.2.3",revision="abc123",branch="main",nodejs_version=/,
+    );
     assert.equal(
       new RemediatorMetrics().registry.getMetricsAsArray().length,
       m.registry.getMetricsAsArray().length,
