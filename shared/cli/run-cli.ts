@@ -71,7 +71,7 @@ export async function runCli(
     throw err;
   }
   // `command`, not `component`: the commands' parts add their own `component`, and a JSON line has one of each key.
-  const log = createLogger(config.log.level).child({ command: cmd.name });
+  const log = createLogger(config.log.level, undefined, config.log.format).child({ command: cmd.name });
   const shutdown = new AbortController();
   const stop = (signal: string) => {
     if (shutdown.signal.aborted) return;

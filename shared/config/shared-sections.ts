@@ -3,13 +3,19 @@ import { parseDockerHost } from './parse-docker-host.js';
 
 export const logSection: ConfigSection = {
   key: 'log',
-  doc: 'Logging: JSON lines on stdout (pino); human-facing progress goes to stderr.',
+  doc: 'Logging: JSON lines (or logfmt) on stdout (pino); human-facing progress goes to stderr.',
   scalars: {
     level: {
       kind: 'enum',
       values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
       default: 'info',
       doc: 'Lowest level written.',
+    },
+    format: {
+      kind: 'enum',
+      values: ['json', 'logfmt'],
+      default: 'json',
+      doc: 'json: one JSON object per line; logfmt: `ts=… level=… msg="…" key=value`, as Go exporters write with --log.format=logfmt.',
     },
   },
 };

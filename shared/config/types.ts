@@ -66,7 +66,7 @@ export interface DockerConfig {
 }
 
 export interface SharedConfig {
-  readonly log: { readonly level: LogLevel };
+  readonly log: { readonly level: LogLevel; readonly format: 'json' | 'logfmt' };
   readonly gpu: GpuConfig;
   readonly docker: DockerConfig;
   readonly ollama: readonly OllamaTargetConfig[];
