@@ -94,6 +94,7 @@ export function createProbeCollector(
         busySinceMs: null,
         watch: null,
         oomHeldUntilMs: null,
+        oomWhileListed: false,
         evictedBy: null,
       });
     }
@@ -174,7 +175,7 @@ export function createProbeCollector(
                   : [];
               for (const other of evicted)
                 state.get(key(target.name, other))!.evictedBy = { model: m.name, atMs: ctx.now() };
-              holdAfterProbe(s, o.result, o.message, ctx.now(), cfg.probe_oom_hold_ms);
+              holdAfterProbe(s, o.result, o.message, ctx.now(), cfg.probe_oom_hold_ms, resident);
               const seen = { ...o, ...(evicted.length > 0 ? { evicted } : {}) };
               record(s, busy === undefined ? seen : { ...seen, runnerBusyDuringWait: busy }, ctx.now(), coldThreshold);
               publish();

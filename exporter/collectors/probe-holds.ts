@@ -13,6 +13,11 @@ import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
 export interface HoldState {
   /** Until when the probe does not load this model after an out-of-memory (ms); null: no hold. */
   oomHeldUntilMs: number | null;
+  /**
+   * The out-of-memory hit the model while /api/ps listed it (at run time), and it has not been seen unlisted since: a
+   * listing then is the same runner (0.12 keeps a dead one listed), not proof that it fits.
+   */
+  oomWhileListed: boolean;
   /** The keep_warm model whose load by the probe evicted this one, and when; null: none. */
   evictedBy: { readonly model: string; readonly atMs: number } | null;
 }
@@ -32,8 +37,11 @@ export function judgeHold(
   resident: ReadonlySet<string> | null,
   nowMs: number,
 ): HoldVerdict {
-  if (resident?.has(modelNameKey(model))) {
+  const listed = resident?.has(modelNameKey(model)) ?? null;
+  if (listed === false) s.oomWhileListed = false;
+  if (listed === true && !(s.oomWhileListed && s.oomHeldUntilMs !== null && nowMs < s.oomHeldUntilMs)) {
     s.oomHeldUntilMs = null;
+    s.oomWhileListed = false;
     s.evictedBy = null;
     return { hold: false };
   }
@@ -50,15 +58,18 @@ export function judgeHold(
   return { hold: false };
 }
 
-/** After a finished probe: an out-of-memory error starts the hold. */
+/** After a finished probe: an out-of-memory error starts the hold (`wasListed`: /api/ps listed the model before it). */
 export function holdAfterProbe(
   s: HoldState,
   result: string,
   message: string | undefined,
   nowMs: number,
   holdMs: number,
+  wasListed: boolean | null = null,
 ): void {
-  if (result === 'error' && isOutOfMemoryMessage(message)) s.oomHeldUntilMs = nowMs + holdMs;
+  if (result !== 'error' || !isOutOfMemoryMessage(message)) return;
+  s.oomHeldUntilMs = nowMs + holdMs;
+  s.oomWhileListed = wasListed === true;
 }
 
 /**

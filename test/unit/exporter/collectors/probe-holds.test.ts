@@ -7,7 +7,7 @@ import {
   type HoldState,
 } from '../../../../exporter/collectors/probe-holds.js';
 
-const fresh = (): HoldState => ({ oomHeldUntilMs: null, evictedBy: null });
+const fresh = (): HoldState => ({ oomHeldUntilMs: null, oomWhileListed: false, evictedBy: null });
 const set = (...names: string[]) => new Set(names);
 
 test('an out-of-memory error holds the model until the hold ends; any other error does not', () => {
@@ -63,4 +63,23 @@ test('evictedByLoad: the other keep_warm models listed before the load and not a
   assert.deepEqual(evictedByLoad(keepWarm, 'loaded:latest', set('loaded:latest'), set()), []);
   assert.deepEqual(evictedByLoad(keepWarm, 'loaded:latest', null, set()), []);
   assert.deepEqual(evictedByLoad(keepWarm, 'loaded:latest', set('a:latest'), null), []);
+});
+
+test('an out-of-memory at run time (the model listed): its listing ends the hold only once it was seen unlisted', () => {
+  const s = fresh();
+  const oom = 'llama runner process has terminated: CUDA error: out of memory';
+  holdAfterProbe(s, 'error', oom, 1000, 60_000, true);
+  // 0.12 keeps the dead runner listed: the same runner, not proof that it fits.
+  assert.deepEqual(judgeHold(s, 'm:latest', set('m:latest'), 2000), {
+    hold: true,
+    why: 'out_of_memory',
+    untilMs: 61_000,
+  });
+  assert.deepEqual(judgeHold(s, 'm:latest', set(), 3000), { hold: true, why: 'out_of_memory', untilMs: 61_000 });
+  // Unlisted, then listed again: something loaded it, and it fits.
+  assert.deepEqual(judgeHold(s, 'm:latest', set('m:latest'), 4000), { hold: false });
+  assert.equal(s.oomHeldUntilMs, null);
+  // And once the hold is over, one more try even while it is still listed.
+  holdAfterProbe(s, 'error', oom, 5000, 60_000, true);
+  assert.deepEqual(judgeHold(s, 'm:latest', set('m:latest'), 65_000), { hold: false });
 });
