@@ -108,6 +108,8 @@ export function diagnoseLoaded(o: TargetObservation, ctx: DiagnoseContext): Load
   };
 
   let claimedVram = 0;
+  /** VRAM of listed models whose own runner was seen holding it (per-PID GPU memory in the runners sample). */
+  let evidencedVram = 0;
   for (const m of o.loaded) {
     const cfg = o.configured.find((c) => sameModel(c.model, m.model));
     const act = activity(m);
@@ -191,7 +193,11 @@ export function diagnoseLoaded(o: TargetObservation, ctx: DiagnoseContext): Load
 
     // Configured for the CPU (num_gpu 0 or min_vram_ratio 0): nothing in VRAM is the plan, not a fallback.
     if (cfg?.cpuByDesign) continue;
-    claimedVram += m.vramBytes;
+    // A model whose runner was seen holding its VRAM is no CPU fallback, whatever a sample of the target's total
+    // taken at another moment says (the runner's reload between two collections made them disagree).
+    if (r !== null && r.vramBytes !== null && m.vramBytes > 0 && r.vramBytes >= m.vramBytes * VRAM_EVIDENCE_FLOOR)
+      evidencedVram += r.vramBytes;
+    else claimedVram += m.vramBytes;
     if (m.sizeBytes > 0 && m.vramBytes === 0) {
       findings.push({
         condition: 'model_on_cpu',
@@ -215,11 +221,11 @@ export function diagnoseLoaded(o: TargetObservation, ctx: DiagnoseContext): Load
     loadingModels.size === 0 &&
     o.gpuMemoryBytes !== null &&
     claimedVram > 0 &&
-    o.gpuMemoryBytes < claimedVram * VRAM_EVIDENCE_FLOOR
+    Math.max(0, o.gpuMemoryBytes - evidencedVram) < claimedVram * VRAM_EVIDENCE_FLOOR
   ) {
     crossSource({
       condition: 'vram_mismatch',
-      detail: `/api/ps claims ${claimedVram} bytes in VRAM but the target's processes hold ${o.gpuMemoryBytes} on the GPU: silent CPU fallback`,
+      detail: `/api/ps claims ${claimedVram} bytes in VRAM${evidencedVram > 0 ? ` beyond the ${evidencedVram} its runners were seen holding` : ''} but the target's processes hold ${o.gpuMemoryBytes} on the GPU: silent CPU fallback`,
       action: 'restart',
     });
   }

@@ -118,6 +118,39 @@ test('0.12: a runner whose model answered the probe since it started is loaded: 
   assert.equal(d.status, 'vram_mismatch');
 });
 
+for (const [profile, version] of Object.entries(PROFILES)) {
+  test(`${profile}: runners seen holding their VRAM outweigh a target total sampled at another moment; a short one still counts`, () => {
+    // CI, 0.12: a reload between the runners sample (old runner, full VRAM) and the GPU sample (old runner gone, 0).
+    const skewed = obs(version, { gpuMemoryBytes: 0 });
+    const first = diagnoseTarget(skewed);
+    assert.deepEqual(first.unconfirmed ?? [], []);
+    assert.equal(diagnoseTarget(skewed, { previous: first, sampledTogether: true }).status, 'healthy');
+    // Two models: one runner holds its VRAM, the other holds none (the GPU total shows only the first): a mismatch.
+    const two = obs(version, {
+      loaded: [model(), model({ model: 'llama3:latest', sizeBytes: 5 * GiB, vramBytes: 5 * GiB, runnerPid: 101 })],
+      configured: [
+        ...obs(version).configured,
+        {
+          model: 'llama3:latest',
+          present: true,
+          minVramRatio: 0.9,
+          keepWarm: false,
+          cpuByDesign: false,
+          loadSeconds: null,
+        },
+      ],
+      runners: [runner(), runner({ pid: 101, modelBlob: 'sha256-bb', vramBytes: 0 })],
+      gpuMemoryBytes: 14 * GiB,
+    });
+    const d = diagnoseTarget(two, { sampledTogether: true });
+    assert.equal(d.status, 'vram_mismatch');
+    assert.match(
+      d.findings.find((f) => f.condition === 'vram_mismatch')!.detail,
+      new RegExp(`claims ${5 * GiB} bytes in VRAM beyond the ${14 * GiB} its runners were seen holding`),
+    );
+  });
+}
+
 test('0.12: a load that stops progressing is still loading until the stall limit, then load_stalled', () => {
   const v = PROFILES['0.12'];
   const during = obs(v, {
