@@ -1,6 +1,11 @@
-// What the benchmarks share: a fake GPU state of a given size, and a process's CPU time and memory from /proc.
-import { readFileSync } from 'node:fs';
-import { defaultH100Gpu, defaultH100State, type GpuState } from '../sim/gpu-state.js';
+// What the benchmarks share: a simulator over a fake GPU state of a given size, and a process's CPU time and memory
+// from /proc.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { defaultH100Gpu, defaultH100State, writeGpuState, type GpuState } from '../sim/gpu-state.js';
+import { startOllamaSim, type OllamaSim } from '../sim/ollama-sim.js';
 
 export function benchGpuState(gpus: number, procsPerGpu: number): GpuState {
   const s = defaultH100State();
@@ -29,4 +34,40 @@ export function cpuSeconds(pid: number, clockTicks: number): { own: number; chil
 export function memoryKiB(pid: number, key: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
+}
+
+/** USER_HZ here: the unit of the CPU times in /proc/<pid>/stat. */
+export async function clockTicks(): Promise<number> {
+  return Number((await execa('getconf', ['CLK_TCK'], { reject: false })).stdout) || 100;
+}
+
+export interface BenchSim {
+  /** Temp dir for the run (config files go here too). */
+  readonly dir: string;
+  readonly stateFile: string;
+  readonly sim: OllamaSim;
+  /** Stops the simulator and removes the dir. */
+  close(): Promise<void>;
+}
+
+/** A temp dir with a GPU state of `gpus` x `procsPerGpu` processes, and the Ollama simulator with `models` on it. */
+export async function startBenchSim(
+  prefix: string,
+  gpus: number,
+  procsPerGpu: number,
+  models: readonly string[],
+): Promise<BenchSim> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const stateFile = join(dir, 'gpu.state');
+  writeGpuState(stateFile, benchGpuState(gpus, procsPerGpu));
+  const sim = await startOllamaSim({ gpuStateFile: stateFile, models: [...models] });
+  return {
+    dir,
+    stateFile,
+    sim,
+    async close() {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

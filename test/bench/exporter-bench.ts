@@ -6,13 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { pino } from 'pino';
 import { createGpuCollector } from '../../exporter/collectors/gpu-collector.js';
 import { runNvidiaSmi } from '../../shared/gpu/run-nvidia-smi.js';
-import { startOllamaSim } from '../sim/ollama-sim.js';
 import { writeGpuState } from '../sim/gpu-state.js';
-import { benchGpuState, cpuSeconds, memoryKiB } from './bench-host.js';
+import { benchGpuState, clockTicks, cpuSeconds, memoryKiB, startBenchSim } from './bench-host.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { FAKE_NVIDIA_SMI, startRealExporter } from '../helpers/start-real-exporter.js';
 import type { BenchRow } from './bench-row.js';
@@ -62,10 +60,9 @@ async function benchProcess(
   const caseName = `${gpus} GPU${gpus > 1 ? 's' : ''}, ${gpus * opts.processesPerGpu + 1} processes`;
   const add = (metric: string, value: number, unit: string) =>
     rows.push({ bench: 'exporter', case: caseName, metric, value, unit });
-  const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-exporter-'));
-  const stateFile = join(dir, 'gpu.state');
-  writeGpuState(stateFile, benchGpuState(gpus, opts.processesPerGpu));
-  const sim = await startOllamaSim({ gpuStateFile: stateFile, models: [WARM] });
+  const { dir, stateFile, sim, close } = await startBenchSim('sentinel-bench-exporter-', gpus, opts.processesPerGpu, [
+    WARM,
+  ]);
   let ex: Awaited<ReturnType<typeof startRealExporter>> | undefined;
   const startedAt = Date.now();
   try {
@@ -143,8 +140,7 @@ exporter:
     add('CPU seconds, its nvidia-smi runs', total.children, 's');
   } finally {
     await ex?.proc.stop();
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
   return rows;
 }
@@ -207,7 +203,7 @@ async function benchCollection(gpus: number, collections: number): Promise<Bench
 
 export async function runExporterBench(options: ExporterBenchOptions = {}): Promise<BenchRow[]> {
   const opts: Required<ExporterBenchOptions> = { requests: 500, processesPerGpu: 4, collections: 15, ...options };
-  const ticks = Number((await execa('getconf', ['CLK_TCK'], { reject: false })).stdout) || 100;
+  const ticks = await clockTicks();
   const rows: BenchRow[] = [];
   for (const gpus of [1, 8]) rows.push(...(await benchCollection(gpus, opts.collections)));
   for (const gpus of [1, 8]) rows.push(...(await benchProcess(gpus, opts, ticks)));

@@ -2,18 +2,13 @@
 // operators already run), side by side in one run, both loaded by wrk with Prometheus' own Accept and gzip headers at
 // 1, 10 and 50 connections. The exporter runs as issue 10 sizes it: 8 GPUs x 16 processes, 4 models, NVML (the fake
 // library) sampled every second. Installs wrk and the node exporter from Debian when missing (root only).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { buildFakeNvml } from '../helpers/build-fake-nvml.js';
 import { findFreePort } from '../helpers/find-free-port.js';
 import { startProcess, type ProcessHandle } from '../helpers/start-process.js';
 import { startRealExporter } from '../helpers/start-real-exporter.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { writeGpuState } from '../sim/gpu-state.js';
-import { startOllamaSim } from '../sim/ollama-sim.js';
-import { benchGpuState, cpuSeconds, memoryKiB } from './bench-host.js';
+import { clockTicks, cpuSeconds, memoryKiB, startBenchSim } from './bench-host.js';
 import type { BenchRow } from './bench-row.js';
 import { parseWrk, type WrkResult } from './parse-wrk.js';
 
@@ -99,11 +94,8 @@ export async function runScrapeBench(options: ScrapeBenchOptions = {}): Promise<
     process.stdout.write(`scrape bench: skipped (${why})\n`);
     return [];
   }
-  const ticks = Number((await execa('getconf', ['CLK_TCK'], { reject: false })).stdout) || 100;
-  const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-scrape-'));
-  const stateFile = join(dir, 'gpu.state');
-  writeGpuState(stateFile, benchGpuState(8, 16));
-  const sim = await startOllamaSim({ gpuStateFile: stateFile, models: MODELS });
+  const ticks = await clockTicks();
+  const { dir, stateFile, sim, close } = await startBenchSim('sentinel-bench-scrape-', 8, 16, MODELS);
   let node: ProcessHandle | undefined;
   let ex: Awaited<ReturnType<typeof startRealExporter>> | undefined;
   try {
@@ -173,7 +165,6 @@ exporter:
   } finally {
     await node?.stop();
     await ex?.proc.stop();
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
