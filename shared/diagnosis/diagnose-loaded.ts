@@ -44,6 +44,10 @@ export function sameModel(a: string, b: string): boolean {
 
 const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
 
+/** The runner's own VRAM (per-PID GPU memory) reaches what /api/ps lists for its model. */
+const holdsItsVram = (m: LoadedModelObservation, r: RunnerObservation): boolean =>
+  r.vramBytes !== null && r.vramBytes >= m.vramBytes * VRAM_EVIDENCE_FLOOR;
+
 /**
  * What /api/ps's list says once joined with the runner processes: loads in progress or stalled, crashed runners,
  * models that fail to unload, CPU placement, partial offload, and /api/ps claiming VRAM the GPU does not show.
@@ -132,7 +136,7 @@ export function diagnoseLoaded(o: TargetObservation, ctx: DiagnoseContext): Load
 
     // 0.12 to 0.32.3 list a loading model with its planned size_vram while its runner is still filling the GPU.
     if (!psBlocksDuringLoad(o.version) && r !== null && r.vramBytes !== null) {
-      const under = m.vramBytes > 0 && r.vramBytes < m.vramBytes * VRAM_EVIDENCE_FLOOR;
+      const under = m.vramBytes > 0 && !holdsItsVram(m, r);
       // A load maps, reads and allocates; a loaded runner at work only burns CPU (an /api/ps lie with the probe
       // generating must not pass for a load). A runner seen for the first time gets one sample's benefit of the doubt.
       const growing = r.progress === 'progressing' && r.memoryGrowing !== false;
@@ -195,8 +199,7 @@ export function diagnoseLoaded(o: TargetObservation, ctx: DiagnoseContext): Load
     if (cfg?.cpuByDesign) continue;
     // A model whose runner was seen holding its VRAM is no CPU fallback, whatever a sample of the target's total
     // taken at another moment says (the runner's reload between two collections made them disagree).
-    if (r !== null && r.vramBytes !== null && m.vramBytes > 0 && r.vramBytes >= m.vramBytes * VRAM_EVIDENCE_FLOOR)
-      evidencedVram += r.vramBytes;
+    if (r !== null && m.vramBytes > 0 && holdsItsVram(m, r)) evidencedVram += r.vramBytes!;
     else claimedVram += m.vramBytes;
     if (m.sizeBytes > 0 && m.vramBytes === 0) {
       findings.push({
