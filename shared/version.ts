@@ -24,7 +24,7 @@ export interface BuildInfo {
  * from (read from .git without the git binary), else "unknown".
  */
 export function readBuildInfo(env: NodeJS.ProcessEnv, appDir: string = APP_DIR): BuildInfo {
-  const fromGit = readGitHead(appDir);
+  const fromGit = env.SENTINEL_BUILD_REVISION && env.SENTINEL_BUILD_BRANCH ? null : readGitHead(appDir);
   return {
     version: readVersion(),
     revision: env.SENTINEL_BUILD_REVISION || fromGit?.revision || 'unknown',

@@ -139,9 +139,8 @@ export function createProbeCollector(
               const last = s.last?.result;
               // /api/ps lists a model while it is still loading too: only a model this probe has seen answering
               // (or hang after answering) counts as resident, so a slow cold load is never taken for a hung runner.
-              const proven =
-                listed === null ? null : listed.has(modelNameKey(m.name)) && (last === 'ok' || last === 'timeout');
               const resident = listed === null ? null : listed.has(modelNameKey(m.name));
+              const proven = resident === null ? null : resident && (last === 'ok' || last === 'timeout');
               const watched = () => runnersToWatch(runnersOf(target.name), blobOf(target.name, m.name), resident);
               if (busySingleSlot(watched())) {
                 skip(s, resident, ctx.now());

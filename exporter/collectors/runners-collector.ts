@@ -116,7 +116,12 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
     return found;
   }
 
-  async function observe(id: ProcessIdentity, atMs: number, gpu: ReadonlyMap<number, PidOnGpu> | undefined) {
+  async function observe(
+    id: ProcessIdentity,
+    atMs: number,
+    gpu: ReadonlyMap<number, PidOnGpu> | undefined,
+    smReported: boolean,
+  ) {
     const counters = await readProcessCounters(opts.procRoot, id.pid, id.startTime).catch(() => null);
     if (!counters) return null; // exited meanwhile
     const onGpu = gpu?.get(id.pid);
@@ -128,8 +133,7 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
       rchar: counters.io?.rchar ?? null,
       readBytes: counters.io?.readBytes ?? null,
       vramBytes,
-      // NVML reports only processes that ran lately: one not in a snapshot that has shares was idle on the GPU.
-      gpuSmRatio: gpu && [...gpu.values()].some((x) => x.smRatio !== null) ? (onGpu?.smRatio ?? 0) : null,
+      gpuSmRatio: smReported ? (onGpu?.smRatio ?? 0) : null,
     });
     tracks.set(id.pid, verdict.track);
     const runner: RunnerObservation = {
@@ -168,6 +172,8 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
     const scopes = resolved.filter((r): r is { target: string; ids: Set<string> } => !!r);
     const processes = scopes.length > 0 ? await candidates() : [];
     const gpu = deps.gpuByPid?.();
+    // NVML reports only processes that ran lately: one not in a snapshot that has shares was idle on the GPU.
+    const smReported = gpu !== undefined && [...gpu.values()].some((x) => x.smRatio !== null);
     const live = new Set<number>();
     const targets = await Promise.all(
       scopes.map(async ({ target, ids }) => {
@@ -180,7 +186,7 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
           await Promise.all(
             mine
               .filter((p) => classifyProcessRole(p.argv, p.exe) === 'ollama_runner')
-              .map((p) => (live.add(p.pid), observe(p, atMs, gpu))),
+              .map((p) => (live.add(p.pid), observe(p, atMs, gpu, smReported))),
           )
         )
           .filter((r): r is RunnerObservation => r !== null)

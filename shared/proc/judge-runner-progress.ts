@@ -100,6 +100,7 @@ export function judgeRunnerProgress(
     return { track, progress: 'progressing', flatForMs: 0, memoryGrowing };
   }
   if (windowMs < t.minWindowMs) {
+    // Too soon to call: the previous verdict stands (a fresh on-demand sample right after a scheduled one).
     const flatForMs = prev.progress === 'flat' ? windowMs : 0;
     return { track: prev, progress: prev.progress, flatForMs, memoryGrowing: prev.memoryGrowing };
   }
