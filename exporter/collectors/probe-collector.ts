@@ -8,7 +8,7 @@ import {
   type ProbeResult,
   type ProbeSnapshot,
 } from './probe-snapshot.js';
-import { probeOne, residentModels, type Outcome, type ProbeApi, type ProbeConfig } from './probe-one.js';
+import { probeOne, residentModels, type Outcome, type ProbeApi, type ProbeConfig, type Resident } from './probe-one.js';
 import { evictedByLoad, holdAfterProbe, judgeHold, type HoldState } from './probe-holds.js';
 import { busySingleSlot, runnersToWatch, WaitWatch, type RunnersView } from './runner-watch.js';
 
@@ -128,7 +128,7 @@ export function createProbeCollector(
       try {
         await Promise.all(
           pairs.map(async ({ target, api, models: probed }) => {
-            const probeModel = async (m: ModelConfig, listed: Set<string> | null): Promise<void> => {
+            const probeModel = async (m: ModelConfig, listed: Resident | null): Promise<void> => {
               const s = state.get(key(target.name, m.name))!;
               // Not loaded again into the same out-of-memory, nor back over the keep_warm model that evicted it.
               if (judgeHold(s, m.name, listed, ctx.now()).hold) {

@@ -10,6 +10,9 @@ import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
  *   and reloading the evicted one would evict the other, and so on every probe interval.
  * A held model is still probed whenever it is resident (someone else loaded it): then it fits, and the hold ends.
  */
+/** The model names (normalised) /api/ps listed: a set, or the probe's map of them to their expiry. */
+export type Listing = Pick<ReadonlySet<string>, 'has'>;
+
 export interface HoldState {
   /** Until when the probe does not load this model after an out-of-memory (ms); null: no hold. */
   oomHeldUntilMs: number | null;
@@ -31,12 +34,7 @@ export type HoldVerdict =
  * of the round; null when it did not answer (nothing is known: no hold ends, none starts to matter). Ends holds that
  * no longer apply (mutates `s`).
  */
-export function judgeHold(
-  s: HoldState,
-  model: string,
-  resident: ReadonlySet<string> | null,
-  nowMs: number,
-): HoldVerdict {
+export function judgeHold(s: HoldState, model: string, resident: Listing | null, nowMs: number): HoldVerdict {
   const listed = resident?.has(modelNameKey(model)) ?? null;
   if (listed === false) s.oomWhileListed = false;
   if (listed === true && !(s.oomWhileListed && s.oomHeldUntilMs !== null && nowMs < s.oomHeldUntilMs)) {
@@ -80,8 +78,8 @@ export function holdAfterProbe(
 export function evictedByLoad(
   keepWarm: readonly string[],
   loaded: string,
-  before: ReadonlySet<string> | null,
-  after: ReadonlySet<string> | null,
+  before: Listing | null,
+  after: Listing | null,
 ): string[] {
   if (before === null || after === null) return [];
   const self = modelNameKey(loaded);

@@ -43,13 +43,18 @@ export type Outcome = Omit<
   | 'busySinceMs'
 > & { readonly result: ProbeResult; readonly durationSeconds: number };
 
-/** Names (lower-cased, normalised) of models resident and not stopping; null when /api/ps fails. */
-export async function residentModels(api: ProbeApi, ctx: RunContext): Promise<Set<string> | null> {
+/**
+ * Models resident and not stopping: names (lower-cased, normalised) to their expires_at (ms; null when /api/ps gave
+ * none); null when /api/ps fails.
+ */
+export async function residentModels(api: ProbeApi, ctx: RunContext): Promise<Resident | null> {
   try {
     const ps = await api.ps({ signal: ctx.signal });
     const now = ctx.now();
-    return new Set(
-      ps.filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now).map((m) => modelNameKey(m.name)),
+    return new Map(
+      ps
+        .filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now)
+        .map((m) => [modelNameKey(m.name), m.expiresAtMs ?? null]),
     );
   } catch (err) {
     if (err instanceof OllamaError) return null; // unknown: give the probe the (longer) load deadline
@@ -57,17 +62,33 @@ export async function residentModels(api: ProbeApi, ctx: RunContext): Promise<Se
   }
 }
 
+export type Resident = ReadonlyMap<string, number | null>;
+
+/**
+ * Whether the model's runner was replaced under a waiting probe: gone from /api/ps, or listed with another expires_at.
+ * Read while the probe's request is still in flight: the request holds a reference on its runner, which freezes
+ * expires_at (sched.go useLoadedRunner) until it ends (cancelling it re-arms it), so a hung runner keeps the value
+ * the round read; a model unloaded (keep_alive, eviction) after that read and loaded again by this very request
+ * reads "now + keep_alive" (loadedModels, while loading). False when /api/ps does not answer.
+ */
+async function replacedMeanwhile(api: ProbeApi, ctx: RunContext, key: string, before: Resident): Promise<boolean> {
+  const now = await residentModels(api, ctx);
+  if (now === null) return false;
+  return !now.has(key) || now.get(key) !== before.get(key);
+}
+
 export async function probeOne(
   target: OllamaTargetConfig,
   api: ProbeApi,
   model: ModelConfig,
-  resident: Set<string> | null,
+  resident: Resident | null,
   provenResident: boolean | null,
   cfg: ProbeConfig,
   ctx: RunContext,
   onPending: (wasLoaded: boolean | null) => void,
 ): Promise<Outcome> {
-  const wasLoaded = resident === null ? null : resident.has(modelNameKey(model.name));
+  const nameKey = modelNameKey(model.name);
+  const wasLoaded = resident === null ? null : resident.has(nameKey);
   const fields = modelRequestFields(model);
   const started = ctx.now();
   const base = { target: target.name, model: model.name, wasLoaded };
@@ -80,6 +101,14 @@ export async function probeOne(
     if (loadTimeoutMs > pendingAfterMs) pendingTimer = setTimeout(() => onPending(wasLoaded), pendingAfterMs);
   };
   armPending();
+  // Halfway to a resident model's deadline, while its request still waits: was its runner replaced meanwhile?
+  let replaced: Promise<boolean> | undefined;
+  const replacedTimer =
+    provenResident === true && resident !== null
+      ? setTimeout(() => {
+          replaced = replacedMeanwhile(api, ctx, nameKey, resident).catch(() => false);
+        }, loadTimeoutMs / 2)
+      : undefined;
   try {
     const r: GenerateResult = await api.generate(
       // num_predict is a predict option, not a runner option: it does not make Ollama reload the model.
@@ -102,9 +131,11 @@ export async function probeOne(
     };
   } catch (err) {
     if (!(err instanceof OllamaError)) throw err;
+    // A resident model's deadline ran out before the headers: a hung runner, unless this request had to load it again.
+    const hung = provenResident === true && !(err.reason === 'load_timeout' && (await replaced) === true);
     return {
       ...base,
-      result: classify(err, provenResident === true),
+      result: classify(err, hung),
       reason: err.reason,
       message: err.message,
       ttfbSeconds: null,
@@ -114,14 +145,15 @@ export async function probeOne(
     };
   } finally {
     clearTimeout(pendingTimer);
+    clearTimeout(replacedTimer);
   }
 }
 
-function classify(err: OllamaError, wasLoaded: boolean): ProbeResult {
+function classify(err: OllamaError, hung: boolean): ProbeResult {
   switch (err.reason) {
     case 'load_timeout':
       // A resident model needs no load: silence until headers is a hung runner, not a slow load.
-      return wasLoaded ? 'timeout' : 'loading';
+      return hung ? 'timeout' : 'loading';
     case 'first_token_timeout':
     case 'stalled':
       return 'timeout';

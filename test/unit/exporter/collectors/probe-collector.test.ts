@@ -12,6 +12,7 @@ import { checkMetricNames } from '../../../lint/metric-name-rules.js';
 import type { ModelConfig, OllamaTargetConfig } from '../../../../shared/config/types.js';
 import { json, startLocalServer, type RecordedRequest } from '../../../helpers/local-server.js';
 import { startOllamaSim } from '../../../sim/ollama-sim.js';
+import { OllamaClient } from '../../../../shared/ollama/ollama-client.js';
 
 class RecordingSink implements MetricSink {
   readonly samples: { name: string; labels: Labels; value: number }[] = [];
@@ -345,6 +346,49 @@ test('against the Ollama simulator: exact options and keep_alive, no reload when
     assert.equal(slow.wasLoaded, false);
     assert.equal(slow.result, 'loading');
     await sim.control.setLoadDelay(20);
+  } finally {
+    await sim.close();
+  }
+});
+
+test('a resident model unloaded between the round’s /api/ps and its probe: a slow load is loading, not a hung runner', async () => {
+  const sim = await startOllamaSim({ models: ['qwen2.5:0.5b'] });
+  try {
+    const t = { name: 'sim', url: sim.url, headers: {} };
+    const m = model('qwen2.5:0.5b', { keep_alive: '10m', options: {} });
+    let unloadFirst = false;
+    const collector = createProbeCollector([t], [m], cfg, {
+      clientFor: (target, timeoutMs) => {
+        const real = new OllamaClient(target, { timeoutMs });
+        return {
+          ps: (o) => real.ps(o),
+          // keep_alive ran out (or another model evicted it) just after the round read /api/ps
+          generate: async (req, o) => {
+            if (unloadFirst) await sim.control.expire(m.name);
+            return real.generate(req, o);
+          },
+        };
+      },
+    });
+    const run = async () => (await collector.collect(ctx())).probes[0]!;
+    await sim.control.setLoadDelay(20);
+    assert.equal((await run()).result, 'ok');
+    assert.equal((await run()).wasLoaded, true, 'resident, and seen answering: proven');
+
+    unloadFirst = true;
+    await sim.control.setLoadDelay(2000);
+    const r = await run();
+    assert.equal(r.wasLoaded, true);
+    assert.equal(r.reason, 'load_timeout', 'the first-token deadline of a resident model ran out');
+    assert.equal(r.result, 'loading', 'its runner was replaced meanwhile: a load, not a hang');
+
+    // The same deadline with the runner left in place is a hang.
+    unloadFirst = false;
+    await sim.control.setLoadDelay(20);
+    assert.equal((await run()).result, 'ok');
+    await sim.control.setHangGenerate('nothing');
+    assert.equal((await run()).result, 'timeout');
+    await sim.control.setHangGenerate(false);
   } finally {
     await sim.close();
   }
