@@ -33,8 +33,8 @@ export class RemediatorMetrics {
   });
   readonly actions = new Counter({
     name: 'sentinel_remediator_actions_total',
-    help: 'ollama-sentinel remediator: healing steps by action and result (done, skipped, failed, dry_run).',
-    labelNames: ['action', 'result'],
+    help: 'ollama-sentinel remediator: healing steps by target, action and result (done, skipped, failed, dry_run, interrupted).',
+    labelNames: ['target', 'action', 'result'],
     registers: [this.registry],
   });
   readonly skips = new Counter({
@@ -73,14 +73,21 @@ export class RemediatorMetrics {
   });
   readonly incidentsClosed = new Counter({
     name: 'sentinel_remediator_incidents_closed_total',
-    help: 'ollama-sentinel remediator: closed incidents by outcome.',
-    labelNames: ['outcome'],
+    help: 'ollama-sentinel remediator: closed incidents by target and outcome.',
+    labelNames: ['target', 'outcome'],
     registers: [this.registry],
   });
   readonly escalations = new Counter({
     name: 'sentinel_remediator_escalations_total',
-    help: 'ollama-sentinel remediator: incidents handed to humans, by reason.',
-    labelNames: ['reason'],
+    help: 'ollama-sentinel remediator: incidents handed to humans, by target and reason.',
+    labelNames: ['target', 'reason'],
+    registers: [this.registry],
+  });
+  readonly timeToHeal = new Histogram({
+    name: 'sentinel_remediator_time_to_heal_seconds',
+    help: 'ollama-sentinel remediator: from the first alert of an incident to its close as healed, by target.',
+    labelNames: ['target'],
+    buckets: [15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
     registers: [this.registry],
   });
   readonly deferred = new Gauge({

@@ -28,7 +28,9 @@ export async function closeIncident(
     recordAction(ctx.safety, ctx.limits, { target: inc.target, action: unjudged.action, now: unjudged.startedAt });
   }
   ctx.book.close(inc, outcome, reason, ctx.clock.now());
-  ctx.metrics.incidentsClosed.inc({ outcome });
+  ctx.metrics.incidentsClosed.inc({ target: inc.target, outcome });
+  if (outcome === 'healed')
+    ctx.metrics.timeToHeal.observe({ target: inc.target }, (ctx.clock.now() - inc.openedAt) / 1000);
   ctx.log.info({ incident: inc.id, rule: inc.rule, target: inc.target, outcome, reason, detail }, 'incident closed');
   const decision = DECISION[outcome];
   await ctx.audit({
@@ -43,7 +45,7 @@ export async function closeIncident(
     attempts: inc.attempts,
   });
   if (outcome === 'escalated' || outcome === 'failed') {
-    ctx.metrics.escalations.inc({ reason });
+    ctx.metrics.escalations.inc({ target: inc.target, reason });
     await notify(ctx, inc, outcome, detail);
   }
   if (silenceId && ctx.silencer) {

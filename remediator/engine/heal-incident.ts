@@ -154,7 +154,7 @@ export async function healIncident(
     }
     const model = resolveModel(ctx, inc.target, action, modelName);
     if (model === null) {
-      ctx.metrics.actions.inc({ action, result: 'skipped' });
+      ctx.metrics.actions.inc({ target: inc.target, action, result: 'skipped' });
       inc.ladderPos = i + 1;
       await ctx.audit({
         kind: 'decision',
@@ -277,7 +277,7 @@ async function dryRunLadder(
       calls: result.calls,
       dryRun: true,
     });
-    ctx.metrics.actions.inc({ action, result: 'dry_run' });
+    ctx.metrics.actions.inc({ target: inc.target, action, result: 'dry_run' });
     await ctx.audit({
       kind: 'decision',
       ...decided,

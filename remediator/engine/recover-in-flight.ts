@@ -52,7 +52,7 @@ export async function recoverInFlight(ctx: EngineContext, inc: Incident): Promis
     inc.attempts++;
     inc.ladderPos = Math.max(inc.ladderPos, f.ladderIndex + 1);
     recordAction(ctx.safety, ctx.limits, { target: inc.target, action: f.action, now: f.startedAt });
-    ctx.metrics.actions.inc({ action: f.action, result: 'interrupted' });
+    ctx.metrics.actions.inc({ target: inc.target, action: f.action, result: 'interrupted' });
   }
   delete inc.inFlight;
   await ctx.audit({

@@ -104,7 +104,7 @@ export async function runRealStep(
     calls: result.calls,
     dryRun: false,
   });
-  ctx.metrics.actions.inc({ action, result: result.outcome });
+  ctx.metrics.actions.inc({ target: inc.target, action, result: result.outcome });
   ctx.metrics.stepDuration.observe({ action }, (finishedAt - startedAt) / 1000);
   if (result.outcome !== 'skipped') {
     inc.attempts++;

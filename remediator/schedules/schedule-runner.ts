@@ -89,7 +89,11 @@ export class ScheduleRunner {
     } finally {
       limit.dispose();
     }
-    this.d.metrics.actions.inc({ action: 'warm_up', result: this.d.dryRun ? 'dry_run' : result.outcome });
+    this.d.metrics.actions.inc({
+      target: target.name,
+      action: 'warm_up',
+      result: this.d.dryRun ? 'dry_run' : result.outcome,
+    });
     this.d.log.info(
       { job: job.name, target: target.name, model: model.name, outcome: result.outcome },
       'scheduled warm-up',

@@ -32,7 +32,12 @@ describe('remediation engine: the ladder', () => {
       assert.deepEqual(h.silences.removed, ['sil-1']);
       assert.match(
         await h.metrics.registry.getSingleMetricAsString('sentinel_remediator_actions_total'),
-        /action="restart_container",result="done"} 1/,
+        /target="main",action="restart_container",result="done"} 1/,
+      );
+      assert.match(
+        await h.metrics.registry.getSingleMetricAsString('sentinel_remediator_time_to_heal_seconds'),
+        /sentinel_remediator_time_to_heal_seconds_count\{target="main"} 1/,
+        'the healed incident is timed, by target',
       );
       assert.equal(h.saved().book.incidents[0]!.status, 'healed', 'the outcome is persisted');
     } finally {
