@@ -1,13 +1,13 @@
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EXEC_NAME_PRELUDE } from '../sim/exec-name-prelude.js';
 
 /**
  * `ollama serve`: spawns the runners described in SENTINEL_RUNNERS (JSON list of {args, stubborn}) and stays up;
  * SIGTERM ends it and its runners. Unlike the simulator's, its runners do NOT exit when the server dies: that is
  * exactly the orphan kill_orphans must find.
  */
-const SERVE = `'use strict';
-const { spawn } = require('node:child_process');
+const SERVE = `${EXEC_NAME_PRELUDE}const { spawn } = require('node:child_process');
 const exe = __dirname + '/ollama';
 const specs = JSON.parse(process.env.SENTINEL_RUNNERS || '[]');
 const kids = specs.map((s) => spawn(exe, s.args, { cwd: __dirname, stdio: 'ignore', env: { ...process.env, SENTINEL_STUBBORN: s.stubborn ? '1' : '' } }));
@@ -16,8 +16,7 @@ setInterval(() => {}, 1 << 30);
 `;
 
 /** `ollama runner ...`: holds still; a stubborn one ignores SIGTERM (only SIGKILL ends it). */
-const RUNNER = `'use strict';
-process.on('SIGTERM', () => { if (process.env.SENTINEL_STUBBORN !== '1') process.exit(0); });
+const RUNNER = `${EXEC_NAME_PRELUDE}process.on('SIGTERM', () => { if (process.env.SENTINEL_STUBBORN !== '1') process.exit(0); });
 setInterval(() => {}, 1 << 30);
 `;
 

@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait-for.js';
+import { EXEC_NAME_PRELUDE } from '../sim/exec-name-prelude.js';
 
 /**
  * Real processes shaped like an Ollama server with its children, for /proc-level tests: `<dir>/ollama` and
@@ -21,15 +22,13 @@ export interface FakeOllamaTree {
 }
 
 // Every child sleeps, exits on SIGTERM and when its parent goes away: it can never outlive the test.
-const CHILD = `'use strict';
-const parent = process.ppid;
+const CHILD = `${EXEC_NAME_PRELUDE}const parent = process.ppid;
 process.on('SIGTERM', () => process.exit(0));
 setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 100);
 `;
 
 // The server spawns its children from the JSON in argv's last word and prints "name pid" for each.
-const SERVE = `'use strict';
-const { spawn } = require('node:child_process');
+const SERVE = `${EXEC_NAME_PRELUDE}const { spawn } = require('node:child_process');
 const children = JSON.parse(Buffer.from(process.env.FAKE_CHILDREN, 'base64').toString());
 const kids = [];
 for (const [name, file, args] of children) {

@@ -10,6 +10,7 @@
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EXEC_NAME_PRELUDE } from './exec-name-prelude.js';
 import { fakeLlamaServerBinary } from './fake-llama-server-binary.js';
 
 export interface OllamaExecutableDir {
@@ -33,8 +34,7 @@ export interface PrepareOptions {
 // parent dies (like a real runner whose server went away: it must never outlive a test) and after
 // SENTINEL_FAKE_LIFETIME_MS. Activities as in fake-runner/fake-llama-server.c: generating/spinning burn ~20 % of a
 // core, loading burns ~5 %, grows RSS by 4 MiB per tick up to 64 MiB and read()s 1 MiB per tick; idle/hung do nothing.
-const RUNNER_SCRIPT = `'use strict';
-const fs = require('node:fs');
+const RUNNER_SCRIPT = `${EXEC_NAME_PRELUDE}const fs = require('node:fs');
 const http = require('node:http');
 const args = process.argv.slice(2);
 const arg = (name) => (args.indexOf(name) >= 0 ? args[args.indexOf(name) + 1] : undefined);
@@ -100,8 +100,7 @@ setInterval(() => {
 
 // `ollama gpu-discover --lib-dir D...` (0.30+, discover/native_probe.go discoverNativeDevices): prints the device
 // JSON on stdout; lives SENTINEL_FAKE_LIFETIME_MS (default 1 s), exits early when its parent dies.
-const GPU_DISCOVER_SCRIPT = `'use strict';
-const parent = process.ppid;
+const GPU_DISCOVER_SCRIPT = `${EXEC_NAME_PRELUDE}const parent = process.ppid;
 const started = Date.now();
 const lifetime = Number(process.env.SENTINEL_FAKE_LIFETIME_MS || 1000);
 process.stdout.write(JSON.stringify({ devices: [{ library: 'CUDA', index: 0, name: 'NVIDIA H100 80GB HBM3' }] }) + '\\n');
@@ -112,8 +111,7 @@ const tick = setInterval(() => {
 `;
 
 function serveScript(simMainPath: string): string {
-  return `'use strict';
-// \`ollama serve\`: the simulator CLI; runners are spawned from this same folder.
+  return `${EXEC_NAME_PRELUDE}// \`ollama serve\`: the simulator CLI; runners are spawned from this same folder.
 process.env.SENTINEL_SIM_EXECUTABLE_DIR = __dirname;
 import(require('node:url').pathToFileURL(${JSON.stringify(simMainPath)}).href).catch((err) => {
   process.stderr.write(String(err && err.stack || err) + '\\n');
@@ -123,8 +121,7 @@ import(require('node:url').pathToFileURL(${JSON.stringify(simMainPath)}).href).c
 }
 
 // \`ollama list\`: the usual compose healthcheck (exit 1 when the server does not answer).
-const LIST_SCRIPT = `'use strict';
-const raw = process.env.OLLAMA_HOST || '127.0.0.1:11434';
+const LIST_SCRIPT = `${EXEC_NAME_PRELUDE}const raw = process.env.OLLAMA_HOST || '127.0.0.1:11434';
 const m = /^(?:(https?):\\/\\/)?([^:/]*)(?::(\\d+))?/.exec(raw);
 const host = !m[2] || m[2] === '0.0.0.0' ? '127.0.0.1' : m[2];
 const url = (m[1] || 'http') + '://' + host + ':' + (m[3] || '11434') + '/api/tags';

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   defaultFixturesDir,
@@ -256,7 +256,8 @@ test('stuck: after SIGKILL the pipes stay open until the fault is cleared', asyn
   // The wrapper script's own subshells are children too: wait until it has exec'd node.
   const children = () => {
     try {
-      if (readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim() !== 'node') return '';
+      // exe, not comm: Node 24 renames its main thread "MainThread"
+      if (basename(readlinkSync(`/proc/${child.pid}/exe`)) !== 'node') return '';
       return readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
     } catch {
       return '';
