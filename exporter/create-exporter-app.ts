@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import { Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 import type { ExporterConfig } from './exporter-section.js';
 import { readSecretFile } from '../shared/http/secret-files.js';
@@ -8,13 +9,7 @@ import type { CollectorScheduler } from './collector-scheduler.js';
 import { FRESH_WAIT_DEFAULT_MS, FRESH_WAIT_MAX_MS } from './fresh-state.js';
 import { PromSink } from './metrics/prom-sink.js';
 import type { MetricSink } from './collector.js';
-import {
-  CONTENT_TYPES,
-  ExpositionCache,
-  negotiate,
-  type Exposition,
-  type ExpositionFormat,
-} from './metrics/exposition-cache.js';
+import { ExpositionCache, negotiate, type Exposition, type ExpositionFormat } from './metrics/exposition-cache.js';
 
 export interface ExporterAppDeps {
   readonly scheduler: CollectorScheduler;
@@ -57,7 +52,7 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
     );
     deps.scheduler.render(sink);
     deps.extraSeries?.(sink);
-    return sink.registry(CONTENT_TYPES[format]).metrics();
+    return sink.render(format);
   });
 
   // /-/healthy and /-/ready: the paths Prometheus, Alertmanager and the exporter-toolkit use for the same checks.
@@ -177,7 +172,7 @@ async function withNodeMetrics(
   if (format === 'openmetrics' && head.endsWith(EOF)) head = head.slice(0, -EOF.length);
   const node = await reg.metrics();
   const body = Buffer.from(head + node);
-  return { contentType: cached.contentType, body: gzip ? gzipSync(body) : body, gzip };
+  return { contentType: cached.contentType, body: gzip ? await promisify(gzipCallback)(body) : body, gzip };
 }
 
 function landingPage(metricsPath: string, version: string, scheduler: CollectorScheduler): string {

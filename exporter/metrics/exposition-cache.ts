@@ -1,7 +1,11 @@
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import { Registry, type RegistryContentType } from 'prom-client';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
+
+// On libuv's pool: compressing ~100 kB on the event loop would hold every scrape arriving meanwhile.
+const gzipAsync = promisify(gzipCallback);
 
 /** One rendered answer to a scrape: the exact bytes and headers, shared by every scraper until the next change. */
 export interface Exposition {
@@ -16,7 +20,7 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, RegistryContentTyp
 };
 
 /** Renders the exposition of one format (the whole document as a string) for the current state. */
-export type RenderExposition = (format: ExpositionFormat) => Promise<string>;
+export type RenderExposition = (format: ExpositionFormat) => Promise<string> | string;
 
 /**
  * The rendered /metrics documents for one state of the exporter, by format and encoding, each rendered on first
@@ -38,8 +42,16 @@ export class ExpositionCache {
     let v = this.variants.get(id);
     if (!v) {
       v = gzip
-        ? this.get(key, format, false).then((plain) => ({ ...plain, body: gzipSync(plain.body), gzip: true }))
-        : this.render(format).then((text) => ({ body: Buffer.from(text), contentType: CONTENT_TYPES[format], gzip }));
+        ? this.get(key, format, false).then(async (plain) => ({
+            ...plain,
+            body: await gzipAsync(plain.body),
+            gzip: true,
+          }))
+        : Promise.resolve(this.render(format)).then((text) => ({
+            body: Buffer.from(text),
+            contentType: CONTENT_TYPES[format],
+            gzip,
+          }));
       // A failed render is not remembered: the next scrape tries again.
       v.catch(() => {
         if (this.variants.get(id) === v) this.variants.delete(id);

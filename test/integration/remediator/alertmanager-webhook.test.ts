@@ -186,7 +186,10 @@ remediator:
       audit.filter((e) => e.incident === healed.id).map((e) => e.kind),
       ['alert', 'intent', 'result', 'verify', 'close'],
     );
-    assert.match(await metrics(), /sentinel_remediator_actions_total\{target="[^"]+",action="reload",result="done"\} 1/);
+    assert.match(
+      await metrics(),
+      /sentinel_remediator_actions_total\{target="[^"]+",action="reload",result="done"\} 1/,
+    );
   });
 
   it('records an alert for an undeclared target and answers 2xx, so Alertmanager does not retry', async () => {
