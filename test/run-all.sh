@@ -94,6 +94,14 @@ test_files() {
   done
 }
 
+# Whether the machine's node differs from the pinned one and package.json's engines (">=N...") admits its major.
+machine_node_allowed() {
+  [[ -n $MACHINE_NODE && -x $MACHINE_NODE ]] || return 1
+  [[ $("$MACHINE_NODE" --version) != "$(node --version)" ]] || return 1
+  node -e 'const m = />=\s*(\d+)/.exec(require("./package.json").engines?.node ?? "");
+    process.exit(m && Number(m[1]) <= Number(process.argv[1].replace(/^v/, "").split(".")[0]) ? 0 : 1)' "$("$MACHINE_NODE" --version)"
+}
+
 # Seconds since an earlier $SECONDS reading, for the labels of timed results.
 since() { echo "$((SECONDS - $1))s"; }
 
@@ -138,7 +146,7 @@ run_node_tests() { # run_node_tests <label> <concurrency> <timeout-ms> files...
   else
     echo "run-all: dist/test/helpers/file-durations-reporter.js missing: no per-file durations" >&2
   fi
-  node --test --test-concurrency="$concurrency" --test-timeout="$timeout_ms" \
+  "${TEST_NODE:-node}" --test --test-concurrency="$concurrency" --test-timeout="$timeout_ms" \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" \
     "${durations[@]}" "$@" </dev/null || rc=$?
@@ -166,6 +174,18 @@ say "set-up: Debian packages"
 if ! bash "$REPO_ROOT/test/setup/ensure-packages.sh" </dev/null; then
   record 0 1 0 "set-up (Debian packages)"
 fi
+
+say "set-up: pinned Node.js"
+# Every phase runs on the pinned Node (test/setup/ensure-node.sh); the machine's own node, when engines still
+# allows it, runs the unit phase a second time.
+MACHINE_NODE=$(command -v node || true)
+if node_bin=$(bash "$REPO_ROOT/test/setup/ensure-node.sh" </dev/null); then
+  export PATH="$node_bin:$PATH"
+  note "node" "$(node --version) (pinned, $node_bin)"
+else
+  record 0 1 0 "set-up (pinned Node.js)"
+fi
+echo "node $(node --version) at $(command -v node)"
 
 say "set-up: npm dependencies"
 # npm ci wipes node_modules: only when it is missing or older than the lock file (fresh clone, CI),
@@ -202,6 +222,10 @@ if wants unit; then
   if ((${#unit_files[@]})); then
     run_node_tests unit 2 60000 "${unit_files[@]}"
     print_durations unit
+    if machine_node_allowed; then
+      say "unit tests on the machine's Node.js $("$MACHINE_NODE" --version) (package.json engines still allows it)"
+      TEST_NODE=$MACHINE_NODE run_node_tests "unit-$("$MACHINE_NODE" --version | cut -d. -f1)" 2 60000 "${unit_files[@]}"
+    fi
   else
     echo "no unit tests found under dist/test/unit"
   fi

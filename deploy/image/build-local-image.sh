@@ -2,7 +2,7 @@
 # Builds the ollama-sentinel image WITHOUT any registry or base image: a root filesystem made of this host's
 # /usr/bin/node and the libraries it links, the compiled app (dist/) and the production node_modules, imported
 # with `docker import`. Same entrypoint, command, user and ports as deploy/image/Dockerfile; for hosts that cannot
-# pull node:20-slim (air-gapped GPU servers, CI). Run `npx tsc -p tsconfig.json` first. Like the Dockerfile it sets
+# pull node:24-slim (air-gapped GPU servers, CI). Run `npx tsc -p tsconfig.json` first. Like the Dockerfile it sets
 # no listen address: pass SENTINEL_EXPORTER_LISTEN_ADDRESS=:9778 where the port is published.
 set -euo pipefail
 

@@ -13,6 +13,8 @@ declare -A NEEDED=(
   [amtool]=prometheus-alertmanager
   # The unit tests compile the fake libnvidia-ml.so.1 (test/sim/fake-nvml/) with it.
   [cc]=gcc
+  # test/setup/ensure-node.sh checks the pinned Node.js tarball with it.
+  [openssl]=openssl
 )
 
 missing=()
