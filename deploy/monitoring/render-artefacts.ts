@@ -1,6 +1,7 @@
 import type { ConfigSection } from '../../shared/config/config-section.js';
 import { gpuDashboard } from './grafana/gpu-dashboard.js';
 import { overviewDashboard } from './grafana/overview-dashboard.js';
+import { remediationDashboard } from './grafana/remediation-dashboard.js';
 import type { MonitoringConfig } from './monitoring-config.js';
 import { renderConfigReference } from './render-config-reference.js';
 import { renderConfigSchema } from './render-config-schema.js';
@@ -22,6 +23,7 @@ export function renderArtefacts(
     ['deploy/monitoring/runbook.md', renderRunbook(cfg)],
     ['grafana/dashboards/ollama-sentinel-overview.json', json(overviewDashboard(cfg))],
     ['grafana/dashboards/ollama-sentinel-gpu.json', json(gpuDashboard(cfg))],
+    ['grafana/dashboards/ollama-sentinel-remediation.json', json(remediationDashboard(cfg))],
     ['deploy/CONFIGURATION.md', renderConfigReference(sections)],
     ['deploy/config.schema.json', renderConfigSchema(sections)],
   ]);

@@ -14,7 +14,14 @@ interface PanelLike {
   readonly panels?: readonly PanelLike[];
 }
 
-/** Panel targets and the metric selectors inside `label_values(...)` variable queries. */
+interface AnnotationLike {
+  readonly name?: string;
+  readonly builtIn?: number;
+  readonly expr?: string;
+  readonly target?: { readonly expr?: string };
+}
+
+/** Panel targets, annotation queries and the metric selectors inside `label_values(...)` variable queries. */
 export function dashboardQueries(dashboard: Record<string, unknown>): DashboardQuery[] {
   const uid = String(dashboard.uid).replace(/[^a-zA-Z0-9_]/g, '_');
   const out: DashboardQuery[] = [];
@@ -31,6 +38,12 @@ export function dashboardQueries(dashboard: Record<string, unknown>): DashboardQ
     }
   };
   visit((dashboard.panels ?? []) as PanelLike[]);
+  const annotations = (dashboard.annotations as { list?: AnnotationLike[] } | undefined)?.list ?? [];
+  for (const [i, a] of annotations.entries()) {
+    const expr = a.target?.expr ?? a.expr;
+    if (a.builtIn === 1 || expr === undefined) continue;
+    out.push({ where: `annotation "${a.name}"`, recordName: `${uid}:annotation_${i}`, expr });
+  }
   const variables = ((dashboard.templating as { list?: Record<string, unknown>[] } | undefined)?.list ?? []).filter(
     (v) => v.type === 'query',
   );

@@ -15,7 +15,10 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
     title: 'Ollama Sentinel / GPUs',
     description:
       'NVIDIA GPUs as seen by ollama-sentinel (nvidia-smi): faults, utilization, memory and who holds it, thermals, power, clocks.',
-    links: [{ title: 'Ollama overview', uidSuffix: 'overview' }],
+    links: [
+      { title: 'Ollama overview', uidSuffix: 'overview', includeVars: true },
+      { title: 'Remediation', uidSuffix: 'remediation', includeVars: false },
+    ],
     variables: [
       datasourceVariable(),
       labelValuesVariable('job', 'Job', 'sentinel_build_info'),

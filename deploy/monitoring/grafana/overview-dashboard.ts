@@ -1,4 +1,10 @@
-import { buildDashboard, datasourceVariable, labelValuesVariable, type DashboardConfig } from './build-dashboard.js';
+import {
+  buildDashboard,
+  datasourceVariable,
+  labelValuesVariable,
+  remediationAnnotation,
+  type DashboardConfig,
+} from './build-dashboard.js';
 import { rowPanel, statPanel, stateTimelinePanel, timeseriesPanel } from './panels.js';
 
 const HOST = 'job=~"$job", instance=~"$instance"';
@@ -13,7 +19,13 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
     title: 'Ollama Sentinel / Overview',
     description:
       'Health of each Ollama target watched by ollama-sentinel: API, diagnosis, models in VRAM, one-token probe, and GPU vs CPU use.',
-    links: [{ title: 'GPUs', uidSuffix: 'gpu' }],
+    links: [
+      { title: 'GPUs', uidSuffix: 'gpu', includeVars: true },
+      { title: 'Remediation', uidSuffix: 'remediation', includeVars: false },
+    ],
+    // The remediator's steps on the graphs that showed the fault. Its job and instance are not the exporter's, so
+    // only the target narrows it.
+    annotations: [remediationAnnotation('target=~"$target"')],
     variables: [
       datasourceVariable(),
       labelValuesVariable('job', 'Job', 'sentinel_build_info'),
@@ -243,16 +255,7 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
             legend: '{{target}} CPU cores',
           },
         ],
-        overrides: [
-          {
-            matcher: { id: 'byFrameRefID', options: 'B' },
-            properties: [
-              { id: 'unit', value: 'short' },
-              { id: 'custom.axisPlacement', value: 'right' },
-              { id: 'custom.axisLabel', value: 'CPU cores' },
-            ],
-          },
-        ],
+        rightAxis: { refId: 'B', unit: 'short', label: 'CPU cores' },
       }),
       timeseriesPanel({
         title: 'GPU memory by container',

@@ -1,51 +1,73 @@
+import type { Builder } from '@grafana/grafana-foundation-sdk/cog';
+import {
+  BigValueColorMode,
+  BigValueGraphMode,
+  BigValueJustifyMode,
+  BigValueTextMode,
+  GraphDrawStyle,
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  SortOrder,
+  StackingConfigBuilder,
+  StackingMode,
+  TimelineValueAlignment,
+  TooltipDisplayMode,
+  VisibilityMode,
+  VizLegendOptionsBuilder,
+  VizOrientation,
+  VizTooltipOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
+import {
+  FieldColorBuilder,
+  FieldColorModeId,
+  MappingType,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  type Panel,
+  type Threshold,
+  type ValueMapping as GrafanaValueMapping,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder, QueryEditorMode } from '@grafana/grafana-foundation-sdk/prometheus';
+import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as StateTimelineBuilder } from '@grafana/grafana-foundation-sdk/statetimeline';
+import { PanelBuilder as TextBuilder, TextMode } from '@grafana/grafana-foundation-sdk/text';
+import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+
 /**
- * Grafana panels: the slice of the dashboard JSON model the generator writes (schemaVersion 39, Grafana 10.4+), a
- * builder per panel type the dashboards use, and their layout on the 24-column grid.
+ * The panels the dashboards use, as Grafana Foundation SDK builders (so every option is typed against Grafana's own
+ * schema), with the few choices all our panels share: the `$datasource` data source, code-mode Prometheus queries,
+ * legends and tooltips. Layout is build-dashboard.ts's job: a spec carries its size, not its place.
  */
+
+/** An SDK panel builder that build-dashboard.ts can number and size. */
+export interface SizedPanelBuilder extends Builder<Panel> {
+  id(id: number): unknown;
+  span(w: number): unknown;
+  height(h: number): unknown;
+}
+
+/** A section header (a full-width expanded row) or a panel with its width and height on the 24-column grid. */
+export type PanelSpec =
+  | { readonly row: string }
+  | { readonly title: string; readonly w: number; readonly h: number; readonly builder: SizedPanelBuilder };
 
 export interface DatasourceRef {
   readonly type: string;
   readonly uid: string;
 }
 
-export interface PromTarget {
-  readonly datasource: DatasourceRef;
-  readonly editorMode: 'code';
-  readonly expr: string;
-  readonly instant: boolean;
-  readonly legendFormat: string;
-  readonly range: boolean;
-  readonly refId: string;
-}
-
-export interface GridPos {
-  readonly h: number;
-  readonly w: number;
-  readonly x: number;
-  readonly y: number;
-}
-
-export interface Panel {
-  readonly type: string;
-  readonly title: string;
-  readonly description?: string;
-  readonly datasource?: DatasourceRef;
-  readonly fieldConfig?: { readonly defaults: Record<string, unknown>; readonly overrides: readonly unknown[] };
-  readonly options?: Record<string, unknown>;
-  readonly targets?: readonly PromTarget[];
-  readonly gridPos: GridPos;
-  readonly id: number;
-  readonly collapsed?: boolean;
-  readonly panels?: readonly Panel[];
-}
-
-/** A panel before layout: its size, not yet its place. */
-export type PanelSpec = Omit<Panel, 'gridPos' | 'id'> & { readonly w: number; readonly h: number };
+/**
+ * Every panel, query, variable and annotation points at the `$datasource` variable, never at a fixed uid or
+ * `${DS_PROMETHEUS}` input: file provisioning does not resolve inputs ("Datasource ${DS_PROMETHEUS} was not found",
+ * grafana#10786).
+ */
+export const PROMETHEUS_DATASOURCE: DatasourceRef = { type: 'prometheus', uid: '${datasource}' };
 
 export interface Query {
   readonly expr: string;
   readonly legend: string;
-  /** Only the latest value (stat panels showing a name or a state). */
+  /** Only the latest value (stat panels showing a name or a state, or a value over the whole range). */
   readonly instant?: boolean;
 }
 
@@ -55,41 +77,41 @@ export interface ValueMapping {
   readonly color: string;
 }
 
-/**
- * Every panel and query points at the `$datasource` variable, never at a fixed uid or `${DS_PROMETHEUS}` input:
- * file provisioning does not resolve inputs ("Datasource ${DS_PROMETHEUS} was not found", grafana#10786).
- */
-export const PROMETHEUS_DATASOURCE: DatasourceRef = { type: 'prometheus', uid: '${datasource}' };
+/** A PromQL query against `$datasource` in code mode, as every panel and annotation query here is written. */
+export function promQuery(expr: string, refId: string): DataqueryBuilder {
+  return new DataqueryBuilder()
+    .datasource({ ...PROMETHEUS_DATASOURCE })
+    .editorMode(QueryEditorMode.Code)
+    .expr(expr)
+    .refId(refId);
+}
 
 /** Queries -> Grafana targets with refIds A, B, C... in order. */
-function promTargets(queries: readonly Query[]): PromTarget[] {
-  return queries.map((q, i) => ({
-    datasource: PROMETHEUS_DATASOURCE,
-    editorMode: 'code',
-    expr: q.expr,
-    instant: q.instant === true,
-    legendFormat: q.legend,
-    range: q.instant !== true,
-    refId: String.fromCharCode(65 + i),
-  }));
+function promTargets(queries: readonly Query[]): DataqueryBuilder[] {
+  return queries.map((q, i) => {
+    const target = promQuery(q.expr, String.fromCharCode(65 + i)).legendFormat(q.legend);
+    return q.instant === true ? target.instant() : target.range();
+  });
 }
 
 /** Grafana's value-to-text mapping, so 0/1 state series read as words with colours. */
-function valueMappings(mappings: readonly ValueMapping[]): unknown[] {
+function valueMappings(mappings: readonly ValueMapping[]): GrafanaValueMapping[] {
   if (mappings.length === 0) return [];
   return [
     {
+      type: MappingType.ValueToText,
       options: Object.fromEntries(
         mappings.map((m, i) => [String(m.value), { color: m.color, index: i, text: m.text }]),
       ),
-      type: 'value',
     },
   ];
 }
 
+const thresholds = (steps: Threshold[]) => new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps);
+
 /** A full-width, expanded section header. */
 export function rowPanel(title: string): PanelSpec {
-  return { type: 'row', title, collapsed: false, panels: [], w: 24, h: 1 };
+  return { row: title };
 }
 
 export interface StatOptions {
@@ -107,34 +129,27 @@ export interface StatOptions {
 }
 
 export function statPanel(o: StatOptions): PanelSpec {
-  const steps: unknown[] = [{ color: 'green', value: null }];
+  const steps: Threshold[] = [{ color: 'green', value: null }];
   if (o.redFrom !== undefined) steps.push({ color: 'red', value: o.redFrom });
-  return {
-    type: 'stat',
-    title: o.title,
-    description: o.description,
-    datasource: PROMETHEUS_DATASOURCE,
-    fieldConfig: {
-      defaults: {
-        color: { mode: o.showName ? 'fixed' : 'thresholds', fixedColor: o.showName ? 'text' : undefined },
-        mappings: valueMappings(o.mappings ?? []),
-        thresholds: { mode: 'absolute', steps },
-        unit: o.unit,
-      },
-      overrides: [],
-    },
-    options: {
-      colorMode: o.showName ? 'none' : 'background',
-      graphMode: 'none',
-      justifyMode: 'auto',
-      orientation: 'auto',
-      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-      textMode: o.showName ? 'name' : 'value_and_name',
-    },
-    targets: promTargets(o.queries),
-    w: o.w ?? 6,
-    h: o.h ?? 4,
-  };
+  const color = o.showName
+    ? new FieldColorBuilder().mode(FieldColorModeId.Fixed).fixedColor('text')
+    : new FieldColorBuilder().mode(FieldColorModeId.Thresholds);
+  const builder = new StatBuilder()
+    .title(o.title)
+    .description(o.description)
+    .datasource({ ...PROMETHEUS_DATASOURCE })
+    .unit(o.unit)
+    .colorScheme(color)
+    .mappings(valueMappings(o.mappings ?? []))
+    .thresholds(thresholds(steps))
+    .colorMode(o.showName ? BigValueColorMode.None : BigValueColorMode.Background)
+    .graphMode(BigValueGraphMode.None)
+    .justifyMode(BigValueJustifyMode.Auto)
+    .orientation(VizOrientation.Auto)
+    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false))
+    .textMode(o.showName ? BigValueTextMode.Name : BigValueTextMode.ValueAndName)
+    .targets(promTargets(o.queries));
+  return { title: o.title, builder, w: o.w ?? 6, h: o.h ?? 4 };
 }
 
 export interface TimeseriesOptions {
@@ -147,41 +162,42 @@ export interface TimeseriesOptions {
   readonly min?: number;
   readonly max?: number;
   readonly stack?: boolean;
-  /** Per-query overrides (by refId), e.g. a second unit on the right axis. */
-  readonly overrides?: readonly unknown[];
+  /** One query drawn against a second axis on the right, in its own unit. */
+  readonly rightAxis?: { readonly refId: string; readonly unit: string; readonly label: string };
 }
 
 export function timeseriesPanel(o: TimeseriesOptions): PanelSpec {
-  return {
-    type: 'timeseries',
-    title: o.title,
-    description: o.description,
-    datasource: PROMETHEUS_DATASOURCE,
-    fieldConfig: {
-      defaults: {
-        color: { mode: 'palette-classic' },
-        custom: {
-          drawStyle: 'line',
-          fillOpacity: o.stack ? 30 : 10,
-          lineWidth: 1,
-          showPoints: 'never',
-          spanNulls: false,
-          stacking: { group: 'A', mode: o.stack ? 'normal' : 'none' },
-        },
-        max: o.max,
-        min: o.min,
-        unit: o.unit,
-      },
-      overrides: o.overrides ?? [],
-    },
-    options: {
-      legend: { calcs: ['lastNotNull', 'max'], displayMode: 'table', placement: 'bottom', showLegend: true },
-      tooltip: { mode: 'multi', sort: 'desc' },
-    },
-    targets: promTargets(o.queries),
-    w: o.w ?? 12,
-    h: o.h ?? 8,
-  };
+  const builder = new TimeseriesBuilder()
+    .title(o.title)
+    .description(o.description)
+    .datasource({ ...PROMETHEUS_DATASOURCE })
+    .unit(o.unit)
+    .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.PaletteClassic))
+    .drawStyle(GraphDrawStyle.Line)
+    .fillOpacity(o.stack ? 30 : 10)
+    .lineWidth(1)
+    .showPoints(VisibilityMode.Never)
+    .spanNulls(false)
+    .stacking(new StackingConfigBuilder().group('A').mode(o.stack ? StackingMode.Normal : StackingMode.None))
+    .legend(
+      new VizLegendOptionsBuilder()
+        .calcs(['lastNotNull', 'max'])
+        .displayMode(LegendDisplayMode.Table)
+        .placement(LegendPlacement.Bottom)
+        .showLegend(true),
+    )
+    .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending))
+    .targets(promTargets(o.queries));
+  if (o.min !== undefined) builder.min(o.min);
+  if (o.max !== undefined) builder.max(o.max);
+  if (o.rightAxis) {
+    builder.overrideByQuery(o.rightAxis.refId, [
+      { id: 'unit', value: o.rightAxis.unit },
+      { id: 'custom.axisPlacement', value: 'right' },
+      { id: 'custom.axisLabel', value: o.rightAxis.label },
+    ]);
+  }
+  return { title: o.title, builder, w: o.w ?? 12, h: o.h ?? 8 };
 }
 
 export interface StateTimelineOptions {
@@ -196,61 +212,33 @@ export interface StateTimelineOptions {
 
 /** One bar per series over time: conditions, residency and collector health read at a glance. */
 export function stateTimelinePanel(o: StateTimelineOptions): PanelSpec {
-  return {
-    type: 'state-timeline',
-    title: o.title,
-    description: o.description,
-    datasource: PROMETHEUS_DATASOURCE,
-    fieldConfig: {
-      defaults: {
-        color: { mode: 'thresholds' },
-        custom: { fillOpacity: 80, lineWidth: 0 },
-        mappings: valueMappings(o.mappings),
-        thresholds: { mode: 'absolute', steps: [{ color: 'transparent', value: null }] },
-        unit: o.unit,
-      },
-      overrides: [],
-    },
-    options: {
-      alignValue: 'left',
-      legend: { displayMode: 'list', placement: 'bottom', showLegend: false },
-      mergeValues: true,
-      rowHeight: 0.9,
-      showValue: 'never',
-      tooltip: { mode: 'single', sort: 'none' },
-    },
-    targets: promTargets(o.queries),
-    w: o.w ?? 24,
-    h: o.h ?? 8,
-  };
+  const builder = new StateTimelineBuilder()
+    .title(o.title)
+    .description(o.description)
+    .datasource({ ...PROMETHEUS_DATASOURCE })
+    .unit(o.unit)
+    .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Thresholds))
+    .fillOpacity(80)
+    .lineWidth(0)
+    .mappings(valueMappings(o.mappings))
+    .thresholds(thresholds([{ color: 'transparent', value: null }]))
+    .alignValue(TimelineValueAlignment.Left)
+    .legend(
+      new VizLegendOptionsBuilder()
+        .displayMode(LegendDisplayMode.List)
+        .placement(LegendPlacement.Bottom)
+        .showLegend(false),
+    )
+    .mergeValues(true)
+    .rowHeight(0.9)
+    .showValue(VisibilityMode.Never)
+    .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Single).sort(SortOrder.None))
+    .targets(promTargets(o.queries));
+  return { title: o.title, builder, w: o.w ?? 24, h: o.h ?? 8 };
 }
 
-const GRID_WIDTH = 24;
-
-/**
- * Places panels left to right, wrapping at Grafana's 24 columns; a row always starts a new line. Ids are the
- * position in the list, so they never change unless the panel order does.
- */
-export function layoutPanels(specs: readonly PanelSpec[]): Panel[] {
-  let x = 0;
-  let y = 0;
-  let lineHeight = 0;
-  return specs.map((spec, i) => {
-    const { w, h, ...rest } = spec;
-    if (w > GRID_WIDTH) throw new Error(`panel "${spec.title}" is ${w} wide; the grid has ${GRID_WIDTH} columns`);
-    if (spec.type === 'row' || x + w > GRID_WIDTH) {
-      y += lineHeight;
-      x = 0;
-      lineHeight = 0;
-    }
-    const panel: Panel = { ...rest, gridPos: { h, w, x, y }, id: i + 1 };
-    x += w;
-    lineHeight = Math.max(lineHeight, h);
-    if (spec.type === 'row') {
-      y += h;
-      x = 0;
-      lineHeight = 0;
-    }
-    return panel;
-  });
+/** A markdown note (no query): what the dashboard is and where it comes from. */
+export function textPanel(o: { title: string; content: string; w?: number; h?: number }): PanelSpec {
+  const builder = new TextBuilder().title(o.title).mode(TextMode.Markdown).content(o.content);
+  return { title: o.title, builder, w: o.w ?? 24, h: o.h ?? 3 };
 }
