@@ -102,7 +102,14 @@ function slug(heading: string): string {
 }
 
 test('every relative link in the READMEs and the configuration reference resolves', () => {
-  const docs = ['README.md', 'exporter/README.md', 'remediator/README.md', 'deploy/CONFIGURATION.md'];
+  const docs = [
+    'README.md',
+    'exporter/README.md',
+    'remediator/README.md',
+    'deploy/CONFIGURATION.md',
+    'deploy/image/README.md',
+    'deploy/mixin/README.md',
+  ];
   const broken: string[] = [];
   for (const doc of docs) {
     // Code spans and blocks are not links.
