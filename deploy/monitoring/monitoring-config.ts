@@ -1,7 +1,7 @@
 /**
  * The one knob file behind the shipped monitoring content: alert and recording rules
- * (deploy/prometheus/ollama-sentinel.rules.yml), the runbook (deploy/monitoring/runbook.md) and the Grafana
- * dashboards (grafana/dashboards/*.json) are all generated from it by `generate.ts`. Change a value here, run the
+ * (deploy/prometheus/ollama-sentinel.rules.yml), the runbook (deploy/monitoring/runbook.md), the Grafana
+ * dashboards (grafana/dashboards/*.json) and their Prometheus Operator rendering (deploy/mixin/) are all generated from it by `generate.ts`. Change a value here, run the
  * generator, commit both; CI fails when they disagree. Like node-mixin's config.libsonnet, every value says why.
  */
 import type { DashboardSettings } from './grafana/build-dashboard.js';
@@ -75,6 +75,15 @@ export interface MonitoringConfig {
   };
   readonly alerts: { readonly [K in AlertName]: AlertSettings };
   readonly dashboards: DashboardSettings;
+  /** The Kubernetes rendering of the same content (deploy/mixin/, for the Prometheus Operator). */
+  readonly kubernetes: {
+    /** metadata.name of the PrometheusRule. */
+    readonly ruleName: string;
+    /** metadata.labels of the PrometheusRule: the Prometheus resource's ruleSelector must match them. */
+    readonly ruleLabels: Readonly<Record<string, string>>;
+    /** Label (and value) Grafana's dashboard sidecar watches ConfigMaps for. */
+    readonly dashboardConfigMapLabel: readonly [name: string, value: string];
+  };
 }
 
 export const monitoringConfig: MonitoringConfig = {
@@ -141,5 +150,18 @@ export const monitoringConfig: MonitoringConfig = {
     tags: ['ollama', 'ollama-sentinel', 'gpu'],
     refresh: '30s',
     timeFrom: 'now-6h',
+  },
+  kubernetes: {
+    ruleName: 'ollama-sentinel',
+    // prometheus/role are what kube-prometheus's own rules carry (older releases select on them); a
+    // kube-prometheus-stack Prometheus selects `release: <its Helm release>` instead: add that label here.
+    ruleLabels: {
+      'app.kubernetes.io/name': 'ollama-sentinel',
+      'app.kubernetes.io/part-of': 'ollama-sentinel',
+      prometheus: 'k8s',
+      role: 'alert-rules',
+    },
+    // kube-prometheus-stack's Grafana sidecar default.
+    dashboardConfigMapLabel: ['grafana_dashboard', '1'],
   },
 };

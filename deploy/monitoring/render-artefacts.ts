@@ -5,6 +5,7 @@ import { remediationDashboard } from './grafana/remediation-dashboard.js';
 import type { MonitoringConfig } from './monitoring-config.js';
 import { renderConfigReference } from './render-config-reference.js';
 import { renderConfigSchema } from './render-config-schema.js';
+import { renderMixin } from './render-mixin.js';
 import { renderRulesFile } from './render-rules-file.js';
 import { renderRunbook } from './render-runbook.js';
 import { sortKeys } from './grafana/build-dashboard.js';
@@ -18,7 +19,7 @@ export function renderArtefacts(
   sections: readonly ConfigSection[],
 ): ReadonlyMap<string, string> {
   const json = (dashboard: unknown) => `${JSON.stringify(sortKeys(dashboard), null, 2)}\n`;
-  return new Map([
+  const artefacts = new Map([
     ['deploy/prometheus/ollama-sentinel.rules.yml', renderRulesFile(cfg)],
     ['deploy/monitoring/runbook.md', renderRunbook(cfg)],
     ['grafana/dashboards/ollama-sentinel-overview.json', json(overviewDashboard(cfg))],
@@ -27,4 +28,7 @@ export function renderArtefacts(
     ['deploy/CONFIGURATION.md', renderConfigReference(sections)],
     ['deploy/config.schema.json', renderConfigSchema(sections)],
   ]);
+  // Last: it reads the others (which dashboards there are).
+  for (const [path, content] of renderMixin(cfg, artefacts)) artefacts.set(path, content);
+  return artefacts;
 }

@@ -30,8 +30,11 @@ export interface RuleGroup {
 export const RECORDING_GROUP = 'ollama-sentinel.rules';
 const ALERT_GROUPS: readonly AlertGroup[] = ['exporter', 'gpu', 'ollama'];
 
-/** The Prometheus rule groups: recording rules first (tests evaluate them first), then one group per area. */
-function ruleGroups(cfg: MonitoringConfig): RuleGroup[] {
+/**
+ * The Prometheus rule groups: recording rules first (tests evaluate them first), then one group per area. The rules
+ * file and the Prometheus Operator rendering (render-mixin.ts) both serialise exactly these.
+ */
+export function ruleGroups(cfg: MonitoringConfig): RuleGroup[] {
   const defs = alertDefinitions(cfg);
   return [
     { name: RECORDING_GROUP, rules: recordingRules(cfg) },

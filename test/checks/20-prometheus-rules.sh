@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# promtool on the shipped Prometheus content: the generated rules parse and pass the lint, every alert's unit
-# tests pass (deploy/prometheus/tests, promtool 2.42 format), and the example prometheus.yml loads with its rules.
+# promtool on the shipped Prometheus content: the generated rules (and their deploy/mixin/ split) parse and pass
+# the lint, every alert's unit tests pass (deploy/prometheus/tests, promtool 2.42 format), and the example
+# prometheus.yml loads with its rules.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -12,6 +13,9 @@ failed=()
 
 echo "20-prometheus-rules: promtool check rules"
 promtool check rules --lint=all --lint-fatal deploy/prometheus/ollama-sentinel.rules.yml || failed+=("check rules")
+# The same groups as mixins ship them (deploy/mixin/): alerts and recording rules apart must each still load.
+promtool check rules --lint=all --lint-fatal deploy/mixin/prometheus_alerts.yaml deploy/mixin/prometheus_rules.yaml ||
+  failed+=("check rules deploy/mixin")
 
 echo "20-prometheus-rules: promtool test rules"
 promtool test rules deploy/prometheus/tests/*.yml || failed+=("test rules")

@@ -71,12 +71,47 @@ describe('deploy/image/Dockerfile build identity', () => {
     assert.equal(labels['org.opencontainers.image.version'], pkg.version);
     assert.equal(labels['org.opencontainers.image.licenses'], pkg.license);
     assert.equal(labels['org.opencontainers.image.revision'], '${REVISION}');
+    assert.equal(labels['org.opencontainers.image.created'], '${CREATED}');
+    assert.match(dockerfile, /^ARG CREATED=$/m);
     assert.match(labels['org.opencontainers.image.source'] ?? '', /^https:\/\//);
     // The running program reads the same commit and branch (sentinel_build_info).
     assert.deepEqual(
       instruction('ENV').filter((e) => e.includes('SENTINEL_BUILD_')),
       ['SENTINEL_BUILD_REVISION=${REVISION} SENTINEL_BUILD_BRANCH=${BRANCH}'],
     );
+  });
+});
+
+describe('deploy/image SBOM', () => {
+  const SBOM_IN_IMAGE = '/usr/share/doc/ollama-sentinel/sbom.cdx.json';
+  const stages = dockerfile.split(/^FROM /m).slice(1);
+  const stage = (name: string) => stages.find((s) => s.split('\n')[0]!.endsWith(` AS ${name}`)) ?? '';
+
+  it('is made in the fully installed build stage, without dev packages, and copied into the image', () => {
+    // npm sbom fails on a production-only install (dev packages count as missing): it runs where npm ci ran in full.
+    assert.match(stage('build'), /^RUN npm ci --ignore-scripts/m);
+    assert.match(
+      stage('build'),
+      /^RUN npm sbom --sbom-format cyclonedx --sbom-type application --omit dev >\/src\/sbom\.cdx\.json$/m,
+    );
+    assert.ok(instruction('COPY').includes(`--from=build --chmod=644 /src/sbom.cdx.json ${SBOM_IN_IMAGE}`));
+    assert.match(stage('sbom'), /^scratch AS sbom\nCOPY --from=build \/src\/sbom\.cdx\.json \//);
+  });
+
+  it('is made the same way by build-local-image.sh, checked, written beside the image and into it', () => {
+    assert.match(script, /npm sbom --sbom-format cyclonedx --sbom-type application --omit dev/);
+    assert.match(script, /check-sbom-main\.js" "\$sbom_tmp"/);
+    assert.ok(script.includes(`"$rootfs${SBOM_IN_IMAGE}"`));
+    assert.match(script, /--sbom FILE/);
+  });
+
+  it('build-local-image.sh labels the image with the same OCI keys as the Dockerfile', () => {
+    const keys = (text: string) => [...text.matchAll(/(org\.opencontainers\.image\.\w+)=/g)].map((m) => m[1]).sort();
+    assert.deepEqual(keys(script.match(/-c "LABEL (.+)"/)![1]!), keys(instruction('LABEL').join(' ')));
+    assert.ok(keys(script).includes('org.opencontainers.image.created'));
+    // The same source URL in both.
+    const source = (text: string) => /org\.opencontainers\.image\.source=\\?"([^"\\]+)/.exec(text)?.[1];
+    assert.equal(source(script), source(instruction('LABEL').join(' ')));
   });
 });
 
