@@ -4,7 +4,8 @@ import { gzip as gzipCallback } from 'node:zlib';
 import { Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 import type { ExporterConfig } from './exporter-section.js';
 import { readSecretFile } from '../shared/http/secret-files.js';
-import { requireBasicAuth } from '../shared/http/basic-auth.js';
+import { requireBasicAuth, requireBcryptUsers } from '../shared/http/basic-auth.js';
+import type { BcryptUsers } from '../shared/http/bcrypt-users.js';
 import type { CollectorScheduler } from './collector-scheduler.js';
 import { FRESH_WAIT_DEFAULT_MS, FRESH_WAIT_MAX_MS } from './fresh-state.js';
 import { PromSink } from './metrics/prom-sink.js';
@@ -26,6 +27,8 @@ export interface ExporterAppDeps {
   readonly freshState?: (target: string, waitMs: number) => Promise<unknown>;
   /** Series derived from the snapshots at scrape time (the diagnosis). */
   readonly extraSeries?: (sink: MetricSink) => void;
+  /** The web config's basic_auth_users (none configured: no basic auth from it). */
+  readonly users?: BcryptUsers;
   /** What extraSeries depends on besides the scheduler's snapshots (e.g. the TLS reload status). */
   readonly extraKey?: () => string;
 }
@@ -81,6 +84,7 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
       ),
     );
   }
+  if (deps.users?.enabled) app.use(requireBcryptUsers(deps.users, 'ollama-sentinel exporter'));
 
   app.get('/', (_req, res) => {
     res.type('html').send(landingPage(cfg.telemetry_path, deps.version, deps.scheduler));

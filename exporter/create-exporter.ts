@@ -18,6 +18,8 @@ import { createDockerClient } from '../shared/docker/create-docker-client.js';
 import { buildObservations } from './build-observations.js';
 import { modelNameKey } from '../shared/ollama/normalize-model-name.js';
 import { buildExporterState, createDiagnosisMemory, renderDiagnosis, type ExporterState } from './exporter-state.js';
+import { BcryptUsers } from '../shared/http/bcrypt-users.js';
+import type { WebConfig } from '../shared/http/web-config.js';
 import { createExporterApp } from './create-exporter-app.js';
 import { createFreshState } from './fresh-state.js';
 
@@ -37,8 +39,10 @@ export function createExporter(
   /** The version, or the whole build (revision and branch label sentinel_build_info). */
   build: string | BuildInfo,
   log: Logger,
-  now: () => number = Date.now,
+  /** `web`: the validated --web.config.file, whose basic_auth_users guard the app. */
+  opts: { readonly now?: () => number; readonly web?: WebConfig } = {},
 ): Exporter {
+  const now = opts.now ?? Date.now;
   const cfg = config.exporter as ExporterConfig;
   const { version, revision, branch } =
     typeof build === 'string' ? { version: build, revision: 'unknown', branch: 'unknown' } : build;
@@ -143,6 +147,7 @@ export function createExporter(
   let tls: (() => TlsStatus) | undefined;
   // Scrapes need only the verdicts, not the JSON copy of every snapshot that /api/state serves.
   const app = createExporterApp(cfg, {
+    ...(opts.web ? { users: new BcryptUsers(opts.web.basic_auth_users) } : {}),
     scheduler,
     version,
     revision,

@@ -1,5 +1,5 @@
 import type { ConfigSection } from '../shared/config/config-section.js';
-import { checkListen, listenScalars, type ListenConfig } from '../shared/http/listen-settings.js';
+import { checkListen, listenScalars, webConfigScalar, type ListenConfig } from '../shared/http/listen-settings.js';
 
 /** The `exporter:` section as loadConfig stores it (durations in milliseconds). */
 export interface ExporterConfig extends ListenConfig {
@@ -30,6 +30,7 @@ export const exporterSection: ConfigSection = {
   doc: 'The Prometheus exporter.',
   scalars: {
     ...listenScalars('127.0.0.1:9778'),
+    ...webConfigScalar,
     telemetry_path: { kind: 'string', default: '/metrics', doc: 'Path of the metrics endpoint.' },
     max_concurrent_scrapes: { kind: 'int', default: 4, min: 1, max: 100, doc: 'Scrapes served at once; more get 503.' },
     node_metrics: { kind: 'bool', default: false, doc: "Also publish Node's process_* and nodejs_* series." },

@@ -28,5 +28,10 @@ export interface CommandDef {
   readonly description: string;
   readonly sections: readonly ConfigSection[];
   readonly options: Readonly<Record<string, CommandOption>>;
+  /**
+   * Other spellings of config flags, by dotted path: `web.config.file` -> `exporter.web_config_file` lets the
+   * exporter take the flag every Prometheus exporter takes.
+   */
+  readonly flagAliases?: Readonly<Record<string, string>>;
   run(ctx: CommandContext): Promise<number>;
 }

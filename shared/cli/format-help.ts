@@ -21,6 +21,8 @@ export function formatHelp(cmd: CommandDef): string {
     const arg = opt.kind === 'bool' ? '' : opt.kind === 'list' ? ' A,B' : ' VALUE';
     lines.push(`  ${`--${name}${arg}`.padEnd(28)} ${opt.doc}`);
   }
+  for (const [alias, path] of Object.entries(cmd.flagAliases ?? {}))
+    lines.push(`  ${`--${alias} VALUE`.padEnd(28)} same as ${flagNameFor(path)}`);
   lines.push('', 'Configuration overrides (flag > environment > file > default):');
   for (const section of [...sharedSections, ...cmd.sections]) lines.push(...formatSection(section));
   lines.push('', 'Lists (ollama:, models:, rules...) come from the file only; see deploy/config.example.yaml.');

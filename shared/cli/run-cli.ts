@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/config-issues.js';
 import { loadConfig } from '../config/load-config.js';
+import { flagNameFor } from '../config/scalar-field.js';
 import { createLogger } from '../log/create-logger.js';
 import { EXIT_FAILURE, EXIT_USAGE, type CommandDef } from './command-def.js';
 import { formatHelp } from './format-help.js';
@@ -53,12 +54,25 @@ export async function runCli(
     io.stderr.write(`ollama-sentinel ${cmd.name}: ${parsed.errors.join('; ')}\n`);
     return EXIT_USAGE;
   }
+  const overrides = new Map(parsed.overrides);
+  for (const [alias, path] of Object.entries(cmd.flagAliases ?? {})) {
+    const value = overrides.get(alias);
+    if (value === undefined) continue;
+    if (overrides.has(path)) {
+      io.stderr.write(
+        `ollama-sentinel ${cmd.name}: --${alias} and ${flagNameFor(path)} are the same setting: pass one\n`,
+      );
+      return EXIT_USAGE;
+    }
+    overrides.delete(alias);
+    overrides.set(path, value);
+  }
   const file = (parsed.options.get('config') as string | undefined) ?? (env.SENTINEL_CONFIG || undefined);
   let config;
   try {
     config = loadConfig({
       file,
-      flags: parsed.overrides,
+      flags: overrides,
       env,
       sections: cmd.sections,
       otherSectionKeys: commands.flatMap((c) => c.sections.map((s) => s.key)),

@@ -11,6 +11,8 @@ export interface ListenConfig {
   readonly tls_key_file?: string;
   readonly basic_auth_username?: string;
   readonly basic_auth_password_file?: string;
+  /** An exporter-toolkit web config file (--web.config.file): TLS, client certificates, headers, bcrypt users. */
+  readonly web_config_file?: string;
 }
 
 /** "127.0.0.1:9778", "[::1]:9778" or ":9778" (every interface) -> host and port; port 0 picks a free one. */
@@ -41,6 +43,18 @@ export function listenScalars(defaultAddress: string): ScalarSchema {
   };
 }
 
+/** The listener's web config file key, for the sections whose command reads it (the exporter). */
+export const webConfigScalar: ScalarSchema = {
+  web_config_file: {
+    kind: 'string',
+    optional: true,
+    doc: 'exporter-toolkit web config file (also --web.config.file): tls_server_config (with client certificates), http_server_config.headers, basic_auth_users (bcrypt). Replaces the tls_* and basic_auth_* keys, which must then be unset.',
+  },
+};
+
+/** Keys a web config file replaces: both at once would leave it unclear which protects the listener. */
+const REPLACED_BY_WEB_CONFIG = ['tls_cert_file', 'tls_key_file', 'basic_auth_username', 'basic_auth_password_file'];
+
 /**
  * The listener's settings must make sense together: half of a TLS or basic-auth pair would otherwise start a plain,
  * unauthenticated server the operator believes is protected.
@@ -67,6 +81,13 @@ export function checkListen(section: string, values: Readonly<Record<string, unk
   };
   pair('tls_cert_file', 'tls_key_file', 'TLS');
   pair('basic_auth_username', 'basic_auth_password_file', 'basic auth');
+  const both = REPLACED_BY_WEB_CONFIG.filter((k) => values[k] !== undefined);
+  if (values.web_config_file !== undefined && both.length > 0)
+    issues.add(
+      `${section}.web_config_file`,
+      `conflicts with ${both.map((k) => `${section}.${k}`).join(', ')}: the web config file sets TLS and basic auth itself`,
+      `move them into the web config file (tls_server_config, basic_auth_users) and unset ${both.map((k) => `${section}.${k}`).join(', ')}`,
+    );
 }
 
 /**

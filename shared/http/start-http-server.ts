@@ -1,9 +1,13 @@
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/create-logger.js';
 import { parseListenAddress, type ListenConfig } from './listen-settings.js';
 import { TlsFileWatch, type TlsStatus } from './tls-file-watch.js';
+import type { TlsFiles } from './tls-files.js';
+import type { WebConfig } from './web-config.js';
+import { clientCertRefusal, webTlsOptions } from './web-tls-options.js';
 
 export type { TlsStatus } from './tls-file-watch.js';
 
@@ -39,6 +43,12 @@ export interface HttpServerOptions {
   readonly limits?: Partial<ServerLimits>;
   /** How often the TLS certificate and key files are checked for a change (default 30 s). */
   readonly tlsPollMs?: number;
+  /**
+   * An exporter-toolkit web config (--web.config.file), read and validated by the command: its TLS settings (the
+   * listener's own TLS keys are then unset: checkListen refuses both) and its response headers. Its basic_auth_users
+   * are the app's business, like the listener's basic_auth keys.
+   */
+  readonly web?: WebConfig;
 }
 
 export interface RunningServer {
@@ -70,12 +80,30 @@ export async function startHttpServer(
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.checkIntervalMs,
   };
-  const watch =
-    listen.tls_cert_file && listen.tls_key_file
-      ? new TlsFileWatch(listen.tls_cert_file, listen.tls_key_file, log)
-      : undefined;
-  const https = watch ? createHttpsServer({ ...timeouts, ...watch.initial }, handler) : undefined;
-  const server: Server = https ? (https as unknown as Server) : createHttpServer(timeouts, handler);
+  const tls = serverTls(listen, opts.web, log);
+  const headers = Object.entries(opts.web?.http_server_config.headers ?? {});
+  const listener: RequestListener =
+    headers.length === 0
+      ? handler
+      : (req, res) => {
+          for (const [name, value] of headers) res.setHeader(name, value);
+          handler(req, res);
+        };
+  const watch = tls?.watch;
+  const https = tls
+    ? createHttpsServer({ ...timeouts, ...tls.server, ...tls.context(tls.watch.initial) }, listener)
+    : undefined;
+  const server: Server = https ? (https as unknown as Server) : createHttpServer(timeouts, listener);
+  const mode = opts.web?.tls_server_config?.client_auth_type;
+  if (https && mode && mode !== 'NoClientCert') {
+    https.on('secureConnection', (socket: TLSSocket) => {
+      const sent = Object.keys(socket.getPeerCertificate()).length > 0;
+      const refusal = clientCertRefusal(mode, sent, socket.authorized);
+      if (!refusal) return;
+      log.debug({ remote: socket.remoteAddress, reason: refusal }, 'TLS connection refused');
+      socket.destroy();
+    });
+  }
   server.maxConnections = limits.maxConnections;
   let dropped = 0;
   let lastDropLog = 0;
@@ -96,12 +124,12 @@ export async function startHttpServer(
       resolve();
     });
   });
-  if (watch && https) watch.start((files) => https.setSecureContext(files), opts.tlsPollMs ?? 30_000);
+  if (tls && https) tls.watch.start((files) => https.setSecureContext(tls.context(files)), opts.tlsPollMs ?? 30_000);
   const addr = server.address() as AddressInfo;
   const shownHost =
     addr.family === 'IPv6' ? `[${addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
   const url = `${watch ? 'https' : 'http'}://${shownHost}:${addr.port}`;
-  log.info({ url, tls: Boolean(watch) }, 'listening');
+  log.info({ url, tls: Boolean(watch), ...(mode ? { client_auth: mode } : {}) }, 'listening');
   return {
     server,
     url,
@@ -121,5 +149,20 @@ export async function startHttpServer(
         });
         server.closeIdleConnections();
       }),
+  };
+}
+
+/** The TLS files to follow and the options to serve them with: from the web config, or the listener's own keys. */
+function serverTls(listen: ListenConfig, web: WebConfig | undefined, log: Logger) {
+  const t = web?.tls_server_config;
+  if (t) {
+    const options = webTlsOptions(t);
+    return { watch: new TlsFileWatch(t.cert_file, t.key_file, log, t.client_ca_file), ...options };
+  }
+  if (!listen.tls_cert_file || !listen.tls_key_file) return undefined;
+  return {
+    watch: new TlsFileWatch(listen.tls_cert_file, listen.tls_key_file, log),
+    server: {},
+    context: (files: TlsFiles) => ({ cert: files.cert, key: files.key }),
   };
 }

@@ -11,7 +11,7 @@ export interface TlsStatus {
 }
 
 /**
- * Serves a certificate that follows its files: they are polled (stat, cheap) and re-read when they change, which also
+ * Serves a certificate (and the client CA, with mutual TLS) that follows its files: they are polled (stat, cheap) and re-read when they change, which also
  * catches a Kubernetes secret's symlink swap that file watchers miss. A new pair that cannot be loaded (garbage, a
  * key that does not match, half of a rotation) is not applied: the previous one stays in use, the error is logged
  * and counted, and the next change is tried again.
@@ -28,10 +28,11 @@ export class TlsFileWatch {
     private readonly certPath: string,
     private readonly keyPath: string,
     private readonly log: Logger,
+    private readonly caPath?: string,
   ) {
     // The signature is taken before the read: a change in between is seen at the first poll.
     this.seen = this.signature();
-    this.initial = readTlsFiles(certPath, keyPath);
+    this.initial = readTlsFiles(certPath, keyPath, caPath);
   }
 
   start(apply: (files: TlsFiles) => void, intervalMs: number): void {
@@ -52,21 +53,21 @@ export class TlsFileWatch {
     if (now === this.seen) return;
     this.seen = now;
     try {
-      apply(readTlsFiles(this.certPath, this.keyPath));
+      apply(readTlsFiles(this.certPath, this.keyPath, this.caPath));
       this.ok = true;
-      this.log.info({ cert: this.certPath, key: this.keyPath }, 'TLS certificate reloaded');
+      this.log.info({ cert: this.certPath, key: this.keyPath, client_ca: this.caPath }, 'TLS certificate reloaded');
     } catch (err) {
       this.errors++;
       this.ok = false;
       this.log.error(
-        { err: (err as Error).message, cert: this.certPath, key: this.keyPath },
-        'the changed TLS certificate or key cannot be used; the previous one stays in use',
+        { err: (err as Error).message, cert: this.certPath, key: this.keyPath, client_ca: this.caPath },
+        'the changed TLS certificate, key or client CA cannot be used; the previous ones stay in use',
       );
     }
   }
 
   private signature(): string {
-    return [this.certPath, this.keyPath]
+    return [this.certPath, this.keyPath, ...(this.caPath === undefined ? [] : [this.caPath])]
       .map((p) => {
         try {
           const s = statSync(p);

@@ -3,27 +3,29 @@ import { createSecureContext } from 'node:tls';
 import type { ConfigIssues } from '../config/config-issues.js';
 import { readConfigFile } from './secret-files.js';
 
-/** A certificate (chain) and its private key, PEM, checked to belong together. */
+/** A certificate (chain) and its private key, PEM, checked to belong together; with the CA of client certificates. */
 export interface TlsFiles {
   readonly cert: Buffer;
   readonly key: Buffer;
+  /** PEM certificates that sign the clients' certificates (mutual TLS); absent without client_ca_file. */
+  readonly ca?: Buffer;
 }
 
 /** What is wrong with a certificate/key pair, per file. */
 export class TlsFilesError extends Error {
   override readonly name = 'TlsFilesError';
-  constructor(readonly problems: readonly { readonly file: 'cert' | 'key'; readonly problem: string }[]) {
+  constructor(readonly problems: readonly { readonly file: 'cert' | 'key' | 'ca'; readonly problem: string }[]) {
     super(problems.map((p) => p.problem).join('; '));
   }
 }
 
 /**
- * Reads and checks a certificate and key: each file readable and of its kind, and the key the certificate's own.
- * Throws TlsFilesError naming every problem, so a bad pair is refused before it is served.
+ * Reads and checks a certificate and key: each file readable and of its kind, and the key the certificate's own; and
+ * the client CA file when given. Throws TlsFilesError naming every problem, so a bad set is refused before it is served.
  */
-export function readTlsFiles(certPath: string, keyPath: string): TlsFiles {
-  const problems: { file: 'cert' | 'key'; problem: string }[] = [];
-  const read = (file: 'cert' | 'key', path: string, check: (pem: Buffer) => void): Buffer | undefined => {
+export function readTlsFiles(certPath: string, keyPath: string, caPath?: string): TlsFiles {
+  const problems: { file: 'cert' | 'key' | 'ca'; problem: string }[] = [];
+  const read = (file: 'cert' | 'key' | 'ca', path: string, check: (pem: Buffer) => void): Buffer | undefined => {
     try {
       const pem = readConfigFile(path);
       check(pem);
@@ -33,13 +35,14 @@ export function readTlsFiles(certPath: string, keyPath: string): TlsFiles {
       return undefined;
     }
   };
-  const cert = read('cert', certPath, (pem) => {
+  const certificate = (path: string) => (pem: Buffer) => {
     try {
       new X509Certificate(pem);
     } catch (err) {
-      throw new Error(`${certPath} is not a PEM certificate (${(err as Error).message})`, { cause: err });
+      throw new Error(`${path} is not a PEM certificate (${(err as Error).message})`, { cause: err });
     }
-  });
+  };
+  const cert = read('cert', certPath, certificate(certPath));
   const key = read('key', keyPath, (pem) => {
     try {
       createPrivateKey(pem);
@@ -59,8 +62,9 @@ export function readTlsFiles(certPath: string, keyPath: string): TlsFiles {
       });
     }
   }
-  if (problems.length > 0 || !cert || !key) throw new TlsFilesError(problems);
-  return { cert, key };
+  const ca = caPath === undefined ? undefined : read('ca', caPath, certificate(caPath));
+  if (problems.length > 0 || !cert || !key || (caPath !== undefined && !ca)) throw new TlsFilesError(problems);
+  return { cert, key, ...(ca ? { ca } : {}) };
 }
 
 /** Config issues for the listener's certificate and key (`section.tls_cert_file`, `section.tls_key_file`). */

@@ -112,7 +112,7 @@ test("every value the example shows is its key's default, or an example where th
   }
 });
 
-test("the example's comments agree with the definitions: value lists, stated defaults, env, flag and metric names", () => {
+test("the example's comments agree with the definitions: value lists, stated defaults, env, flag and metric names", async () => {
   for (const s of sections) {
     for (const { key, line, hint } of shownIn(s.key)) {
       const field = s.scalars[key];
@@ -141,8 +141,9 @@ test("the example's comments agree with the definitions: value lists, stated def
   const envs = new Set(['SENTINEL_CONFIG', ...paths.map(envNameFor)]);
   for (const [env] of text.matchAll(/\bSENTINEL_[A-Z0-9_]+/g))
     assert.ok(envs.has(env), `the example names ${env}, which no setting reads`);
-  const flags = new Set(paths.flatMap((p) => [flagNameFor(p), `--${p}`]));
-  for (const [flag] of text.matchAll(/--[a-z]+\.[a-z0-9_-]+/g))
+  const aliases = (await loadCommands()).flatMap((c) => Object.keys(c.flagAliases ?? {}).map((a) => `--${a}`));
+  const flags = new Set([...paths.flatMap((p) => [flagNameFor(p), `--${p}`]), ...aliases]);
+  for (const [flag] of text.matchAll(/--[a-z]+(?:\.[a-z0-9_-]+)+/g))
     assert.ok(flags.has(flag), `the example names the flag ${flag}, which does not exist`);
   const metrics = exporterMetricNames();
   for (const [name] of text.matchAll(/\bsentinel_[a-z0-9_]+/g))
