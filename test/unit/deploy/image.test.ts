@@ -16,8 +16,8 @@ const finalStage = dockerfile
 const instruction = (name: string) => [...finalStage.matchAll(new RegExp(`^${name} (.+)$`, 'gm'))].map((m) => m[1]!);
 
 describe('deploy/image/Dockerfile', () => {
-  it('builds on node:20-slim and installs production dependencies only in the final image', () => {
-    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-slim$/m);
+  it('builds on node:24-slim (Node 20 is end of life) and installs production dependencies only in the final image', () => {
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-slim$/m);
     assert.match(dockerfile, /npm ci --omit=dev/);
     assert.deepEqual(
       instruction('COPY').filter((c) => c.includes('node_modules')),
