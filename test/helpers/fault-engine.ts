@@ -150,12 +150,20 @@ export async function startDiskEngine(
           await delay(2);
         }
       };
-      const start = await size();
-      await refuse('x');
-      const base = (await size()) - start - 1;
-      for (;;) {
+      // The length of a refused line is read from the line itself: the engine may append its own lines meanwhile
+      // (under load they land between two size readings), and a base taken from sizes would never meet the page end.
+      const marker = `fill-${Date.now()}`;
+      await refuse(marker);
+      const line = (await readFile(join(dir, AUDIT_FILE), 'utf8'))
+        .split('\n')
+        .find((l) => l.includes(`"alertname":"${marker}"`));
+      if (line === undefined) throw new Error('the refused alert is not in the audit log');
+      const base = Buffer.byteLength(line) + 1 - marker.length;
+      // Bounded: each try aims at the page end from the size now, so only lines the engine keeps adding can miss it.
+      for (let tries = 0; ; tries++) {
         const room = (PAGE - ((await size()) % PAGE)) % PAGE;
         if (room === 0) break;
+        if (tries === 20) throw new Error(`the audit log's last page could not be filled exactly (${room} bytes left)`);
         await refuse('x'.repeat(room > base ? room - base : room + PAGE - base));
       }
       if (keepRoom) await refuse('x');
