@@ -1,10 +1,11 @@
-import express, { type Express } from 'express';
+import express from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 import type { ExporterConfig } from './exporter-section.js';
 import { readSecretFile } from '../shared/http/secret-files.js';
-import { requireBasicAuth, requireBcryptUsers } from '../shared/http/basic-auth.js';
+import { checkBasicAuth, readBasicAuth, requireBasicAuth, requireBcryptUsers } from '../shared/http/basic-auth.js';
 import type { BcryptUsers } from '../shared/http/bcrypt-users.js';
 import type { CollectorScheduler } from './collector-scheduler.js';
 import { FRESH_WAIT_DEFAULT_MS, FRESH_WAIT_MAX_MS } from './fresh-state.js';
@@ -34,7 +35,7 @@ export interface ExporterAppDeps {
 }
 
 /** The exporter's HTTP surface: landing page, /metrics, /api/state, /healthz (/-/healthy), /readyz (/-/ready). */
-export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): Express {
+export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // Node's own series change on every scrape: rendered per scrape and appended, in the format asked for.
@@ -58,6 +59,38 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
     return sink.render(format);
   });
 
+  /** GET/HEAD of the metrics path, with Node's own request and response only: the fast path below calls it too. */
+  const serveMetrics = (req: IncomingMessage, res: ServerResponse): void => {
+    const plain = (status: number, text: string): void => {
+      res.statusCode = status;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end(text);
+    };
+    if (scrapesInFlight >= cfg.max_concurrent_scrapes) {
+      plain(503, `too many concurrent scrapes (limit ${cfg.max_concurrent_scrapes}); retry later\n`);
+      return;
+    }
+    // In flight until the response is written out or the connection closes, not merely until it is rendered:
+    // a slow reader holds its slot (and its buffered body) for as long as it takes.
+    scrapesInFlight++;
+    res.once('close', () => scrapesInFlight--);
+    const { format, gzip } = negotiate(req.headers.accept, req.headers['accept-encoding']);
+    const key = `${deps.scheduler.renderKey()}|${deps.extraKey?.() ?? ''}`;
+    void (async () => {
+      let out = await cache.get(key, format, gzip && !defaults);
+      if (defaults) out = await withNodeMetrics(out, defaults[format], format, gzip);
+      res.statusCode = 200;
+      res.setHeader('Content-Type', out.contentType);
+      res.setHeader('Vary', 'Accept, Accept-Encoding');
+      if (out.gzip) res.setHeader('Content-Encoding', 'gzip');
+      res.setHeader('Content-Length', out.body.length);
+      res.end(out.body);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) plain(500, `rendering metrics failed: ${String(err)}\n`);
+      else res.destroy();
+    });
+  };
+
   // /-/healthy and /-/ready: the paths Prometheus, Alertmanager and the exporter-toolkit use for the same checks.
   app.get(['/healthz', '/-/healthy'], (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -75,53 +108,18 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
         .send(`not ready: first collection pending for ${waiting.join(', ')}\n`);
   });
 
-  if (cfg.basic_auth_username && cfg.basic_auth_password_file) {
-    app.use(
-      requireBasicAuth(
-        cfg.basic_auth_username,
-        readSecretFile(cfg.basic_auth_password_file),
-        'ollama-sentinel exporter',
-      ),
-    );
-  }
+  const basic =
+    cfg.basic_auth_username && cfg.basic_auth_password_file
+      ? { user: cfg.basic_auth_username, password: readSecretFile(cfg.basic_auth_password_file) }
+      : undefined;
+  if (basic) app.use(requireBasicAuth(basic.user, basic.password, 'ollama-sentinel exporter'));
   if (deps.users?.enabled) app.use(requireBcryptUsers(deps.users, 'ollama-sentinel exporter'));
 
   app.get('/', (_req, res) => {
     res.type('html').send(landingPage(cfg.telemetry_path, deps.version, deps.scheduler));
   });
 
-  app.get(cfg.telemetry_path, (req, res) => {
-    if (scrapesInFlight >= cfg.max_concurrent_scrapes) {
-      res
-        .status(503)
-        .type('text/plain')
-        .send(`too many concurrent scrapes (limit ${cfg.max_concurrent_scrapes}); retry later\n`);
-      return;
-    }
-    // In flight until the response is written out or the connection closes, not merely until it is rendered:
-    // a slow reader holds its slot (and its buffered body) for as long as it takes.
-    scrapesInFlight++;
-    res.once('close', () => scrapesInFlight--);
-    const { format, gzip } = negotiate(req.headers.accept, req.headers['accept-encoding']);
-    const key = `${deps.scheduler.renderKey()}|${deps.extraKey?.() ?? ''}`;
-    void (async () => {
-      let out = await cache.get(key, format, gzip && !defaults);
-      if (defaults) out = await withNodeMetrics(out, defaults[format], format, gzip);
-      res.status(200);
-      res.setHeader('Content-Type', out.contentType);
-      res.setHeader('Vary', 'Accept, Accept-Encoding');
-      if (out.gzip) res.setHeader('Content-Encoding', 'gzip');
-      res.setHeader('Content-Length', out.body.length);
-      res.end(out.body);
-    })().catch((err: unknown) => {
-      if (!res.headersSent)
-        res
-          .status(500)
-          .type('text/plain')
-          .send(`rendering metrics failed: ${String(err)}\n`);
-      else res.destroy();
-    });
-  });
+  app.get(cfg.telemetry_path, (req, res) => serveMetrics(req, res));
 
   app.get('/api/state', (req, res) => {
     const target = typeof req.query.target === 'string' ? req.query.target : undefined;
@@ -152,7 +150,36 @@ export function createExporterApp(cfg: ExporterConfig, deps: ExporterAppDeps): E
       .type('text/plain')
       .send(`no such endpoint: ${req.method} ${req.path} (try ${cfg.telemetry_path}, /api/state, /healthz, /readyz)\n`);
   });
-  return app;
+  // Scrapes skip Express: its per-request set-up costs more than serving the cached bytes, and its garbage set the
+  // tail latency (p99 8-12 ms against 3 ms at 10 connections on the 2-core build machine). Anything else, and a
+  // scrape whose credentials do not pass (Express refuses it with its reason), goes through the app.
+  const authorized = scrapeAuthorizer(basic, deps.users);
+  return (req, res) => {
+    const path = req.url?.split('?', 1)[0];
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === cfg.telemetry_path) {
+      const ok = authorized(req);
+      if (ok === true) return serveMetrics(req, res);
+      if (ok !== false)
+        return void ok.then(
+          (yes) => (yes ? serveMetrics(req, res) : app(req, res)),
+          () => app(req, res),
+        );
+    }
+    app(req, res);
+  };
+}
+
+/** Whether a scrape's credentials pass, as the app's own auth middleware would decide (no auth configured: true). */
+function scrapeAuthorizer(
+  basic: { user: string; password: string } | undefined,
+  users: BcryptUsers | undefined,
+): (req: IncomingMessage) => boolean | Promise<boolean> {
+  return (req) => {
+    if (basic && !checkBasicAuth(req, basic.user, basic.password)) return false;
+    if (!users?.enabled) return true;
+    const sent = readBasicAuth(req);
+    return sent ? users.check(sent.user, sent.password) : false;
+  };
 }
 
 function nodeRegistries(): Record<ExpositionFormat, Registry<RegistryContentType>> {

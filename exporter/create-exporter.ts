@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type { BuildInfo } from '../shared/version.js';
 import type { LoadedConfig } from '../shared/config/load-config.js';
 import type { ExporterConfig } from './exporter-section.js';
@@ -25,7 +25,7 @@ import { createFreshState } from './fresh-state.js';
 
 export interface Exporter {
   readonly scheduler: CollectorScheduler;
-  readonly app: Express;
+  readonly app: RequestListener;
   state(): ExporterState;
   /** GET /api/state?target=NAME&fresh=1 (see fresh-state.ts); null for an unknown target. */
   freshState(target: string, waitMs?: number): Promise<ExporterState | null>;

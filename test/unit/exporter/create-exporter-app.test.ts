@@ -2,7 +2,10 @@
 // do not read a large exposition hold their slots, and scrapes beyond the cap get 503 until they let go.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -71,4 +74,51 @@ test('slow readers hold their scrape slots: beyond max_concurrent_scrapes 503, a
     { timeoutMs: 5000, what: 'a slot to come back when a slow reader closes' },
   );
   assert.ok(after.body.equals(full.body));
+});
+
+test('scrapes skip Express but answer as it would: auth refused with its reason, HEAD, a trailing slash, other methods', async (t) => {
+  const scheduler = new CollectorScheduler([{ ...big, collect: async () => 3 }], { log: pino({ level: 'silent' }) });
+  await scheduler.runNow('big');
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-app-'));
+  writeFileSync(join(dir, 'pw'), 's3cret\n');
+  const cfg = {
+    telemetry_path: '/metrics',
+    max_concurrent_scrapes: 4,
+    node_metrics: false,
+    basic_auth_username: 'prom',
+    basic_auth_password_file: join(dir, 'pw'),
+  } as ExporterConfig;
+  const server = createServer(createExporterApp(cfg, { scheduler, version: 't', state: () => ({}) }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const auth = { authorization: `Basic ${Buffer.from('prom:s3cret').toString('base64')}` };
+  const wrong = { authorization: `Basic ${Buffer.from('prom:nope').toString('base64')}` };
+
+  const none = await fetch(`${base}/metrics`);
+  assert.equal(none.status, 401);
+  assert.match(await none.text(), /authentication required/);
+  assert.match(none.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+  const refused = await fetch(`${base}/metrics?x=1`, { headers: wrong });
+  assert.equal(refused.status, 401);
+  assert.equal(await refused.text(), 'wrong credentials\n');
+
+  const ok = await fetch(`${base}/metrics?x=1`, { headers: auth });
+  assert.equal(ok.status, 200);
+  const body = await ok.text();
+  assert.match(body, /^test_big\{i="2",pad="x+"\} 2$/m);
+  assert.equal(ok.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  const head = await fetch(`${base}/metrics`, { method: 'HEAD', headers: auth });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), ok.headers.get('content-length'), 'the same (gzip) document, no body');
+  assert.equal(await head.text(), '');
+  // Express matches a trailing slash too: the same document through the app.
+  const slash = await fetch(`${base}/metrics/`, { headers: auth });
+  assert.equal(slash.status, 200);
+  assert.equal(await slash.text(), body);
+  assert.equal((await fetch(`${base}/metrics`, { method: 'POST', headers: auth })).status, 404);
 });
