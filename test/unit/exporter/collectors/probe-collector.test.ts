@@ -357,7 +357,14 @@ test('a resident model unloaded between the round’s /api/ps and its probe: a s
     const t = { name: 'sim', url: sim.url, headers: {} };
     const m = model('qwen2.5:0.5b', { keep_alive: '10m', options: {} });
     let unloadFirst = false;
-    const collector = createProbeCollector([t], [m], cfg, {
+    // A cold load may take its time (a runner process starts on a busy machine); a resident model gets 400 ms.
+    const simCfg = {
+      ...cfg,
+      probe_load_timeout_ms: 10_000,
+      probe_first_token_timeout_ms: 400,
+      ollama_timeout_ms: 2000,
+    };
+    const collector = createProbeCollector([t], [m], simCfg, {
       clientFor: (target, timeoutMs) => {
         const real = new OllamaClient(target, { timeoutMs });
         return {
