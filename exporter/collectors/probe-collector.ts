@@ -156,7 +156,16 @@ export function createProbeCollector(
                 s.pending = { atMs: ctx.now(), wasLoaded };
                 publish();
               };
-              const o = await probeOne(target, api, m, listed, proven, cfg, ctx, onPending).finally(() =>
+              // Runner snapshots taken since the probe began show the model's runner(s) all still: none is loading.
+              const settled = (): boolean => {
+                const view = runnersOf(target.name);
+                const now =
+                  view !== null && view.atMs > startedMs
+                    ? runnersToWatch(view, blobOf(target.name, m.name), true)
+                    : null;
+                return now !== null && now.length > 0 && now.every((r) => r.progress === 'flat');
+              };
+              const o = await probeOne(target, api, m, listed, proven, cfg, ctx, onPending, settled).finally(() =>
                 clearInterval(ticker),
               );
               // An aborted probe, or one cut by the API going away, says nothing about the model: record nothing.

@@ -86,6 +86,8 @@ export async function probeOne(
   cfg: ProbeConfig,
   ctx: RunContext,
   onPending: (wasLoaded: boolean | null) => void,
+  /** Whether the model's runner is seen done loading (idle, not working) in runner snapshots since the probe began. */
+  runnerSettled: () => boolean = () => false,
 ): Promise<Outcome> {
   const nameKey = modelNameKey(model.name);
   const wasLoaded = resident === null ? null : resident.has(nameKey);
@@ -131,8 +133,10 @@ export async function probeOne(
     };
   } catch (err) {
     if (!(err instanceof OllamaError)) throw err;
-    // A resident model's deadline ran out before the headers: a hung runner, unless this request had to load it again.
-    const hung = provenResident === true && !(err.reason === 'load_timeout' && (await replaced) === true);
+    // A resident model's deadline ran out before the headers: a hung runner, unless this request had to load it again
+    // and that load is not seen to be over (a runner that loaded at once and then sat still is hung after all).
+    const reloading = err.reason === 'load_timeout' && (await replaced) === true && !runnerSettled();
+    const hung = provenResident === true && !reloading;
     return {
       ...base,
       result: classify(err, hung),

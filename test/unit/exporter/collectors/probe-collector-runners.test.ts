@@ -115,3 +115,40 @@ test('a probe cut by the API going away (refused) is not counted as a failure', 
   const snap = await c.collect(ctx());
   assert.deepEqual(snap.probes, [], 'nothing recorded: api_down covers it');
 });
+
+test('a resident model reloaded under its probe: loading while its runner is seen loading (or unseen), hung once it sits still', async () => {
+  let generates = 0;
+  let expiresAt = Date.now() + 600_000;
+  const server = await startLocalServer((req, res) => {
+    if (req.url === '/api/ps')
+      return json(res, 200, {
+        models: [{ ...resident.models[0], expires_at: new Date(expiresAt).toISOString() }],
+      });
+    // The first probe of each collector answers (proven resident); later ones set off a reload (as a model unloaded
+    // between /api/ps and the request does: /api/ps then reads "now + keep_alive") and send no headers.
+    if (generates++ % 2 === 0) {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(JSON.stringify({ response: 'OK', done: true, eval_count: 1, eval_duration: 1e6 }) + '\n');
+      return;
+    }
+    expiresAt += 1000;
+    res.on('close', () => res.destroy());
+  });
+  try {
+    for (const [seen, expected] of [
+      ['progressing', 'loading'],
+      ['unseen', 'loading'],
+      ['flat', 'timeout'],
+    ] as const) {
+      const view = (): RunnersView | null =>
+        seen === 'unseen' ? null : { atMs: Date.now(), runners: [runner(seen, 2)] };
+      const c = createProbeCollector([target(server.url)], [model], cfg, { runnersOf: view, blobOf: () => BLOB });
+      assert.equal((await c.collect(ctx())).probes[0]!.result, 'ok');
+      const p = (await c.collect(ctx())).probes[0]!;
+      assert.equal(p.reason, 'load_timeout');
+      assert.equal(p.result, expected, `runner ${seen}`);
+    }
+  } finally {
+    await server.close();
+  }
+});
