@@ -1,9 +1,10 @@
-// What the benchmarks share: a simulator over a fake GPU state of a given size, and a process's CPU time and memory
-// from /proc.
+// What the benchmarks share: a simulator over a fake GPU state of a given size, a process's CPU time and memory
+// from /proc, and the load tool (wrk, installed from Debian when missing).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { parseWrk, type WrkResult } from './parse-wrk.js';
 import { defaultH100Gpu, defaultH100State, writeGpuState, type GpuState } from '../sim/gpu-state.js';
 import { startOllamaSim, type OllamaSim } from '../sim/ollama-sim.js';
 
@@ -70,4 +71,60 @@ export async function startBenchSim(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Installs from Debian whichever of `tools` (a command name or an absolute path -> its package) is missing, when
+ * this is root; null when all are there, else a string saying why not.
+ */
+export async function ensureDebianTools(tools: Readonly<Record<string, string>>): Promise<string | null> {
+  const present = async (tool: string) =>
+    (await execa('sh', ['-c', tool.startsWith('/') ? `test -x "${tool}"` : `command -v ${tool}`], { reject: false }))
+      .exitCode === 0;
+  const missing = async () => {
+    const out: string[] = [];
+    for (const [tool, pkg] of Object.entries(tools)) if (!(await present(tool))) out.push(pkg);
+    return out;
+  };
+  const want = await missing();
+  if (want.length === 0) return null;
+  if (process.getuid?.() !== 0) return `not installed and not root: apt-get install ${want.join(' ')}`;
+  // No service start during the install (policy-rc.d exit 101): a bench starts its own servers.
+  const r = await execa(
+    'sh',
+    [
+      '-c',
+      `printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && apt-get install -y --no-install-recommends ${want.join(' ')}; rc=$?; rm -f /usr/sbin/policy-rc.d; exit $rc`,
+    ],
+    { reject: false, timeout: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } },
+  );
+  if ((await missing()).length > 0) return `apt-get install ${want.join(' ')} failed: ${r.stderr.slice(-300)}`;
+  return null;
+}
+
+export interface WrkOptions {
+  readonly connections: number;
+  readonly seconds: number;
+  readonly headers?: readonly string[];
+  /** A Lua script for wrk, and the arguments it gets after `--`. */
+  readonly script?: string;
+  readonly scriptArgs?: readonly string[];
+}
+
+/** One `wrk --latency` run (at most 2 threads: the build machine has 2 cores), parsed. */
+export async function runWrk(url: string, o: WrkOptions): Promise<WrkResult> {
+  const args = [
+    '--latency',
+    `-t${Math.min(2, o.connections)}`,
+    `-c${o.connections}`,
+    `-d${o.seconds}s`,
+    '--timeout',
+    '10s',
+  ];
+  for (const h of o.headers ?? []) args.push('-H', h);
+  if (o.script) args.push('-s', o.script);
+  args.push(url);
+  if (o.scriptArgs) args.push('--', ...o.scriptArgs);
+  const r = await execa('wrk', args, { timeout: (o.seconds + 30) * 1000 });
+  return parseWrk(r.stdout);
 }

@@ -2,15 +2,14 @@
 // operators already run), side by side in one run, both loaded by wrk with Prometheus' own Accept and gzip headers at
 // 1, 10 and 50 connections. The exporter runs as issue 10 sizes it: 8 GPUs x 16 processes, 4 models, NVML (the fake
 // library) sampled every second. Installs wrk and the node exporter from Debian when missing (root only).
-import { execa } from 'execa';
 import { buildFakeNvml } from '../helpers/build-fake-nvml.js';
 import { findFreePort } from '../helpers/find-free-port.js';
 import { startProcess, type ProcessHandle } from '../helpers/start-process.js';
 import { startRealExporter } from '../helpers/start-real-exporter.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { clockTicks, cpuSeconds, memoryKiB, startBenchSim } from './bench-host.js';
+import { clockTicks, cpuSeconds, ensureDebianTools, memoryKiB, runWrk, startBenchSim } from './bench-host.js';
 import type { BenchRow } from './bench-row.js';
-import { parseWrk, type WrkResult } from './parse-wrk.js';
+import type { WrkResult } from './parse-wrk.js';
 
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 /** What Prometheus 2.x/3.x sends when it scrapes (scrape/scrape.go acceptHeader), and its gzip. */
@@ -26,36 +25,8 @@ export interface ScrapeBenchOptions {
   readonly seconds?: number;
 }
 
-/** wrk and the node exporter, installed from Debian when missing and this is root; a string says why not. */
-async function ensureTools(): Promise<string | null> {
-  const missing = async () =>
-    [
-      (await execa('sh', ['-c', 'command -v wrk'], { reject: false })).exitCode === 0 ? null : 'wrk',
-      (await execa('test', ['-x', NODE_EXPORTER], { reject: false })).exitCode === 0
-        ? null
-        : 'prometheus-node-exporter',
-    ].filter((x): x is string => x !== null);
-  const want = await missing();
-  if (want.length === 0) return null;
-  if (process.getuid?.() !== 0) return `not installed and not root: apt-get install ${want.join(' ')}`;
-  // No service start during the install (policy-rc.d exit 101): the bench starts its own node exporter.
-  const r = await execa(
-    'sh',
-    [
-      '-c',
-      `printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && apt-get install -y --no-install-recommends ${want.join(' ')}; rc=$?; rm -f /usr/sbin/policy-rc.d; exit $rc`,
-    ],
-    { reject: false, timeout: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } },
-  );
-  if ((await missing()).length > 0) return `apt-get install ${want.join(' ')} failed: ${r.stderr.slice(-300)}`;
-  return null;
-}
-
-async function wrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
-  const args = ['--latency', `-t${Math.min(2, connections)}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '10s'];
-  for (const h of PROMETHEUS_HEADERS) args.push('-H', h);
-  const r = await execa('wrk', [...args, url], { timeout: (seconds + 30) * 1000 });
-  return parseWrk(r.stdout);
+function wrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
+  return runWrk(url, { connections, seconds, headers: PROMETHEUS_HEADERS });
 }
 
 interface Subject {
@@ -89,7 +60,7 @@ async function measure(s: Subject, seconds: number, ticks: number): Promise<Benc
 
 export async function runScrapeBench(options: ScrapeBenchOptions = {}): Promise<BenchRow[]> {
   const seconds = options.seconds ?? 5;
-  const why = await ensureTools();
+  const why = await ensureDebianTools({ wrk: 'wrk', [NODE_EXPORTER]: 'prometheus-node-exporter' });
   if (why) {
     process.stdout.write(`scrape bench: skipped (${why})\n`);
     return [];

@@ -114,7 +114,11 @@ test('scrapes skip Express but answer as it would: auth refused with its reason,
   assert.equal(ok.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
   const head = await fetch(`${base}/metrics`, { method: 'HEAD', headers: auth });
   assert.equal(head.status, 200);
-  assert.equal(head.headers.get('content-length'), ok.headers.get('content-length'), 'the same (gzip) document, no body');
+  assert.equal(
+    head.headers.get('content-length'),
+    ok.headers.get('content-length'),
+    'the same (gzip) document, no body',
+  );
   assert.equal(await head.text(), '');
   // Express matches a trailing slash too: the same document through the app.
   const slash = await fetch(`${base}/metrics/`, { headers: auth });
