@@ -65,16 +65,20 @@ export async function residentModels(api: ProbeApi, ctx: RunContext): Promise<Re
 export type Resident = ReadonlyMap<string, number | null>;
 
 /**
- * Whether the model's runner was replaced under a waiting probe: gone from /api/ps, or listed with another expires_at.
- * Read while the probe's request is still in flight: the request holds a reference on its runner, which freezes
- * expires_at (sched.go useLoadedRunner) until it ends (cancelling it re-arms it), so a hung runner keeps the value
- * the round read; a model unloaded (keep_alive, eviction) after that read and loaded again by this very request
- * reads "now + keep_alive" (loadedModels, while loading). False when /api/ps does not answer.
+ * Whether the model is loading under a waiting probe, from two /api/ps reads a third of the deadline apart while the
+ * probe's request is in flight: a request holds a reference on a resident runner, which freezes its expires_at
+ * (sched.go useLoadedRunner) whoever else comes and goes, so a hung runner reads the same twice; a model that is
+ * loading reads "now + keep_alive" (loadedModels), which moves, or is not listed yet (0.32.4+). A model unloaded
+ * (keep_alive, eviction) after the round's /api/ps read and loaded again by this very request looks so. So does a
+ * runner on its very first request (expires_at is set when a request ends): the caller asks the runner snapshots.
+ * False when /api/ps does not answer.
  */
-async function replacedMeanwhile(api: ProbeApi, ctx: RunContext, key: string, before: Resident): Promise<boolean> {
-  const now = await residentModels(api, ctx);
-  if (now === null) return false;
-  return !now.has(key) || now.get(key) !== before.get(key);
+async function loadingMeanwhile(api: ProbeApi, ctx: RunContext, key: string, gapMs: number): Promise<boolean> {
+  const first = await residentModels(api, ctx);
+  await new Promise((resolve) => setTimeout(resolve, gapMs));
+  const second = await residentModels(api, ctx);
+  if (first === null || second === null) return false;
+  return !first.has(key) || !second.has(key) || first.get(key) !== second.get(key);
 }
 
 export async function probeOne(
@@ -103,13 +107,13 @@ export async function probeOne(
     if (loadTimeoutMs > pendingAfterMs) pendingTimer = setTimeout(() => onPending(wasLoaded), pendingAfterMs);
   };
   armPending();
-  // Halfway to a resident model's deadline, while its request still waits: was its runner replaced meanwhile?
-  let replaced: Promise<boolean> | undefined;
-  const replacedTimer =
-    provenResident === true && resident !== null
+  // A third of the way to a resident model's deadline, while its request still waits: is the model loading?
+  let loading: Promise<boolean> | undefined;
+  const loadingTimer =
+    provenResident === true
       ? setTimeout(() => {
-          replaced = replacedMeanwhile(api, ctx, nameKey, resident).catch(() => false);
-        }, loadTimeoutMs / 2)
+          loading = loadingMeanwhile(api, ctx, nameKey, loadTimeoutMs / 3).catch(() => false);
+        }, loadTimeoutMs / 3)
       : undefined;
   try {
     const r: GenerateResult = await api.generate(
@@ -135,7 +139,7 @@ export async function probeOne(
     if (!(err instanceof OllamaError)) throw err;
     // A resident model's deadline ran out before the headers: a hung runner, unless this request had to load it again
     // and that load is not seen to be over (a runner that loaded at once and then sat still is hung after all).
-    const reloading = err.reason === 'load_timeout' && (await replaced) === true && !runnerSettled();
+    const reloading = err.reason === 'load_timeout' && (await loading) === true && !runnerSettled();
     const hung = provenResident === true && !reloading;
     return {
       ...base,
@@ -149,7 +153,7 @@ export async function probeOne(
     };
   } finally {
     clearTimeout(pendingTimer);
-    clearTimeout(replacedTimer);
+    clearTimeout(loadingTimer);
   }
 }
 

@@ -118,20 +118,23 @@ test('a probe cut by the API going away (refused) is not counted as a failure', 
 
 test('a resident model reloaded under its probe: loading while its runner is seen loading (or unseen), hung once it sits still', async () => {
   let generates = 0;
-  let expiresAt = Date.now() + 600_000;
+  const fixed = Date.now() + 600_000;
+  let loading = false;
   const server = await startLocalServer((req, res) => {
+    // A resident runner's expires_at stands still; a loading model's reads "now + keep_alive" (sched.go
+    // loadedModels), which moves.
     if (req.url === '/api/ps')
       return json(res, 200, {
-        models: [{ ...resident.models[0], expires_at: new Date(expiresAt).toISOString() }],
+        models: [{ ...resident.models[0], expires_at: new Date(loading ? Date.now() + 600_000 : fixed).toISOString() }],
       });
     // The first probe of each collector answers (proven resident); later ones set off a reload (as a model unloaded
-    // between /api/ps and the request does: /api/ps then reads "now + keep_alive") and send no headers.
-    if (generates++ % 2 === 0) {
+    // between /api/ps and the request does) and send no headers.
+    loading = generates++ % 2 === 1;
+    if (!loading) {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       res.end(JSON.stringify({ response: 'OK', done: true, eval_count: 1, eval_duration: 1e6 }) + '\n');
       return;
     }
-    expiresAt += 1000;
     res.on('close', () => res.destroy());
   });
   try {

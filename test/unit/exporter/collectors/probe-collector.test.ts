@@ -400,6 +400,25 @@ test('a resident model unloaded between the round’s /api/ps and its probe: a s
     assert.equal(last.result, 'ok');
     await sim.control.setHangGenerate('nothing');
     assert.equal((await run()).result, 'timeout');
+    // Users whose requests hang too and who give up now and then: their requests ending move nothing the probe's
+    // own request holds, so it is still a hang.
+    let users = true;
+    const user = (async () => {
+      while (users) {
+        await fetch(`${sim.url}/api/generate`, {
+          method: 'POST',
+          body: JSON.stringify({ model: m.name, prompt: 'hi', keep_alive: '10m' }),
+          signal: AbortSignal.timeout(120),
+        }).catch(() => undefined);
+      }
+    })();
+    try {
+      assert.equal((await run()).result, 'timeout');
+      assert.equal((await run()).result, 'timeout');
+    } finally {
+      users = false;
+      await user;
+    }
     await sim.control.setHangGenerate(false);
   } finally {
     await sim.close();
