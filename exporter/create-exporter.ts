@@ -1,4 +1,5 @@
 import type { RequestListener } from 'node:http';
+import { hostname } from 'node:os';
 import type { BuildInfo } from '../shared/version.js';
 import type { LoadedConfig } from '../shared/config/load-config.js';
 import type { ExporterConfig } from './exporter-section.js';
@@ -14,7 +15,8 @@ import { createContainersCollector } from './collectors/containers-collector.js'
 import { createRunnersCollector, gpuByPid, type RunnersSnapshot } from './collectors/runners-collector.js';
 import { queryComputeAppsPreferNvml } from '../shared/gpu/query-compute-apps-nvml.js';
 import { createNvmlBackend } from '../shared/gpu/nvml-backend.js';
-import { createDockerClient } from '../shared/docker/create-docker-client.js';
+import { createReadOnlyDockerClient } from '../shared/docker/create-read-only-docker-client.js';
+import { createNodeCollector } from './collectors/node-collector.js';
 import { buildObservations } from './build-observations.js';
 import { modelNameKey } from '../shared/ollama/normalize-model-name.js';
 import { buildExporterState, createDiagnosisMemory, renderDiagnosis, type ExporterState } from './exporter-state.js';
@@ -39,8 +41,8 @@ export function createExporter(
   /** The version, or the whole build (revision and branch label sentinel_build_info). */
   build: string | BuildInfo,
   log: Logger,
-  /** `web`: the validated --web.config.file, whose basic_auth_users guard the app. */
-  opts: { readonly now?: () => number; readonly web?: WebConfig } = {},
+  /** `web`: the validated --web.config.file, whose basic_auth_users guard the app; `hostname`: os.hostname(). */
+  opts: { readonly now?: () => number; readonly web?: WebConfig; readonly hostname?: string } = {},
 ): Exporter {
   const now = opts.now ?? Date.now;
   const cfg = config.exporter as ExporterConfig;
@@ -73,7 +75,8 @@ export function createExporter(
   const runners = cfg.collector_ollama && config.ollama.some((t) => t.container);
   const needsDocker =
     runners || cfg.collector_gpu_processes || (cfg.collector_containers && config.ollama.some((t) => t.container));
-  const docker = needsDocker ? createDockerClient(config.docker) : undefined;
+  // Reads only (GET), whatever the socket's mount allows: the exporter never changes anything in Docker.
+  const docker = needsDocker ? createReadOnlyDockerClient(config.docker) : undefined;
   if (cfg.collector_gpu_processes) {
     collectors.push(
       createGpuProcessesCollector(config.gpu, {
@@ -109,6 +112,12 @@ export function createExporter(
       ) as Collector,
     );
   }
+  collectors.push(
+    createNodeCollector(
+      { timeoutMs: config.docker.timeout_ms },
+      { ...(docker ? { docker } : {}), hostname: opts.hostname ?? hostname() },
+    ) as Collector,
+  );
   const scheduler = new CollectorScheduler(collectors, { log, now });
 
   // A fresh answer (GET /api/state?fresh=1) leaves out the sources it could not sample again: unknown, not old.

@@ -6,7 +6,6 @@ import { selfConflicts } from './config/validate-self.js';
 import { authProblem, remediatorSection, type RemediatorConfig } from './remediator-section.js';
 import { remediatorFileIssues } from './wiring/remediator-files.js';
 import { resetBreakerFromCli } from './wiring/reset-breaker-offline.js';
-import { startRemediator } from './wiring/start-remediator.js';
 
 export const command: CommandDef = {
   name: 'remediator',
@@ -54,6 +53,9 @@ or empty secret file, an unusable certificate: every problem is listed).`,
     if (cfg.insecure_no_auth && !cfg.bearer_token_file && !cfg.basic_auth_username)
       ctx.log.warn('insecure_no_auth: anyone who can reach the listener can make this remediator restart containers');
     if (cfg.dry_run) ctx.log.warn('dry_run: decisions are logged, nothing is acted on');
+    // Loaded here, not at the top: every command's definition is imported by the CLI, and the exporter's process
+    // should not carry dockerode and the rest of the remediator's runtime.
+    const { startRemediator } = await import('./wiring/start-remediator.js');
     const running = await startRemediator(ctx.config, ctx.log, { ...readBuildInfo(ctx.env), env: ctx.env });
     ctx.stderr.write(`ollama-sentinel remediator listening on ${running.url} (webhook at ${running.url}/webhook)\n`);
     if (!ctx.shutdown.aborted) await once(ctx.shutdown, 'abort');

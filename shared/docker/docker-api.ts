@@ -17,6 +17,26 @@ export interface DockerContainerApi {
   stats(options?: { stream?: false; 'one-shot'?: boolean; abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
+/**
+ * What the exporter may ask of the Engine: the reads above plus the daemon's identity. Its implementation
+ * (create-read-only-docker-client.ts) can only send GET requests; the remediator keeps the full dockerode client.
+ */
+export interface DockerReadApi extends DockerApi {
+  info(options?: { abortSignal?: AbortSignal }): Promise<EngineInfo>;
+}
+
+/** GET /info, the fields we read. `Swarm` is there on every daemon that knows Swarm mode (API 1.24+). */
+export interface EngineInfo {
+  /** The daemon host's name (the node's hostname in a Swarm). */
+  readonly Name: string;
+  readonly Swarm?: {
+    /** Empty when the daemon is not part of a Swarm. */
+    readonly NodeID?: string;
+    /** "inactive", "pending", "active", "error" or "locked". */
+    readonly LocalNodeState?: string;
+  };
+}
+
 /** GET /containers/json entry. */
 export interface ListedContainer {
   readonly Id: string;
@@ -41,7 +61,10 @@ export interface InspectedContainer {
   };
 }
 
-/** dockerode errors carry the HTTP status of the Engine's answer; 404 = no such container (it is gone). */
+/**
+ * dockerode's errors and the read-only client's carry the HTTP status of the Engine's answer; 404 = no such container
+ * (it is gone).
+ */
 export function isDockerNotFound(err: unknown): boolean {
   return (err as { statusCode?: number } | null)?.statusCode === 404;
 }

@@ -1,6 +1,7 @@
 /**
- * Makes exposition text comparable across runs: values that depend on timing or the machine become "<v>", PIDs and
- * ports in labels become placeholders. Everything else (names, labels, HELP, TYPE, states, sizes) stays exact.
+ * Makes exposition text comparable across runs: values that depend on timing or the machine become "<v>", PIDs, ports
+ * and the hostname in labels become placeholders. Everything else (names, labels, HELP, TYPE, states, sizes) stays
+ * exact.
  */
 const VOLATILE = [
   /_seconds(_total)?$/,
@@ -32,6 +33,7 @@ export function normalizeExposition(text: string): string {
       .replace(/revision="[^"]*"/, 'revision="<revision>"')
       .replace(/branch="[^"]*"/, 'branch="<branch>"')
       .replace(/pid="\d+"/, 'pid="<pid>"')
+      .replace(/hostname="[^"]*"/, 'hostname="<hostname>"')
       .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
       .replace(/process_name="[^"]*\/ollama-sim-[^/"]+\//, 'process_name="<simdir>/');
     out.push(`${name}${labels} ${VOLATILE.some((r) => r.test(name)) ? '<v>' : value}`);

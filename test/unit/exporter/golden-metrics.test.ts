@@ -15,6 +15,7 @@ import { startProcess } from '../../helpers/start-process.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { checkMetricNames } from '../../lint/metric-name-rules.js';
 import { normalizeExposition } from '../../helpers/normalize-exposition.js';
+import { startFakeDockerEngine } from '../../helpers/fake-docker-engine.js';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const golden = join(repo, 'test/fixtures/golden/exporter-metrics.txt');
@@ -28,6 +29,15 @@ test('golden /metrics against the simulators, promtool-clean and lint-clean', as
     models: ['gpt-oss:20b', 'llama3:latest'],
     version: '0.12.3',
   });
+  // The Engine the exporter reads its node identity from (sentinel_node_info): a Swarm worker, and no containers.
+  const docker = await startFakeDockerEngine((req) =>
+    req.method === 'GET' && req.path === '/info'
+      ? {
+          status: 200,
+          json: { Name: 'gpu-node-1', Swarm: { NodeID: 'p9x2golden0node0id00000k', LocalNodeState: 'active' } },
+        }
+      : undefined,
+  );
   const port = await findFreePort();
   writeFileSync(
     join(dir, 'config.yaml'),
@@ -43,6 +53,8 @@ models:
 gpu:
   nvidia_smi: ${join(repo, 'test/sim/bin/nvidia-smi')}
   interval: 1s
+docker:
+  host: unix://${docker.socketPath}
 exporter:
   listen_address: 127.0.0.1:${port}
   ollama_interval: 1s
@@ -59,6 +71,7 @@ exporter:
   t.after(async () => {
     await exporter.stop();
     await sim.close();
+    await docker.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const base = `http://127.0.0.1:${port}`;
@@ -71,7 +84,8 @@ exporter:
       return /sentinel_probe_success\{[^}]*\} 1/.test(body) &&
         /sentinel_ollama_model_loaded\{[^}]*model="gpt-oss:20b"[^}]*\} 1/.test(body) &&
         /sentinel_gpu_memory_used_bytes\{[^}]*\} [1-9]\d{10}/.test(body) &&
-        /sentinel_gpu_process_memory_used_bytes\{/.test(body)
+        /sentinel_gpu_process_memory_used_bytes\{/.test(body) &&
+        /sentinel_node_info\{[^}]*node_id="p9x2golden0node0id00000k"/.test(body)
         ? body
         : false;
     },
