@@ -52,5 +52,5 @@ function nodeAddress(n: SwarmNode): string | undefined {
   const addr = n.Status?.Addr;
   if (addr && addr !== '0.0.0.0') return addr;
   const manager = /^(.+):\d+$/.exec(n.ManagerStatus?.Addr ?? '');
-  return manager?.[1];
+  return manager?.[1]?.replace(/^\[(.*)\]$/, '$1'); // "[2001:db8::1]:2377" -> 2001:db8::1
 }

@@ -53,6 +53,22 @@ describe('fleetNodes', () => {
     );
   });
 
+  it('takes an IPv6 manager address without its brackets, and the webhook URL puts them back', () => {
+    const v6 = {
+      ID: 'v6node',
+      Spec: { Labels: { 'ollama-sentinel.gpu': 'true' } },
+      Description: { Hostname: 'gpu-v6' },
+      Status: { Addr: '0.0.0.0' },
+      ManagerStatus: { Addr: '[2001:db8::7]:2377' },
+    };
+    const nodes = fleetNodes([v6], monitoringConfig.fleet);
+    assert.deepEqual(nodes, [{ id: 'v6node', address: '2001:db8::7', hostname: 'gpu-v6' }]);
+    assert.match(
+      renderFleetAlertmanager(monitoringConfig, nodes, 'test'),
+      /url: http:\/\/\[2001:db8::7\]:9779\/webhook/,
+    );
+  });
+
   it('refuses a node listed twice when rendering routes', () => {
     const [one] = fleetNodes(nodesJson, monitoringConfig.fleet);
     assert.throws(() => renderFleetAlertmanager(monitoringConfig, [one!, one!], 'test'), /listed twice/);
