@@ -1,7 +1,8 @@
 /**
  * The one knob file behind the shipped monitoring content: alert and recording rules
  * (deploy/prometheus/ollama-sentinel.rules.yml), the runbook (deploy/monitoring/runbook.md), the Grafana
- * dashboards (grafana/dashboards/*.json) and their Prometheus Operator rendering (deploy/mixin/) are all generated from it by `generate.ts`. Change a value here, run the
+ * dashboards (grafana/dashboards/*.json), their Prometheus Operator rendering (deploy/mixin/) and the Swarm fleet's
+ * Prometheus and Alertmanager configs (prometheus-fleet.yml, alertmanager-fleet.yml) are all generated from it by `generate.ts`. Change a value here, run the
  * generator, commit both; CI fails when they disagree. Like node-mixin's config.libsonnet, every value says why.
  */
 import type { DashboardSettings } from './grafana/build-dashboard.js';

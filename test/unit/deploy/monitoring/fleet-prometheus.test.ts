@@ -31,6 +31,41 @@ interface Target {
   scrapePool: string;
 }
 
+describe('renderFleetPrometheus', () => {
+  const withApi = (dockerApi: (typeof monitoringConfig)['fleet']['dockerApi']) => ({
+    ...monitoringConfig,
+    fleet: { ...monitoringConfig.fleet, dockerApi },
+  });
+  const tls = {
+    caFile: '/run/secrets/docker-ca.pem',
+    certFile: '/run/secrets/cert.pem',
+    keyFile: '/run/secrets/key.pem',
+  };
+
+  it("reaches a remote manager's TLS-protected Docker API with a client certificate", () => {
+    const config = parse(
+      renderFleetPrometheus(withApi({ host: 'https://manager-1:2376', tls, refreshInterval: '1m' })),
+    ) as Record<string, any>;
+    for (const job of config.scrape_configs)
+      assert.deepEqual(job.dockerswarm_sd_configs, [
+        {
+          host: 'https://manager-1:2376',
+          role: 'nodes',
+          port: job.job_name.endsWith('-remediator') ? 9779 : 9778,
+          refresh_interval: '1m',
+          tls_config: { ca_file: tls.caFile, cert_file: tls.certFile, key_file: tls.keyFile },
+        },
+      ]);
+  });
+
+  it('refuses TLS settings Prometheus would ignore (they apply to http(s) hosts only)', () => {
+    assert.throws(
+      () => renderFleetPrometheus(withApi({ host: 'tcp://manager-1:2376', tls, refreshInterval: '30s' })),
+      /tls is set but host tcp:\/\/manager-1:2376 is not https:\/\//,
+    );
+  });
+});
+
 describe('deploy/prometheus/prometheus-fleet.yml in the real Prometheus', () => {
   let engine: LocalServer;
   let prometheus: HttpDaemonHandle;
