@@ -6,8 +6,8 @@ import { renderArtefacts } from './render-artefacts.js';
 import { configSections } from './render-config-reference.js';
 
 /**
- * `node dist/deploy/monitoring/generate.js [--check] [--root DIR]`: writes the rules, runbook and dashboards from
- * monitoring-config.ts, and deploy/CONFIGURATION.md and
+ * `node dist/deploy/monitoring/generate.js [--check] [--root DIR]`: writes the rules, runbook, dashboards and the
+ * fleet's Prometheus and Alertmanager configs from monitoring-config.ts, and deploy/CONFIGURATION.md and
  * deploy/config.schema.json from the commands' config sections. With --check it writes nothing and exits 1 listing every file that differs from what the
  * config generates (CI runs it, like fastify's validator integrity check).
  */

@@ -1,7 +1,8 @@
 /**
  * The one knob file behind the shipped monitoring content: alert and recording rules
  * (deploy/prometheus/ollama-sentinel.rules.yml), the runbook (deploy/monitoring/runbook.md), the Grafana
- * dashboards (grafana/dashboards/*.json) and their Prometheus Operator rendering (deploy/mixin/) are all generated from it by `generate.ts`. Change a value here, run the
+ * dashboards (grafana/dashboards/*.json), their Prometheus Operator rendering (deploy/mixin/) and the Swarm fleet's
+ * Prometheus and Alertmanager configs (prometheus-fleet.yml, alertmanager-fleet.yml) are all generated from it by `generate.ts`. Change a value here, run the
  * generator, commit both; CI fails when they disagree. Like node-mixin's config.libsonnet, every value says why.
  */
 import type { DashboardSettings } from './grafana/build-dashboard.js';
@@ -84,11 +85,51 @@ export interface MonitoringConfig {
     /** Label (and value) Grafana's dashboard sidecar watches ConfigMaps for. */
     readonly dashboardConfigMapLabel: readonly [name: string, value: string];
   };
+  /** The Docker Swarm fleet (deploy/swarm/fleet-stack.yml): its Prometheus and Alertmanager configs. */
+  readonly fleet: FleetSettings;
+}
+
+/** One GPU node of the fleet, as the Alertmanager routes need it (see fleet-nodes.ts for reading a real fleet). */
+export interface FleetNode {
+  /** The Swarm node ID: the `node` label Prometheus puts on every series of that node. */
+  readonly id: string;
+  /** The address its remediator listens on (the node's Swarm address, Status.Addr). */
+  readonly address: string;
+  /** For the reader only: hostnames can repeat across nodes, so nothing keys on it. */
+  readonly hostname: string;
+}
+
+export interface FleetSettings {
+  /** Swarm node label (and value) that marks GPU nodes: exporters and remediators run there and are scraped. */
+  readonly gpuNodeLabel: readonly [name: string, value: string];
+  /** Optional node label whose value becomes `node_name` instead of the hostname (hostnames can repeat). */
+  readonly nodeNameLabel: string;
+  /** The Swarm manager's Docker API that Prometheus lists the nodes from (dockerswarm_sd_configs). */
+  readonly dockerApi: {
+    /** unix:///var/run/docker.sock (Prometheus on a manager) or https://manager:2376 (with `tls`). */
+    readonly host: string;
+    /** Client certificate for a TLS-protected Docker API (dockerd --tlsverify); null for the socket. */
+    readonly tls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string } | null;
+    readonly refreshInterval: string;
+  };
+  readonly exporterPort: number;
+  readonly remediatorPort: number;
+  /** Paths of the Swarm secrets inside the Prometheus and Alertmanager containers. */
+  readonly secrets: {
+    readonly exporterPasswordFile: string;
+    readonly remediatorTokenFile: string;
+  };
+  /** basic_auth username Prometheus scrapes the exporters with (exporter.basic_auth_username). */
+  readonly exporterUsername: string;
+  /** The nodes the committed deploy/alertmanager/alertmanager-fleet.yml routes to: an example of three. */
+  readonly exampleNodes: readonly FleetNode[];
 }
 
 export const monitoringConfig: MonitoringConfig = {
   exporterSelector: 'job="ollama-sentinel"',
-  instanceLabels: ['instance', 'job'],
+  // `node` (the Swarm node ID the fleet's scrape config adds) survives every aggregation, so a fleet's alerts say
+  // where they come from and Alertmanager routes them to that node's remediator; absent on a single host.
+  instanceLabels: ['instance', 'job', 'node'],
   targetAlertLabel: 'ollama',
   runbookBaseUrl: 'https://github.com/ollama-sentinel/ollama-sentinel/blob/main/deploy/monitoring/runbook.md',
   thresholds: {
@@ -163,5 +204,24 @@ export const monitoringConfig: MonitoringConfig = {
     },
     // kube-prometheus-stack's Grafana sidecar default.
     dashboardConfigMapLabel: ['grafana_dashboard', '1'],
+  },
+  fleet: {
+    gpuNodeLabel: ['ollama-sentinel.gpu', 'true'],
+    nodeNameLabel: 'ollama-sentinel.name',
+    // Prometheus runs on a manager (fleet-stack.yml) and reads its Docker socket: no TLS to set up. From elsewhere:
+    // host https://<manager>:2376 with a client certificate (tls), as for `docker --tlsverify`.
+    dockerApi: { host: 'unix:///var/run/docker.sock', tls: null, refreshInterval: '30s' },
+    exporterPort: 9778,
+    remediatorPort: 9779,
+    secrets: {
+      exporterPasswordFile: '/run/secrets/sentinel-exporter-password',
+      remediatorTokenFile: '/run/secrets/sentinel-remediator-token',
+    },
+    exporterUsername: 'prometheus',
+    exampleNodes: [
+      { id: 'q4d1v0m7a1xk3p9e2n5r8t6y0', address: '10.0.1.11', hostname: 'gpu-a' },
+      { id: 'h2k8s5w1c7b3n9f4j6l0z2x8v', address: '10.0.1.12', hostname: 'gpu-b' },
+      { id: 'm9t3r6e0y4u8i2o5p1a7s3d9f', address: '10.0.1.13', hostname: 'gpu-b' },
+    ],
   },
 };

@@ -5,6 +5,8 @@ import { remediationDashboard } from './grafana/remediation-dashboard.js';
 import type { MonitoringConfig } from './monitoring-config.js';
 import { renderConfigReference } from './render-config-reference.js';
 import { renderConfigSchema } from './render-config-schema.js';
+import { renderFleetAlertmanager } from './render-fleet-alertmanager.js';
+import { renderFleetPrometheus } from './render-fleet-prometheus.js';
 import { renderMixin } from './render-mixin.js';
 import { renderRulesFile } from './render-rules-file.js';
 import { renderRunbook } from './render-runbook.js';
@@ -30,5 +32,16 @@ export function renderArtefacts(
   ]);
   // Last: it reads the others (which dashboards there are).
   for (const [path, content] of renderMixin(cfg, artefacts)) artefacts.set(path, content);
+  // The Docker Swarm fleet (deploy/swarm/fleet-stack.yml); a real fleet renders its own Alertmanager routes from
+  // `docker node inspect` with render-fleet-alertmanager-main.ts.
+  artefacts.set('deploy/prometheus/prometheus-fleet.yml', renderFleetPrometheus(cfg));
+  artefacts.set(
+    'deploy/alertmanager/alertmanager-fleet.yml',
+    renderFleetAlertmanager(
+      cfg,
+      cfg.fleet.exampleNodes,
+      'deploy/monitoring/monitoring-config.ts (fleet.exampleNodes) by generate.ts',
+    ),
+  );
   return artefacts;
 }

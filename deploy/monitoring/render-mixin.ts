@@ -86,7 +86,10 @@ function renderMixinReadme(cfg: MonitoringConfig, dashboards: readonly string[])
     '## Scraping exporters outside the cluster',
     '',
     `Every rule selects the exporter's series with \`{${cfg.exporterSelector}}\` and tells hosts apart by`,
-    `${cfg.instanceLabels.map((l) => `\`${l}\``).join(' and ')}. The Operator names the job of a scrape config after`,
+    `${cfg.instanceLabels
+      .map((l) => `\`${l}\``)
+      .join(', ')
+      .replace(/, ([^,]+)$/, ' and $1')}. The Operator names the job of a scrape config after`,
     "its resource (a ScrapeConfig's is `scrapeConfig/<namespace>/<name>`), so set it back" +
       (job ? ` to \`${job}\`:` : ' to what the selector expects:'),
     '',

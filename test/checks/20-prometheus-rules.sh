@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # promtool on the shipped Prometheus content: the generated rules (and their deploy/mixin/ split) parse and pass
 # the lint, every alert's unit tests pass (deploy/prometheus/tests, promtool 2.42 format), and the example
-# prometheus.yml loads with its rules.
+# prometheus.yml and the generated fleet prometheus-fleet.yml load with their rules.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -29,6 +29,12 @@ echo token >"$scratch/secret"
 sed -i "s#/etc/prometheus/secrets/[A-Za-z0-9._-]*#$scratch/secret#g" "$scratch/prometheus.yml"
 echo "20-prometheus-rules: promtool check config (example prometheus.yml)"
 promtool check config "$scratch/prometheus.yml" || failed+=("check config deploy/prometheus/prometheus.yml")
+
+# The fleet variant (generated; deploy/swarm/fleet-stack.yml): its secrets are Swarm secrets under /run/secrets.
+cp deploy/prometheus/prometheus-fleet.yml "$scratch/"
+sed -i "s#/run/secrets/[A-Za-z0-9._-]*#$scratch/secret#g" "$scratch/prometheus-fleet.yml"
+echo "20-prometheus-rules: promtool check config (fleet prometheus-fleet.yml)"
+promtool check config "$scratch/prometheus-fleet.yml" || failed+=("check config deploy/prometheus/prometheus-fleet.yml")
 
 if ((${#failed[@]} > 0)); then
   printf '20-prometheus-rules: FAILED: %s\n' "${failed[@]}" >&2

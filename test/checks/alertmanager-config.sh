@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# amtool (Alertmanager 0.25) on deploy/alertmanager/alertmanager.yml: the file is valid, and alerts are routed as
+# amtool (Alertmanager 0.25) on deploy/alertmanager/alertmanager.yml and the fleet's alertmanager-fleet.yml: the files are valid, and alerts are routed as
 # documented: remediable alerts that name a target go to the remediator AND the humans, everything else only to
 # the humans. The remediator receiver must use bearer auth from a credentials file.
 set -euo pipefail
@@ -48,6 +48,31 @@ expect humans alertname=OllamaProbeHung remediate=false ollama=main
 # The route test itself must be able to fail, or the checks above prove nothing.
 if amtool config routes test --config.file="$config" --verify.receivers=humans alertname=OllamaProbeHung remediate=true ollama=main >/dev/null 2>&1; then
   failed+=("amtool --verify.receivers accepted a wrong expectation")
+fi
+
+# The fleet variant (generated from the example nodes): a remediable alert reaches the remediator of its own node
+# (receiver remediator-<node ID>) and the humans, never another node's; one from an unknown node or without a node
+# label, and every other alert, only the humans.
+fleet=$scratch/alertmanager-fleet.yml
+cp deploy/alertmanager/alertmanager-fleet.yml "$fleet"
+sed -i "s#/run/secrets/[A-Za-z0-9._-]*#$scratch/secret#g" "$fleet"
+echo "$name: amtool check-config (fleet)"
+amtool check-config "$fleet" || failed+=("check-config fleet")
+mapfile -t nodes < <(sed -n 's/^ *- node="\([^"]*\)"$/\1/p' "$fleet")
+((${#nodes[@]} >= 2)) || failed+=("the fleet config should route at least two example nodes, found ${#nodes[@]}")
+config=$fleet
+for node in "${nodes[@]}"; do
+  for alert in OllamaApiDown OllamaProbeHung OllamaModelMissing; do
+    expect "remediator-$node,humans" alertname=$alert remediate=true ollama=main node="$node" severity=critical
+  done
+  expect humans alertname=GpuLost ollama=main node="$node" severity=critical
+  expect humans alertname=OllamaProbeHung remediate=true node="$node"   # no target label
+done
+expect humans alertname=OllamaProbeHung remediate=true ollama=main                  # no node label
+expect humans alertname=OllamaProbeHung remediate=true ollama=main node=joined-later # a node the file does not know
+if amtool config routes test --config.file="$fleet" --verify.receivers="remediator-${nodes[1]},humans" \
+  alertname=OllamaProbeHung remediate=true ollama=main node="${nodes[0]}" >/dev/null 2>&1; then
+  failed+=("amtool routed node ${nodes[0]}'s alert to node ${nodes[1]}'s remediator")
 fi
 
 if ((${#failed[@]} > 0)); then

@@ -110,6 +110,7 @@ test('every relative link in the READMEs and the configuration reference resolve
     'deploy/CONFIGURATION.md',
     'deploy/image/README.md',
     'deploy/mixin/README.md',
+    'deploy/swarm/README.md',
   ];
   const broken: string[] = [];
   for (const doc of docs) {

@@ -38,6 +38,7 @@ describe('config schema', () => {
       'deploy/demo/demo.yaml',
       'deploy/examples/init/sentinel.yaml',
       'deploy/alertmanager/remediator.example.yaml',
+      'deploy/swarm/fleet-sentinel.yaml',
     ])
       assert.deepEqual(errorsOf(yamlOf(path)), [], path);
   });
