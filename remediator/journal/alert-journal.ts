@@ -21,6 +21,8 @@ export interface OpenedJournal {
  */
 export class AlertJournal {
   #nextSeq: number;
+  /** fsyncs of the segments already closed (a segment's appender counts its own). */
+  #syncsBefore = 0;
   #current: DurableAppender;
   #segments: { first: number; path: string }[];
   #rolling: Promise<void> | undefined;
@@ -88,9 +90,9 @@ export class AlertJournal {
     return this.#nextSeq;
   }
 
-  /** fsyncs so far on the current segment. */
+  /** fsyncs so far, over every segment this process wrote. */
   get syncs(): number {
-    return this.#current.syncs;
+    return this.#syncsBefore + this.#current.syncs;
   }
 
   /** Deletes segments whose every record is at or below `appliedSeq` (never the one being written). */
@@ -113,6 +115,7 @@ export class AlertJournal {
 
   async #roll(): Promise<void> {
     const old = this.#current;
+    this.#syncsBefore += old.syncs;
     const seg = { first: this.#nextSeq, path: join(this.dir, segmentName(this.#nextSeq)) };
     this.#current = await DurableAppender.open(seg.path);
     this.#segments.push(seg);
