@@ -104,7 +104,7 @@ export async function runRemediatorBench(seconds = 5, concurrency = 16): Promise
       scriptArgs: [file, TOKEN, mode, String(runs++)],
     });
     // wrk stops at its deadline with requests still in flight: they are recorded a moment later, in this scenario.
-    for (let last = -1; last !== handedOn; ) {
+    for (let last = -1; last !== handedOn;) {
       last = handedOn;
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
