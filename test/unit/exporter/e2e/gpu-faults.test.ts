@@ -241,9 +241,10 @@ test('compute-apps failing fails only gpu_processes: its series go, the GPU seri
   t.after(() => h.close());
   const uuid = state.gpus[0]!.uuid;
   const ok = (m: Exposition, c: string) => m.get('sentinel_collector_success', { collector: c }) === 1;
+  // Both collectors have collected (on a loaded machine the GPU one, which checks its fields first, may come second).
   let m = await h.waitForMetrics(
     'the process traced',
-    (x) => ok(x, 'gpu_processes') && x.get('sentinel_gpu_processes', { uuid }) === 1,
+    (x) => ok(x, 'gpu') && ok(x, 'gpu_processes') && x.get('sentinel_gpu_processes', { uuid }) === 1,
   );
   const proc = m.all('sentinel_gpu_process_memory_used_bytes', { uuid, pid: String(process.pid) });
   assert.equal(proc.length, 1);
