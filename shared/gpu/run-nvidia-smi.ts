@@ -1,5 +1,4 @@
 import { statSync } from 'node:fs';
-import { execa } from 'execa';
 
 export interface NvidiaSmiResult {
   /** nvidia-smi prints its errors here too, not only on stderr. */
@@ -56,6 +55,9 @@ export const runNvidiaSmi: RunNvidiaSmi = async (command, args, opts) => {
   if (opts.signal.aborted) throw new NvidiaSmiError('aborted', 'nvidia-smi run aborted before it started');
   const [file, ...lead] = splitCommand(command, isFile);
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
+  // Loaded on first use: execa costs ~15 MiB of RSS, and an exporter reading its GPUs through NVML never spawns.
+  const { execa } = await import('execa');
+  if (opts.signal.aborted) throw new NvidiaSmiError('aborted', 'nvidia-smi run aborted before it started');
   const subprocess = execa(file!, [...lead, ...args], {
     timeout: opts.timeoutMs,
     cancelSignal: opts.signal,

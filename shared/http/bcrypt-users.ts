@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 
 export type BcryptCompare = (password: string, hash: string) => Promise<boolean>;
 
@@ -22,7 +21,9 @@ export class BcryptUsers {
 
   constructor(
     users: Readonly<Record<string, string>>,
-    private readonly compare: BcryptCompare = (password, hash) => bcrypt.compare(password, hash),
+    // Loaded on first use: only a web config with basic_auth_users needs it.
+    private readonly compare: BcryptCompare = async (password, hash) =>
+      (await import('bcryptjs')).default.compare(password, hash),
   ) {
     this.users = new Map(Object.entries(users));
     // A configured hash has the cost the real compares have; a user's own hash is never matched for another name.
