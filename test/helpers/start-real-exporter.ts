@@ -22,6 +22,7 @@ export async function startRealExporter(
   configYaml: string,
   stateFile: string,
   extraArgs: readonly string[] = [],
+  extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<RealExporter> {
   const file = join(dir, 'config.yaml');
   writeFileSync(file, configYaml);
@@ -31,6 +32,7 @@ export async function startRealExporter(
       SENTINEL_FAKE_GPU_STATE: stateFile,
       SENTINEL_FAKE_NODE: process.execPath,
       SENTINEL_LOG_LEVEL: 'info',
+      ...extraEnv,
     },
   });
   try {
