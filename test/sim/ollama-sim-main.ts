@@ -5,7 +5,8 @@
  *   cd DIR && DIR/ollama serve --port 11434 ...      (runners are then spawned from DIR as well)
  * Env (read only here): OLLAMA_HOST (host[:port], when --host/--port are absent), OLLAMA_KEEP_ALIVE,
  * OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE (when the flags are absent),
- * SENTINEL_FAKE_GPU_STATE (when --gpu-state is absent), SENTINEL_SIM_EXECUTABLE_DIR (set by the `serve` script).
+ * SENTINEL_FAKE_GPU_STATE (when --gpu-state is absent), SENTINEL_SIM_EXECUTABLE_DIR (set by the `serve` script),
+ * SENTINEL_FAKE_HOST_PROC (the host's /proc, when the simulator runs in a PID namespace of its own).
  */
 import { parseArgs } from 'node:util';
 import { startOllamaSim, type OllamaSim } from './ollama-sim.js';
@@ -62,6 +63,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Olla
     startDelayMs: num(values['start-delay-ms']),
     controlToken: values['control-token'],
     executableDir: env.SENTINEL_SIM_EXECUTABLE_DIR || undefined,
+    hostProc: env.SENTINEL_FAKE_HOST_PROC || undefined,
     version: values.version,
     // Like OLLAMA_KEEP_ALIVE: bare integers are seconds.
     defaultKeepAlive: keepAlive === undefined ? undefined : /^-?\d+$/.test(keepAlive) ? Number(keepAlive) : keepAlive,

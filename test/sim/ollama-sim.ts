@@ -11,8 +11,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive } from '../../shared/proc/read-process-identity.js';
 import { formatGoTime, parseGoDuration } from './go-duration.js';
+import { createHostPidMap } from './host-pid-map.js';
 import { memoryFreeMiB, readGpuState, updateGpuState, defaultH100State, type GpuState } from './gpu-state.js';
 import {
   CaseFoldMap,
@@ -74,6 +74,9 @@ export interface OllamaSimOptions {
   numParallel?: number;
   /** 0 (default) = fast: every layer in a few steps, a whole model in well under a second. */
   pullBytesPerSecond?: number;
+  /** The host's /proc when the simulator runs in a PID namespace of its own (a Swarm task): the GPU state then names
+   * runners by host PID, as the driver does (host-pid-map.ts). */
+  hostProc?: string;
   /** Wall-clock delay between streamed tokens. Default 0. */
   tokenDelayMs?: number;
   /** Like OLLAMA_MAX_QUEUE: requests waiting for a load beyond this get 503. Default 512. */
@@ -239,6 +242,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   const log = opts.log ?? (() => {});
   const tempDir = mkdtempSync(join(tmpdir(), 'ollama-sim-'));
   const exeDir = prepareOllamaExecutableDir(opts.executableDir ?? join(tempDir, 'bin'));
+  const pidMap = createHostPidMap(opts.hostProc);
   const runnerKind = runnerKindForVersion(version);
   const discoveryRuns = new Set<SimDiscoveryRun>();
   const modelsDir = join(tempDir, 'models');
@@ -331,7 +335,8 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     const ours = all.filter(
       (r) => r.onGpu && !r.dead && r.proc?.pid !== undefined && r.vramNowMiB > 0 && !faults.psLie,
     );
-    const pids = new Set(all.map((r) => r.proc?.pid));
+    const hostPid = new Map(all.map((r) => [r, r.proc?.pid === undefined ? undefined : pidMap.toHost(r.proc.pid)]));
+    const pids = new Set(hostPid.values());
     // Each runner on the GPU at work (generating or spinning) keeps its share of the SMs busy; idle, hung, loading
     // or on the CPU: none.
     const working = ours.filter((r) => r.activity === 'generating' || r.activity === 'spinning');
@@ -345,16 +350,19 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         join(exeDir.dir, 'lib', 'ollama', 'llama-server'),
         ...all.map((r) => r.argv[0]),
       ]);
-      s.procs = s.procs.filter((p) => !(exes.has(p.name) && (pids.has(p.pid) || !alive(p.pid))));
+      s.procs = s.procs.filter((p) => !(exes.has(p.name) && (pids.has(p.pid) || !pidMap.alive(p.pid))));
       if (!gpu) return;
-      for (const r of ours)
+      for (const r of ours) {
+        const pid = hostPid.get(r);
+        if (pid === undefined) continue; // gone meanwhile
         s.procs.push({
           gpuUuid: gpu.uuid,
-          pid: r.proc!.pid!,
+          pid,
           usedMiB: r.vramNowMiB,
           name: r.argv[0] ?? exeDir.executable,
           ...(working.includes(r) ? { smPct: share } : {}),
         });
+      }
       if (busy && (gpu.utilizationGpuPct === 0 || raisedGpuUtil)) {
         gpu.utilizationGpuPct = share * working.length;
         raisedGpuUtil = true;
@@ -439,6 +447,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     if (r.timer) clearTimeout(r.timer);
     if (runners.get(r.name) === r) runners.delete(r.name);
     const proc = r.proc;
+    const gpuPid = proc?.pid === undefined ? undefined : pidMap.toHost(proc.pid);
     if (proc && proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise<void>((res) => proc.once('exit', () => res()));
       proc.kill('SIGTERM');
@@ -447,7 +456,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       clearTimeout(killTimer);
     }
     await editGpuState((s) => {
-      s.procs = s.procs.filter((p) => p.pid !== proc?.pid);
+      s.procs = s.procs.filter((p) => p.pid !== gpuPid);
     });
     log(`unloaded ${r.name}`);
   }
