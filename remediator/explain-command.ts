@@ -217,10 +217,9 @@ function explainNode(
     return {
       note: `acted on only by the remediator on Swarm node ${JSON.stringify(value)} (node_scope auto: the others record it as other_node); outside a Swarm by any`,
     };
+  if (!cfg.require_node_label) return undefined; // a single host's alerts: nothing to say
   return {
-    note: cfg.require_node_label
-      ? `no ${cfg.node_label} label: refused (no_node_label) by a remediator in a Swarm (require_node_label), accepted outside one`
-      : `no ${cfg.node_label} label: accepted by the remediator that receives it`,
+    note: `no ${cfg.node_label} label: refused (no_node_label) by a remediator in a Swarm (require_node_label), accepted outside one`,
   };
 }
 

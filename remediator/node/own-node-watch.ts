@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { EngineInfo } from '../../shared/docker/docker-api.js';
 import type { Logger } from '../../shared/log/create-logger.js';
 import { applyScope, judgeAlertNode, ownNodeFromInfo, type NodeRules, type NodeVerdict, type OwnNode } from './own-node.js';
@@ -42,13 +43,17 @@ export class OwnNodeWatch {
     return this.#reading;
   }
 
-  /** Start-up: up to `attempts` reads, 0.5 s apart doubling, until Docker answers; then every REFRESH_MS. */
-  async start(attempts = 4): Promise<OwnNode> {
+  /**
+   * Start-up: up to `attempts` reads, 0.5 s apart doubling (1.5 s in all by default: a Docker starting beside us), until
+   * Docker answers; then every REFRESH_MS. Still unknown after that: alerts that name a node get 503 until it answers.
+   */
+  async start(attempts = 3): Promise<OwnNode> {
     let wait = 500;
     for (let i = 1; ; i++) {
       const node = await this.read();
       if (node.state !== 'unknown' || i >= attempts) break;
-      await new Promise<void>((resolve) => this.d.clock.setTimer(resolve, wait));
+      // A real timer that keeps the process alive: nothing else does before the listener starts.
+      await delay(wait);
       wait *= 2;
     }
     const again = () => {

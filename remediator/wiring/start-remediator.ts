@@ -28,6 +28,7 @@ import { AuditLog } from '../state/audit-log.js';
 import { acquireInstanceLock } from '../state/instance-lock.js';
 import { StateStore } from '../state/state-store.js';
 import { TargetHistory } from '../state/target-history.js';
+import type { ActionDeps } from '../actions/action.js';
 import { recordCurrentOwnership } from '../actions/record-ownership.js';
 import { buildActionDeps } from './build-action-deps.js';
 import { createRemediationPorts } from './create-remediation-ports.js';
@@ -50,8 +51,11 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly clock?: Clock;
   readonly scheduler?: CronScheduler;
-  /** Replaces the real outside world (Docker, Ollama, exporter); only for tests of the assembly. */
-  readonly ports?: RemediationPorts;
+  /**
+   * Replaces the real outside world (Docker, Ollama, exporter); only for tests of the assembly. A function gets the
+   * real action dependencies (Docker from docker.host, this node's identity), so a test can run the real actions.
+   */
+  readonly ports?: RemediationPorts | ((real: { readonly actionDeps: ActionDeps }) => RemediationPorts);
 }
 
 const DEDUP_CAPACITY = 50_000;
@@ -118,14 +122,16 @@ export async function startRemediator(
       await history.flushed();
     });
     const ports =
-      opts.ports ??
-      createRemediationPorts({
-        cfg,
-        actionDeps,
-        log,
-        firstTokenTimeoutMs: 30_000,
-        ...(secrets.exporterAuth ? { exporterAuth: secrets.exporterAuth } : {}),
-      });
+      typeof opts.ports === 'function'
+        ? opts.ports({ actionDeps })
+        : (opts.ports ??
+          createRemediationPorts({
+            cfg,
+            actionDeps,
+            log,
+            firstTokenTimeoutMs: 30_000,
+            ...(secrets.exporterAuth ? { exporterAuth: secrets.exporterAuth } : {}),
+          }));
 
     const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
     cleanups.push(() => quiet.forEach((w) => w.destroy()));
@@ -279,7 +285,12 @@ async function watchOwnNode(
   });
   const node = await watch.start();
   showNode(metrics, node);
-  log.info({ node: node.detail, scope: cfg.node_scope }, 'acting for this node only (node_scope)');
+  if (node.state === 'unknown')
+    log.warn(
+      { node: node.detail, scope: cfg.node_scope },
+      "this node's Swarm identity is unknown for now: alerts that name a node are answered 503 until Docker says",
+    );
+  else log.info({ node: node.detail, scope: cfg.node_scope }, 'acting for this node only (node_scope)');
   return watch;
 }
 
