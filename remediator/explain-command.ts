@@ -211,7 +211,9 @@ function explainNode(
   if (scope.kind === 'fixed') {
     const v = judgeAlertNode(labels, rules, { state: 'swarm', id: scope.id, detail: `node ${scope.id}` });
     if (!v.ok && 'refused' in v) return { refused: v.refused, detail: v.detail };
-    return { note: `${value ? `${cfg.node_label}=${JSON.stringify(value)}: ` : ''}this node, ${scope.id} (node_scope)` };
+    return {
+      note: `${value ? `${cfg.node_label}=${JSON.stringify(value)}: ` : ''}this node, ${scope.id} (node_scope)`,
+    };
   }
   if (value)
     return {

@@ -92,7 +92,7 @@ export class RemediatorMetrics {
   });
   readonly node = new Gauge({
     name: 'sentinel_remediator_node_info',
-    help: "ollama-sentinel remediator: the node it acts for (always 1; one series): its Swarm node id as its own Docker says (empty outside a Swarm or while unknown) and role (manager, worker, none outside a Swarm, unknown). Absent with node_scope off.",
+    help: 'ollama-sentinel remediator: the node it acts for (always 1; one series): its Swarm node id as its own Docker says (empty outside a Swarm or while unknown) and role (manager, worker, none outside a Swarm, unknown). Absent with node_scope off.',
     labelNames: ['node_id', 'role'],
     registers: [this.registry],
   });

@@ -1,7 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EngineInfo } from '../../shared/docker/docker-api.js';
 import type { Logger } from '../../shared/log/create-logger.js';
-import { applyScope, judgeAlertNode, ownNodeFromInfo, type NodeRules, type NodeVerdict, type OwnNode } from './own-node.js';
+import {
+  applyScope,
+  judgeAlertNode,
+  ownNodeFromInfo,
+  type NodeRules,
+  type NodeVerdict,
+  type OwnNode,
+} from './own-node.js';
 
 /**
  * A node's identity changes only when it leaves or joins a Swarm or is promoted/demoted: one GET /info a minute keeps
@@ -75,7 +82,8 @@ export class OwnNodeWatch {
    * REREAD_MIN_MS ago, the identity is read again first: the verdict is never taken on an old id alone.
    */
   async judge(labels: readonly Readonly<Record<string, string>>[]): Promise<NodeVerdict[]> {
-    const judgeAll = () => labels.map((l) => judgeAlertNode(l, this.d.rules, applyScope(this.d.rules.scope, this.#node)));
+    const judgeAll = () =>
+      labels.map((l) => judgeAlertNode(l, this.d.rules, applyScope(this.d.rules.scope, this.#node)));
     let verdicts = judgeAll();
     if (verdicts.some((v) => !v.ok) && this.d.clock.now() - this.#readAt >= REREAD_MIN_MS) {
       await this.read();

@@ -2,9 +2,7 @@ import type { EngineInfo } from '../../shared/docker/docker-api.js';
 
 /** `remediator.node_scope` as validated: off, auto (this Docker's Swarm node id), or a fixed Swarm node id. */
 export type NodeScope =
-  | { readonly kind: 'off' }
-  | { readonly kind: 'auto' }
-  | { readonly kind: 'fixed'; readonly id: string };
+  { readonly kind: 'off' } | { readonly kind: 'auto' } | { readonly kind: 'fixed'; readonly id: string };
 
 /** Swarm node ids are 25 lowercase base-36 characters (swarmkit's identity.NewID), e.g. `8yl3dl9d5wy3c1qa7ijjrgyko`. */
 export const NODE_ID_RE = /^[a-z0-9]{25}$/;
