@@ -10,7 +10,9 @@ import {
 } from '../../../../remediator/node/own-node.js';
 import { compileRules } from '../../../../remediator/policy/match-rule.js';
 import { ConfigError } from '../../../../shared/config/config-issues.js';
+import { makeHarness } from '../../../helpers/engine-harness.js';
 import { loadRemediatorConfig } from '../../../helpers/load-remediator-config.js';
+import { CONDITIONS_OBS } from '../../../helpers/observation.js';
 
 const A = 'aaaaaaaaaaaaaaaaaaaaaaaa1';
 const B = 'bbbbbbbbbbbbbbbbbbbbbbbb2';
@@ -118,5 +120,22 @@ ${extra}  rules:
     assert.equal(single.node, undefined, 'a single host sees no node line');
     const strict = explain('auto', { alertname: 'OllamaProbeHung', ollama: 'main' }, '  require_node_label: true\n');
     assert.match(strict.node!, /no_node_label/);
+  });
+});
+
+describe('node scope: silences', () => {
+  it("silence only the alert's node: the same target name runs on every node", async () => {
+    const h = makeHarness({ withSilencer: true });
+    try {
+      h.ports.obs = () => CONDITIONS_OBS.gpuAccessLost();
+      await h.send({ labels: { alertname: 'OllamaBroken', ollama: 'main', node: A } });
+      assert.deepEqual(h.silences.created[0]!.matchers, [
+        { name: 'alertname', value: 'OllamaBroken' },
+        { name: 'ollama', value: 'main' },
+        { name: 'node', value: A },
+      ]);
+    } finally {
+      await h.dispose();
+    }
   });
 });
