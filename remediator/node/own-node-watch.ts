@@ -106,7 +106,10 @@ export class OwnNodeWatch {
       })) as EngineInfo;
       next = ownNodeFromInfo(info);
     } catch (err) {
-      next = { state: 'unknown', detail: `Docker did not say (GET /info: ${(err as Error).message})` };
+      const detail = `Docker did not say (GET /info: ${(err as Error).message})`;
+      // Given up by the caller (a step aborted): says nothing about the node, so what is known stays.
+      if (signal?.aborted) return { state: 'unknown', detail };
+      next = { state: 'unknown', detail };
     }
     this.#readAt = this.d.clock.now();
     const before = this.#node;
