@@ -4,6 +4,7 @@ import { diagnoseTarget, type SuggestedAction } from '../shared/diagnosis/diagno
 import type { ActionName } from './actions/action.js';
 import { blankObservation, readExporterObservation } from './engine/read-exporter-observation.js';
 import type { RefusalReason } from './journal/journal-record.js';
+import { judgeAlertNode, parseNodeScope } from './node/own-node.js';
 import { defaultLadder } from './policy/ladder-families.js';
 import { compileRules, matchRule, type CompiledRule } from './policy/match-rule.js';
 import { planRemediation } from './policy/plan-remediation.js';
@@ -17,11 +18,11 @@ export const EXIT_NOT_HANDLED = 3;
 export const command: CommandDef = {
   name: 'explain',
   summary: 'Show what the remediator would do with an alert: matched rule, target, quiet status and ladder.',
-  description: `Give the alert's labels as --label k=v (repeatable) or as k=v arguments. Prints the target (from the
-remediator.target_label label), the first matching rule, whether its quiet window is active now (or at --at TIME),
+  description: `Give the alert's labels as --label k=v (repeatable) or as k=v arguments. Prints which node's remediator acts on it
+(remediator.node_scope), the target (from the remediator.target_label label), the first matching rule, whether its quiet window is active now (or at --at TIME),
 dry-run, and the ladder. With --live, reads the exporter's /api/state for the target and shows the step the
 ladder would start at. Nothing is acted on.
-Exit codes: 0 the alert would be handled, 3 it would be refused (no target or no rule), 2 bad usage.`,
+Exit codes: 0 the alert would be handled, 3 it would be refused (another node, no target or no rule), 2 bad usage.`,
   sections: [remediatorSection],
   options: {
     label: {
@@ -108,6 +109,8 @@ export interface Explanation {
   readonly target:
     | { readonly name: string; readonly container?: ContainerSelector }
     | { readonly refused: RefusalReason; readonly detail: string };
+  /** node_scope in words: which node's remediator acts on it (absent with node_scope off). */
+  readonly node?: string;
   readonly rule?: RuleConfig;
   readonly dryRun?: boolean;
   readonly quiet?: {
@@ -134,18 +137,32 @@ export function explainAlert(
   labels: Readonly<Record<string, string>>,
   now: number,
 ): Explanation {
+  const node = explainNode(cfg, labels);
+  if (node && 'refused' in node)
+    return {
+      labels,
+      target: node,
+      verdict: `refused (${node.refused}): recorded, audited and counted, never acted on here`,
+    };
   const where = resolveTarget(
     labels,
     cfg.target_label,
     targets.map((t) => t.name),
     cfg.default_single_target,
   );
+  const onNode = node ? { node: node.note } : {};
   if ('refused' in where)
-    return { labels, target: where, verdict: `refused (${where.refused}): recorded and counted, never acted on` };
+    return {
+      labels,
+      target: where,
+      ...onNode,
+      verdict: `refused (${where.refused}): recorded and counted, never acted on`,
+    };
   const t = targets.find((x) => x.name === where.target)!;
   const target = { name: t.name, ...(t.container ? { container: t.container } : {}) };
   const matched = matchRule(rules, labels);
-  if (!matched) return { labels, target, verdict: 'refused (no_matching_rule): recorded and counted, never acted on' };
+  if (!matched)
+    return { labels, target, ...onNode, verdict: 'refused (no_matching_rule): recorded and counted, never acted on' };
   const rule = matched.rule;
   const dryRun = rule.dry_run ?? cfg.dry_run;
   let quiet: Explanation['quiet'];
@@ -176,7 +193,36 @@ export function explainAlert(
       quiet.mode === 'drop'
         ? `dropped: quiet window "${quiet.window}" is active`
         : `deferred until ${quiet.until ?? 'the search bound (the window never ends within 8 days)'} (quiet window "${quiet.window}"), then re-checked`;
-  return { labels, target, rule, dryRun, ...(quiet ? { quiet } : {}), ladder, verdict };
+  return { labels, target, ...onNode, rule, dryRun, ...(quiet ? { quiet } : {}), ladder, verdict };
+}
+
+/**
+ * node_scope without asking Docker: a fixed node id is judged here; with auto, which node's remediator would take the
+ * alert (each records the others' as other_node). Undefined with off.
+ */
+function explainNode(
+  cfg: RemediatorConfig,
+  labels: Readonly<Record<string, string>>,
+): { note: string } | { refused: RefusalReason; detail: string } | undefined {
+  const scope = parseNodeScope(cfg.node_scope);
+  if (!scope || scope.kind === 'off') return undefined;
+  const rules = { scope, label: cfg.node_label, required: cfg.require_node_label };
+  const value = Object.hasOwn(labels, cfg.node_label) ? labels[cfg.node_label] : undefined;
+  if (scope.kind === 'fixed') {
+    const v = judgeAlertNode(labels, rules, { state: 'swarm', id: scope.id, detail: `node ${scope.id}` });
+    if (!v.ok && 'refused' in v) return { refused: v.refused, detail: v.detail };
+    return {
+      note: `${value ? `${cfg.node_label}=${JSON.stringify(value)}: ` : ''}this node, ${scope.id} (node_scope)`,
+    };
+  }
+  if (value)
+    return {
+      note: `acted on only by the remediator on Swarm node ${JSON.stringify(value)} (node_scope auto: the others record it as other_node); outside a Swarm by any`,
+    };
+  if (!cfg.require_node_label) return undefined; // a single host's alerts: nothing to say
+  return {
+    note: `no ${cfg.node_label} label: refused (no_node_label) by a remediator in a Swarm (require_node_label), accepted outside one`,
+  };
 }
 
 /** Human-readable form, like `amtool config routes test` answers. */
@@ -188,6 +234,7 @@ export function formatExplanation(e: Explanation): string {
         .join(', ') || '(none)'
     }`,
   ];
+  if (e.node) lines.push(`node:     ${e.node}`);
   if ('refused' in e.target) lines.push(`target:   none: ${e.target.detail}`);
   else
     lines.push(

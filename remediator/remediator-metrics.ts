@@ -90,6 +90,12 @@ export class RemediatorMetrics {
     buckets: [15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
     registers: [this.registry],
   });
+  readonly node = new Gauge({
+    name: 'sentinel_remediator_node_info',
+    help: 'ollama-sentinel remediator: the node it acts for (always 1; one series): its Swarm node id as its own Docker says (empty outside a Swarm or while unknown) and role (manager, worker, none outside a Swarm, unknown). Absent with node_scope off.',
+    labelNames: ['node_id', 'role'],
+    registers: [this.registry],
+  });
   readonly deferred = new Gauge({
     name: 'sentinel_remediator_incidents_deferred',
     help: 'ollama-sentinel remediator: incidents waiting for the end of a quiet window.',

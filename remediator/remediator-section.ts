@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../shared/config/config-issues.js';
+import type { ConfigIssue, ConfigIssues } from '../shared/config/config-issues.js';
 import type { ConfigSection } from '../shared/config/config-section.js';
 import { checkListen, listenScalars, type ListenConfig } from '../shared/http/listen-settings.js';
 import { validateNotify, type NotifyConfig } from './config/validate-notify.js';
@@ -7,6 +7,7 @@ import { validateRules, type RuleConfig } from './config/validate-rules.js';
 import { validateSchedules, type ScheduleConfig } from './config/validate-schedules.js';
 import { validateSelf, type SelfConfig } from './config/validate-self.js';
 import { validateSilence, type SilenceConfig } from './config/validate-silence.js';
+import { parseNodeScope } from './node/own-node.js';
 
 // Each complex part's type lives next to its validator; this file is the one place to import them from.
 export type { NotifyConfig } from './config/validate-notify.js';
@@ -30,6 +31,10 @@ export interface RemediatorConfig extends ListenConfig {
   readonly exporter_basic_auth_password_file?: string;
   readonly target_label: string;
   readonly default_single_target: boolean;
+  /** "auto", "off" or a Swarm node id: see node/own-node.ts. */
+  readonly node_scope: string;
+  readonly node_label: string;
+  readonly require_node_label: boolean;
   readonly cooldown_ms: number;
   readonly max_attempts_per_incident: number;
   readonly breaker_max_actions: number;
@@ -123,6 +128,21 @@ export const remediatorSection: ConfigSection = {
       kind: 'bool',
       default: true,
       doc: 'With exactly one target declared, alerts without target_label go to it.',
+    },
+    node_scope: {
+      kind: 'string',
+      default: 'auto',
+      doc: "Which alerts this remediator acts on in a Swarm fleet (every node runs one, each target name on every node): auto = only those whose node_label equals this node's Swarm node id, as its own Docker says (GET /info, read at start, every minute and when an alert does not fit); a Swarm node id (25 characters, `docker node inspect self --format '{{.ID}}'`) = only that node's (Docker must agree when it is in a Swarm); off = every alert, whatever its node. Outside a Swarm, auto accepts every alert (a single host). Another node's alert is recorded, audited (the node it was for and this one) and counted as refused, reason other_node, answered 200; an alert whose node cannot be told (Docker does not answer) gets 503 so Alertmanager sends it again. Container-level steps prove the container is this node's (its com.docker.swarm.node.id label), and service-level steps are refused on a Swarm worker.",
+    },
+    node_label: {
+      kind: 'string',
+      default: 'node',
+      doc: "Alert label naming the Swarm node (the fleet's Prometheus relabels every series with node = the node id).",
+    },
+    require_node_label: {
+      kind: 'bool',
+      default: false,
+      doc: 'In a Swarm, refuse alerts that name no node (reason no_node_label). Off by default: the single-host stack on a one-node Swarm has no node label; the fleet configuration turns it on.',
     },
     cooldown: {
       kind: 'duration',
@@ -234,7 +254,10 @@ export const remediatorSection: ConfigSection = {
       doc: "Grace Docker gives a container's process on restart/stop before SIGKILL; default: the container's own StopTimeout (10 s).",
     },
   },
-  check: (values, issues) => checkListen('remediator', values, issues),
+  check: (values, issues) => {
+    checkListen('remediator', values, issues);
+    checkNodeScope(values, issues);
+  },
   complexKeys: ['rules', 'quiet_hours', 'schedules', 'self', 'silence', 'notify'],
   complex(raw, issues, ctx) {
     const quietHours = validateQuietHours(raw.quiet_hours, issues);
@@ -251,6 +274,25 @@ export const remediatorSection: ConfigSection = {
     };
   },
 };
+
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function checkNodeScope(values: Readonly<Record<string, unknown>>, issues: ConfigIssues): void {
+  const scope = values.node_scope;
+  if (typeof scope === 'string' && parseNodeScope(scope) === null)
+    issues.add(
+      'remediator.node_scope',
+      `${JSON.stringify(scope.slice(0, 80))} is not auto, off or a Swarm node id (25 lowercase letters and digits)`,
+      "use auto (this node's id from its Docker), off, or the id `docker node inspect self --format '{{.ID}}'` prints",
+    );
+  const label = values.node_label;
+  if (typeof label === 'string' && !LABEL_NAME_RE.test(label))
+    issues.add(
+      'remediator.node_label',
+      `${JSON.stringify(label.slice(0, 80))} is not a Prometheus label name`,
+      'write a label name: letters, digits and _, not starting with a digit (e.g. node)',
+    );
+}
 
 /**
  * Why the remediator must not start with these credentials settings, or undefined. Anyone who can POST to the

@@ -3,6 +3,7 @@ import type { GpuConfig, ModelConfig, OllamaTargetConfig } from '../../shared/co
 import type { ComputeApp } from '../../shared/gpu/parse-compute-apps.js';
 import type { Logger } from '../../shared/log/create-logger.js';
 import type { OllamaClient } from '../../shared/ollama/ollama-client.js';
+import type { OwnNode } from '../node/own-node.js';
 
 /**
  * The contract between the remediator's policy engine and its healing actions. The engine decides WHAT and WHEN;
@@ -118,6 +119,11 @@ export interface ActionDeps {
   readonly stopTimeoutS?: number;
   /** Containers and host servers seen as each target's; without it no orphan's ownership can be proven. */
   readonly history?: OwnershipHistory;
+  /**
+   * This node's identity, read from its Docker now (node_scope applied). Absent with node_scope off: no node proof
+   * and no refusal on a worker.
+   */
+  readonly ownNode?: (signal: AbortSignal) => Promise<OwnNode>;
   /** Signal delivery; default process.kill. Injected for unit tests only. */
   readonly kill?: (pid: number, signal: NodeJS.Signals) => void;
   /** Cancellable wait; default a timer. */

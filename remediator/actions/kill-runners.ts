@@ -4,6 +4,7 @@ import { readProcessIdentity } from '../../shared/proc/read-process-identity.js'
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
 import { errorText, type CallLog } from './call-log.js';
 import { hasHostPidView } from './has-host-pid-view.js';
+import { proveOnThisNode } from './prove-own-node.js';
 import { describeContainerList, describeSelector } from './list-target-containers.js';
 import {
   dockerKnowsContainer,
@@ -36,6 +37,7 @@ export async function killRunners(
 
   const docker = deps.docker as unknown as DockerApi;
   let scope: KillScope;
+  let proof = '';
   if (target.container) {
     calls.read(describeContainerList(target.container));
     const containers = await resolveTargetContainers(
@@ -49,6 +51,9 @@ export async function killRunners(
     if (mode === 'runner' && containers.length === 0) {
       return result('skipped', `no running container for ${describeSelector(target.container)}: no runner to kill`);
     }
+    const here = await proveOnThisNode(containers, deps, calls, signal);
+    if (!here.ok) return result('failed', here.detail);
+    proof = here.proof;
     await recordTargetContainers(
       deps,
       target.name,
@@ -160,9 +165,9 @@ export async function killRunners(
     )
     .join('; ');
   if (req.dryRun)
-    return result('skipped', `dry-run: would stop ${summaryPids(outcomes)}: ${summary}${leftAlone}`, before);
+    return result('skipped', `dry-run: would stop ${summaryPids(outcomes)}: ${summary}${leftAlone}${proof}`, before);
   const bad = outcomes.filter((o) => o.outcome === 'survived' || o.outcome === 'error');
-  return result(bad.length > 0 ? 'failed' : 'done', `${summary}${leftAlone}`, before);
+  return result(bad.length > 0 ? 'failed' : 'done', `${summary}${leftAlone}${proof}`, before);
 }
 
 function summaryPids(outcomes: { pid: number }[]): string {

@@ -12,12 +12,15 @@ export interface TargetContainer {
   /** As Docker writes it (nanosecond RFC 3339); "0001-01-01T00:00:00Z" when never started. */
   readonly startedAt: string;
   readonly pid: number;
+  /** Its labels (a Swarm task's com.docker.swarm.node.id names its node). */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 interface InspectState {
   Id: string;
   Name: string;
   State: { Running: boolean; Status: string; StartedAt: string; Pid: number };
+  Config?: { Labels?: Record<string, string> | null };
 }
 
 export function toTargetContainer(info: InspectState): TargetContainer {
@@ -28,6 +31,7 @@ export function toTargetContainer(info: InspectState): TargetContainer {
     status: info.State.Status,
     startedAt: info.State.StartedAt,
     pid: info.State.Pid,
+    labels: info.Config?.Labels ?? {},
   };
 }
 

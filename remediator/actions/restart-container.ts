@@ -7,6 +7,7 @@ import {
   listTargetContainers,
   type TargetContainer,
 } from './list-target-containers.js';
+import { proveOnThisNode } from './prove-own-node.js';
 import { recordTargetContainers } from './record-ownership.js';
 import { boundedSignal, waitUntil } from './wait-until.js';
 
@@ -41,6 +42,8 @@ export async function restartContainer(
   if (deps.self.containerId !== null && containers.some((c) => c.id === deps.self.containerId)) {
     return result('failed', `refused: ${describeSelector(selector)} matches the remediator's own container`);
   }
+  const here = await proveOnThisNode(containers, deps, calls, signal);
+  if (!here.ok) return result('failed', here.detail);
   await recordTargetContainers(
     deps,
     target.name,
@@ -102,8 +105,8 @@ export async function restartContainer(
   }
 
   const verb = how === 'restart' ? 'restarted' : 'stopped and started (not a recreate: that needs the compose file)';
-  if (req.dryRun) return result('skipped', `dry-run: ${lines.join('; ')}`, before);
-  return result('done', `${verb} ${lines.join('; ')}`, before);
+  if (req.dryRun) return result('skipped', `dry-run: ${lines.join('; ')}${here.proof}`, before);
+  return result('done', `${verb} ${lines.join('; ')}${here.proof}`, before);
 }
 
 function done(lines: string[]): string {

@@ -1,6 +1,7 @@
 import type { ActionDeps, ActionRequest, ActionResult } from './action.js';
 import { CallLog, errorText } from './call-log.js';
 import { forceUpdateService } from './force-update-service.js';
+import { refuseOnWorker, SERVICE_LEVEL } from './prove-own-node.js';
 import { killRunners } from './kill-runners.js';
 import { pullModel } from './pull-model.js';
 import { redeployStack } from './redeploy-stack.js';
@@ -54,6 +55,13 @@ export async function runAction(req: ActionRequest, deps: ActionDeps): Promise<A
 }
 
 async function dispatch(req: ActionRequest, deps: ActionDeps, calls: CallLog): Promise<ActionResult> {
+  const viaService =
+    SERVICE_LEVEL.includes(req.action) ||
+    (req.action === 'recreate_container' && req.target.container?.kind === 'swarm');
+  if (viaService) {
+    const refused = await refuseOnWorker(req.action, deps, calls, req.signal);
+    if (refused) return calls.result('skipped', refused);
+  }
   switch (req.action) {
     case 'warm_up':
       return warmUp(req, deps, calls);

@@ -19,6 +19,9 @@ export function alertAuditEntry(rec: JournalRecord, effect: AlertEffect): AuditE
         reason: rec.refused ?? 'refused',
         alert,
         ...(rec.target ? { target: rec.target } : {}),
+        ...(rec.detail ? { detail: rec.detail } : {}),
+        // Which node the alert was for, and which node this remediator was on when it arrived.
+        ...(rec.node ? { alert_node: rec.node.alert ?? null, own_node: rec.node.own ?? null } : {}),
       };
     case 'closed_before':
       return { kind: 'alert', decision: 'skipped', reason: 'incident_closed', incident: effect.incidentId, ...where };

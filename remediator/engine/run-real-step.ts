@@ -132,6 +132,10 @@ async function silence(ctx: EngineContext, inc: Incident): Promise<void> {
     ...(Object.hasOwn(labels, ctx.cfg.target_label)
       ? [{ name: ctx.cfg.target_label, value: labels[ctx.cfg.target_label]! }]
       : []),
+    // In a fleet every node has a target of the same name: silence this node's alerts only.
+    ...(ctx.cfg.node_scope !== 'off' && Object.hasOwn(labels, ctx.cfg.node_label) && labels[ctx.cfg.node_label]
+      ? [{ name: ctx.cfg.node_label, value: labels[ctx.cfg.node_label]! }]
+      : []),
   ];
   if (matchers.length === 0) return;
   const s = clockSignal(ctx.clock, 10_000, 'silence creation timed out');

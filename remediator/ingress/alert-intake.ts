@@ -1,6 +1,7 @@
 import type { AlertJournal } from '../journal/alert-journal.js';
 import type { DedupCache } from '../journal/dedup-cache.js';
 import { alertKey, type JournalRecord, type RefusalReason } from '../journal/journal-record.js';
+import type { NodeVerdict } from '../node/own-node.js';
 import { matchRule, type CompiledRule } from '../policy/match-rule.js';
 import { resolveTarget } from '../policy/resolve-target.js';
 import type { WebhookAlert, WebhookPayload } from './webhook-payload.js';
@@ -24,6 +25,11 @@ export interface AlertIntakeDeps {
   readonly targetNames: readonly string[];
   readonly defaultSingleTarget: boolean;
   now(): number;
+  /**
+   * Whether each alert (by its labels) is for this node (node_scope); absent: every alert is. Asked before anything
+   * is recorded: an alert whose node cannot be told now makes the webhook answer 503, so Alertmanager sends it again.
+   */
+  judgeNodes?(labels: readonly Readonly<Record<string, string>>[]): Promise<readonly NodeVerdict[]>;
   /** Called after the records are durable; the work happens from here, asynchronously. */
   onRecorded(records: readonly JournalRecord[]): void;
   /** Re-sends of alerts already recorded: may wake an open incident that was waiting, never re-journaled. */
@@ -52,8 +58,10 @@ export class AlertIntake {
     const waits: Promise<void>[] = [];
     const seen = new Set<string>();
     const refused: { fingerprint: string; reason: RefusalReason; detail: string }[] = [];
+    const undecided: string[] = [];
+    const verdicts = d.judgeNodes ? await d.judgeNodes(payload.alerts.map((a) => a.labels)) : undefined;
     const now = d.now();
-    for (const alert of payload.alerts) {
+    for (const [i, alert] of payload.alerts.entries()) {
       const key = alertKey(alert);
       if (seen.has(key) || d.dedup.has(key)) {
         dupAlerts.push(alert);
@@ -66,6 +74,11 @@ export class AlertIntake {
         continue;
       }
       seen.add(key);
+      const node: NodeVerdict = verdicts?.[i] ?? { ok: true };
+      if (!node.ok && 'unknown' in node) {
+        undecided.push(node.unknown);
+        continue;
+      }
       const where = resolveTarget(alert.labels, d.targetLabel, d.targetNames, d.defaultSingleTarget);
       const rule = 'target' in where ? matchRule(d.rules, alert.labels) : undefined;
       const base = {
@@ -79,7 +92,19 @@ export class AlertIntake {
         receiver: payload.receiver,
         groupKey: payload.groupKey,
       };
-      if ('refused' in where) {
+      if (!node.ok) {
+        // Before the target: another node's "main" is not this node's "main", whatever the name says.
+        refused.push({ fingerprint: alert.fingerprint, reason: node.refused, detail: node.detail });
+        fresh.push({
+          ...base,
+          refused: node.refused,
+          detail: node.detail,
+          node: {
+            ...(node.alertNode !== undefined ? { alert: node.alertNode } : {}),
+            ...(node.ownNode !== undefined ? { own: node.ownNode } : {}),
+          },
+        });
+      } else if ('refused' in where) {
         refused.push({ fingerprint: alert.fingerprint, reason: where.refused, detail: where.detail });
         fresh.push({ ...base, refused: where.refused });
       } else if (!rule) {
@@ -89,6 +114,7 @@ export class AlertIntake {
       } else fresh.push({ ...base, target: where.target, rule: rule.rule.name });
     }
 
+    if (undecided.length > 0) throw new IntakeUnavailableError(`${undecided[0]!}; send again later`);
     if (fresh.length > 0) {
       const write = d.journal.append(fresh);
       const done = write.then(() => undefined);

@@ -1,5 +1,12 @@
 /** Why an alert is recorded but not acted on; also the `reason` label of the refused counter. */
-export type RefusalReason = 'no_target_label' | 'unknown_target' | 'no_matching_rule';
+export type RefusalReason =
+  | 'no_target_label'
+  | 'unknown_target'
+  | 'no_matching_rule'
+  /** In a Swarm: the alert's node label names another node (node_scope). */
+  | 'other_node'
+  /** In a Swarm with require_node_label: the alert names no node. */
+  | 'no_node_label';
 
 /** One alert as accepted from a webhook, before anything is done about it. Durable before the 2xx is sent. */
 export interface JournalRecord {
@@ -18,6 +25,10 @@ export interface JournalRecord {
   readonly target?: string;
   readonly rule?: string;
   readonly refused?: RefusalReason;
+  /** Node refusals: the node the alert was for and the node this remediator ran on when it arrived (absent in older records). */
+  readonly node?: { readonly alert?: string; readonly own?: string };
+  /** Why it was refused, in words (node refusals; absent in older records). */
+  readonly detail?: string;
 }
 
 /** Identity of one notification of one alert: Alertmanager re-sends exactly this on repeat and in HA pairs. */

@@ -15,6 +15,8 @@ import { DEFAULT_PAYLOAD_LIMITS } from '../ingress/webhook-payload.js';
 import { AlertJournal } from '../journal/alert-journal.js';
 import { DedupCache } from '../journal/dedup-cache.js';
 import { alertKey } from '../journal/journal-record.js';
+import { parseNodeScope, type OwnNode } from '../node/own-node.js';
+import { OwnNodeWatch } from '../node/own-node-watch.js';
 import { alertmanagerSilencer } from '../notify/alertmanager-silencer.js';
 import { webhookNotifier } from '../notify/webhook-notifier.js';
 import { compileRules } from '../policy/match-rule.js';
@@ -26,6 +28,7 @@ import { AuditLog } from '../state/audit-log.js';
 import { acquireInstanceLock } from '../state/instance-lock.js';
 import { StateStore } from '../state/state-store.js';
 import { TargetHistory } from '../state/target-history.js';
+import type { ActionDeps } from '../actions/action.js';
 import { recordCurrentOwnership } from '../actions/record-ownership.js';
 import { buildActionDeps } from './build-action-deps.js';
 import { createRemediationPorts } from './create-remediation-ports.js';
@@ -48,8 +51,11 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly clock?: Clock;
   readonly scheduler?: CronScheduler;
-  /** Replaces the real outside world (Docker, Ollama, exporter); only for tests of the assembly. */
-  readonly ports?: RemediationPorts;
+  /**
+   * Replaces the real outside world (Docker, Ollama, exporter); only for tests of the assembly. A function gets the
+   * real action dependencies (Docker from docker.host, this node's identity), so a test can run the real actions.
+   */
+  readonly ports?: RemediationPorts | ((real: { readonly actionDeps: ActionDeps }) => RemediationPorts);
 }
 
 const DEDUP_CAPACITY = 50_000;
@@ -98,11 +104,17 @@ export async function startRemediator(
       AbortSignal.timeout(config.docker.timeout_ms),
     );
     log.info({ self }, 'remediator identity (never acted on)');
+    const metrics = new RemediatorMetrics({ version: opts.version, revision: opts.revision, branch: opts.branch });
+    const nodeWatch = await watchOwnNode(cfg, docker, clock, config.docker.timeout_ms, log, metrics);
+    if (nodeWatch) cleanups.push(() => nodeWatch.stop());
     const history = await TargetHistory.open(cfg.data_dir, config.ollama, {
       now: () => clock.now(),
       warn: (fields, message) => log.warn(fields, message),
     });
-    const actionDeps = buildActionDeps(config, cfg, docker, self, log, opts.env ?? {}, history);
+    const actionDeps = {
+      ...buildActionDeps(config, cfg, docker, self, log, opts.env ?? {}, history),
+      ...(nodeWatch ? { ownNode: (signal: AbortSignal) => nodeWatch.readForAction(signal) } : {}),
+    };
     // What each target owns now, in the background (Docker may be slow or down); shutdown waits for it.
     const recorded = opts.ports ? Promise.resolve() : recordCurrentOwnership(config.ollama, actionDeps);
     cleanups.push(async () => {
@@ -110,16 +122,17 @@ export async function startRemediator(
       await history.flushed();
     });
     const ports =
-      opts.ports ??
-      createRemediationPorts({
-        cfg,
-        actionDeps,
-        log,
-        firstTokenTimeoutMs: 30_000,
-        ...(secrets.exporterAuth ? { exporterAuth: secrets.exporterAuth } : {}),
-      });
+      typeof opts.ports === 'function'
+        ? opts.ports({ actionDeps })
+        : (opts.ports ??
+          createRemediationPorts({
+            cfg,
+            actionDeps,
+            log,
+            firstTokenTimeoutMs: 30_000,
+            ...(secrets.exporterAuth ? { exporterAuth: secrets.exporterAuth } : {}),
+          }));
 
-    const metrics = new RemediatorMetrics({ version: opts.version, revision: opts.revision, branch: opts.branch });
     const quiet = new Map(Object.entries(cfg.quiet_hours).map(([name, w]) => [name, new QuietWindow(name, w)]));
     cleanups.push(() => quiet.forEach((w) => w.destroy()));
     const store = new StateStore(
@@ -197,6 +210,7 @@ export async function startRemediator(
       targetNames: config.ollama.map((t) => t.name),
       defaultSingleTarget: cfg.default_single_target,
       now: () => clock.now(),
+      ...(nodeWatch ? { judgeNodes: (labels) => nodeWatch.judge(labels) } : {}),
       onRecorded: (records) => running.accept(records),
       onDuplicates: (alerts) => running.poke(alerts),
     });
@@ -225,6 +239,7 @@ export async function startRemediator(
               ),
             ]),
           () => accepting,
+          nodeWatch ? () => nodeWatch.current() : undefined,
         ),
     });
     const server: RunningServer = await startHttpServer(cfg, app, log.child({ component: 'http' }));
@@ -246,11 +261,52 @@ export async function startRemediator(
   }
 }
 
+/**
+ * node_scope auto or fixed: this node's identity from its Docker, read before the webhook listens (bounded retry:
+ * alerts that name a node get 503 until it is known), then kept fresh (node/own-node-watch.ts). Null with off.
+ */
+async function watchOwnNode(
+  cfg: RemediatorConfig,
+  docker: ConstructorParameters<typeof OwnNodeWatch>[0]['docker'],
+  clock: Clock,
+  dockerTimeoutMs: number,
+  log: Logger,
+  metrics: RemediatorMetrics,
+): Promise<OwnNodeWatch | null> {
+  const scope = parseNodeScope(cfg.node_scope)!; // validated with the configuration
+  if (scope.kind === 'off') return null;
+  const watch = new OwnNodeWatch({
+    docker,
+    rules: { scope, label: cfg.node_label, required: cfg.require_node_label },
+    clock,
+    timeoutMs: Math.min(dockerTimeoutMs, 5_000),
+    log: log.child({ component: 'node' }),
+    onChange: (node) => showNode(metrics, node),
+  });
+  const node = await watch.start();
+  showNode(metrics, node);
+  if (node.state === 'unknown')
+    log.warn(
+      { node: node.detail, scope: cfg.node_scope },
+      "this node's Swarm identity is unknown for now: alerts that name a node are answered 503 until Docker says",
+    );
+  else log.info({ node: node.detail, scope: cfg.node_scope }, 'acting for this node only (node_scope)');
+  return watch;
+}
+
+function showNode(metrics: RemediatorMetrics, node: OwnNode): void {
+  const role =
+    node.state === 'swarm' ? (node.manager ? 'manager' : 'worker') : node.state === 'no_swarm' ? 'none' : 'unknown';
+  metrics.node.reset();
+  metrics.node.set({ node_id: node.id ?? '', role }, 1);
+}
+
 /** /readyz: the configuration loaded (we run), the data directory is writable, the Docker Engine answers. */
 export async function checkReadiness(
   dataDir: string,
   pingDocker: (signal: AbortSignal) => Promise<unknown>,
   accepting: () => boolean,
+  ownNode?: () => { readonly state: string; readonly detail: string },
 ): Promise<Readiness> {
   const checks: Record<string, string> = { config: 'ok' };
   checks.data_dir = await access(dataDir, constants.W_OK).then(
@@ -262,5 +318,8 @@ export async function checkReadiness(
     (err: Error) => `unreachable (${err.message})`,
   );
   checks.accepting = accepting() ? 'ok' : 'shutting down';
+  // Alerts that name a node wait (503) while this node's identity is unknown.
+  const node = ownNode?.();
+  if (node) checks.node = node.state === 'unknown' ? `unknown (${node.detail})` : 'ok';
   return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
 }

@@ -34,6 +34,8 @@ export interface EngineInfo {
     readonly NodeID?: string;
     /** "inactive", "pending", "active", "error" or "locked". */
     readonly LocalNodeState?: string;
+    /** True on a manager (it can answer the services and tasks APIs). */
+    readonly ControlAvailable?: boolean;
   };
 }
 
