@@ -230,6 +230,20 @@ export function labelValuesVariable(
     .regex('');
 }
 
+/** Said in the description of each dashboard that has a $node variable but shows targets, not nodes. */
+export const PER_NODE =
+  "In a Docker Swarm fleet, $node picks nodes (its All also matches a single host's series, which have no node label); target names repeat on every node, so pick one node to tell its targets apart.";
+
+/**
+ * The Swarm node: Prometheus' `node` label in a fleet (the node id, deploy/prometheus/prometheus-fleet.yml). Its All
+ * is `.*`, not `.+`: a single host's series carry no node label, and `node=~".*"` matches the empty value an absent
+ * label has, so with All selected a single host reads as it always did. There the query finds no node, and Grafana
+ * then selects All by itself (a variable with "Include All" and no options).
+ */
+export function nodeVariable(metricSelector: string): QueryVariableBuilder {
+  return labelValuesVariable('node', 'Node', metricSelector).allValue('.*');
+}
+
 /** Deep copy with object keys in code-point order, so generated JSON diffs stay stable whatever the build order. */
 export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);

@@ -1,7 +1,14 @@
-import { buildDashboard, datasourceVariable, labelValuesVariable, type DashboardConfig } from './build-dashboard.js';
+import {
+  buildDashboard,
+  datasourceVariable,
+  labelValuesVariable,
+  nodeVariable,
+  PER_NODE,
+  type DashboardConfig,
+} from './build-dashboard.js';
 import { rowPanel, statPanel, stateTimelinePanel, timeseriesPanel } from './panels.js';
 
-const HOST = 'job=~"$job", instance=~"$instance"';
+const HOST = 'job=~"$job", node=~"$node", instance=~"$instance"';
 const GPU = `${HOST}, uuid=~"$gpu"`;
 const g = (name: string, extra = '') => `${name}{${GPU}${extra ? `, ${extra}` : ''}}`;
 /** Adds index and name from sentinel_gpu_info so legends say "GPU 0 NVIDIA H100" instead of a uuid. */
@@ -13,8 +20,7 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
   return buildDashboard(cfg, {
     uidSuffix: 'gpu',
     title: 'Ollama Sentinel / GPUs',
-    description:
-      'NVIDIA GPUs as seen by ollama-sentinel (nvidia-smi): faults, utilization, memory and who holds it, thermals, power, clocks.',
+    description: `NVIDIA GPUs as seen by ollama-sentinel (nvidia-smi): faults, utilization, memory and who holds it, thermals, power, clocks. ${PER_NODE}`,
     links: [
       { title: 'Ollama overview', uidSuffix: 'overview', includeVars: true },
       { title: 'Remediation', uidSuffix: 'remediation', includeVars: false },
@@ -22,7 +28,8 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
     variables: [
       datasourceVariable(),
       labelValuesVariable('job', 'Job', 'sentinel_build_info'),
-      labelValuesVariable('instance', 'Exporter', 'sentinel_build_info{job=~"$job"}'),
+      nodeVariable('sentinel_build_info{job=~"$job"}'),
+      labelValuesVariable('instance', 'Exporter', 'sentinel_build_info{job=~"$job", node=~"$node"}'),
       labelValuesVariable('gpu', 'GPU', `sentinel_gpu_info{${HOST}}`, 'uuid'),
     ],
     panels: [

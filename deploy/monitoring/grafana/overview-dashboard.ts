@@ -2,12 +2,14 @@ import {
   buildDashboard,
   datasourceVariable,
   labelValuesVariable,
+  nodeVariable,
   remediationAnnotation,
+  PER_NODE,
   type DashboardConfig,
 } from './build-dashboard.js';
 import { rowPanel, statPanel, stateTimelinePanel, timeseriesPanel } from './panels.js';
 
-const HOST = 'job=~"$job", instance=~"$instance"';
+const HOST = 'job=~"$job", node=~"$node", instance=~"$instance"';
 const TARGET = `${HOST}, target=~"$target"`;
 const m = (name: string, extra = '') => `${name}{${TARGET}${extra ? `, ${extra}` : ''}}`;
 const h = (name: string, extra = '') => `${name}{${HOST}${extra ? `, ${extra}` : ''}}`;
@@ -17,19 +19,19 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
   return buildDashboard(cfg, {
     uidSuffix: 'overview',
     title: 'Ollama Sentinel / Overview',
-    description:
-      'Health of each Ollama target watched by ollama-sentinel: API, diagnosis, models in VRAM, one-token probe, and GPU vs CPU use.',
+    description: `Health of each Ollama target watched by ollama-sentinel: API, diagnosis, models in VRAM, one-token probe, and GPU vs CPU use. ${PER_NODE}`,
     links: [
       { title: 'GPUs', uidSuffix: 'gpu', includeVars: true },
       { title: 'Remediation', uidSuffix: 'remediation', includeVars: false },
     ],
     // The remediator's steps on the graphs that showed the fault. Its job and instance are not the exporter's, so
-    // only the target narrows it.
-    annotations: [remediationAnnotation('target=~"$target"')],
+    // only the target and the node (the same Swarm node id for both commands in a fleet) narrow it.
+    annotations: [remediationAnnotation('node=~"$node", target=~"$target"')],
     variables: [
       datasourceVariable(),
       labelValuesVariable('job', 'Job', 'sentinel_build_info'),
-      labelValuesVariable('instance', 'Exporter', 'sentinel_build_info{job=~"$job"}'),
+      nodeVariable('sentinel_build_info{job=~"$job"}'),
+      labelValuesVariable('instance', 'Exporter', 'sentinel_build_info{job=~"$job", node=~"$node"}'),
       labelValuesVariable('target', 'Ollama target', `sentinel_ollama_up{${HOST}}`),
     ],
     panels: [
@@ -76,7 +78,7 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         unit: 'none',
         queries: [
           {
-            expr: `max by (target, condition) (${m('sentinel_ollama_condition', 'condition!="healthy"')}) > 0`,
+            expr: `max by (node, target, condition) (${m('sentinel_ollama_condition', 'condition!="healthy"')}) > 0`,
             legend: '{{target}} {{condition}}',
           },
         ],
@@ -96,7 +98,7 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         min: 0,
         queries: [
           {
-            expr: `sum by (target, stage, reason) (rate(${m('sentinel_ollama_stage_errors_total')}[$__rate_interval]))`,
+            expr: `sum by (node, target, stage, reason) (rate(${m('sentinel_ollama_stage_errors_total')}[$__rate_interval]))`,
             legend: '{{target}} {{stage}} {{reason}}',
           },
         ],
@@ -156,7 +158,11 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         w: 12,
         redFrom: 1,
         queries: [
-          { expr: `sum by (target) (1 - ${m('sentinel_ollama_model_present')})`, legend: '{{target}}', instant: true },
+          {
+            expr: `sum by (node, target) (1 - ${m('sentinel_ollama_model_present')})`,
+            legend: '{{target}}',
+            instant: true,
+          },
         ],
       }),
 
@@ -204,7 +210,7 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         stack: true,
         queries: [
           {
-            expr: `sum by (target, model, result) (increase(${m('sentinel_probe_runs_total')}[$__rate_interval]))`,
+            expr: `sum by (node, target, model, result) (increase(${m('sentinel_probe_runs_total')}[$__rate_interval]))`,
             legend: '{{target}} {{model}} {{result}}',
           },
         ],
@@ -217,7 +223,7 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
         min: 0,
         queries: [
           {
-            expr: `sum by (target, model) (increase(${m('sentinel_probe_cold_loads_total')}[$__rate_interval]))`,
+            expr: `sum by (node, target, model) (increase(${m('sentinel_probe_cold_loads_total')}[$__rate_interval]))`,
             legend: '{{target}} {{model}} cold loads',
           },
           { expr: m('sentinel_probe_consecutive_failures'), legend: '{{target}} {{model}} failures in a row' },

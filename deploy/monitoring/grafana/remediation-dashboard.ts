@@ -2,13 +2,15 @@ import {
   buildDashboard,
   datasourceVariable,
   labelValuesVariable,
+  nodeVariable,
   remediationAnnotation,
+  PER_NODE,
   type DashboardConfig,
 } from './build-dashboard.js';
 import { rowPanel, statPanel, stateTimelinePanel, timeseriesPanel } from './panels.js';
 
 // The remediator is its own scrape job (deploy/prometheus/prometheus.yml): $job and $instance here are its own.
-const HOST = 'job=~"$job", instance=~"$instance"';
+const HOST = 'job=~"$job", node=~"$node", instance=~"$instance"';
 const TARGET = `${HOST}, target=~"$target"`;
 const r = (name: string, extra = '') => `sentinel_remediator_${name}{${HOST}${extra ? `, ${extra}` : ''}}`;
 const t = (name: string) => `sentinel_remediator_${name}{${TARGET}}`;
@@ -22,8 +24,7 @@ export function remediationDashboard(cfg: DashboardConfig): Record<string, unkno
   return buildDashboard(cfg, {
     uidSuffix: 'remediation',
     title: 'Ollama Sentinel / Remediation',
-    description:
-      'What the ollama-sentinel remediator did about each Ollama target: healing steps and their results, escalations to humans, incidents, the circuit breaker, time from alert to healed, step durations and Alertmanager webhook traffic.',
+    description: `What the ollama-sentinel remediator did about each Ollama target: healing steps and their results, escalations to humans, incidents, the circuit breaker, time from alert to healed, step durations and Alertmanager webhook traffic. ${PER_NODE}`,
     links: [
       { title: 'Ollama overview', uidSuffix: 'overview', includeVars: false },
       { title: 'GPUs', uidSuffix: 'gpu', includeVars: false },
@@ -31,7 +32,8 @@ export function remediationDashboard(cfg: DashboardConfig): Record<string, unkno
     variables: [
       datasourceVariable(),
       labelValuesVariable('job', 'Job', 'sentinel_remediator_build_info'),
-      labelValuesVariable('instance', 'Remediator', 'sentinel_remediator_build_info{job=~"$job"}'),
+      nodeVariable('sentinel_remediator_build_info{job=~"$job"}'),
+      labelValuesVariable('instance', 'Remediator', 'sentinel_remediator_build_info{job=~"$job", node=~"$node"}'),
       // Targets the remediator acted on; "All" also covers targets that only escalated.
       labelValuesVariable('target', 'Ollama target', r('actions_total')),
     ],
@@ -90,7 +92,7 @@ export function remediationDashboard(cfg: DashboardConfig): Record<string, unkno
         stack: true,
         queries: [
           {
-            expr: perInterval('target, action, result', t('actions_total')),
+            expr: perInterval('node, target, action, result', t('actions_total')),
             legend: '{{target}} {{action}} {{result}}',
           },
         ],
@@ -102,7 +104,9 @@ export function remediationDashboard(cfg: DashboardConfig): Record<string, unkno
         unit: 'short',
         min: 0,
         stack: true,
-        queries: [{ expr: perInterval('target, reason', t('escalations_total')), legend: '{{target}} {{reason}}' }],
+        queries: [
+          { expr: perInterval('node, target, reason', t('escalations_total')), legend: '{{target}} {{reason}}' },
+        ],
       }),
       timeseriesPanel({
         title: 'Incidents closed by outcome',
@@ -112,7 +116,7 @@ export function remediationDashboard(cfg: DashboardConfig): Record<string, unkno
         min: 0,
         stack: true,
         queries: [
-          { expr: perInterval('target, outcome', t('incidents_closed_total')), legend: '{{target}} {{outcome}}' },
+          { expr: perInterval('node, target, outcome', t('incidents_closed_total')), legend: '{{target}} {{outcome}}' },
         ],
       }),
       timeseriesPanel({
@@ -136,12 +140,12 @@ export function remediationDashboard(cfg: DashboardConfig): Record<string, unkno
         h: 6,
         queries: [
           {
-            expr: overRange(0.5, 'target', t('time_to_heal_seconds_bucket')),
+            expr: overRange(0.5, 'node, target', t('time_to_heal_seconds_bucket')),
             legend: '{{target}} median',
             instant: true,
           },
           {
-            expr: overRange(0.95, 'target', t('time_to_heal_seconds_bucket')),
+            expr: overRange(0.95, 'node, target', t('time_to_heal_seconds_bucket')),
             legend: '{{target}} p95',
             instant: true,
           },

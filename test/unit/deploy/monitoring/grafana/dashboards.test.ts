@@ -209,27 +209,46 @@ describe('grafana dashboards', () => {
         }
       });
 
-      it("filters every series by its own command's $job and $instance, and by $target where it has one", () => {
+      it("filters every series by its own command's job and instance variables, by $node, and by $target where it has one", () => {
         const vars = variablesOf(d);
         const hasTarget = vars.some((v) => v.name === 'target');
-        // $job and $instance are the remediator's on the dashboard whose $job lists remediators, else the exporter's.
-        const remediatorDashboard = String(vars.find((v) => v.name === 'job')?.query).includes('sentinel_remediator_');
+        const hasNode = vars.some((v) => v.name === 'node');
+        // A command's job and instance variables are those listing its build_info series' job and instance: the
+        // remediator's on the remediation dashboard, the exporter's elsewhere, both on the fleet dashboard.
+        const varOf = (info: string, label: string) =>
+          vars.find((v) => new RegExp(`^label_values\\(${info}(\\{[^}]*\\})?, ${label}\\)$`).test(String(v.query)))
+            ?.name as string | undefined;
+        const own = {
+          exporter: { job: varOf('sentinel_build_info', 'job'), instance: varOf('sentinel_build_info', 'instance') },
+          remediator: {
+            job: varOf('sentinel_remediator_build_info', 'job'),
+            instance: varOf('sentinel_remediator_build_info', 'instance'),
+          },
+        };
+        const jobVariables = [own.exporter.job, own.remediator.job].filter((n) => n !== undefined);
         for (const q of dashboardQueries(d)) {
-          if (q.where.startsWith('variable $job')) continue;
+          if (jobVariables.some((n) => q.where === `variable $${n}`)) continue;
           for (const m of q.expr.matchAll(/(sentinel_[a-z0-9_]+)(\{[^}]*\})?/g)) {
             const name = m[1]!;
             const matchers = m[2] ?? '';
             const remediator = name.startsWith('sentinel_remediator_');
-            if (remediator !== remediatorDashboard) {
+            const { job, instance } = remediator ? own.remediator : own.exporter;
+            // The node is the same Swarm node id for both commands (set by Prometheus per node in a fleet).
+            if (hasNode && q.where !== 'variable $node')
+              assert.ok(matchers.includes('node=~"$node"'), `${q.where}: ${name} does not filter on $node`);
+            if (job === undefined) {
               // The other command's series (the remediation annotation on the overview): this dashboard's $job and
-              // $instance name other processes, so only the target may narrow it.
+              // $instance name other processes, so only the target (and the node) may narrow it.
               assert.doesNotMatch(matchers, /\b(job|instance)=/, `${q.where}: ${name} filters on another job`);
               assert.ok(hasTarget && matchers.includes('target=~"$target"'), `${q.where}: ${name} ignores $target`);
               continue;
             }
-            assert.ok(matchers.includes('job=~"$job"'), `${q.where}: ${name} does not filter on $job`);
-            if (q.where.startsWith('variable $instance')) continue;
-            assert.ok(matchers.includes('instance=~"$instance"'), `${q.where}: ${name} does not filter on $instance`);
+            assert.ok(matchers.includes(`job=~"$${job}"`), `${q.where}: ${name} does not filter on $${job}`);
+            if (instance === undefined || [`variable $${instance}`, 'variable $node'].includes(q.where)) continue;
+            assert.ok(
+              matchers.includes(`instance=~"$${instance}"`),
+              `${q.where}: ${name} does not filter on $${instance}`,
+            );
             // Every sentinel_ollama_* and sentinel_probe_* series is per target, and the remediator's with a target label.
             const perTarget = remediator
               ? (remediatorLabels.get(name) ?? []).includes('target')
@@ -238,7 +257,24 @@ describe('grafana dashboards', () => {
               assert.ok(matchers.includes('target=~"$target"'), `${q.where}: ${name} does not filter on $target`);
             }
           }
+          // Prometheus' own `up` of the scrapes: narrowed by a job variable (it has one per scraped command) and $node.
+          for (const m of q.expr.matchAll(/(?<![\w:])up(\{[^}]*\})?/g)) {
+            assert.match(m[1] ?? '', /job=~"\$[a-z_]+"/, `${q.where}: up does not filter on a job variable`);
+            assert.ok(!hasNode || (m[1] ?? '').includes('node=~"$node"'), `${q.where}: up does not filter on $node`);
+          }
         }
+      });
+
+      it('has a $node variable whose All also matches the series of a single host, which carry no node label', () => {
+        const node = variablesOf(d).find((v) => v.name === 'node');
+        assert.ok(node, 'no $node variable: the dashboard cannot be read per node in a fleet');
+        assert.equal(node.multi, true);
+        assert.equal(node.includeAll, true);
+        assert.equal(node.allValue, '.*', '.+ would match no series of a single host');
+        assert.match(
+          String(node.query),
+          /^label_values\(sentinel_(remediator_)?build_info\{job=~"\$[a-z_]+"\}, node\)$/,
+        );
       });
     });
   }
@@ -248,7 +284,10 @@ describe('grafana dashboards', () => {
     assert.ok(a, 'no "Remediation actions" annotation on the overview');
     assert.equal(a.enable, true);
     assert.equal(a.useValueForTime, true, 'the timestamp gauge is the event time');
-    assert.equal(a.target?.expr, 'sentinel_remediator_last_action_timestamp_seconds{target=~"$target"} * 1000');
+    assert.equal(
+      a.target?.expr,
+      'sentinel_remediator_last_action_timestamp_seconds{node=~"$node", target=~"$target"} * 1000',
+    );
   });
 
   it('the remediation dashboard shows actions, escalations, breaker, incidents, time to heal, steps and webhooks', () => {
@@ -277,6 +316,64 @@ describe('grafana dashboards', () => {
         ),
         `${counter} is not shown per target`,
       );
+  });
+
+  it('with $node on All, a single host (no node label) reads as before, and one node picked reads only that node', async () => {
+    // Real queries with the variables' own All values (or one node picked), run by promtool on single-host and fleet
+    // series: `node=~".*"` must match series without a node label.
+    const expr = (file: string, title: string, refId: string, values: Record<string, string> = {}) => {
+      const d = dashboard(file);
+      const all = Object.fromEntries(
+        variablesOf(d).map((v) => [v.name, typeof v.allValue === 'string' ? v.allValue : '']),
+      );
+      const q = (d.panels as Panel[])
+        .find((p) => p.title === title && p.targets)
+        ?.targets?.find((t) => t.refId === refId)?.expr;
+      assert.ok(q, `${file}: no query ${refId} in panel "${title}"`);
+      return q.replace(/\$([a-z_]+)/g, (_, name: string) => values[name] ?? all[name] ?? `$${name}`);
+    };
+    const apiUp = (values?: Record<string, string>) => expr('ollama-sentinel-overview.json', 'Ollama API', 'A', values);
+    const singleHost = 'job="ollama-sentinel", instance="exporter:9778"';
+    const node = (id: string, name: string) =>
+      `job="ollama-sentinel", instance="${name}:9778", node="${id}", node_name="${name}"`;
+    const tests = {
+      tests: [
+        {
+          interval: '1m',
+          input_series: [{ series: `sentinel_ollama_up{${singleHost}, target="main"}`, values: '1x5' }],
+          promql_expr_test: [
+            {
+              expr: apiUp(),
+              eval_time: '2m',
+              exp_samples: [{ labels: `sentinel_ollama_up{${singleHost}, target="main"}`, value: 1 }],
+            },
+          ],
+        },
+        {
+          interval: '1m',
+          input_series: [
+            { series: `sentinel_ollama_up{${node('n1', 'gpu-a')}, target="main"}`, values: '1x5' },
+            { series: `sentinel_ollama_up{${node('n2', 'gpu-b')}, target="main"}`, values: '0x5' },
+          ],
+          promql_expr_test: [
+            {
+              expr: apiUp({ node: 'n2' }),
+              eval_time: '2m',
+              exp_samples: [{ labels: `sentinel_ollama_up{${node('n2', 'gpu-b')}, target="main"}`, value: 0 }],
+            },
+          ],
+        },
+      ],
+    };
+    const scratch = mkdtempSync(join(tmpdir(), 'sentinel-dashboards-'));
+    try {
+      const file = join(scratch, 'node-variable.test.yml');
+      writeFileSync(file, stringify(tests, { lineWidth: 0 }));
+      const r = await execa('promtool', ['test', 'rules', file], { reject: false, all: true });
+      assert.equal(r.exitCode, 0, `promtool test rules failed:\n${r.all}`);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('every expression parses (promtool check rules, macros substituted)', async () => {
