@@ -1,4 +1,5 @@
 import type { ConfigSection } from '../../shared/config/config-section.js';
+import { fleetDashboard } from './grafana/fleet-dashboard.js';
 import { gpuDashboard } from './grafana/gpu-dashboard.js';
 import { overviewDashboard } from './grafana/overview-dashboard.js';
 import { remediationDashboard } from './grafana/remediation-dashboard.js';
@@ -27,6 +28,7 @@ export function renderArtefacts(
     ['grafana/dashboards/ollama-sentinel-overview.json', json(overviewDashboard(cfg))],
     ['grafana/dashboards/ollama-sentinel-gpu.json', json(gpuDashboard(cfg))],
     ['grafana/dashboards/ollama-sentinel-remediation.json', json(remediationDashboard(cfg))],
+    ['grafana/dashboards/ollama-sentinel-fleet.json', json(fleetDashboard(cfg))],
     ['deploy/CONFIGURATION.md', renderConfigReference(sections)],
     ['deploy/config.schema.json', renderConfigSchema(sections)],
   ]);

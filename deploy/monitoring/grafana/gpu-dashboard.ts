@@ -24,6 +24,7 @@ export function gpuDashboard(cfg: DashboardConfig): Record<string, unknown> {
     links: [
       { title: 'Ollama overview', uidSuffix: 'overview', includeVars: true },
       { title: 'Remediation', uidSuffix: 'remediation', includeVars: false },
+      { title: 'Fleet', uidSuffix: 'fleet', includeVars: true },
     ],
     variables: [
       datasourceVariable(),

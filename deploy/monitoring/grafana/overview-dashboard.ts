@@ -23,6 +23,7 @@ export function overviewDashboard(cfg: DashboardConfig): Record<string, unknown>
     links: [
       { title: 'GPUs', uidSuffix: 'gpu', includeVars: true },
       { title: 'Remediation', uidSuffix: 'remediation', includeVars: false },
+      { title: 'Fleet', uidSuffix: 'fleet', includeVars: true },
     ],
     // The remediator's steps on the graphs that showed the fault. Its job and instance are not the exporter's, so
     // only the target and the node (the same Swarm node id for both commands in a fleet) narrow it.

@@ -28,9 +28,10 @@ import {
   type Threshold,
   type ValueMapping as GrafanaValueMapping,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import { DataqueryBuilder, QueryEditorMode } from '@grafana/grafana-foundation-sdk/prometheus';
+import { DataqueryBuilder, PromQueryFormat, QueryEditorMode } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as StateTimelineBuilder } from '@grafana/grafana-foundation-sdk/statetimeline';
+import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TextBuilder, TextMode } from '@grafana/grafana-foundation-sdk/text';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 
@@ -234,6 +235,93 @@ export function stateTimelinePanel(o: StateTimelineOptions): PanelSpec {
     .showValue(VisibilityMode.Never)
     .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Single).sort(SortOrder.None))
     .targets(promTargets(o.queries));
+  return { title: o.title, builder, w: o.w ?? 24, h: o.h ?? 8 };
+}
+
+/** A column of a table panel: one instant query, its header, unit and value mappings. */
+export interface TableColumn {
+  readonly expr: string;
+  readonly header: string;
+  readonly unit?: string;
+  readonly mappings?: readonly ValueMapping[];
+  /** Value from which the cell turns red (default: never). */
+  readonly redFrom?: number;
+}
+
+export interface TableOptions {
+  readonly title: string;
+  readonly description: string;
+  /** The labels every column's query keeps, in the order they are shown, first: the rows' key. */
+  readonly keys: readonly {
+    readonly label: string;
+    readonly header: string;
+    /** A data link on each cell of this column; `${__value.raw}` in the URL is the cell's value. */
+    readonly link?: { readonly title: string; readonly url: string };
+  }[];
+  readonly columns: readonly TableColumn[];
+  /** Label columns left out of the table (still there for the merge). */
+  readonly hidden?: readonly string[];
+  readonly w?: number;
+  readonly h?: number;
+}
+
+/**
+ * One row per key (e.g. per node), one column per instant query: Grafana's "merge" transformation joins the queries'
+ * tables on their label columns, so every query must keep exactly the key labels. Columns are named after their refId
+ * ("Value #A") until "organize" renames them, hides the time and orders the keys first.
+ */
+export function tablePanel(o: TableOptions): PanelSpec {
+  const refId = (i: number) => String.fromCharCode(65 + i);
+  const value = (i: number) => `Value #${refId(i)}`;
+  const builder = new TableBuilder()
+    .title(o.title)
+    .description(o.description)
+    .datasource({ ...PROMETHEUS_DATASOURCE })
+    .unit('none')
+    .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Thresholds))
+    .thresholds(thresholds([{ color: 'text', value: null }]))
+    .showHeader(true)
+    .targets(
+      o.columns.map((c, i) =>
+        promQuery(c.expr, refId(i)).format(PromQueryFormat.Table).instant().legendFormat('__auto'),
+      ),
+    )
+    .transformations([
+      { id: 'merge', options: {} },
+      {
+        id: 'organize',
+        options: {
+          excludeByName: Object.fromEntries([['Time', true], ...(o.hidden ?? []).map((h) => [h, true])]),
+          indexByName: Object.fromEntries(
+            [...o.keys.map((k) => k.label), ...o.columns.map((_, i) => value(i))].map((n, i) => [n, i]),
+          ),
+          renameByName: Object.fromEntries([
+            ...o.keys.map((k) => [k.label, k.header]),
+            ...o.columns.map((c, i) => [value(i), c.header]),
+          ]),
+        },
+      },
+    ]);
+  for (const k of o.keys) {
+    if (k.link) builder.overrideByName(k.header, [{ id: 'links', value: [{ ...k.link, targetBlank: false }] }]);
+  }
+  for (const c of o.columns) {
+    const props: { id: string; value: unknown }[] = [];
+    if (c.unit !== undefined) props.push({ id: 'unit', value: c.unit });
+    if (c.mappings !== undefined) props.push({ id: 'mappings', value: valueMappings(c.mappings) });
+    if (c.redFrom !== undefined) {
+      props.push({
+        id: 'thresholds',
+        value: thresholds([
+          { color: 'text', value: null },
+          { color: 'red', value: c.redFrom },
+        ]).build(),
+      });
+    }
+    if (c.mappings !== undefined || c.redFrom !== undefined)
+      props.push({ id: 'custom.cellOptions', value: { type: 'color-text' } });
+    if (props.length > 0) builder.overrideByName(c.header, props);
+  }
   return { title: o.title, builder, w: o.w ?? 24, h: o.h ?? 8 };
 }
 

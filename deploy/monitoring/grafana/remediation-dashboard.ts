@@ -28,6 +28,7 @@ export function remediationDashboard(cfg: DashboardConfig): Record<string, unkno
     links: [
       { title: 'Ollama overview', uidSuffix: 'overview', includeVars: false },
       { title: 'GPUs', uidSuffix: 'gpu', includeVars: false },
+      { title: 'Fleet', uidSuffix: 'fleet', includeVars: false },
     ],
     variables: [
       datasourceVariable(),

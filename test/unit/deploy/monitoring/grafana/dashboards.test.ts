@@ -55,7 +55,7 @@ const variablesOf = (d: Record<string, unknown>) => (d.templating as { list: Rec
 const DS = '${datasource}';
 
 describe('grafana dashboards', () => {
-  it('are the three generated ones, byte for byte what the config generates', () => {
+  it('are the four generated ones, byte for byte what the config generates', () => {
     const generated = [...renderArtefacts(monitoringConfig, sections)].filter(([p]) =>
       p.startsWith('grafana/dashboards/'),
     );
@@ -182,7 +182,8 @@ describe('grafana dashboards', () => {
       });
 
       it('only queries series the exporter or the remediator publishes', () => {
-        const known = new Set([...exporterMetricNames(), ...remediatorLabels.keys()]);
+        // `up` is Prometheus' own series for each of their scrapes: a node whose exporter is down publishes nothing else.
+        const known = new Set([...exporterMetricNames(), ...remediatorLabels.keys(), 'up']);
         for (const q of dashboardQueries(d)) {
           for (const name of promqlMetricNames(q.expr))
             assert.ok(known.has(name), `${q.where}: ${name} is not a metric of the exporter or the remediator`);
@@ -320,7 +321,7 @@ describe('grafana dashboards', () => {
 
   it('with $node on All, a single host (no node label) reads as before, and one node picked reads only that node', async () => {
     // Real queries with the variables' own All values (or one node picked), run by promtool on single-host and fleet
-    // series: `node=~".*"` must match series without a node label.
+    // series: `node=~".*"` must match series without a node label, and the fleet dashboard names that host.
     const expr = (file: string, title: string, refId: string, values: Record<string, string> = {}) => {
       const d = dashboard(file);
       const all = Object.fromEntries(
@@ -333,6 +334,7 @@ describe('grafana dashboards', () => {
       return q.replace(/\$([a-z_]+)/g, (_, name: string) => values[name] ?? all[name] ?? `$${name}`);
     };
     const apiUp = (values?: Record<string, string>) => expr('ollama-sentinel-overview.json', 'Ollama API', 'A', values);
+    const exporterUp = (values?: Record<string, string>) => expr('ollama-sentinel-fleet.json', 'Nodes', 'A', values);
     const singleHost = 'job="ollama-sentinel", instance="exporter:9778"';
     const node = (id: string, name: string) =>
       `job="ollama-sentinel", instance="${name}:9778", node="${id}", node_name="${name}"`;
@@ -340,13 +342,17 @@ describe('grafana dashboards', () => {
       tests: [
         {
           interval: '1m',
-          input_series: [{ series: `sentinel_ollama_up{${singleHost}, target="main"}`, values: '1x5' }],
+          input_series: [
+            { series: `sentinel_ollama_up{${singleHost}, target="main"}`, values: '1x5' },
+            { series: `up{${singleHost}}`, values: '1x5' },
+          ],
           promql_expr_test: [
             {
               expr: apiUp(),
               eval_time: '2m',
               exp_samples: [{ labels: `sentinel_ollama_up{${singleHost}, target="main"}`, value: 1 }],
             },
+            { expr: exporterUp(), eval_time: '2m', exp_samples: [{ labels: '{node_name="this host"}', value: 1 }] },
           ],
         },
         {
@@ -354,12 +360,22 @@ describe('grafana dashboards', () => {
           input_series: [
             { series: `sentinel_ollama_up{${node('n1', 'gpu-a')}, target="main"}`, values: '1x5' },
             { series: `sentinel_ollama_up{${node('n2', 'gpu-b')}, target="main"}`, values: '0x5' },
+            { series: `up{${node('n1', 'gpu-a')}}`, values: '1x5' },
+            { series: `up{${node('n2', 'gpu-b')}}`, values: '0x5' },
           ],
           promql_expr_test: [
             {
               expr: apiUp({ node: 'n2' }),
               eval_time: '2m',
               exp_samples: [{ labels: `sentinel_ollama_up{${node('n2', 'gpu-b')}, target="main"}`, value: 0 }],
+            },
+            {
+              expr: exporterUp(),
+              eval_time: '2m',
+              exp_samples: [
+                { labels: '{node="n1", node_name="gpu-a"}', value: 1 },
+                { labels: '{node="n2", node_name="gpu-b"}', value: 0 },
+              ],
             },
           ],
         },
