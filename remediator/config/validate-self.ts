@@ -48,9 +48,11 @@ export function selfConflicts(self: SelfConfig, targets: readonly OllamaTargetCo
       const full = c.stack ? `${c.stack}_${c.service}` : c.service;
       if (self.swarm_service !== undefined && (c.service === self.swarm_service || full === self.swarm_service))
         out.push(`target "${t.name}" is the remediator's own service "${self.swarm_service}"`);
-      if (self.stack !== undefined && c.stack === self.stack)
+      // Only redeploy_stack (which needs stack_file) touches the whole stack; force_update_service of another service
+      // of the same stack leaves the remediator running, and the shipped single-host stack is exactly that.
+      if (self.stack !== undefined && c.stack === self.stack && c.stack_file !== undefined)
         out.push(
-          `target "${t.name}" lives in the remediator's own stack "${self.stack}" (redeploying it would restart the remediator)`,
+          `target "${t.name}" lives in the remediator's own stack "${self.stack}" and names a stack_file (redeploying it would restart the remediator)`,
         );
     }
     if (c.kind === 'compose' && self.container !== undefined && `${c.project}-${c.service}-1` === self.container)

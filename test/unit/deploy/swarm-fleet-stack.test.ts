@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { monitoringConfig } from '../../../deploy/monitoring/monitoring-config.js';
+import { selfConflicts } from '../../../remediator/config/validate-self.js';
 import { loadDeployConfig } from '../../helpers/load-deploy-config.js';
 import { repoPath } from '../../helpers/repo-path.js';
 
@@ -97,6 +98,7 @@ describe('deploy/swarm/fleet-stack.yml', () => {
   it('names services the way the config expects for `docker stack deploy ... fleet`', () => {
     assert.deepEqual(config.ollama[0].container, { kind: 'swarm', service: `${STACK}_ollama`, stack: STACK });
     assert.deepEqual(config.remediator.self, { swarm_service: `${STACK}_remediator`, stack: STACK });
+    assert.deepEqual(selfConflicts(config.remediator.self, config.ollama), [], "the remediator's start-up check");
     assert.match(text, new RegExp(`docker stack deploy -c fleet-stack.yml --resolve-image never ${STACK}\\b`));
   });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { parse } from 'yaml';
+import { selfConflicts } from '../../../remediator/config/validate-self.js';
 import { loadDeployConfig } from '../../helpers/load-deploy-config.js';
 import { repoPath } from '../../helpers/repo-path.js';
 
@@ -61,6 +62,8 @@ describe('deploy/swarm/stack.yml', () => {
     assert.equal(config.ollama[0].container.stack, STACK);
     assert.ok(services.ollama);
     assert.deepEqual(config.remediator.self, { swarm_service: `${STACK}_remediator`, stack: STACK });
+    // The remediator's start-up check, which once refused this very file (seen only when the stack was deployed).
+    assert.deepEqual(selfConflicts(config.remediator.self, config.ollama), []);
     const secret = services.remediator!.secrets[0];
     assert.equal(config.remediator.bearer_token_file, `/run/secrets/${secret.target}`);
     assert.match(

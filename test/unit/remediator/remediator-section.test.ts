@@ -177,6 +177,12 @@ remediator:
     assert.deepEqual(selfConflicts({}, all.ollama), []);
     assert.equal(selfConflicts({ container: 'ollama' }, all.ollama).length, 1);
     assert.equal(selfConflicts({ swarm_service: 'ai_ollama' }, all.ollama).length, 1);
-    assert.match(selfConflicts({ stack: 'ai' }, all.ollama)[0]!, /own stack/);
+    // A target in the remediator's own stack is refused only when it could be redeployed (stack_file): the shipped
+    // single-host stack runs Ollama and the remediator side by side and force-updates only the Ollama service.
+    assert.deepEqual(selfConflicts({ stack: 'ai' }, all.ollama), []);
+    const redeployable = all.ollama.map((t) =>
+      t.container?.kind === 'swarm' ? { ...t, container: { ...t.container, stack_file: '/etc/ai.yml' } } : t,
+    );
+    assert.match(selfConflicts({ stack: 'ai' }, redeployable)[0]!, /own stack "ai" and names a stack_file/);
   });
 });
