@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE test command (`npm test`, `.ci/run`). On a fresh Debian machine, as root, it does all set-up:
 # Debian packages if missing, npm ci, build, unit tests, the Docker test environment, integration
-# tests (serially), then every executable test/checks/*.sh. Ends with the line `N passed, N failed`
+# tests (serially; the fleet tests on a three-node Swarm started for them alone, test/setup/fleet-swarm.sh),
+# then every executable test/checks/*.sh. Ends with the line `N passed, N failed`
 # and a non-zero exit when anything failed. The unit phase also runs the static checks (import graph,
 # prettier --check, eslint), each counted as one result. Each phase that runs node tests ends with a
 # table of its slowest test files (see test/README.md).
