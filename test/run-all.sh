@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE test command (`npm test`, `.ci/run`). On a fresh Debian machine, as root, it does all set-up:
 # Debian packages if missing, npm ci, build, unit tests, the Docker test environment, integration
-# tests (serially), then every executable test/checks/*.sh. Ends with the line `N passed, N failed`
+# tests (serially; the fleet tests on a three-node Swarm started for them alone, test/setup/fleet-swarm.sh),
+# then every executable test/checks/*.sh. Ends with the line `N passed, N failed`
 # and a non-zero exit when anything failed. The unit phase also runs the static checks (import graph,
 # prettier --check, eslint), each counted as one result. Each phase that runs node tests ends with a
 # table of its slowest test files (see test/README.md).
@@ -31,12 +32,14 @@ done
 wants() { [[ " ${PHASES[*]} " == *" $1 "* ]]; }
 
 TEST_ENV=$REPO_ROOT/test/setup/test-env.sh
+FLEET_ENV=$REPO_ROOT/test/setup/fleet-swarm.sh
 RESULTS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-run-all.XXXXXX")
 PASSED=0
 FAILED=0
 SKIPPED=0
 SUMMARY=()
 ENV_STARTED_HERE=0
+FLEET_STARTED_HERE=0
 
 say() { printf '\n=== %s\n' "$*"; }
 record() { # record <passed> <failed> <skipped> <what>
@@ -50,6 +53,7 @@ note() { SUMMARY+=("$(printf '%-46s %s' "$1:" "$2")"); }
 stop_env() {
   ((ENV_STARTED_HERE)) || return 0
   ENV_STARTED_HERE=0
+FLEET_STARTED_HERE=0
   if [[ ${SENTINEL_TEST_KEEP_ENV:-} == 1 ]]; then
     echo "run-all: leaving the test environment running (SENTINEL_TEST_KEEP_ENV=1); stop it with: bash $TEST_ENV stop"
     return 0
@@ -61,9 +65,25 @@ stop_env() {
   fi
 }
 
+# The same for the test fleet (a multi-node Swarm, test/setup/fleet-swarm.sh).
+stop_fleet() {
+  ((FLEET_STARTED_HERE)) || return 0
+  FLEET_STARTED_HERE=0
+  if [[ ${SENTINEL_TEST_KEEP_ENV:-} == 1 ]]; then
+    echo "run-all: leaving the test fleet running (SENTINEL_TEST_KEEP_ENV=1); stop it with: bash $FLEET_ENV stop"
+    return 0
+  fi
+  say "teardown: test fleet"
+  if ! timeout 180 bash "$FLEET_ENV" stop </dev/null; then
+    echo "run-all: WARNING: fleet-swarm.sh stop failed" >&2
+    return 1
+  fi
+}
+
 teardown() {
   local rc=$?
   trap - EXIT INT TERM HUP
+  stop_fleet || true
   stop_env || true
   rm -rf "$RESULTS_DIR"
   exit "$rc"
@@ -75,6 +95,7 @@ trap 'echo "run-all: terminated (overall timeout ${SENTINEL_TEST_TIMEOUT_S:-3600
 # Prints the summary (its last line is `N passed, N failed`) and exits: non-zero when anything failed.
 finish() {
   # Teardown first, so that the summary line really is the last line.
+  stop_fleet || record 0 1 0 "teardown (test fleet)"
   stop_env || record 0 1 0 "teardown"
   say "summary"
   printf '%s\n' "${SUMMARY[@]}"
@@ -257,12 +278,40 @@ fi
 
 if wants integration && ((env_ready)); then
   say "integration tests (serial)"
-  mapfile -t integration_files < <(test_files dist/test/integration)
+  # The fleet tests run in their own phase below, on the test fleet.
+  mapfile -t integration_files < <(test_files dist/test/integration | grep -v '^dist/test/integration/fleet/' || true)
   if ((${#integration_files[@]})); then
     run_node_tests integration 1 900000 "${integration_files[@]}"
     print_durations integration
   else
     echo "no integration tests found under dist/test/integration"
+  fi
+fi
+
+# The fleet tests need a multi-node Swarm (test/setup/fleet-swarm.sh: three dockerds in network namespaces, about
+# 30 s to start and 10 s to stop), started for them alone and stopped right after, also when they fail.
+if wants integration; then
+  mapfile -t fleet_files < <(test_files dist/test/integration/fleet)
+  if ((${#fleet_files[@]})); then
+    say "test fleet (three-node Swarm)"
+    fleet_ready=0
+    if bash "$FLEET_ENV" status >/dev/null 2>&1; then
+      # Someone else's running fleet: reuse it, refresh its image from this build, leave it up.
+      if bash "$FLEET_ENV" rebuild-images </dev/null; then fleet_ready=1; fi
+    else
+      FLEET_STARTED_HERE=1
+      if bash "$FLEET_ENV" start </dev/null; then fleet_ready=1; fi
+    fi
+    if ((fleet_ready)); then
+      say "fleet integration tests (serial)"
+      # Fail, not skip, when the fleet is missing (see fleetEnvSkip).
+      SENTINEL_FLEET_REQUIRE_ENV=1 SENTINEL_FLEET_ENV_FILE=$(bash "$FLEET_ENV" env-file) \
+        run_node_tests fleet 1 900000 "${fleet_files[@]}"
+      print_durations fleet
+    else
+      record 0 1 0 "test fleet start"
+    fi
+    stop_fleet || record 0 1 0 "teardown (test fleet)"
   fi
 fi
 
