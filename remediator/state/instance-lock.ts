@@ -109,7 +109,7 @@ async function removeStale(at: SocketPaths): Promise<void> {
   }
 }
 
-type Seen = { state: 'live'; holder: LockHolder | undefined } | { state: 'stale' } | { state: 'gone' };
+export type Seen = { state: 'live'; holder: LockHolder | undefined } | { state: 'stale' } | { state: 'gone' };
 
 /** Connects to a lock socket: live (with what the holder says), stale (nobody listens) or gone. */
 function ask(path: string): Promise<Seen> {
@@ -137,13 +137,31 @@ function ask(path: string): Promise<Seen> {
     socket.on('data', (chunk: string) => (text += chunk));
     socket.on('end', () => done({ state: 'live', holder: parse() }));
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (connected) return done({ state: 'live', holder: parse() });
-      if (err.code === 'ECONNREFUSED') return done({ state: 'stale' });
-      if (err.code === 'ENOENT') return done({ state: 'gone' });
+      const seen = connected ? ({ state: 'live', holder: parse() } as const) : seenOnConnectError(err.code);
+      if (seen) return done(seen);
       clearTimeout(timer);
       reject(new Error(`cannot check the lock ${path}: ${err.code ?? err.message}`));
     });
   });
+}
+
+/**
+ * What a failed connect to a lock socket says, or undefined for an error that says nothing about the holder.
+ * ECONNRESET: the listener closed while this connection waited in its backlog (another starter releasing its takeover
+ * guard, a holder exiting) = gone, look again. EAGAIN: the backlog is full = somebody listens.
+ */
+export function seenOnConnectError(code: string | undefined): Seen | undefined {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return { state: 'stale' };
+    case 'ENOENT':
+    case 'ECONNRESET':
+      return { state: 'gone' };
+    case 'EAGAIN':
+      return { state: 'live', holder: undefined };
+    default:
+      return undefined;
+  }
 }
 
 /** A listening server on `path`, or undefined when the path is taken. */

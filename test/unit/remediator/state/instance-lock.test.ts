@@ -6,7 +6,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { acquireInstanceLock, findLockHolder, LOCK_SOCKET } from '../../../../remediator/state/instance-lock.js';
+import {
+  acquireInstanceLock,
+  findLockHolder,
+  LOCK_SOCKET,
+  seenOnConnectError,
+} from '../../../../remediator/state/instance-lock.js';
 import { startProcess, type ProcessHandle } from '../../../helpers/start-process.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 
@@ -91,6 +96,16 @@ describe('one remediator per data_dir', () => {
       await Promise.all(started.map((p) => p.stop({ signal: 'SIGKILL' })));
       await t.remove();
     }
+  });
+
+  // Seen in CI: a starter asking the takeover guard got ECONNRESET (the guard closed with its connection still in the
+  // backlog) and gave up with "cannot check the lock" instead of looking again.
+  it('reads a connect error as what it says about the holder: reset = gone (look again), refused = stale', () => {
+    assert.deepEqual(seenOnConnectError('ECONNRESET'), { state: 'gone' });
+    assert.deepEqual(seenOnConnectError('ENOENT'), { state: 'gone' });
+    assert.deepEqual(seenOnConnectError('ECONNREFUSED'), { state: 'stale' });
+    assert.deepEqual(seenOnConnectError('EAGAIN'), { state: 'live', holder: undefined });
+    assert.equal(seenOnConnectError('EACCES'), undefined, 'a permission problem is an error, reported');
   });
 
   // The socket lives in data_dir, so containers sharing it without sharing PIDs see each other; kill(pid, 0) could not.
