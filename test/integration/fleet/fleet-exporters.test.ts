@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -26,10 +26,11 @@ const STACK = 'fleet';
 const REPO_IN_CONTAINER = '/opt/sentinel-repo';
 /** A label no node has: the stack's services this scenario does not run get it as a constraint, so none starts. */
 const HELD = 'node.labels.sentinel-test.held == true';
-const HELD_SERVICES = ['ollama-init', 'remediator', 'prometheus', 'alertmanager'];
+const HELD_SERVICES = ['ollama-init', 'prometheus', 'alertmanager'];
 /** The model the simulator has, as on its volume: the one fleet-sentinel.yaml keeps warm. */
 const MODEL = 'gpt-oss:20b';
 const EXPORTER_PORT = 9778;
+const REMEDIATOR_PORT = 9779;
 const SECRETS = ['sentinel-exporter-password', 'sentinel-remediator-token'];
 /** fleet.exporterUsername in deploy/monitoring/monitoring-config.ts, as fleet-sentinel.yaml sets it. */
 const EXPORTER_USER = 'prometheus';
@@ -76,14 +77,41 @@ async function scrape(node: FleetNode, password?: string): Promise<{ status: num
   return { status: res.status, body: await res.text() };
 }
 
+/** An Alertmanager webhook (payload version 4) carrying one firing alert. */
+function webhook(labels: Record<string, string>): Record<string, unknown> {
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="${labels.alertname}"}`,
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'sentinel-remediator',
+    groupLabels: { alertname: labels.alertname },
+    commonLabels: labels,
+    commonAnnotations: {},
+    externalURL: 'http://127.0.0.1:9093',
+    alerts: [
+      {
+        status: 'firing',
+        labels,
+        annotations: {},
+        startsAt: new Date().toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://127.0.0.1:9090/graph',
+        fingerprint: randomBytes(8).toString('hex'),
+      },
+    ],
+  };
+}
+
 describe(
-  'fleet stack on a three-node Swarm: Ollama and the exporter on every GPU node',
+  'fleet stack on a three-node Swarm: Ollama, the exporter and the remediator on every GPU node',
   { skip: fleetEnvSkip() },
   () => {
     let fleet: FleetEnv;
     let manager: FleetNode;
     let dir: string;
     const password = randomBytes(16).toString('hex');
+    const token = randomBytes(16).toString('hex');
 
     const writeScript = async (name: string, body: string): Promise<string> => {
       const file = join(dir, name);
@@ -105,6 +133,8 @@ describe(
         // The simulator runs as the image's user (1000) and rewrites the file through a temporary one beside it.
         await chmod(gpuDir, 0o777);
         await chmod(join(gpuDir, 'gpu.state'), 0o666);
+        // The remediator's data_dir on this node (its journal and audit log), readable here.
+        await mkdir(join(gpuDir, 'remediator'), { recursive: true });
       }
       // The fake nvidia-smi where the NVIDIA container toolkit would bind the real one (a PATH folder of the image).
       const smi = await writeScript(
@@ -121,7 +151,7 @@ describe(
       await docker(fleet, manager, ['secret', 'rm', ...SECRETS], { reject: false });
       for (const [name, value] of [
         ['sentinel-exporter-password', password],
-        ['sentinel-remediator-token', randomBytes(16).toString('hex')],
+        ['sentinel-remediator-token', token],
       ] as const) {
         await docker(fleet, manager, ['secret', 'create', name, '-'], { input: value });
       }
@@ -155,6 +185,16 @@ describe(
               { type: 'bind', source: `${dir}/{{.Node.ID}}`, target: '/gpu' },
               bind(REPO, REPO_IN_CONTAINER),
               bind(ollamaCli, '/usr/local/bin/ollama'),
+            ],
+            healthcheck: { interval: '2s' },
+            deploy: { update_config: { delay: '0s', monitor: '1s' } },
+            stop_grace_period: '2s',
+          },
+          // Each GPU node's remediator, on its node's own Docker socket (read-write) and its own data folder.
+          remediator: {
+            volumes: [
+              { type: 'bind', source: `${fleet.byIdDir}/{{.Node.ID}}/docker.sock`, target: '/var/run/docker.sock' },
+              { type: 'bind', source: `${dir}/{{.Node.ID}}/remediator`, target: '/var/lib/ollama-sentinel' },
             ],
             healthcheck: { interval: '2s' },
             deploy: { update_config: { delay: '0s', monitor: '1s' } },
@@ -273,6 +313,49 @@ describe(
         );
         // The basic auth of the shipped config is on, with the password Swarm delivered as the secret.
         assert.equal((await scrape(node)).status, 401, `node ${node.index}: /metrics without credentials`);
+      }
+    });
+
+    it("each GPU node's remediator takes its own node's alerts and refuses the other node's, on the real Swarm", async () => {
+      const [a, b] = fleet.nodes.filter((n) => n.gpu);
+      assert.ok(a && b, 'two GPU nodes');
+      const post = async (to: FleetNode, node: string) => {
+        const res = await fetch(`http://${to.addr}:${REMEDIATOR_PORT}/webhook`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(webhook({ alertname: 'OllamaProbeHung', ollama: 'main', remediate: 'true', node })),
+          signal: AbortSignal.timeout(10_000),
+        });
+        return { status: res.status, body: (await res.json()) as { accepted: number; refused: { reason: string }[] } };
+      };
+      for (const [own, other] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        await waitFor(
+          async () =>
+            (await fetch(`http://${own.addr}:${REMEDIATOR_PORT}/healthz`, { signal: AbortSignal.timeout(2000) })).ok,
+          { timeoutMs: 90_000, intervalMs: 500, what: `node ${own.index}'s remediator to answer at ${own.addr}` },
+        );
+        // Misrouted (the same target name "main" runs on every node): audited, refused, never acted on here.
+        const misrouted = await post(own, other.id);
+        assert.equal(misrouted.status, 200, 'answered, so Alertmanager does not retry it here');
+        assert.deepEqual(
+          misrouted.body.refused.map((r) => r.reason),
+          ['other_node'],
+          `node ${own.index} refuses node ${other.index}'s alert: ${JSON.stringify(misrouted.body)}`,
+        );
+        // Its own: accepted (the target is healthy, so the diagnosis then finds nothing to do).
+        const mine = await post(own, own.id);
+        assert.equal(mine.body.accepted, 1, `node ${own.index} takes its own alert: ${JSON.stringify(mine.body)}`);
+        const audit = await readFile(join(dir, own.id, 'remediator', 'audit.jsonl'), 'utf8');
+        const refusal = audit
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .find((e) => e.reason === 'other_node');
+        assert.equal(refusal?.own_node, own.id, `node ${own.index}'s audit names its own node:\n${audit}`);
+        assert.equal(refusal?.alert_node, other.id);
       }
     });
   },
