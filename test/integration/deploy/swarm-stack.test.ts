@@ -18,6 +18,7 @@ import { stringify } from 'yaml';
 import { readAuditLog, readDiagnosis } from '../../../deploy/demo/chain-observers.js';
 import { injectCpuFallback } from '../../../deploy/demo/inject-fault.js';
 import { modelRequestFields } from '../../../shared/ollama/model-request-fields.js';
+import { firingWebhook } from '../../helpers/firing-webhook.js';
 import { loadDeployConfig } from '../../helpers/load-deploy-config.js';
 import { readTestEnv, type TestEnv } from '../../helpers/read-test-env.js';
 import { removeStack } from '../../helpers/remove-stack.js';
@@ -199,7 +200,12 @@ describe('the shipped Swarm stack (deploy/swarm/stack.yml), deployed for real', 
     const res = await fetch(`${REMEDIATOR}/webhook`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(webhook('OllamaGpuIdleWhileModelLoaded')),
+      body: JSON.stringify(
+        firingWebhook(
+          { alertname: 'OllamaGpuIdleWhileModelLoaded', ollama: 'main', remediate: 'true', severity: 'critical' },
+          { startsAt: new Date(Date.now() - 1000), fingerprint: 'a1b2c3d4e5f60718' },
+        ),
+      ),
     });
     assert.equal(res.status, 200, await res.text());
     const audit = () => readAuditLog(join(dir, 'remediator'));
@@ -292,33 +298,6 @@ function testHostOverride(dir: string, env: TestEnv): Record<string, unknown> {
         ],
       },
     },
-  };
-}
-
-/** An Alertmanager webhook (payload version 4) for one firing alert of the shipped rules. */
-function webhook(alertname: string): Record<string, unknown> {
-  const labels = { alertname, ollama: 'main', remediate: 'true', severity: 'critical' };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${alertname}"}`,
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: 'sentinel-remediator',
-    groupLabels: { alertname },
-    commonLabels: labels,
-    commonAnnotations: {},
-    externalURL: 'http://127.0.0.1:9093',
-    alerts: [
-      {
-        status: 'firing',
-        labels,
-        annotations: {},
-        startsAt: new Date(Date.now() - 1000).toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://127.0.0.1:9090/graph',
-        fingerprint: 'a1b2c3d4e5f60718',
-      },
-    ],
   };
 }
 

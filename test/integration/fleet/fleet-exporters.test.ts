@@ -13,6 +13,7 @@ import Docker from 'dockerode';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { parseExposition } from '../../helpers/parse-exposition.js';
+import { firingWebhook } from '../../helpers/firing-webhook.js';
 import { fleetEnvSkip, readFleetEnv, type FleetEnv, type FleetNode } from '../../helpers/read-fleet-env.js';
 import { runDockerCli, type RunDockerCliOptions } from '../../helpers/run-docker-cli.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -77,32 +78,6 @@ async function scrape(node: FleetNode, password?: string): Promise<{ status: num
   return { status: res.status, body: await res.text() };
 }
 
-/** An Alertmanager webhook (payload version 4) carrying one firing alert. */
-function webhook(labels: Record<string, string>): Record<string, unknown> {
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${labels.alertname}"}`,
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: 'sentinel-remediator',
-    groupLabels: { alertname: labels.alertname },
-    commonLabels: labels,
-    commonAnnotations: {},
-    externalURL: 'http://127.0.0.1:9093',
-    alerts: [
-      {
-        status: 'firing',
-        labels,
-        annotations: {},
-        startsAt: new Date().toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://127.0.0.1:9090/graph',
-        fingerprint: randomBytes(8).toString('hex'),
-      },
-    ],
-  };
-}
-
 describe(
   'fleet stack on a three-node Swarm: Ollama, the exporter and the remediator on every GPU node',
   { skip: fleetEnvSkip() },
@@ -158,6 +133,13 @@ describe(
       // The shipped file as it is, plus an override in a second file (merged by `docker stack deploy -c a -c b`): the
       // exporter's node socket, fake GPU and fake nvidia-smi, and every other service held off (not part of this
       // scenario; Prometheus and Alertmanager images are not built here).
+      // Swarm reports a task with a healthcheck as running only once it is healthy, and Docker 20.10 runs the first
+      // check one interval after the start: the shipped 30 s would make every deploy wait that long.
+      const FAST_TASK = {
+        healthcheck: { interval: '2s' },
+        deploy: { update_config: { delay: '0s', monitor: '1s' } },
+        stop_grace_period: '2s',
+      };
       const bind = (source: string, target: string) => ({ type: 'bind', source, target, read_only: true });
       const override = {
         services: {
@@ -169,11 +151,7 @@ describe(
               bind(REPO, REPO_IN_CONTAINER),
               bind(smi, '/usr/local/bin/nvidia-smi'),
             ],
-            // Swarm reports a task with a healthcheck as running only once it is healthy, and Docker 20.10 runs the
-            // first check one interval after the start: the shipped 30 s would make every deploy wait that long.
-            healthcheck: { interval: '2s' },
-            deploy: { update_config: { delay: '0s', monitor: '1s' } },
-            stop_grace_period: '2s',
+            ...FAST_TASK,
           },
           // The Ollama simulator in place of ollama/ollama (OLLAMA_IMAGE is the product image: it has node), on each GPU
           // node's loopback as the stack's OLLAMA_HOST says, writing its runners into that node's fake GPU state.
@@ -186,9 +164,7 @@ describe(
               bind(REPO, REPO_IN_CONTAINER),
               bind(ollamaCli, '/usr/local/bin/ollama'),
             ],
-            healthcheck: { interval: '2s' },
-            deploy: { update_config: { delay: '0s', monitor: '1s' } },
-            stop_grace_period: '2s',
+            ...FAST_TASK,
           },
           // Each GPU node's remediator, on its node's own Docker socket (read-write) and its own data folder.
           remediator: {
@@ -196,9 +172,7 @@ describe(
               { type: 'bind', source: `${fleet.byIdDir}/{{.Node.ID}}/docker.sock`, target: '/var/run/docker.sock' },
               { type: 'bind', source: `${dir}/{{.Node.ID}}/remediator`, target: '/var/lib/ollama-sentinel' },
             ],
-            healthcheck: { interval: '2s' },
-            deploy: { update_config: { delay: '0s', monitor: '1s' } },
-            stop_grace_period: '2s',
+            ...FAST_TASK,
           },
           ...Object.fromEntries(HELD_SERVICES.map((s) => [s, { deploy: { placement: { constraints: [HELD] } } }])),
         },
@@ -323,7 +297,9 @@ describe(
         const res = await fetch(`http://${to.addr}:${REMEDIATOR_PORT}/webhook`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify(webhook({ alertname: 'OllamaProbeHung', ollama: 'main', remediate: 'true', node })),
+          body: JSON.stringify(
+            firingWebhook({ alertname: 'OllamaProbeHung', ollama: 'main', remediate: 'true', node }),
+          ),
           signal: AbortSignal.timeout(10_000),
         });
         return { status: res.status, body: (await res.json()) as { accepted: number; refused: { reason: string }[] } };
