@@ -75,6 +75,7 @@ export function buildObservations(src: ObservationSources): TargetObservation[] 
         vramBytes: m.vramBytes,
         stopping: m.stopping,
         expiresInSeconds: m.expiresInSeconds,
+        expiryUnset: m.expiryUnset,
         runnerPid: runnerFor(src.runners, t.name, m.blob)?.pid ?? null,
       })),
       configured,

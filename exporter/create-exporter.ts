@@ -64,6 +64,8 @@ export function createExporter(
           const t = snap?.targets.find((x) => x.target === target);
           return snap && t ? { atMs: snap.atMs, runners: t.runners } : null;
         },
+        // The next runners run starts within its interval and ends within its timeout, even behind a slow one.
+        runnersEvidenceWaitMs: cfg.ollama_interval_ms + config.docker.timeout_ms,
         blobOf: (target, model) =>
           scheduler
             .snapshot<OllamaSnapshot>('ollama')

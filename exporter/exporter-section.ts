@@ -53,9 +53,9 @@ export const exporterSection: ConfigSection = {
     probe_interval: { kind: 'duration', default: '60s', min: 1000, doc: 'How often keep_warm models are probed.' },
     probe_load_timeout: {
       kind: 'duration',
-      default: '5m',
+      default: '6m',
       min: 1000,
-      doc: 'Deadline for a probed model to load (cold loads of large models take minutes).',
+      doc: "How long the probe waits for a cold load with no sign of progress. While the load's runner makes progress it waits on, up to 6 such deadlines: a probe that leaves makes Ollama abort the load. Longer than Ollama's OLLAMA_LOAD_TIMEOUT (5m), so that Ollama's own verdict on a stalled load reaches the probe.",
     },
     probe_first_token_timeout: {
       kind: 'duration',

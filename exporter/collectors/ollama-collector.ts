@@ -29,6 +29,13 @@ export interface LoadedModel {
   readonly vramRatio: number | null;
   /** Negative: the unload is overdue (stuck "Stopping"). Null when expires_at is absent or unparsable. */
   readonly expiresInSeconds: number | null;
+  /**
+   * Ollama has not set this runner's expiry yet: it is still loading (0.12 lists a loading runner) or on its first
+   * request. /api/ps then reports now + keep_alive (server/routes.go PsHandler in 0.12, sched.go loadedModels in
+   * 0.33), so expires_at moved with the clock since the previous read; a set expiry stays put. Null: not known yet
+   * (first read of this model, no expires_at).
+   */
+  readonly expiryUnset: boolean | null;
   readonly stopping: boolean;
   readonly contextLength: number | null;
   readonly configured: boolean;
@@ -80,10 +87,14 @@ export interface OllamaSnapshot {
 export type OllamaHealthApi = Pick<OllamaClient, 'head' | 'version' | 'ps' | 'tags'> &
   Partial<Pick<OllamaClient, 'show'>>;
 
-/** Per target: the last known version, and the weights blob per model digest (a digest's blob never changes). */
+/**
+ * Per target: the last known version, the weights blob per model digest (a digest's blob never changes), and the
+ * previous /api/ps read's expires_at per model (name and digest), with when it was read.
+ */
 interface TargetMemory {
   version: string | null;
   readonly blobs: Map<string, string | null>;
+  expiries: Map<string, { readonly expiresAtMs: number; readonly readAtMs: number }>;
 }
 
 export interface OllamaCollectorDeps {
@@ -107,7 +118,9 @@ export function createOllamaCollector(
   const makeClient = deps.clientFor ?? ((t, timeoutMs) => new OllamaClient(t, { timeoutMs }));
   const clients = targets.map((t) => ({ target: t, api: makeClient(t, cfg.ollama_timeout_ms) }));
   const errorCounts = new Map<string, Map<string, number>>(targets.map((t) => [t.name, new Map()]));
-  const memory = new Map<string, TargetMemory>(targets.map((t) => [t.name, { version: null, blobs: new Map() }]));
+  const memory = new Map<string, TargetMemory>(
+    targets.map((t) => [t.name, { version: null, blobs: new Map(), expiries: new Map() }]),
+  );
 
   return {
     name: 'ollama',
@@ -169,7 +182,17 @@ async function collectTarget(
   if (ps.value && api.show) await learnBlobs(api.show.bind(api), ps.value, mem.blobs, ctx);
   const now = ctx.now();
   const byKey = new Map(models.map((m) => [modelNameKey(m.name), m]));
-  const loaded = ps.value?.map((r) => toLoaded(r, byKey, now, mem.blobs.get(r.digest) ?? null)) ?? null;
+  const loaded =
+    ps.value?.map((r) => {
+      const unset = expiryUnset(mem.expiries.get(expiryKey(r)), r, now);
+      return toLoaded(r, byKey, now, mem.blobs.get(r.digest) ?? null, unset);
+    }) ?? null;
+  if (ps.value)
+    mem.expiries = new Map(
+      ps.value.flatMap((r) =>
+        r.expiresAtMs === undefined ? [] : [[expiryKey(r), { expiresAtMs: r.expiresAtMs, readAtMs: now }] as const],
+      ),
+    );
   const loadedKeys = new Set(ps.value?.map((r) => modelNameKey(r.name)));
   const presentKeys = new Set(tags.value?.map((t) => modelNameKey(t.name)));
   const configured = models.map((m) => ({
@@ -231,11 +254,32 @@ async function learnBlobs(
   );
 }
 
+/** A runner's key between two reads: the same name and the same blob (a re-pulled model is another runner). */
+function expiryKey(r: Pick<RunningModel, 'name' | 'digest'>): string {
+  return `${modelNameKey(r.name)}@${r.digest}`;
+}
+
+/**
+ * Whether expires_at moved with the clock between two reads (see LoadedModel.expiryUnset). Half the gap absorbs when
+ * in its collection each read was answered; a set expiry moves by nothing (or jumps once, when a request ends).
+ */
+export function expiryUnset(
+  prev: { readonly expiresAtMs: number; readonly readAtMs: number } | undefined,
+  r: Pick<RunningModel, 'expiresAtMs'>,
+  now: number,
+): boolean | null {
+  if (prev === undefined || r.expiresAtMs === undefined) return null;
+  const gap = now - prev.readAtMs;
+  if (gap < 1000) return null;
+  return Math.abs(r.expiresAtMs - prev.expiresAtMs - gap) <= gap / 2;
+}
+
 function toLoaded(
   r: RunningModel,
   configured: Map<string, ModelConfig>,
   now: number,
   blob: string | null,
+  unset: boolean | null,
 ): LoadedModel {
   const cfg = configured.get(modelNameKey(r.name));
   const expiresInSeconds = r.expiresAtMs !== undefined ? (r.expiresAtMs - now) / 1000 : null;
@@ -245,6 +289,7 @@ function toLoaded(
     vramBytes: r.size_vram,
     vramRatio: r.size > 0 ? r.size_vram / r.size : null,
     expiresInSeconds,
+    expiryUnset: unset,
     stopping: expiresInSeconds !== null && expiresInSeconds <= 0,
     contextLength: r.context_length ?? null,
     configured: cfg !== undefined,

@@ -1,6 +1,7 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import { modelNameKey } from '../../shared/ollama/normalize-model-name.js';
 import { OllamaClient } from '../../shared/ollama/ollama-client.js';
+import type { RunnerObservation } from '../../shared/diagnosis/target-observation.js';
 import { CollectError, type CollectContext, type Collector } from '../collector.js';
 import {
   renderProbeSnapshot,
@@ -8,9 +9,27 @@ import {
   type ProbeResult,
   type ProbeSnapshot,
 } from './probe-snapshot.js';
-import { probeOne, residentModels, type Outcome, type ProbeApi, type ProbeConfig, type Resident } from './probe-one.js';
+import {
+  LOAD_DEADLINES_MAX,
+  probeOne,
+  residentModels,
+  type Outcome,
+  type ProbeApi,
+  type ProbeConfig,
+  type Resident,
+} from './probe-one.js';
 import { evictedByLoad, holdAfterProbe, judgeHold, type HoldState } from './probe-holds.js';
-import { busySingleSlot, runnersToWatch, WaitWatch, type RunnersView } from './runner-watch.js';
+import {
+  busySingleSlot,
+  freshRunnersView,
+  loadMoves,
+  ownRunner,
+  runnersToWatch,
+  settledDuringWait,
+  stillProven,
+  WaitWatch,
+  type RunnersView,
+} from './runner-watch.js';
 
 export * from './probe-snapshot.js';
 export type { ProbeApi } from './probe-one.js';
@@ -23,6 +42,11 @@ export interface ProbeCollectorDeps {
   readonly runnersOf?: (target: string) => RunnersView | null;
   /** The model's `sha256-<hex>` blob (from /api/show, cached by the ollama collector); null = not known. */
   readonly blobOf?: (target: string, model: string) => string | null;
+  /**
+   * How long a probe that ran out of time may wait for a runners snapshot taken since it began, when none came
+   * within its deadline (the runners collector's interval plus its timeout). Default 0: what is there at the deadline.
+   */
+  readonly runnersEvidenceWaitMs?: number;
 }
 
 /**
@@ -52,6 +76,10 @@ interface PairState extends HoldState {
   busySinceMs: number | null;
   /** The runner activity seen by the probe in flight. */
   watch: WaitWatch | null;
+  /** When the last finished probe began (its request), or was skipped. */
+  lastStartedMs: number | null;
+  /** The model's runner process as first seen after the last probe that proved it resident (ok or timeout). */
+  provenRunner: RunnerObservation | null;
 }
 
 const RUN_MARGIN_MS = 1000;
@@ -73,6 +101,12 @@ export function createProbeCollector(
   const runnersOf = deps.runnersOf ?? (() => null);
   const blobOf = deps.blobOf ?? (() => null);
   const coldThreshold = deps.coldLoadThresholdSeconds ?? 1;
+  // Only a proven-resident model's probe waits so: it is over by its first-token deadline (or two, for a stream
+  // that stalls), so the wait fits in the run's budget, which counts the load deadline for each model.
+  const evidenceWaitMs = Math.max(
+    0,
+    Math.min(deps.runnersEvidenceWaitMs ?? 0, cfg.probe_load_timeout_ms - cfg.probe_first_token_timeout_ms),
+  );
   const pairs = targets.flatMap((target) => {
     const probed = models.filter((m) => m.keep_warm && (m.targets.length === 0 || m.targets.includes(target.name)));
     return probed.length === 0 ? [] : [{ target, api: makeClient(target, cfg.ollama_timeout_ms), models: probed }];
@@ -93,6 +127,8 @@ export function createProbeCollector(
         pending: null,
         busySinceMs: null,
         watch: null,
+        lastStartedMs: null,
+        provenRunner: null,
         oomHeldUntilMs: null,
         oomWhileListed: false,
         evictedBy: null,
@@ -117,7 +153,9 @@ export function createProbeCollector(
     // ps, then per model (the loads run one after another): ps, load + first token + one more chunk (the done line).
     timeoutMs:
       Math.max(1, ...pairs.map((p) => p.models.length)) *
-        (2 * cfg.ollama_timeout_ms + cfg.probe_load_timeout_ms + 2 * cfg.probe_first_token_timeout_ms) +
+        (2 * cfg.ollama_timeout_ms +
+          LOAD_DEADLINES_MAX * cfg.probe_load_timeout_ms +
+          2 * cfg.probe_first_token_timeout_ms) +
       cfg.ollama_timeout_ms +
       RUN_MARGIN_MS,
     async collect(ctx: CollectContext<ProbeSnapshot>): Promise<ProbeSnapshot> {
@@ -140,7 +178,11 @@ export function createProbeCollector(
               // /api/ps lists a model while it is still loading too: only a model this probe has seen answering
               // (or hang after answering) counts as resident, so a slow cold load is never taken for a hung runner.
               const resident = listed === null ? null : listed.has(modelNameKey(m.name));
-              const proven = resident === null ? null : resident && (last === 'ok' || last === 'timeout');
+              // ...or whose runner is still the process that did, when the probe since proved nothing (skipped,
+              // loading, error): one such outcome must not put a hung runner on the load deadline for good.
+              noteProvenRunner(s, runnersOf(target.name), blobOf(target.name, m.name));
+              const kept = stillProven(runnersOf(target.name), blobOf(target.name, m.name), s);
+              const proven = resident === null ? null : resident && (last === 'ok' || last === 'timeout' || kept);
               const watched = () => runnersToWatch(runnersOf(target.name), blobOf(target.name, m.name), resident);
               if (busySingleSlot(watched())) {
                 skip(s, resident, ctx.now());
@@ -156,20 +198,41 @@ export function createProbeCollector(
                 s.pending = { atMs: ctx.now(), wasLoaded };
                 publish();
               };
-              // Runner snapshots taken since the probe began show the model's runner(s) all still: none is loading.
-              const settled = (): boolean => {
-                const view = runnersOf(target.name);
-                const now =
-                  view !== null && view.atMs > startedMs
-                    ? runnersToWatch(view, blobOf(target.name, m.name), true)
-                    : null;
-                return now !== null && now.length > 0 && now.every((r) => r.progress === 'flat');
+              // Its runner(s) as the probe begins (the latest snapshot, however old): later evidence must show these.
+              const own = (v: RunnersView | null) => runnersToWatch(v, blobOf(target.name, m.name), true);
+              const pinned = own(runnersOf(target.name));
+              const settled = (): Promise<boolean> => {
+                s.watch?.end(ctx.now()); // asked once the request is over
+                const view = () => runnersOf(target.name);
+                return settledDuringWait(view, own, pinned, startedMs, evidenceWaitMs, ctx.signal);
               };
-              const o = await probeOne(target, api, m, listed, proven, cfg, ctx, onPending, settled).finally(() =>
-                clearInterval(ticker),
-              );
+              const progressing = (): boolean =>
+                loadMoves(
+                  runnersOf(target.name),
+                  blobOf(target.name, m.name),
+                  startedMs,
+                  cfg.probe_load_timeout_ms,
+                  ctx.now(),
+                );
+              const o = await probeOne(
+                target,
+                api,
+                m,
+                listed,
+                proven,
+                cfg,
+                ctx,
+                onPending,
+                settled,
+                progressing,
+              ).finally(() => clearInterval(ticker));
               // An aborted probe, or one cut by the API going away, says nothing about the model: record nothing.
               if (ctx.signal.aborted || (o.reason !== undefined && CONNECTION_LEVEL.has(o.reason))) return;
+              // Busy or hung: without a runners snapshot since the probe began, wait for one rather than leave it
+              // unknown (unknown counts as hung, as where the runners are not visible at all).
+              s.watch.end(ctx.now());
+              if (o.result === 'timeout' && proven === true && s.watch.busy === null)
+                await freshRunnersView(() => runnersOf(target.name), startedMs, evidenceWaitMs, ctx.signal);
               const busy = o.result === 'timeout' ? s.watch.busy : undefined;
               // A load (it was not resident) may have evicted other keep_warm models: /api/ps again tells.
               const evicted =
@@ -184,6 +247,8 @@ export function createProbeCollector(
               for (const other of evicted)
                 state.get(key(target.name, other))!.evictedBy = { model: m.name, atMs: ctx.now() };
               holdAfterProbe(s, o.result, o.message, ctx.now(), cfg.probe_oom_hold_ms, resident);
+              noteProvenRunner(s, runnersOf(target.name), blobOf(target.name, m.name));
+              s.lastStartedMs = startedMs;
               const seen = { ...o, ...(evicted.length > 0 ? { evicted } : {}) };
               record(s, busy === undefined ? seen : { ...seen, runnerBusyDuringWait: busy }, ctx.now(), coldThreshold);
               publish();
@@ -230,6 +295,7 @@ function record(s: PairState, o: Outcome, atMs: number, coldThreshold: number): 
   }
   s.inFlightSinceMs = null;
   s.pending = null;
+  if (o.result === 'ok' || o.result === 'timeout') s.provenRunner = null; // seen afresh after this one
   s.last = {
     ...o,
     busySinceMs: s.busySinceMs,
@@ -247,6 +313,7 @@ function record(s: PairState, o: Outcome, atMs: number, coldThreshold: number): 
 function skip(s: PairState, wasLoaded: boolean | null, atMs: number): void {
   s.runs.skipped++;
   s.busySinceMs ??= atMs;
+  s.lastStartedMs = atMs;
   s.inFlightSinceMs = null;
   s.last = {
     target: s.target,
@@ -294,6 +361,13 @@ function pendingEntry(s: PairState, pending: NonNullable<PairState['pending']>):
     atMs: pending.atMs,
     inFlightSinceMs: s.inFlightSinceMs,
   };
+}
+
+/** After a probe that proved the model resident: its runner, from the first snapshot taken after that probe. */
+function noteProvenRunner(s: PairState, view: RunnersView | null, blob: string | null): void {
+  const last = s.last?.result;
+  if ((last !== 'ok' && last !== 'timeout') || s.provenRunner !== null) return;
+  if (view !== null && view.atMs > s.last!.atMs) s.provenRunner = ownRunner(view, blob);
 }
 
 function key(target: string, model: string): string {

@@ -28,6 +28,9 @@ export type ProbeConfig = Pick<
  */
 const PENDING_GRACE_MS = 1000;
 
+/** A cold load that keeps making progress is waited for this many load deadlines at most (30 min at the default). */
+export const LOAD_DEADLINES_MAX = 6;
+
 type RunContext = Pick<CollectContext, 'signal' | 'now'>;
 
 export type Outcome = Omit<
@@ -90,8 +93,10 @@ export async function probeOne(
   cfg: ProbeConfig,
   ctx: RunContext,
   onPending: (wasLoaded: boolean | null) => void,
-  /** Whether the model's runner is seen done loading (idle, not working) in runner snapshots since the probe began. */
-  runnerSettled: () => boolean = () => false,
+  /** Whether runner snapshots show the model's runner done loading (idle, not working) while the probe waited. */
+  runnerSettled: () => Promise<boolean> = async () => false,
+  /** Whether the runner a cold load started made progress within the last load deadline (runner snapshots). */
+  loadProgressing: () => boolean = () => false,
 ): Promise<Outcome> {
   const nameKey = modelNameKey(model.name);
   const wasLoaded = resident === null ? null : resident.has(nameKey);
@@ -122,6 +127,13 @@ export async function probeOne(
       {
         signal: ctx.signal,
         loadTimeoutMs,
+        // A cold load still making progress is waited for (up to LOAD_DEADLINES_MAX deadlines): giving up would make
+        // Ollama abort it, and the next probe would start it again from nothing, for ever on a slow disk.
+        ...(provenResident === true
+          ? {}
+          : {
+              loadGoesOn: () => ctx.now() - started < (LOAD_DEADLINES_MAX - 1) * loadTimeoutMs && loadProgressing(),
+            }),
         firstTokenTimeoutMs: cfg.probe_first_token_timeout_ms,
         onChunk: armPending,
       },
@@ -139,7 +151,7 @@ export async function probeOne(
     if (!(err instanceof OllamaError)) throw err;
     // A resident model's deadline ran out before the headers: a hung runner, unless this request had to load it again
     // and that load is not seen to be over (a runner that loaded at once and then sat still is hung after all).
-    const reloading = err.reason === 'load_timeout' && (await loading) === true && !runnerSettled();
+    const reloading = err.reason === 'load_timeout' && (await loading) === true && !(await runnerSettled());
     const hung = provenResident === true && !reloading;
     return {
       ...base,

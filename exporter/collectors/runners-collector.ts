@@ -151,7 +151,7 @@ export function createRunnersCollector(opts: RunnersCollectorOptions, deps: Runn
   async function collect(ctx: CollectContext): Promise<RunnersSnapshot> {
     const atMs = ctx.now();
     // Each time: the wall clock may have been stepped since (NTP), and a wrong boot time misdates every runner.
-    bootTimeMs = await readBootTimeMs(opts.procRoot, atMs);
+    bootTimeMs = await readBootTimeMs(opts.procRoot, () => ctx.now());
     const resolved = await Promise.all(
       withSelector.map(async (t) => {
         try {

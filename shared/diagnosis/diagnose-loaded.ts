@@ -8,6 +8,7 @@ import {
   type Diagnosis,
   type Finding,
 } from './finding.js';
+import { START_TIME_TOLERANCE_MS } from '../proc/read-process-counters.js';
 import type { LoadedModelObservation, RunnerObservation, TargetObservation } from './target-observation.js';
 
 /** How a diagnosis may use findings that compare sources sampled at different moments (see diagnoseTarget). */
@@ -142,8 +143,16 @@ export function diagnoseLoaded(o: TargetObservation, ctx: DiagnoseContext): Load
       const growing = r.progress === 'progressing' && r.memoryGrowing !== false;
       // A model whose probe got a token from this runner has finished loading, whatever its counters do since.
       const okAt = o.probes.find((p) => sameModel(p.model, m.model))?.lastSuccessMs ?? null;
-      const served = okAt !== null && r.startedAtMs !== null && okAt > r.startedAtMs;
-      const wasLoading = !served && (heldBefore(ctx, 'model_loading', m.model) || r.progress === 'unknown');
+      // Clearly after the runner's start: its start time is re-derived from /proc/uptime on every run and can read
+      // seconds late or early on a loaded host; an answer from the runner it replaced must not pass for this one's.
+      const served = okAt !== null && r.startedAtMs !== null && okAt > r.startedAtMs + START_TIME_TOLERANCE_MS;
+      // A stalled load stays one: without load_stalled here its next diagnosis would read the flat runner holding less
+      // than /api/ps plans as a silent CPU fallback (and a node would be restarted for what is a stall).
+      const wasLoading =
+        !served &&
+        (heldBefore(ctx, 'model_loading', m.model) ||
+          heldBefore(ctx, 'load_stalled', m.model) ||
+          r.progress === 'unknown');
       if (under && !served && (growing || (r.progress === 'progressing' && wasLoading))) {
         loadingModels.add(modelNameKey(m.model));
         findings.push({
@@ -154,7 +163,11 @@ export function diagnoseLoaded(o: TargetObservation, ctx: DiagnoseContext): Load
         });
         continue;
       }
-      if (under && r.progress !== 'progressing' && wasLoading) {
+      // A load that stalled before this exporter ever saw it move: Ollama itself says it has not finished (no expiry
+      // set yet), and nothing has answered from this runner. Without it, a runner flat from its first sample would be
+      // read as a finished load holding too little VRAM: a CPU-fallback restart for what is a stall.
+      const stalledUnseen = !served && m.expiryUnset === true;
+      if (under && r.progress !== 'progressing' && (wasLoading || stalledUnseen)) {
         if (r.progress === 'flat' && r.flatForMs >= limitMs) {
           findings.push({
             condition: 'load_stalled',

@@ -6,6 +6,13 @@ import type { ProbeObservation, TargetObservation } from './target-observation.j
 const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
 
 /**
+ * Ollama's own verdict on a load with no progress for OLLAMA_LOAD_TIMEOUT (WaitUntilRunning: 0.12 llm/server.go
+ * "timed out waiting for llama runner to start - progress 0.00 - ", 0.30+ llm/llama_server.go "... llama-server to
+ * start - "). Not the ": context canceled" form: that is a client that left, which the probe never reports on itself.
+ */
+const OLLAMA_LOAD_TIMED_OUT = /timed out waiting for llama(?: runner|-server) to start - /;
+
+/**
  * What the one-token probes say. A resident model's request never gets 503 in Ollama: it waits, without limit, for a
  * free slot (sched.go GetRunner -> useLoadedRunner; the runner's slot semaphore), so a probe that times out behind
  * users looks exactly like a hung runner from the API alone. The runner's own activity while the probe waited
@@ -98,6 +105,15 @@ function failed(o: TargetObservation, p: ProbeObservation, loading: boolean): Fi
         model: p.model,
         detail: `one probe failed (${p.result}); waiting for another before calling it`,
         action: 'wait',
+      },
+    ];
+  if (p.result === 'error' && OLLAMA_LOAD_TIMED_OUT.test(p.message ?? ''))
+    return [
+      {
+        condition: 'load_stalled',
+        model: p.model,
+        detail: `Ollama gave up loading ${p.model} ${p.consecutiveFailures} times in a row: no load progress for its OLLAMA_LOAD_TIMEOUT (${p.message}); a reload would stall the same way`,
+        action: 'restart',
       },
     ];
   if (p.result === 'timeout')

@@ -50,6 +50,11 @@ export interface LoadedModelObservation {
   readonly stopping: boolean;
   /** Seconds until expires_at (negative: past); null when absent or unparsable. */
   readonly expiresInSeconds: number | null;
+  /**
+   * expires_at moved with the clock since the previous /api/ps read: Ollama has not set this runner's expiry, so it is
+   * still loading (0.12 lists loading runners) or on its first request. Null or absent: not known.
+   */
+  readonly expiryUnset?: boolean | null;
   /** The PID of the runner serving it, when it could be matched (via /api/show's blob and the runner's --model). */
   readonly runnerPid: number | null;
 }

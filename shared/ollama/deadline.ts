@@ -26,10 +26,14 @@ export class Deadline {
     return this.controller.signal.aborted ? (this.controller.signal.reason as OllamaError) : undefined;
   }
 
-  arm(ms: number, reason: string, message: string): void {
+  /** `keepGoing`, asked when the time is up: true arms the same phase once more instead of failing it. */
+  arm(ms: number, reason: string, message: string, keepGoing?: () => boolean): void {
     clearTimeout(this.timer);
     if (this.controller.signal.aborted) return;
-    this.timer = setTimeout(() => this.abort(new OllamaError(reason, message)), Math.max(0, ms));
+    this.timer = setTimeout(
+      () => (keepGoing?.() ? this.arm(ms, reason, message, keepGoing) : this.abort(new OllamaError(reason, message))),
+      Math.max(0, ms),
+    );
   }
 
   abort(error: OllamaError): void {

@@ -40,6 +40,12 @@ export interface GenerateOptions {
   readonly signal?: AbortSignal;
   /** Until response headers: Ollama answers only once the runner is loaded. Reason "load_timeout". */
   readonly loadTimeoutMs: number;
+  /**
+   * Asked each time loadTimeoutMs runs out before the headers: true waits another loadTimeoutMs. Leaving is not
+   * neutral: Ollama aborts a load whose request went away (WaitUntilRunning), so a load still making progress is
+   * waited for rather than thrown away and started again from nothing by the next request.
+   */
+  readonly loadGoesOn?: () => boolean;
   /** From headers until the first chunk (and between later chunks). Reason "first_token_timeout" / "stalled". */
   readonly firstTokenTimeoutMs: number;
   readonly onChunk?: (chunk: GenerateChunk) => void;
@@ -155,6 +161,7 @@ export class OllamaClient {
       opts.loadTimeoutMs,
       'load_timeout',
       `no response headers within ${opts.loadTimeoutMs} ms (model loading?)`,
+      opts.loadGoesOn,
     );
     try {
       const res = await this.http.send('POST', '/api/generate', JSON.stringify({ ...request, stream: true }), deadline);

@@ -65,14 +65,23 @@ export async function readProcessCounters(
  * unreadable. Not /proc/stat's `btime`: that is truncated to the second, which puts a process's start up to 1 s early,
  * enough to date a runner before a probe answer it did not give (a load would pass for a loaded model).
  */
-export async function readBootTimeMs(procRoot: string, nowMs: number = Date.now()): Promise<number | null> {
+export async function readBootTimeMs(procRoot: string, now: () => number = Date.now): Promise<number | null> {
   try {
     const uptime = Number((await readFile(join(procRoot, 'uptime'), 'utf8')).split(/\s+/)[0]);
+    // The clock read after the file, never before: on a loaded host the read can land seconds after the call, and a
+    // clock read first would date the boot, and every process start, that much too early.
+    const nowMs = now();
     return Number.isFinite(uptime) && uptime > 0 ? Math.round(nowMs - uptime * 1000) : null;
   } catch {
     return null;
   }
 }
+
+/**
+ * How far two derivations of one process's start (startedAtMs) may differ: the boot time is re-derived from
+ * /proc/uptime on every read, and on a loaded host the read can land seconds late.
+ */
+export const START_TIME_TOLERANCE_MS = 5000;
 
 /** Start of a process in ms since the epoch, from its stat start time (ticks after boot) and the boot time. */
 export function startedAtMs(bootTimeMs: number, startTimeTicks: number): number {

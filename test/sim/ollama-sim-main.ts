@@ -4,7 +4,7 @@
  * or, to look like `ollama serve` in /proc, from a folder made by prepareOllamaExecutableDir:
  *   cd DIR && DIR/ollama serve --port 11434 ...      (runners are then spawned from DIR as well)
  * Env (read only here): OLLAMA_HOST (host[:port], when --host/--port are absent), OLLAMA_KEEP_ALIVE,
- * OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE (when the flags are absent),
+ * OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE (when the flags are absent), OLLAMA_LOAD_TIMEOUT,
  * SENTINEL_FAKE_GPU_STATE (when --gpu-state is absent), SENTINEL_SIM_EXECUTABLE_DIR (set by the `serve` script),
  * SENTINEL_FAKE_HOST_PROC (the host's /proc, when the simulator runs in a PID namespace of its own).
  */
@@ -68,6 +68,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Olla
     // Like OLLAMA_KEEP_ALIVE: bare integers are seconds.
     defaultKeepAlive: keepAlive === undefined ? undefined : /^-?\d+$/.test(keepAlive) ? Number(keepAlive) : keepAlive,
     loadDelayMs: num(values['load-delay-ms']),
+    loadTimeout: env.OLLAMA_LOAD_TIMEOUT || undefined,
     pullBytesPerSecond: num(values['pull-bytes-per-second']),
     defaultNumCtx: num(values['num-ctx']),
     numParallel: num(values['num-parallel'] ?? (env.OLLAMA_NUM_PARALLEL || undefined)),

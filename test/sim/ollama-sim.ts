@@ -70,6 +70,11 @@ export interface OllamaSimOptions {
   defaultNumCtx?: number;
   /** Extra time a load takes after the runner answers (VRAM grows in steps meanwhile). Default 20 ms. */
   loadDelayMs?: number;
+  /**
+   * Like OLLAMA_LOAD_TIMEOUT (envconfig.LoadTimeout: Go duration, else whole seconds; zero or negative = none,
+   * unparsable = the default): a load with no progress for this long fails. Default "5m".
+   */
+  loadTimeout?: string;
   /** Like OLLAMA_NUM_PARALLEL: slots per runner. Default 1. */
   numParallel?: number;
   /** 0 (default) = fast: every layer in a few steps, a whole model in well under a second. */
@@ -220,6 +225,19 @@ export function parseKeepAlive(value: unknown): number | undefined {
   return ms < 0 ? Infinity : ms;
 }
 
+/** envconfig.LoadTimeout (0.12 and 0.33 alike): Go duration, else whole seconds; <= 0 = none; default 5 min. */
+export function parseLoadTimeout(value: string | undefined): number {
+  let ms = 5 * 60_000;
+  if (value) {
+    try {
+      ms = parseGoDuration(value);
+    } catch {
+      if (/^[-+]?\d+$/.test(value)) ms = Number(value) * 1000;
+    }
+  }
+  return ms <= 0 ? Infinity : ms;
+}
+
 function goNow(): string {
   return formatGoTime(new Date(), Math.floor(Math.random() * 1_000_000));
 }
@@ -247,6 +265,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
   const discoveryRuns = new Set<SimDiscoveryRun>();
   const modelsDir = join(tempDir, 'models');
   const defaultKeepAliveMs = parseKeepAlive(opts.defaultKeepAlive ?? '5m')!;
+  const loadTimeoutMs = parseLoadTimeout(opts.loadTimeout);
   // Like OLLAMA_CONTEXT_LENGTH: a set value is never "automatic" (routes.go usesAutomaticNumCtx); unset, Serve picks
   // it once at start from the total VRAM (0.15.5+), so read the GPU state here.
   const defaultNumCtxAuto = opts.defaultNumCtx === undefined;
@@ -529,23 +548,48 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     }
   }
 
-  /** The load itself: VRAM grows in LOAD_STEPS steps over loadDelayMs; stallLoad freezes it. */
-  async function loadProgress(r: Runner, vramMiB: number): Promise<void> {
+  /**
+   * The load itself: VRAM grows in LOAD_STEPS steps over loadDelayMs; stallLoad freezes it. Like WaitUntilRunning
+   * (0.12 llm/server.go, 0.30+ llm/llama_server.go), it gives up when the request that started it goes away (the
+   * load is bound to that request's context) and when it makes no progress for OLLAMA_LOAD_TIMEOUT.
+   */
+  async function loadProgress(r: Runner, vramMiB: number, aborted: () => boolean): Promise<void> {
     tellProc(r, 'loading');
+    let lastProgress = Date.now();
+    const giveUp = (step: number): void => {
+      if (aborted()) {
+        log(
+          runnerKind === 'llama-server'
+            ? 'client connection closed before llama-server finished loading, aborting load'
+            : 'client connection closed before server finished loading, aborting load',
+        );
+        throw new SimError(499, 'client disconnected');
+      }
+      if (Date.now() - lastProgress <= loadTimeoutMs) return;
+      throw new SimError(
+        500,
+        runnerKind === 'llama-server'
+          ? 'timed out waiting for llama-server to start - '
+          : `timed out waiting for llama runner to start - progress ${((step - 1) / LOAD_STEPS).toFixed(2)} - `,
+      );
+    };
     for (let i = 1; i <= LOAD_STEPS; i++) {
       while (faults.stallLoad && !closed && !r.unloading && !r.dead) {
         setActivity(r, 'hung');
+        giveUp(i);
         await sleep(20);
       }
       if (closed || r.unloading || r.dead) return;
+      giveUp(i);
       setActivity(r, 'loading');
       await sleep(config.loadDelayMs / LOAD_STEPS);
+      lastProgress = Date.now();
       r.vramNowMiB = Math.round((vramMiB * i) / LOAD_STEPS);
       if (r.onGpu) await syncRunnerProcs();
     }
   }
 
-  async function load(lm: LocalModel, want: Want): Promise<Runner> {
+  async function load(lm: LocalModel, want: Want, aborted: () => boolean): Promise<Runner> {
     if (closed) throw new SimError(499, 'server shutting down');
     if (faults.oomOnLoad !== 0) {
       if (faults.oomOnLoad > 0) faults.oomOnLoad--;
@@ -645,7 +689,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
       await handle.ready.catch(() => {
         throw new SimError(500, `llama runner process has terminated: exit status ${proc.exitCode ?? 1}`);
       });
-      await loadProgress(r, vramMiB);
+      await loadProgress(r, vramMiB, aborted);
       if (r.unloading || r.dead) throw new SimError(500, 'llama runner process has terminated: exit status 1');
     } catch (err) {
       r.refCount = 0;
@@ -716,7 +760,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
         continue;
       }
       try {
-        const loaded = await load(lm, want);
+        const loaded = await load(lm, want, aborted);
         return { runner: loaded, loadNs: Number(process.hrtime.bigint() - started) };
       } catch (err) {
         // 0.30+ (sched.go load / processPending): an OOM load is retried once, with a smaller automatic context

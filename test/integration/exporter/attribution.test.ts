@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type Docker from 'dockerode';
@@ -60,6 +61,17 @@ function entrypoint(): string {
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:`port`. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
 }
 
 /** Host PIDs whose parent is `ppid`, from the real /proc. */
@@ -119,6 +131,9 @@ describe('GPU process attribution against the real Docker Engine', { skip: testE
       (p) => p > 0,
     )!;
     container = { id: created.id, serverPid, runnerPid, discoveryPid: kids.find((p) => p !== runnerPid)! };
+    // Started, not only spawned: until its script's first line runs, a node process is named "MainThread" by Node 24
+    // (test/sim/exec-name-prelude.ts); the runner listens on its port after that line (seen in CI: comm MainThread).
+    await waitFor(() => listening(runnerPort), { timeoutMs: 30_000, what: `the runner listening on ${runnerPort}` });
 
     // A runner on the host, no container: its parent is this test process.
     hostDir = join(env.tmpDir, `${tag}-host`);

@@ -76,15 +76,21 @@ exporter:
   });
   const base = `http://127.0.0.1:${port}`;
   // Ready, the probe has loaded the keep_warm model, and the GPU reading shows all of its runner's memory (over 10 GB:
-  // a load grows VRAM in steps, and the 1 s GPU sample may lag the probe's success).
+  // a load grows VRAM in steps, and the 1 s GPU sample may lag the probe's success), in the process list too: the
+  // GPU and its processes are two nvidia-smi reads, and CI once caught the process list a step behind the total.
   const text = await waitFor(
     async () => {
       const res = await fetch(`${base}/metrics`);
       const body = await res.text();
+      const total = /^sentinel_gpu_memory_used_bytes\{[^}]*\} (\d+)$/m.exec(body)?.[1];
+      const runner = /^sentinel_gpu_process_memory_used_bytes\{[^}]*role="ollama_runner"[^}]*\} (\d+)$/m.exec(
+        body,
+      )?.[1];
       return /sentinel_probe_success\{[^}]*\} 1/.test(body) &&
         /sentinel_ollama_model_loaded\{[^}]*model="gpt-oss:20b"[^}]*\} 1/.test(body) &&
-        /sentinel_gpu_memory_used_bytes\{[^}]*\} [1-9]\d{10}/.test(body) &&
-        /sentinel_gpu_process_memory_used_bytes\{/.test(body) &&
+        total !== undefined &&
+        total.length >= 11 &&
+        runner === total &&
         /sentinel_node_info\{[^}]*node_id="p9x2golden0node0id00000k"/.test(body)
         ? body
         : false;

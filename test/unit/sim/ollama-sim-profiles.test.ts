@@ -289,3 +289,39 @@ test('runner activity: generating raises GPU util and the SM share of its runner
   await sim.control.setStallLoad(false);
   assert.equal((await load).status, 200);
 });
+
+for (const [version, timeoutText] of [
+  ['0.12.6', 'timed out waiting for llama runner to start - progress 0.00 - '],
+  ['0.33.0', 'timed out waiting for llama-server to start - '],
+] as const) {
+  test(`${version}: a stalled load ends when its request goes away, or after OLLAMA_LOAD_TIMEOUT with no progress (WaitUntilRunning)`, async (t) => {
+    const { sim, gpuFile } = await withSim(t, { version, models: ['llama3'], loadTimeout: '1s' });
+    const runner = () => sim.snapshot().runners.find((r) => r.name === 'llama3:latest');
+    await sim.control.setStallLoad(true);
+    // The client that started the load leaves: the load is aborted and its runner stopped (llm/server.go:
+    // "client connection closed before server finished loading, aborting load").
+    const ac = new AbortController();
+    const gone = fetch(sim.url + '/api/generate', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'llama3', prompt: 'hi', stream: false }),
+      signal: ac.signal,
+    }).catch(() => undefined);
+    await waitFor(() => runner()?.activity === 'hung');
+    const pid = runner()!.pid;
+    ac.abort();
+    await gone;
+    await waitFor(() => runner() === undefined);
+    await waitFor(() => !readGpuState(gpuFile).procs.some((p) => p.pid === pid));
+    // A client that waits: Ollama gives up after the load timeout with no progress, with its own error.
+    const started = Date.now();
+    const timedOut = await post(sim, '/api/generate', { model: 'llama3', prompt: 'hi', stream: false });
+    assert.equal(timedOut.status, 500);
+    assert.deepEqual(timedOut.json(), { error: timeoutText });
+    assert.ok(Date.now() - started >= 1000, 'not before the load timeout');
+    assert.equal(runner(), undefined, 'the runner is gone with the failed load');
+    // Progress moves the deadline: a load slower than the timeout as a whole, never flat for that long, succeeds.
+    await sim.control.setStallLoad(false);
+    await sim.control.configure({ loadDelayMs: 2_500 });
+    assert.equal((await post(sim, '/api/generate', { model: 'llama3', prompt: 'hi', stream: false })).status, 200);
+  });
+}

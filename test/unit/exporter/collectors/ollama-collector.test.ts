@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOllamaCollector, type OllamaSnapshot } from '../../../../exporter/collectors/ollama-collector.js';
+import {
+  createOllamaCollector,
+  expiryUnset,
+  type OllamaSnapshot,
+} from '../../../../exporter/collectors/ollama-collector.js';
 import type { Labels, MetricSink } from '../../../../exporter/collector.js';
 import { PromSink } from '../../../../exporter/metrics/prom-sink.js';
 import { checkMetricNames } from '../../../lint/metric-name-rules.js';
@@ -276,3 +280,52 @@ test('against the Ollama simulator: keep_alive honoured, CPU fallback, partial o
     await sim.close();
   }
 });
+
+test('expires_at that moved with the clock between two reads is an expiry Ollama has not set yet (a load, or its first request)', () => {
+  const prev = { expiresAtMs: NOW + 300_000, readAtMs: NOW };
+  // PsHandler reports now + keep_alive for a runner without expiry: it moves as far as the clock did.
+  assert.equal(expiryUnset(prev, { expiresAtMs: NOW + 302_100 }, NOW + 2_000), true);
+  // Set: it stays put, or jumps once when a request ends (expiry = end + keep_alive).
+  assert.equal(expiryUnset(prev, { expiresAtMs: NOW + 300_000 }, NOW + 2_000), false);
+  assert.equal(expiryUnset(prev, { expiresAtMs: NOW + 600_000 }, NOW + 2_000), false);
+  // Not known: no earlier read, none with expires_at, or reads too close together to tell.
+  assert.equal(expiryUnset(undefined, { expiresAtMs: NOW }, NOW), null);
+  assert.equal(expiryUnset(prev, {}, NOW + 2_000), null);
+  assert.equal(expiryUnset(prev, { expiresAtMs: NOW + 300_500 }, NOW + 500), null);
+});
+
+test('against the simulator (0.12): a loading model has no expiry set until its first request ends; a resident one has', async () => {
+  const sim = await startOllamaSim({ version: '0.12.6', loadDelayMs: 4_000, models: ['llama3:latest'] });
+  let now = Date.now();
+  const clock = () => now;
+  try {
+    const collector = createOllamaCollector([target('sim', sim.url)], [model('llama3:latest')], cfg);
+    const client = new OllamaClient(target('sim', sim.url), { timeoutMs: 10_000 });
+    const load = client.generate(
+      { ...modelRequestFields(model('llama3:latest')), prompt: 'hi', options: { num_predict: 1 } },
+      { loadTimeoutMs: 10_000, firstTokenTimeoutMs: 10_000 },
+    );
+    const read = async () => {
+      now = Date.now();
+      const snap = await collector.collect({ signal: new AbortController().signal, now: clock });
+      return snap.targets[0]!.loaded?.find((m) => m.model === 'llama3:latest');
+    };
+    await waitForLoaded(read);
+    await new Promise((r) => setTimeout(r, 1_200));
+    assert.equal((await read())?.expiryUnset, true, 'loading: expires_at moves with the clock');
+    await load;
+    await read();
+    await new Promise((r) => setTimeout(r, 1_200));
+    assert.equal((await read())?.expiryUnset, false, 'loaded, first request done: expiry set');
+  } finally {
+    await sim.close();
+  }
+});
+
+async function waitForLoaded(read: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await read()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the model never appeared in /api/ps');
+}

@@ -155,3 +155,56 @@ test('a resident model reloaded under its probe: loading while its runner is see
     await server.close();
   }
 });
+
+test('a cold load that keeps progressing is waited for past the load deadline (leaving would make Ollama abort it); a flat one is left', async () => {
+  // Ollama answers the cold model's generate once loaded: here after 2 s, four load deadlines.
+  let closedEarly = 0;
+  const server = await startLocalServer((req, res) => {
+    if (req.url === '/api/ps') return json(res, 200, { models: [] });
+    res.on('close', () => {
+      if (!res.writableEnded) closedEarly++;
+    });
+    setTimeout(() => {
+      if (res.destroyed) return;
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(JSON.stringify({ response: 'OK', done: true, load_duration: 2e9 }) + '\n');
+    }, 2_000);
+  });
+  try {
+    const loadStarted = Date.now();
+    const fresh =
+      (progress: RunnerObservation['progress'], flatForMs: number): (() => RunnersView) =>
+      () => ({
+        atMs: Date.now(),
+        runners: [{ ...runner(progress), flatForMs, startedAtMs: loadStarted + 100 }],
+      });
+    // The runner the load started keeps moving (0.30+: not matched by blob yet, started after the probe began).
+    const moving = createProbeCollector([target(server.url)], [model], cfg, {
+      runnersOf: fresh('progressing', 0),
+      blobOf: () => null,
+    });
+    const ok = (await moving.collect(ctx())).probes[0]!;
+    assert.equal(ok.result, 'ok', 'waited for the load to finish');
+    assert.equal(closedEarly, 0, 'the probe never left the load');
+    // Flat for longer than a load deadline: the probe stops waiting at its deadline, as before.
+    const flat = createProbeCollector([target(server.url)], [model], cfg, {
+      runnersOf: fresh('flat', 60_000),
+      blobOf: () => null,
+    });
+    const started = Date.now();
+    const left = (await flat.collect(ctx())).probes[0]!;
+    assert.equal(left.result, 'loading');
+    assert.ok(Date.now() - started < 1_500, 'one load deadline, not the load');
+    // A runner older than the probe (another model's, or one that made no move) does not keep it waiting either.
+    const old = createProbeCollector([target(server.url)], [model], cfg, {
+      runnersOf: () => ({
+        atMs: Date.now(),
+        runners: [{ ...runner('progressing'), startedAtMs: loadStarted - 60_000 }],
+      }),
+      blobOf: () => null,
+    });
+    assert.equal((await old.collect(ctx())).probes[0]!.result, 'loading');
+  } finally {
+    await server.close();
+  }
+});

@@ -113,6 +113,9 @@ test('0.12: a runner whose model answered the probe since it started is loaded: 
   assert.equal(loadingBefore.status, 'model_loading');
   // Answered before this runner started: still the load's pause.
   assert.equal(diagnoseTarget(lie(start - 5_000), { previous: loadingBefore }).status, 'model_loading');
+  // Answered within the start time's jitter of it (derived from /proc/uptime each run: seconds off on a loaded host;
+  // seen on the 0.12 normal day, an answer 5 s after a reload's dated start was the old runner's): not proof either.
+  assert.equal(diagnoseTarget(lie(start + 4_000), { previous: loadingBefore }).status, 'model_loading');
   // Answered by this runner: loaded; the gap is the lie.
   const d = diagnoseTarget(lie(start + 20_000), { previous: loadingBefore, sampledTogether: true });
   assert.equal(d.status, 'vram_mismatch');
@@ -166,6 +169,50 @@ test('0.12: a load that stops progressing is still loading until the stall limit
   assert.equal(d.status, 'model_loading');
   assert.match(d.findings[0]!.detail, /no progress for 60 s \(stalled at 300 s\)/);
   assert.deepEqual(actions(flat(300_000), { previous: d }), ['load_stalled:restart']);
+  // And it stays a stall on every later diagnosis: never a CPU fallback (vram_mismatch) for the flat runner that holds
+  // less than /api/ps plans (seen on the test fleet: the node was restarted as a CPU fallback 4 s after the stall).
+  let last = diagnoseTarget(flat(300_000), { previous: d });
+  for (const ms of [305_000, 310_000, 320_000]) {
+    last = diagnoseTarget(flat(ms), { previous: last, sampledTogether: true });
+    assert.deepEqual(
+      last.findings.map((f) => `${f.condition}:${f.action}`),
+      ['load_stalled:restart'],
+      `flat for ${ms} ms`,
+    );
+  }
+});
+
+test('0.12: a load flat from the first sample its runner was seen in is a load while Ollama has set no expiry, then a stall; a set expiry is a mismatch', () => {
+  // Seen on the test fleet: the stall began before the runners collector's first sample of the new runner, so it was
+  // never seen progressing; the gap between /api/ps's planned VRAM and the runner's 0 was read as a CPU fallback, and
+  // the node restarted as one. Ollama's own state tells them apart: a load in progress has no expiry yet.
+  const v = PROFILES['0.12'];
+  const stalled = (flatForMs: number, expiryUnset: boolean | null): TargetObservation =>
+    obs(v, {
+      loaded: [model({ expiryUnset, expiresInSeconds: 300 })],
+      runners: [runner({ vramBytes: 0, progress: 'flat', flatForMs, startedAtMs: NOW - flatForMs - 2_000 })],
+      gpuMemoryBytes: 0,
+      probes: [probe({ result: 'pending', lastSuccessMs: NOW - 3600_000 })],
+    });
+  let d = diagnoseTarget(stalled(2_000, true));
+  assert.equal(d.status, 'model_loading');
+  for (const ms of [4_000, 10_000]) {
+    d = diagnoseTarget(stalled(ms, true), { previous: d, sampledTogether: true });
+    assert.equal(d.status, 'model_loading', `flat for ${ms} ms`);
+  }
+  assert.equal(diagnoseTarget(stalled(300_000, true), { previous: d, sampledTogether: true }).status, 'load_stalled');
+  // The same runner with Ollama's expiry set (its load finished, a request ended on it): the gap is a mismatch.
+  const first = diagnoseTarget(stalled(2_000, false));
+  assert.deepEqual(
+    first.unconfirmed?.map((f) => f.condition),
+    ['vram_mismatch'],
+  );
+  assert.equal(diagnoseTarget(stalled(4_000, false), { previous: first }).status, 'vram_mismatch');
+  // Unknown (first /api/ps read): as before, not evidence of a load.
+  assert.deepEqual(
+    diagnoseTarget(stalled(2_000, null)).unconfirmed?.map((f) => f.condition),
+    ['vram_mismatch'],
+  );
 });
 
 test('0.33: /api/ps timing out while HEAD answers is a cold load, never an API fault; flat runners past the limit are a stall', () => {

@@ -85,6 +85,24 @@ test('a hang needs consecutive probe failures; one failure only waits', () => {
   ]);
 });
 
+test("Ollama's own load timeout (OLLAMA_LOAD_TIMEOUT, no progress) twice in a row is a stalled load: a restart, not a reload", () => {
+  const failing = (message: string, consecutiveFailures: number) =>
+    actionsOf({
+      loaded: [],
+      probes: [{ model: 'gpt-oss:20b', result: 'error', message, consecutiveFailures }],
+    });
+  // The texts WaitUntilRunning returns in 0.12 (llm/server.go) and 0.30+ (llm/llama_server.go), after the HTTP 500.
+  for (const text of [
+    'timed out waiting for llama runner to start - progress 0.00 - ',
+    'timed out waiting for llama-server to start - ',
+  ]) {
+    assert.deepEqual(failing(text, 1), ['unknown:wait'], 'once: the next load may go through');
+    assert.deepEqual(failing(text, 2), ['load_stalled:restart'], text);
+  }
+  // Any other load failure keeps its reload.
+  assert.deepEqual(failing('llama runner process has terminated: exit status 2', 2), ['probe_failing:reload']);
+});
+
 test('a pending probe proves nothing: it only waits, whatever streak the finished probes before it left', () => {
   for (const consecutiveFailures of [0, 1, 3]) {
     assert.deepEqual(

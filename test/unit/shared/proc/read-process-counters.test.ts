@@ -76,9 +76,17 @@ test('readBootTimeMs: now less /proc/uptime; no /proc/uptime is null', async (t)
   t.after(() => root.cleanup());
   assert.equal(await readBootTimeMs(root.root), null);
   await writeFile(join(root.root, 'uptime'), '350735.47 690637.46\n');
-  assert.equal(await readBootTimeMs(root.root, 1_700_000_000_000), 1_700_000_000_000 - 350_735_470);
+  assert.equal(await readBootTimeMs(root.root, () => 1_700_000_000_000), 1_700_000_000_000 - 350_735_470);
   await writeFile(join(root.root, 'uptime'), 'garbage\n');
   assert.equal(await readBootTimeMs(root.root), null);
+  // The clock is read after the file: a read that lands late must not date the boot (and every start) too early.
+  await writeFile(join(root.root, 'uptime'), '100.00 1.00\n');
+  const reads: string[] = [];
+  const clock = () => (reads.push('clock'), 1_700_000_000_000);
+  const boot = readBootTimeMs(root.root, clock);
+  reads.push('called');
+  assert.equal(await boot, 1_700_000_000_000 - 100_000);
+  assert.deepEqual(reads, ['called', 'clock'], 'the clock after the uptime read resolved');
 });
 
 test('a process started now is dated to within a few clock ticks (btime would be up to 1 s early)', async () => {
