@@ -187,7 +187,9 @@ export function explainAlert(
       };
   let verdict = dryRun
     ? 'dry-run: the ladder would be logged, nothing acted on'
-    : 'would diagnose the target, then act';
+    : cfg.node_scope === 'fleet'
+      ? `would act once the incident's firing alerts name ${cfg.fleet_min_nodes} nodes or the service has one task (no diagnosis: the nodes' alerts are the evidence)`
+      : 'would diagnose the target, then act';
   if (quiet?.quietNow)
     verdict =
       quiet.mode === 'drop'
@@ -208,6 +210,16 @@ function explainNode(
   if (!scope || scope.kind === 'off') return undefined;
   const rules = { scope, label: cfg.node_label, required: cfg.require_node_label };
   const value = Object.hasOwn(labels, cfg.node_label) ? labels[cfg.node_label] : undefined;
+  if (scope.kind === 'fleet') {
+    if (!value)
+      return {
+        refused: 'no_node_label',
+        detail: `no ${cfg.node_label} label: node_scope fleet counts the nodes of a fault, so an alert must name its node`,
+      };
+    return {
+      note: `${cfg.node_label}=${JSON.stringify(value)}: node_scope fleet (on a Swarm manager only, else refused not_manager): acted on once the incident's firing alerts name ${cfg.fleet_min_nodes} nodes or the service has one task`,
+    };
+  }
   if (scope.kind === 'fixed') {
     const v = judgeAlertNode(labels, rules, { state: 'swarm', id: scope.id, detail: `node ${scope.id}` });
     if (!v.ok && 'refused' in v) return { refused: v.refused, detail: v.detail };

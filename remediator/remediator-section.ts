@@ -1,6 +1,7 @@
 import type { ConfigIssue, ConfigIssues } from '../shared/config/config-issues.js';
 import type { ConfigSection } from '../shared/config/config-section.js';
 import { checkListen, listenScalars, type ListenConfig } from '../shared/http/listen-settings.js';
+import { checkFleetScope } from './config/validate-fleet-scope.js';
 import { validateNotify, type NotifyConfig } from './config/validate-notify.js';
 import { validateQuietHours, type QuietWindowConfig } from './config/validate-quiet-hours.js';
 import { validateRules, type RuleConfig } from './config/validate-rules.js';
@@ -31,10 +32,12 @@ export interface RemediatorConfig extends ListenConfig {
   readonly exporter_basic_auth_password_file?: string;
   readonly target_label: string;
   readonly default_single_target: boolean;
-  /** "auto", "off" or a Swarm node id: see node/own-node.ts. */
+  /** "auto", "off", "fleet" or a Swarm node id: see node/own-node.ts. */
   readonly node_scope: string;
   readonly node_label: string;
   readonly require_node_label: boolean;
+  /** node_scope fleet: distinct nodes an incident's firing alerts must come from before a service-level step. */
+  readonly fleet_min_nodes: number;
   readonly cooldown_ms: number;
   readonly max_attempts_per_incident: number;
   readonly breaker_max_actions: number;
@@ -132,12 +135,19 @@ export const remediatorSection: ConfigSection = {
     node_scope: {
       kind: 'string',
       default: 'auto',
-      doc: "Which alerts this remediator acts on in a Swarm fleet (every node runs one, each target name on every node): auto = only those whose node_label equals this node's Swarm node id, as its own Docker says (GET /info, read at start, every minute and when an alert does not fit); a Swarm node id (25 characters, `docker node inspect self --format '{{.ID}}'`) = only that node's (Docker must agree when it is in a Swarm); off = every alert, whatever its node. Outside a Swarm, auto accepts every alert (a single host). Another node's alert is recorded, audited (the node it was for and this one) and counted as refused, reason other_node, answered 200; an alert whose node cannot be told (Docker does not answer) gets 503 so Alertmanager sends it again. Container-level steps prove the container is this node's (its com.docker.swarm.node.id label), and service-level steps are refused on a Swarm worker.",
+      doc: "Which alerts this remediator acts on in a Swarm fleet (every node runs one, each target name on every node): auto = only those whose node_label equals this node's Swarm node id, as its own Docker says (GET /info, read at start, every minute and when an alert does not fit); a Swarm node id (25 characters, `docker node inspect self --format '{{.ID}}'`) = only that node's (Docker must agree when it is in a Swarm); off = every alert, whatever its node; fleet = the fleet remediator on a manager: every node's alert (each must name its node), service-level steps only (every rule's ladder holds only force_update_service, redeploy_stack), taken only for a fault firing on at least fleet_min_nodes nodes or on the service's sole task, and refused (reason not_manager) unless its Docker is a Swarm manager. Outside a Swarm, auto accepts every alert (a single host). Another node's alert is recorded, audited (the node it was for and this one) and counted as refused, reason other_node, answered 200; an alert whose node cannot be told (Docker does not answer) gets 503 so Alertmanager sends it again. Container-level steps prove the container is this node's (its com.docker.swarm.node.id label), and service-level steps are refused on a Swarm worker.",
     },
     node_label: {
       kind: 'string',
       default: 'node',
       doc: "Alert label naming the Swarm node (the fleet's Prometheus relabels every series with node = the node id).",
+    },
+    fleet_min_nodes: {
+      kind: 'int',
+      default: 2,
+      min: 2,
+      max: 10_000,
+      doc: "node_scope fleet only: a service-level step (which restarts the service on every node) is taken for an incident whose firing alerts name at least this many distinct nodes, or whose service has exactly one task; a fault on fewer nodes is left to those nodes' remediators (audited node_local).",
     },
     require_node_label: {
       kind: 'bool',
@@ -259,15 +269,18 @@ export const remediatorSection: ConfigSection = {
     checkNodeScope(values, issues);
   },
   complexKeys: ['rules', 'quiet_hours', 'schedules', 'self', 'silence', 'notify'],
-  complex(raw, issues, ctx) {
+  complex(raw, issues, ctx, scalars) {
     const quietHours = validateQuietHours(raw.quiet_hours, issues);
     // Rules may only name windows that were declared, even if the window itself has problems (reported above).
     const declared = raw.quiet_hours && typeof raw.quiet_hours === 'object' ? Object.keys(raw.quiet_hours) : [];
     const notify = validateNotify(raw.notify, issues);
+    const rules = validateRules(raw.rules, declared, issues);
+    const schedules = validateSchedules(raw.schedules, ctx, issues);
+    if (scalars.node_scope === 'fleet') checkFleetScope(rules, schedules, issues);
     return {
-      rules: validateRules(raw.rules, declared, issues),
+      rules,
       quiet_hours: quietHours,
-      schedules: validateSchedules(raw.schedules, ctx, issues),
+      schedules,
       self: validateSelf(raw.self, issues),
       silence: validateSilence(raw.silence, issues),
       ...(notify ? { notify } : {}),
@@ -282,8 +295,8 @@ function checkNodeScope(values: Readonly<Record<string, unknown>>, issues: Confi
   if (typeof scope === 'string' && parseNodeScope(scope) === null)
     issues.add(
       'remediator.node_scope',
-      `${JSON.stringify(scope.slice(0, 80))} is not auto, off or a Swarm node id (25 lowercase letters and digits)`,
-      "use auto (this node's id from its Docker), off, or the id `docker node inspect self --format '{{.ID}}'` prints",
+      `${JSON.stringify(scope.slice(0, 80))} is not auto, off, fleet or a Swarm node id (25 lowercase letters and digits)`,
+      "use auto (this node's id from its Docker), off, fleet (the fleet remediator on a manager), or the id `docker node inspect self --format '{{.ID}}'` prints",
     );
   const label = values.node_label;
   if (typeof label === 'string' && !LABEL_NAME_RE.test(label))

@@ -151,6 +151,12 @@ export interface ActionRequest {
    * measured load time. Default: the configured load timeout.
    */
   readonly deadlineMs?: number;
+  /**
+   * node_scope fleet: the incident's name (fleet-gate.ts healMarker). force_update_service writes it as the service's
+   * `ollama-sentinel.heal` label in the same update, and does not update a service that already carries it: another
+   * manager's remediator (after a fail-over, without this one's journal) restarted the fleet for it already.
+   */
+  readonly healMarker?: string;
 }
 
 /**

@@ -5,6 +5,9 @@ import { serviceConverged, type Convergence } from './service-converged.js';
 import { forceUpdateCounter, inspectService, listDesiredRunningTasks, type SwarmServiceInfo } from './swarm-service.js';
 import { boundedSignal, waitUntil } from './wait-until.js';
 
+/** The service label naming the incident a fleet force update was for (ActionRequest.healMarker). */
+export const HEAL_LABEL = 'ollama-sentinel.heal';
+
 /** Stale-index retries: a rolling update bumps the index itself (swarmkit#1379), so a few are normal. */
 const MAX_ATTEMPTS = 5;
 
@@ -44,6 +47,20 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
     return result('failed', `refused: a task of ${name} is the remediator's own container`);
   }
 
+  if (req.healMarker !== undefined && info.Spec.Labels?.[HEAL_LABEL] === req.healMarker) {
+    // Fleet scope: another manager's remediator restarted the fleet for this very incident (after a fail-over this
+    // one has none of its journal, and Alertmanager sends the firing alerts again): never a second time. Its rolling
+    // restart is waited out as this step's own: the alerts it causes (an API down while a node's task restarts) are
+    // then this step's, not a new fleet-wide fault for this remediator to restart the fleet for again.
+    const counter = forceUpdateCounter(info);
+    const marked = `already done by another remediator: ${name} carries ${HEAL_LABEL}=${JSON.stringify(req.healMarker)} (ForceUpdate ${counter}); not updated again`;
+    calls.read(`poll GET /services/${info.ID} and GET /tasks until every task runs with ForceUpdate ${counter}`);
+    const converged = await waitServiceConverged(info.ID, counter, req, deps);
+    return converged.state === 'converged'
+      ? result('done', `${marked}; converged`)
+      : result('failed', `${marked}; not converged within ${deps.timeouts.convergeMs} ms: ${converged.why}`);
+  }
+
   const from = forceUpdateCounter(info);
   const before = {
     service: name,
@@ -53,9 +70,10 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
     taskIds: tasks.map((t) => t.ID).sort(),
   };
   const to = from + 1;
+  const marking = req.healMarker !== undefined ? `, label ${HEAL_LABEL}=${JSON.stringify(req.healMarker)}` : '';
   if (req.dryRun) {
     calls.write(
-      `POST /services/${info.ID}/update?version=${info.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to})`,
+      `POST /services/${info.ID}/update?version=${info.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to}${marking})`,
     );
     calls.write(`poll GET /services/${info.ID} and GET /tasks until every task runs with ForceUpdate ${to}`);
     return result(
@@ -67,17 +85,24 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
   await req.onBefore?.(before);
 
   let applied = to;
+  let byOther = false;
   for (let attempt = 1; ; attempt++) {
     const current: SwarmServiceInfo = info;
     if (forceUpdateCounter(current) > from) {
       // Our earlier attempt (whose answer was lost) or someone else already forced it: do not restart twice.
       applied = forceUpdateCounter(current);
+      byOther = attempt > 1 && req.healMarker !== undefined && current.Spec.Labels?.[HEAL_LABEL] === req.healMarker;
       break;
     }
-    const spec = structuredClone(current.Spec) as SwarmServiceInfo['Spec'] & { TaskTemplate: { ForceUpdate?: number } };
+    const spec = structuredClone(current.Spec) as SwarmServiceInfo['Spec'] & {
+      TaskTemplate: { ForceUpdate?: number };
+      Labels?: Record<string, string>;
+    };
     spec.TaskTemplate.ForceUpdate = to;
+    // In the same update, fenced by the same Version.Index: the marker and the restart are applied together or not.
+    if (req.healMarker !== undefined) spec.Labels = { ...spec.Labels, [HEAL_LABEL]: req.healMarker };
     calls.write(
-      `POST /services/${current.ID}/update?version=${current.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to})`,
+      `POST /services/${current.ID}/update?version=${current.Version.Index} (full spec, TaskTemplate.ForceUpdate ${from} -> ${to}${marking})`,
     );
     try {
       await deps.docker.getService(current.ID).update({
@@ -116,7 +141,7 @@ export async function forceUpdateService(req: ActionRequest, deps: ActionDeps, c
   }
   return result(
     'done',
-    `force-updated ${name}: ForceUpdate ${from} -> ${applied}, converged with task(s) ${converged.taskIds.map((t) => t.slice(0, 12)).join(', ')} (before: ${before.taskIds.map((t) => t.slice(0, 12)).join(', ') || 'none'})`,
+    `${byOther ? 'already done by another remediator (it won the update, this one was out of sequence): ' : ''}force-updated ${name}: ForceUpdate ${from} -> ${applied}, converged with task(s) ${converged.taskIds.map((t) => t.slice(0, 12)).join(', ')} (before: ${before.taskIds.map((t) => t.slice(0, 12)).join(', ') || 'none'})`,
     before,
   );
 }

@@ -7,8 +7,8 @@ import {
   listTargetContainers,
   type TargetContainer,
 } from './list-target-containers.js';
-import { proveOnThisNode } from './prove-own-node.js';
-import { recordTargetContainers } from './record-ownership.js';
+import { claimTargetContainers, containersBefore } from './claim-target-containers.js';
+import { restartSwarmTask } from './restart-swarm-task.js';
 import { boundedSignal, waitUntil } from './wait-until.js';
 
 /**
@@ -16,7 +16,7 @@ import { boundedSignal, waitUntil } from './wait-until.js';
  * start. A true recreate (new container from the compose file, `docker compose up -d --force-recreate`) needs the
  * project's files, which the Docker API does not have; stop + start re-applies the container's device cgroup rules,
  * which is what brings a lost GPU back (ollama#14658, #5035), so that is what is done and `detail` says so.
- * Swarm task containers are not restarted here: Swarm replaces them, use force_update_service.
+ * A Swarm target's restart is its task on this node, stopped for Swarm to replace (restart-swarm-task.ts).
  */
 export async function restartContainer(
   how: 'restart' | 'stop_start',
@@ -28,38 +28,20 @@ export async function restartContainer(
   const result = calls.result.bind(calls);
   const selector = target.container;
   if (!selector) return result('skipped', `target ${target.name} has no container selector: nothing to restart`);
+  // This node's task only (stop it, Swarm replaces it): a restart, never the service's other nodes' tasks.
   if (selector.kind === 'swarm') {
-    return result(
-      'skipped',
-      `${describeSelector(selector)}: Swarm replaces stopped task containers; use force_update_service`,
-    );
+    if (how === 'restart') return restartSwarmTask(selector, req, deps, calls);
+    return result('skipped', `${describeSelector(selector)}: a Swarm task is recreated through the service`);
   }
 
   calls.read(describeContainerList(selector, true));
   const containers = await listTargetContainers(deps.docker, selector, boundedSignal(signal, deps.timeouts.dockerMs));
   if (containers.length === 0)
     return result('failed', `no container matches ${describeSelector(selector)}: cannot prove the target`);
-  if (deps.self.containerId !== null && containers.some((c) => c.id === deps.self.containerId)) {
-    return result('failed', `refused: ${describeSelector(selector)} matches the remediator's own container`);
-  }
-  const here = await proveOnThisNode(containers, deps, calls, signal);
+  const here = await claimTargetContainers(containers, selector, req, deps, calls);
   if (!here.ok) return result('failed', here.detail);
-  await recordTargetContainers(
-    deps,
-    target.name,
-    containers.map((c) => c.id),
-  );
 
-  const before = {
-    how,
-    containers: containers.map((c) => ({
-      id: c.id,
-      name: c.name,
-      startedAt: c.startedAt,
-      running: c.running,
-      pid: c.pid,
-    })),
-  };
+  const before = containersBefore(how, containers);
   const t = deps.stopTimeoutS;
   const query = t !== undefined ? `?t=${t}` : '';
   const lines: string[] = [];

@@ -11,7 +11,9 @@ const FAILED_UPDATE = new Set(['paused', 'rollback_started', 'rollback_paused', 
  * Pure: has a force update (or a redeploy) to `forceUpdate` converged? Every task Swarm wants running carries the
  * new counter and runs, there are as many as the service's replicas (at least one for a global service), and the
  * rolling update (if any) completed. A paused or rolled-back update is a failure, not something to wait out.
- * `forceUpdate` undefined = any counter (after a stack deploy).
+ * `forceUpdate` undefined = any counter (after a stack deploy). A newer force update (another remediator's, an
+ * operator's) supersedes the one waited for: its tasks restart anyway, so convergence is judged on the newer counter
+ * (waiting for the old one would wait out the whole converge timeout, as seen on the test fleet).
  */
 export function serviceConverged(
   info: SwarmServiceInfo,
@@ -26,7 +28,9 @@ export function serviceConverged(
     };
   }
   const want = info.Spec.Mode?.Replicated ? (info.Spec.Mode.Replicated.Replicas ?? 1) : 1;
-  const current = tasks.filter((t) => forceUpdate === undefined || (t.Spec?.ForceUpdate ?? 0) === forceUpdate);
+  const counter =
+    forceUpdate === undefined ? undefined : Math.max(forceUpdate, info.Spec.TaskTemplate.ForceUpdate ?? 0);
+  const current = tasks.filter((t) => counter === undefined || (t.Spec?.ForceUpdate ?? 0) === counter);
   const stale = tasks.length - current.length;
   const running = current.filter((t) => t.Status?.State === 'running');
   if (stale > 0) return { state: 'pending', why: `${stale} task(s) still on the old ForceUpdate` };

@@ -1,5 +1,6 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/log/create-logger.js';
+import type { GroupSnapshots } from '../incidents/group-snapshots.js';
 import type { IncidentBook } from '../incidents/incident-book.js';
 import type { Incident, IncidentOutcome } from '../incidents/incident.js';
 import type { SafetyLimits, SafetyState } from '../policy/safety-state.js';
@@ -17,6 +18,8 @@ export interface EngineContext {
   readonly log: Logger;
   readonly metrics: RemediatorMetrics;
   readonly book: IncidentBook;
+  /** What each Alertmanager group's latest notification listed as firing (node_scope fleet counts nodes with it). */
+  readonly groups: GroupSnapshots;
   readonly safety: SafetyState;
   readonly limits: SafetyLimits;
   readonly silencer?: Silencer;

@@ -1,17 +1,16 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
-import type { ActionName, ActionResult } from '../actions/action.js';
 import type { Incident } from '../incidents/incident.js';
-import { checkSafety } from '../policy/check-safety.js';
-import { planRemediation, type Plan } from '../policy/plan-remediation.js';
+import { planRemediation } from '../policy/plan-remediation.js';
 import type { RuleConfig } from '../remediator-section.js';
 import { clockSignal } from './clock.js';
+import { checkStepSafety } from './check-step-safety.js';
 import { closeIncident } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';
 import { diagnoseFresh, freshSince, observedAtField, type FreshDiagnosis } from './diagnose-fresh.js';
+import { dryRunLadder, resolveModel } from './dry-run-ladder.js';
+import { healFleetIncident } from './heal-fleet-incident.js';
 import { runRealStep } from './run-real-step.js';
 import { fittedDeadlineMs, nextRestartStep, runnerBusy } from './step-fit.js';
-
-const MODEL_ACTIONS: readonly ActionName[] = ['warm_up', 'reload', 'pull_model'];
 
 /**
  * Diagnosis first, then the ladder from the step that fits, verifying recovery directly after every step and
@@ -24,6 +23,8 @@ export async function healIncident(
   rule: RuleConfig,
   dryRun: boolean,
 ): Promise<void> {
+  // The fleet remediator on a manager: service-level steps for fleet-level faults only, judged by the nodes' alerts.
+  if (ctx.cfg.node_scope === 'fleet') return healFleetIncident(ctx, inc, rule, dryRun);
   const target = ctx.target(inc.target);
   if (!target)
     return closeIncident(ctx, inc, 'dropped', 'target_removed', `target "${inc.target}" is no longer configured`);
@@ -129,15 +130,7 @@ export async function healIncident(
       });
       return wait(ctx, inc, 'runner_busy', busy);
     }
-    const gate = checkSafety(ctx.safety, ctx.limits, {
-      target: inc.target,
-      action,
-      incidentAttempts: inc.attempts,
-      now: ctx.clock.now(),
-      running: ctx.book
-        .open()
-        .flatMap((o) => (o.inFlight && o.id !== inc.id ? [{ target: o.target, ...o.inFlight }] : [])),
-    });
+    const gate = checkStepSafety(ctx, inc, action);
     if (!gate.ok && resolvedMeanwhile) return closeResolved(`not waiting: ${gate.detail}`);
     if (!gate.ok) {
       ctx.metrics.skips.inc({ reason: gate.reason });
@@ -238,67 +231,6 @@ export async function healIncident(
   );
 }
 
-/** Dry-run: every step from the start is asked what it WOULD do; nothing counts toward cooldowns, attempts or the breaker. */
-async function dryRunLadder(
-  ctx: EngineContext,
-  inc: Incident,
-  target: OllamaTargetConfig,
-  plan: Extract<Plan, { kind: 'act' }>,
-  modelName: string | undefined,
-  decided: Record<string, unknown>,
-): Promise<void> {
-  for (let i = plan.start; i < plan.ladder.length; i++) {
-    const action = plan.ladder[i]!;
-    const model = resolveModel(ctx, inc.target, action, modelName) ?? undefined;
-    const limit = clockSignal(ctx.clock, ctx.cfg.step_timeout_ms, 'step_timeout reached', ctx.abortSteps);
-    let result: ActionResult;
-    try {
-      result = await ctx.ports.runStep({
-        action,
-        target,
-        ...(model ? { model } : {}),
-        dryRun: true,
-        signal: limit.signal,
-        incidentId: inc.id,
-      });
-    } catch (err) {
-      result = { outcome: 'failed', detail: (err as Error).message, calls: [] };
-    } finally {
-      limit.dispose();
-    }
-    const now = ctx.clock.now();
-    inc.steps.push({
-      action,
-      ...(model ? { model: model.name } : {}),
-      startedAt: now,
-      finishedAt: now,
-      outcome: 'dry_run',
-      detail: result.detail,
-      calls: result.calls,
-      dryRun: true,
-    });
-    ctx.metrics.actions.inc({ target: inc.target, action, result: 'dry_run' });
-    await ctx.audit({
-      kind: 'decision',
-      ...decided,
-      decision: 'acted',
-      reason: plan.condition,
-      action,
-      step: i,
-      calls: result.calls,
-      detail: `would run: ${result.detail}`,
-      dry_run: true,
-    });
-  }
-  return closeIncident(
-    ctx,
-    inc,
-    'dry_run',
-    'dry_run',
-    `dry-run: would climb [${plan.ladder.slice(plan.start).join(' -> ')}] for ${plan.detail}`,
-  );
-}
-
 async function verify(
   ctx: EngineContext,
   target: OllamaTargetConfig,
@@ -315,18 +247,6 @@ async function verify(
   } finally {
     s.dispose();
   }
-}
-
-/** undefined: the action needs no model; null: it needs one and none is configured. */
-function resolveModel(
-  ctx: EngineContext,
-  target: string,
-  action: ActionName,
-  name: string | undefined,
-): ModelConfig | undefined | null {
-  const m = ctx.model(target, name);
-  if (MODEL_ACTIONS.includes(action)) return m ?? null;
-  return m;
 }
 
 /** An older or undated picture: audited with its time, and the incident looks again later (bounded by its timer). */

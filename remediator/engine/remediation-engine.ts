@@ -2,6 +2,7 @@ import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.
 import type { Logger } from '../../shared/log/create-logger.js';
 import { normalizeModelName } from '../../shared/ollama/normalize-model-name.js';
 import type { WebhookAlert } from '../ingress/webhook-payload.js';
+import { GroupSnapshots } from '../incidents/group-snapshots.js';
 import { IncidentBook } from '../incidents/incident-book.js';
 import { newIncidentId, type Incident } from '../incidents/incident.js';
 import type { JournalRecord } from '../journal/journal-record.js';
@@ -40,6 +41,7 @@ export interface EngineDeps {
   readonly silencer?: Silencer;
   readonly notifier?: Notifier;
   readonly newId?: (now: number) => string;
+  readonly groups?: GroupSnapshots; // fed by the intake (EngineContext.groups); none: nothing known
 }
 
 /**
@@ -86,6 +88,7 @@ export class RemediationEngine {
       log: deps.log,
       metrics: deps.metrics,
       book: this.#book,
+      groups: deps.groups ?? new GroupSnapshots(),
       safety: this.#safety,
       limits: this.#limits,
       ...(deps.silencer ? { silencer: deps.silencer } : {}),
@@ -336,13 +339,11 @@ export class RemediationEngine {
       }
       return;
     }
-    void closeIncident(
-      this.#ctx,
-      inc,
-      'resolved',
-      'resolved',
-      'every alert of the incident resolved before anything ran',
-    ).then(() => this.#refreshGauges());
+    // A fleet incident waits for its alerts to resolve after its step (heal-fleet-incident.ts): then something ran.
+    const why = inc.steps.length > 0 ? 'after its last step' : 'before anything ran';
+    void closeIncident(this.#ctx, inc, 'resolved', 'resolved', `every alert of the incident resolved ${why}`).then(() =>
+      this.#refreshGauges(),
+    );
   }
 
   #armDeferred(inc: Incident): void {

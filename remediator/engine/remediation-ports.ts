@@ -46,6 +46,12 @@ export interface RemediationPorts {
     signal: AbortSignal,
     opts?: VerifyOptions,
   ): Promise<VerifyVerdict>;
+  /**
+   * node_scope fleet: the replicas of the target's replicated service, or 'global' (GET /services on the manager); one
+   * replica means a restart touches one node only. Absent: never known (a fault must then be seen on fleet_min_nodes
+   * nodes).
+   */
+  serviceReplicas?(target: OllamaTargetConfig, signal: AbortSignal): Promise<number | 'global'>;
 }
 
 export interface SilenceRequest {

@@ -5,6 +5,7 @@ import { recordAction } from '../policy/check-safety.js';
 import { clockSignal } from './clock.js';
 import { notify } from './close-incident.js';
 import type { EngineContext } from './engine-context.js';
+import { healMarker } from './fleet-gate.js';
 
 /**
  * One real step: durable intent, silence, the action under step_timeout, its result, safety bookkeeping.
@@ -76,6 +77,8 @@ export async function runRealStep(
       signal: limit.signal,
       incidentId: inc.id,
       ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+      // Fleet scope: the force update names the incident on the service, for the other managers' remediators.
+      ...(ctx.cfg.node_scope === 'fleet' ? { healMarker: healMarker(inc) } : {}),
       onBefore: async (before) => {
         if (inc.inFlight) inc.inFlight = { ...inc.inFlight, before };
         await ctx.save();
@@ -132,8 +135,11 @@ async function silence(ctx: EngineContext, inc: Incident): Promise<void> {
     ...(Object.hasOwn(labels, ctx.cfg.target_label)
       ? [{ name: ctx.cfg.target_label, value: labels[ctx.cfg.target_label]! }]
       : []),
-    // In a fleet every node has a target of the same name: silence this node's alerts only.
-    ...(ctx.cfg.node_scope !== 'off' && Object.hasOwn(labels, ctx.cfg.node_label) && labels[ctx.cfg.node_label]
+    // In a fleet every node has a target of the same name: silence this node's alerts only (the fleet remediator's
+    // step restarts every node: it silences the alert on all of them).
+    ...(!['off', 'fleet'].includes(ctx.cfg.node_scope) &&
+    Object.hasOwn(labels, ctx.cfg.node_label) &&
+    labels[ctx.cfg.node_label]
       ? [{ name: ctx.cfg.node_label, value: labels[ctx.cfg.node_label]! }]
       : []),
   ];

@@ -65,6 +65,10 @@ export class IncidentBook {
       .slice(0, limit);
   }
 
+  /**
+   * The key is rule and target, not node: a node's remediator only ever gets its own node's alerts, and the fleet
+   * remediator (node_scope fleet) relies on alerts of one fault from different nodes meeting here (engine/fleet-gate.ts).
+   */
   findOpen(rule: string, target: string): Incident | undefined {
     return this.open().find((i) => i.rule === rule && i.target === target);
   }
@@ -202,6 +206,7 @@ function alertOf(rec: JournalRecord, now: number) {
     labels: rec.labels,
     ...(rec.summary ? { summary: rec.summary } : {}),
     lastSeenAt: now,
+    ...(rec.groupKey ? { groupKey: rec.groupKey } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ export interface IncidentAlert {
   readonly labels: Readonly<Record<string, string>>;
   readonly summary?: string;
   lastSeenAt: number;
+  /** The Alertmanager group that notified it (absent in older state files): see GroupSnapshots. */
+  readonly groupKey?: string;
 }
 
 export type StepOutcome = 'done' | 'skipped' | 'failed' | 'dry_run' | 'interrupted';

@@ -34,6 +34,8 @@ export interface AlertIntakeDeps {
   onRecorded(records: readonly JournalRecord[]): void;
   /** Re-sends of alerts already recorded: may wake an open incident that was waiting, never re-journaled. */
   onDuplicates(alerts: readonly WebhookAlert[]): void;
+  /** The whole notification, before anything is recorded: what its group lists firing now (GroupSnapshots). */
+  onGroup?(payload: WebhookPayload): void;
 }
 
 /** Thrown when the alerts cannot be recorded durably: the webhook answers 503 so Alertmanager retries. */
@@ -53,6 +55,7 @@ export class AlertIntake {
 
   async ingest(payload: WebhookPayload): Promise<IngestReport> {
     const d = this.deps;
+    d.onGroup?.(payload);
     const fresh: Omit<JournalRecord, 'seq'>[] = [];
     const dupAlerts: WebhookAlert[] = [];
     const waits: Promise<void>[] = [];

@@ -5,8 +5,10 @@ export type RefusalReason =
   | 'no_matching_rule'
   /** In a Swarm: the alert's node label names another node (node_scope). */
   | 'other_node'
-  /** In a Swarm with require_node_label: the alert names no node. */
-  | 'no_node_label';
+  /** In a Swarm with require_node_label (or node_scope fleet): the alert names no node. */
+  | 'no_node_label'
+  /** node_scope fleet on a remediator whose Docker is not a Swarm manager: it may take no step at all. */
+  | 'not_manager';
 
 /** One alert as accepted from a webhook, before anything is done about it. Durable before the 2xx is sent. */
 export interface JournalRecord {

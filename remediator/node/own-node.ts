@@ -1,8 +1,14 @@
 import type { EngineInfo } from '../../shared/docker/docker-api.js';
 
-/** `remediator.node_scope` as validated: off, auto (this Docker's Swarm node id), or a fixed Swarm node id. */
+/**
+ * `remediator.node_scope` as validated: off, auto (this Docker's Swarm node id), a fixed Swarm node id, or fleet (a
+ * remediator on a manager that takes every node's alerts and only service-level steps: engine/fleet-gate.ts).
+ */
 export type NodeScope =
-  { readonly kind: 'off' } | { readonly kind: 'auto' } | { readonly kind: 'fixed'; readonly id: string };
+  | { readonly kind: 'off' }
+  | { readonly kind: 'auto' }
+  | { readonly kind: 'fleet' }
+  | { readonly kind: 'fixed'; readonly id: string };
 
 /** Swarm node ids are 25 lowercase base-36 characters (swarmkit's identity.NewID), e.g. `8yl3dl9d5wy3c1qa7ijjrgyko`. */
 export const NODE_ID_RE = /^[a-z0-9]{25}$/;
@@ -11,6 +17,7 @@ export const NODE_ID_RE = /^[a-z0-9]{25}$/;
 export function parseNodeScope(text: string): NodeScope | null {
   if (text === 'off') return { kind: 'off' };
   if (text === 'auto') return { kind: 'auto' };
+  if (text === 'fleet') return { kind: 'fleet' };
   return NODE_ID_RE.test(text) ? { kind: 'fixed', id: text } : null;
 }
 
@@ -38,7 +45,7 @@ export function ownNodeFromInfo(info: EngineInfo): OwnNode {
   return { state: 'swarm', id, manager, detail: `node ${id} (${manager ? 'manager' : 'worker'})` };
 }
 
-/** A fixed node_scope names the node; Docker may only confirm it (a different id is a misconfiguration). */
+/** A fixed node_scope names the node; Docker may only confirm it (a different id is a misconfiguration). Others: as read. */
 export function applyScope(scope: NodeScope, read: OwnNode): OwnNode {
   if (scope.kind !== 'fixed') return read;
   if (read.state === 'swarm' && read.id !== scope.id)
@@ -54,7 +61,7 @@ export function applyScope(scope: NodeScope, read: OwnNode): OwnNode {
   };
 }
 
-export type NodeRefusal = 'other_node' | 'no_node_label';
+export type NodeRefusal = 'other_node' | 'no_node_label' | 'not_manager';
 
 export type NodeVerdict =
   | { readonly ok: true }
@@ -77,6 +84,31 @@ export interface NodeRules {
 }
 
 /**
+ * Fleet scope: every node's alert is taken (a fault's nodes are counted before a service-level step), but only by a
+ * remediator whose own Docker is a Swarm manager (the services API answers there only), and only when the alert names
+ * its node (a fault nobody can place cannot be counted).
+ */
+function judgeFleetAlert(value: string | undefined, rules: NodeRules, own: OwnNode): NodeVerdict {
+  if (own.state === 'unknown')
+    return { ok: false, unknown: `cannot tell whether this remediator runs on a Swarm manager: ${own.detail}` };
+  if (own.state === 'no_swarm' || own.manager !== true)
+    return {
+      ok: false,
+      refused: 'not_manager',
+      detail: `node_scope fleet takes service-level steps, which need a Swarm manager, and ${own.detail} is not one: run the fleet remediator on a manager`,
+      ...(own.id !== undefined ? { ownNode: own.id } : {}),
+    };
+  if (value === undefined)
+    return {
+      ok: false,
+      refused: 'no_node_label',
+      detail: `the alert has no ${rules.label} label naming its node: node_scope fleet counts the nodes of a fault`,
+      ownNode: own.id!,
+    };
+  return { ok: true };
+}
+
+/**
  * Whether an alert is for this node. Outside a Swarm (scope auto) every alert is, as on a single host. In a Swarm, an
  * alert naming another node is refused; one naming no node is accepted (the single-host stack on a one-node Swarm has
  * no node relabeling) unless `required`.
@@ -84,6 +116,7 @@ export interface NodeRules {
 export function judgeAlertNode(labels: Readonly<Record<string, string>>, rules: NodeRules, own: OwnNode): NodeVerdict {
   if (rules.scope.kind === 'off') return { ok: true };
   const value = Object.hasOwn(labels, rules.label) && labels[rules.label] !== '' ? labels[rules.label] : undefined;
+  if (rules.scope.kind === 'fleet') return judgeFleetAlert(value, rules, own);
   if (own.state === 'no_swarm') return { ok: true };
   if (own.state === 'unknown') {
     if (value === undefined && !rules.required) return { ok: true };

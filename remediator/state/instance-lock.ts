@@ -1,4 +1,5 @@
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, unlink, type FileHandle } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -44,15 +45,18 @@ const ANSWER_TIMEOUT_MS = 1000;
  * containers that share data_dir without sharing PIDs, as long as they share a kernel (a data_dir shared between hosts
  * over NFS is not supported). Whoever connects gets the holder's pid, host name and start time.
  *
- * Start-up: bind the socket. If it exists, connect: an answer means a live holder (refuse, naming it); ECONNREFUSED
- * means its holder died (stale). A stale socket is removed only while holding a second socket, the takeover guard, and
- * only after being seen stale again, so two starters never remove each other's fresh socket: exactly one binds.
+ * Start-up: a socket is made listening under a name of its own, then hard-linked to the lock's name (link(2) fails
+ * if that exists), so the lock never appears before it listens: bound straight to the lock's name, it would refuse
+ * connections between bind() and listen() and pass for a dead holder's (seen in CI: two starters both won). If the
+ * name exists, connect: an answer means a live holder (refuse, naming it); ECONNREFUSED means its holder died (stale).
+ * A stale socket is removed only while holding a second socket made the same way, the takeover guard, and only after
+ * being seen stale again, so two starters never remove each other's fresh socket: exactly one takes the lock.
  */
 export async function acquireInstanceLock(dir: string, me: LockHolder = selfIdentity()): Promise<InstanceLock> {
   const at = await socketPaths(dir);
   try {
     for (let attempt = 0; attempt < 100; attempt++) {
-      const server = await listenOn(at.path(LOCK_SOCKET));
+      const server = await listenLinked(at, LOCK_SOCKET);
       if (server) {
         server.on('connection', (c) => c.on('error', () => undefined).end(`${JSON.stringify(me)}\n`));
         server.unref(); // the lock never keeps the process alive
@@ -60,7 +64,10 @@ export async function acquireInstanceLock(dir: string, me: LockHolder = selfIden
         await unlinkIfThere(join(dir, 'remediator.pid'));
         return {
           release: async () => {
-            await new Promise((resolve) => server.close(resolve)); // Node unlinks the socket file
+            // Unlinked while still listening: a starter meanwhile finds the name gone or live, never a stale socket
+            // it would remove after a new holder linked its own.
+            await unlinkIfThere(at.path(LOCK_SOCKET));
+            await new Promise((resolve) => server.close(resolve));
             await at.close();
           },
         };
@@ -93,7 +100,7 @@ function selfIdentity(): LockHolder {
 }
 
 async function removeStale(at: SocketPaths): Promise<void> {
-  const guard = await listenOn(at.path(TAKEOVER_SOCKET));
+  const guard = await listenLinked(at, TAKEOVER_SOCKET);
   if (!guard) {
     // Another starter is taking over (wait for it), or one died doing so (a few milliseconds' window): remove its guard.
     if ((await ask(at.path(TAKEOVER_SOCKET))).state === 'stale') await unlinkIfThere(at.path(TAKEOVER_SOCKET));
@@ -105,6 +112,7 @@ async function removeStale(at: SocketPaths): Promise<void> {
     // seen stale now, it is still the dead one when unlinked.
     if ((await ask(at.path(LOCK_SOCKET))).state === 'stale') await unlinkIfThere(at.path(LOCK_SOCKET));
   } finally {
+    await unlinkIfThere(at.path(TAKEOVER_SOCKET));
     await new Promise((resolve) => guard.close(resolve));
   }
 }
@@ -164,17 +172,32 @@ export function seenOnConnectError(code: string | undefined): Seen | undefined {
   }
 }
 
-/** A listening server on `path`, or undefined when the path is taken. */
-function listenOn(path: string): Promise<Server | undefined> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
+/**
+ * A server listening on a socket published as `name` only once it listens: made under a unique name, hard-linked to
+ * `name` (a socket is found by its inode, so either name reaches it), the unique name then removed. Undefined when
+ * `name` is taken.
+ */
+async function listenLinked(at: SocketPaths, name: string): Promise<Server | undefined> {
+  const own = at.path(`${name}.${randomBytes(4).toString('hex')}`);
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      err.code === 'EADDRINUSE'
-        ? resolve(undefined)
-        : reject(new Error(`cannot create the lock socket ${path}: ${err.code ?? err.message}`)),
+      reject(new Error(`cannot create the lock socket ${own}: ${err.code ?? err.message}`, { cause: err })),
     );
-    server.listen(path, () => resolve(server));
+    server.listen(own, resolve);
   });
+  try {
+    await link(own, at.path(name));
+    return server;
+  } catch (err) {
+    await new Promise((resolve) => server.close(resolve));
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw new Error(`cannot take the lock socket ${at.path(name)}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+      cause: err,
+    });
+  } finally {
+    await unlinkIfThere(own);
+  }
 }
 
 async function unlinkIfThere(path: string): Promise<void> {
@@ -190,7 +213,7 @@ interface SocketPaths {
 
 /** Linux socket addresses hold 107 bytes and longer ones are cut silently: a long data_dir goes via /proc/self/fd. */
 async function socketPaths(dir: string): Promise<SocketPaths> {
-  const longest = join(dir, TAKEOVER_SOCKET);
+  const longest = join(dir, `${TAKEOVER_SOCKET}.12345678`); // listenLinked's own names
   if (Buffer.byteLength(longest) <= 107) return { path: (name) => join(dir, name), close: async () => undefined };
   const handle: FileHandle = await open(dir, 'r');
   return { path: (name) => `/proc/self/fd/${handle.fd}/${name}`, close: () => handle.close() };

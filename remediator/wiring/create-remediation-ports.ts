@@ -1,10 +1,12 @@
 import type { ModelConfig, OllamaTargetConfig } from '../../shared/config/types.js';
 import { diagnoseTarget } from '../../shared/diagnosis/diagnose-target.js';
+import { swarmServiceName } from '../../shared/docker/container-list-filter.js';
 import type { Logger } from '../../shared/log/create-logger.js';
 import type { ActionDeps } from '../actions/action.js';
 import { actionHappened } from '../actions/action-happened.js';
 import { checkContainerGpuAccess } from '../actions/check-container-gpu-access.js';
 import { runAction } from '../actions/run-action.js';
+import { inspectService } from '../actions/swarm-service.js';
 import { blankObservation, readExporterObservation } from '../engine/read-exporter-observation.js';
 import type { RemediationPorts } from '../engine/remediation-ports.js';
 import type { RemediatorConfig } from '../remediator-section.js';
@@ -80,6 +82,9 @@ export function createRemediationPorts(o: PortsOptions): RemediationPorts {
     runStep: (req) => runAction(req, o.actionDeps),
     actionHappened: (action, before, target, signal) => actionHappened(action, before, target, o.actionDeps, signal),
     async verify(target: OllamaTargetConfig, model: ModelConfig | undefined, signal, opts) {
+      // A manager's remediator probes no node: its target URL is its own loopback, which serves none or one node.
+      if (o.cfg.node_scope === 'fleet')
+        return { healthy: null, detail: "node_scope fleet: recovery is every node's alerts resolving, not one probe" };
       if (!model)
         return { healthy: null, detail: `no model is configured for target "${target.name}": nothing to probe` };
       const v = await verifyRecovery(target, model, o.actionDeps, {
@@ -88,6 +93,16 @@ export function createRemediationPorts(o: PortsOptions): RemediationPorts {
         firstTokenTimeoutMs: o.firstTokenTimeoutMs,
       });
       return { healthy: v.healthy, detail: v.detail };
+    },
+    async serviceReplicas(target, signal) {
+      if (target.container?.kind !== 'swarm') throw new Error(`target ${target.name} is not a Swarm service`);
+      const name = swarmServiceName(target.container);
+      const bounded = () => AbortSignal.any([signal, AbortSignal.timeout(o.actionDeps.timeouts.dockerMs)]);
+      const info = await inspectService(o.actionDeps.docker, name, bounded());
+      if (!info) throw new Error(`no Swarm service ${name}`);
+      // Its mode, never a count of tasks: a global service mid-update (or with nodes down) can have one task left.
+      if (info.Spec.Mode?.Replicated === undefined) return 'global';
+      return info.Spec.Mode.Replicated.Replicas ?? 1;
     },
   };
 }

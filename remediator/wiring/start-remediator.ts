@@ -8,6 +8,7 @@ import { startHttpServer, type RunningServer } from '../../shared/http/start-htt
 import type { Logger } from '../../shared/log/create-logger.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { RemediationEngine } from '../engine/remediation-engine.js';
+import { GroupSnapshots } from '../incidents/group-snapshots.js';
 import type { RemediationPorts } from '../engine/remediation-ports.js';
 import { AlertIntake } from '../ingress/alert-intake.js';
 import { createRemediatorApp, type Readiness } from '../ingress/create-remediator-app.js';
@@ -144,9 +145,11 @@ export async function startRemediator(
           .catch((err: Error) => log.warn({ err: err.message }, 'journal compaction failed'));
       },
     );
+    const groups = new GroupSnapshots();
     const running: RemediationEngine = new RemediationEngine(
       {
         cfg,
+        groups,
         targets: config.ollama,
         models: config.models,
         quiet,
@@ -213,6 +216,7 @@ export async function startRemediator(
       ...(nodeWatch ? { judgeNodes: (labels) => nodeWatch.judge(labels) } : {}),
       onRecorded: (records) => running.accept(records),
       onDuplicates: (alerts) => running.poke(alerts),
+      onGroup: (p) => groups.note(p.groupKey, p.alerts, p.truncatedAlerts),
     });
     const app = createRemediatorApp({
       credentials: {

@@ -18,9 +18,11 @@ export interface ConfigSection {
   readonly complexKeys?: readonly string[];
   /** Cross-field checks on the final scalar values (after env and flag overrides), keyed as stored. */
   readonly check?: (values: Readonly<Record<string, unknown>>, issues: ConfigIssues) => void;
+  /** `scalars`: the section's final scalar values (as `check` gets them), for checks that span both. */
   readonly complex?: (
     raw: Readonly<Record<string, unknown>>,
     issues: ConfigIssues,
     ctx: SectionContext,
+    scalars: Readonly<Record<string, unknown>>,
   ) => Record<string, unknown>;
 }

@@ -113,7 +113,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
       else issues.add(origin, result.problem, result.fix);
     }
     section.check?.(values, issues);
-    if (section.complex) Object.assign(values, section.complex(raw, issues, ctx));
+    if (section.complex) Object.assign(values, section.complex(raw, issues, ctx, values));
     out[section.key] = values;
   }
 

@@ -6,6 +6,7 @@ import type {
   SilenceRequest,
   VerifyVerdict,
 } from '../../remediator/engine/remediation-ports.js';
+import type { GroupSnapshots } from '../../remediator/incidents/group-snapshots.js';
 import type { JournalRecord } from '../../remediator/journal/journal-record.js';
 import { QuietWindow } from '../../remediator/quiet/quiet-window.js';
 import { RemediatorMetrics } from '../../remediator/remediator-metrics.js';
@@ -131,6 +132,8 @@ export function makeHarness(
     initial?: PersistedState;
     ports?: FakePorts;
     withSilencer?: boolean;
+    /** What Alertmanager groups' latest notifications listed firing (the intake feeds it in the real wiring). */
+    groups?: GroupSnapshots;
   } = {},
 ): Harness {
   const yaml = `${BASE_YAML}\nremediator:\n${opts.remediatorYaml ?? '  rules:\n    - name: heal\n'}`;
@@ -163,6 +166,7 @@ export function makeHarness(
       clock,
       log: createLogger('silent'),
       notifier: { send: async (e) => void notified.push(e) },
+      ...(opts.groups ? { groups: opts.groups } : {}),
       ...(opts.withSilencer
         ? {
             silencer: {

@@ -307,15 +307,6 @@ test('restart_container dry-run touches nothing; a target matching the remediato
   assert.ok(engine.requests.every((r) => r.method === 'GET'));
 });
 
-test('restart_container on a Swarm target is skipped (Swarm replaces tasks): the ladder moves on', async (t) => {
-  const engine = await startFakeDockerEngine(() => undefined);
-  t.after(() => engine.close());
-  const result = await runAction(request('restart_container', swarmTarget), testDeps(engine.docker));
-  assert.equal(result.outcome, 'skipped');
-  assert.match(result.detail, /use force_update_service/);
-  assert.equal(engine.requests.length, 0);
-});
-
 test('an aborted request fails fast without calling anything', async (t) => {
   const engine = await startFakeDockerEngine(() => undefined);
   t.after(() => engine.close());

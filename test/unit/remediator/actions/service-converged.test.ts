@@ -57,3 +57,13 @@ test('global services need one task; any counter is fine after a stack deploy', 
   assert.equal(serviceConverged(service('global'), [task('a', 7, 'running')], undefined).state, 'converged');
   assert.equal(serviceConverged(service('global'), [], undefined).state, 'pending');
 });
+
+test('a newer force update supersedes the one waited for: judged on the newer counter, never waited out', () => {
+  // Waiting for ForceUpdate 2 while the service is already at 3 (another remediator's update won after ours).
+  const svc = service('global', { State: 'completed' });
+  assert.deepEqual(serviceConverged(svc, [task('a', 3, 'running'), task('b', 3, 'running')], 2), {
+    state: 'converged',
+    taskIds: ['a', 'b'],
+  });
+  assert.equal(serviceConverged(svc, [task('a', 3, 'running'), task('b', 2, 'running')], 2).state, 'pending');
+});

@@ -88,7 +88,7 @@ describe('node scope: configuration', () => {
     const paths = err.issues.map((i) => i.path).sort();
     assert.deepEqual(paths, ['remediator.node_label', 'remediator.node_scope', 'remediator.require_node_label']);
     const scope = err.issues.find((i) => i.path === 'remediator.node_scope')!;
-    assert.match(scope.problem, /"gpu-1" is not auto, off or a Swarm node id/);
+    assert.match(scope.problem, /"gpu-1" is not auto, off, fleet or a Swarm node id/);
     assert.match(scope.fix, /docker node inspect self/);
   });
 });

@@ -33,7 +33,7 @@ test('built-in defaults give one target from OLLAMA_HOST and frozen durations in
   assert.equal(cfg.gpu.interval_ms, 15_000);
   const exporter = cfg.exporter as ExporterConfig;
   assert.equal(exporter.listen_address, '127.0.0.1:9778');
-  assert.equal(exporter.probe_load_timeout_ms, 300_000);
+  assert.equal(exporter.probe_load_timeout_ms, 360_000);
   assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.gpu) && Object.isFrozen(cfg.ollama[0]));
 });
 
