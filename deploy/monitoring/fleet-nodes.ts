@@ -54,3 +54,20 @@ function nodeAddress(n: SwarmNode): string | undefined {
   const manager = /^(.+):\d+$/.exec(n.ManagerStatus?.Addr ?? '');
   return manager?.[1]?.replace(/^\[(.*)\]$/, '$1'); // "[2001:db8::1]:2377" -> 2001:db8::1
 }
+
+/**
+ * The managers of a real fleet from the same node list, GPU or not: the fleet remediator runs on each (global on
+ * `node.role == manager`), and Alertmanager sends the fleet's alerts to all of them. Throws when the list has none.
+ */
+export function fleetManagers(json: unknown): FleetNode[] {
+  if (!Array.isArray(json)) throw new Error('expected a JSON array of Swarm nodes, as `docker node inspect` prints');
+  const managers: FleetNode[] = [];
+  for (const raw of json as (SwarmNode & { Spec?: { Role?: string } })[]) {
+    if (raw?.Spec?.Role !== 'manager' || typeof raw.ID !== 'string') continue;
+    const address = nodeAddress(raw);
+    if (address !== undefined) managers.push({ id: raw.ID, address, hostname: raw.Description?.Hostname ?? '' });
+  }
+  if (managers.length === 0)
+    throw new Error('no manager in the node list: run `docker node inspect $(docker node ls -q)` on a manager');
+  return managers.sort((a, b) => a.hostname.localeCompare(b.hostname) || a.id.localeCompare(b.id));
+}

@@ -114,6 +114,8 @@ export interface FleetSettings {
   };
   readonly exporterPort: number;
   readonly remediatorPort: number;
+  /** Alertmanager's port on the manager that runs it (host network): Prometheus sends to every manager's. */
+  readonly alertmanagerPort: number;
   /** Paths of the Swarm secrets inside the Prometheus and Alertmanager containers. */
   readonly secrets: {
     readonly exporterPasswordFile: string;
@@ -123,6 +125,14 @@ export interface FleetSettings {
   readonly exporterUsername: string;
   /** The nodes the committed deploy/alertmanager/alertmanager-fleet.yml routes to: an example of three. */
   readonly exampleNodes: readonly FleetNode[];
+  /**
+   * The fleet remediator (remediator.node_scope fleet, deploy/swarm/fleet-manager-sentinel.yaml) on a manager: its
+   * webhook as Alertmanager reaches it, and the alerts sent to it, grouped across nodes: those a restart of the
+   * Ollama service can cure (its rules name no other), so nothing else is journaled there only to be refused.
+   */
+  readonly fleetRemediator: { readonly port: number; readonly alerts: readonly AlertName[] };
+  /** The managers the committed alertmanager-fleet.yml sends the fleet remediator's alerts to: an example of three. */
+  readonly exampleManagers: readonly FleetNode[];
 }
 
 export const monitoringConfig: MonitoringConfig = {
@@ -213,6 +223,7 @@ export const monitoringConfig: MonitoringConfig = {
     dockerApi: { host: 'unix:///var/run/docker.sock', tls: null, refreshInterval: '30s' },
     exporterPort: 9778,
     remediatorPort: 9779,
+    alertmanagerPort: 9093,
     secrets: {
       exporterPasswordFile: '/run/secrets/sentinel-exporter-password',
       remediatorTokenFile: '/run/secrets/sentinel-remediator-token',
@@ -222,6 +233,21 @@ export const monitoringConfig: MonitoringConfig = {
       { id: 'q4d1v0m7a1xk3p9e2n5r8t6y0', address: '10.0.1.11', hostname: 'gpu-a' },
       { id: 'h2k8s5w1c7b3n9f4j6l0z2x8v', address: '10.0.1.12', hostname: 'gpu-b' },
       { id: 'm9t3r6e0y4u8i2o5p1a7s3d9f', address: '10.0.1.13', hostname: 'gpu-b' },
+    ],
+    fleetRemediator: {
+      // Global on the managers, host network (fleet-stack.yml): Alertmanager sends each fleet notification to every
+      // manager's :9780. Each fleet remediator decides alone; the service's Version.Index and the heal marker it writes
+      // with the update let exactly one of them restart the fleet, and a manager that is down loses nothing.
+      port: 9780,
+      // What no node remediator cures (fleet-sentinel.yaml has no rule for them): an API that is down on its node, a
+      // load that makes no progress. CPU fallback and a hung runner are cured on the node (restart of the node's task,
+      // reload); sending them here too would restart those nodes twice.
+      alerts: ['OllamaApiDown', 'OllamaLoadStalled'],
+    },
+    exampleManagers: [
+      { id: 'a1m2n3b4v5c6x7z8l9k0j1h2g', address: '10.0.0.1', hostname: 'manager-1' },
+      { id: 'b2n3m4c5v6b7n8m9l0k1j2h3f', address: '10.0.0.2', hostname: 'manager-2' },
+      { id: 'c3b4n5v6c7x8z9l0k1j2h3g4d', address: '10.0.0.3', hostname: 'manager-3' },
     ],
   },
 };

@@ -104,7 +104,7 @@ ${holds('out_of_memory')}`,
       summary: 'An Ollama model load makes no progress.',
       description: `A model load on Ollama target {{ $labels.target }} (exporter ${where}) has made no progress (runner CPU time, memory, VRAM and file reads all flat) for the target's load-stall limit. /api/state names the model.`,
       meaning:
-        "A load is stuck: the loading runner's CPU time, RSS, VRAM and file reads have all stayed flat for the target's load-stall limit (`loadStallLimitSeconds` in /api/state). Like Ollama's own OLLAMA_LOAD_TIMEOUT (llm/llama_server.go WaitUntilRunning moves its deadline on every sign of activity), this limits a stall, not the total load time: a 70B model loading for minutes from a slow disk makes progress and is `model_loading`, which never fires this.",
+        "A load is stuck: the loading runner's CPU time, RSS, VRAM and file reads have all stayed flat for the target's load-stall limit (`loadStallLimitSeconds` in /api/state). Like Ollama's own OLLAMA_LOAD_TIMEOUT (llm/llama_server.go WaitUntilRunning moves its deadline on every sign of activity), this limits a stall, not the total load time: a 70B model loading for minutes from a slow disk makes progress and is `model_loading`, which never fires this. Ollama giving up a load itself twice in a row (\"timed out waiting for llama runner to start\", no progress for its OLLAMA_LOAD_TIMEOUT) fires it too.",
       steps: [
         'The remediator restarts the Ollama container (remediate="true").',
         "Look for the cause before it repeats: the models volume (a hung NFS or failing disk stalls reads; `dmesg`), and `docker logs <ollama>` for the load's last lines.",

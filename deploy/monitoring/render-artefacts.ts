@@ -42,7 +42,8 @@ export function renderArtefacts(
     renderFleetAlertmanager(
       cfg,
       cfg.fleet.exampleNodes,
-      'deploy/monitoring/monitoring-config.ts (fleet.exampleNodes) by generate.ts',
+      cfg.fleet.exampleManagers,
+      'deploy/monitoring/monitoring-config.ts (fleet.exampleNodes, exampleManagers) by generate.ts',
     ),
   );
   return artefacts;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fleetNodes } from './fleet-nodes.js';
+import { fleetManagers, fleetNodes } from './fleet-nodes.js';
 import { monitoringConfig } from './monitoring-config.js';
 import { renderFleetAlertmanager } from './render-fleet-alertmanager.js';
 
@@ -28,8 +28,9 @@ function main(argv: readonly string[]): number {
       });
     }
     const nodes = fleetNodes(json, monitoringConfig.fleet);
+    const managers = fleetManagers(json);
     process.stdout.write(
-      renderFleetAlertmanager(monitoringConfig, nodes, `the node list ${file === '-' ? '(stdin)' : file}`),
+      renderFleetAlertmanager(monitoringConfig, nodes, managers, `the node list ${file === '-' ? '(stdin)' : file}`),
     );
     return 0;
   } catch (e) {

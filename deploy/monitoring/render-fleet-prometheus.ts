@@ -41,9 +41,22 @@ rule_files:
   - ollama-sentinel.rules.yml
 
 alerting:
+  # Alertmanager runs as one task on some manager, on its host network (fleet-stack.yml): Prometheus finds it wherever
+  # Swarm put it, also after a manager fail-over, by sending to every ready manager's :${f.alertmanagerPort}. The managers
+  # not running it refuse the connection; Prometheus counts that per address in prometheus_notifications_errors_total
+  # and goes on (each Alertmanager is sent to independently).
   alertmanagers:
-    - static_configs:
-        - targets: ['alertmanager:9093']   # the Alertmanager service of the same stack, on its overlay network
+    -${swarmSd(f, f.alertmanagerPort, 6).slice(5)}
+      relabel_configs:
+        - source_labels: [__meta_dockerswarm_node_role, __meta_dockerswarm_node_status]
+          regex: manager;ready
+          action: keep
+        # A manager's address as Swarm knows it (Status.Addr may read 0.0.0.0 on a manager; the manager address
+        # never does).
+        - source_labels: [__meta_dockerswarm_node_manager_address]
+          regex: '(.+):[0-9]+'
+          target_label: __address__
+          replacement: '\${1}:${f.alertmanagerPort}'
 
 scrape_configs:
   # The rules select ${cfg.exporterSelector} (exporterSelector): keep the job name.
@@ -61,7 +74,8 @@ ${swarmSd(f, f.remediatorPort)}
 ${relabel(f, f.remediatorPort)}`;
 }
 
-function swarmSd(f: FleetSettings, port: number): string {
+/** `indent` is the key's own indentation: 4 in a scrape config, 6 in an alertmanagers entry. */
+function swarmSd(f: FleetSettings, port: number, indent = 4): string {
   const tls = f.dockerApi.tls
     ? `
         tls_config:
@@ -69,11 +83,12 @@ function swarmSd(f: FleetSettings, port: number): string {
           cert_file: ${f.dockerApi.tls.certFile}
           key_file: ${f.dockerApi.tls.keyFile}`
     : '';
-  return `    dockerswarm_sd_configs:
+  const text = `    dockerswarm_sd_configs:
       - host: ${f.dockerApi.host}   # a manager: only managers answer GET /nodes
         role: nodes
         port: ${port}
         refresh_interval: ${f.dockerApi.refreshInterval}${tls}`;
+  return text.replace(/^ {4}/gm, ' '.repeat(indent));
 }
 
 function relabel(f: FleetSettings, port: number): string {

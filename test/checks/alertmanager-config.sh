@@ -52,7 +52,7 @@ fi
 
 # The fleet variant (generated from the example nodes): a remediable alert reaches the remediator of its own node
 # (receiver remediator-<node ID>) and the humans, never another node's; one from an unknown node or without a node
-# label, and every other alert, only the humans.
+# label, and every other alert, only the humans (and the fleet remediator, below, for the restart family).
 fleet=$scratch/alertmanager-fleet.yml
 cp deploy/alertmanager/alertmanager-fleet.yml "$fleet"
 sed -i "s#/run/secrets/[A-Za-z0-9._-]*#$scratch/secret#g" "$fleet"
@@ -61,15 +61,23 @@ amtool check-config "$fleet" || failed+=("check-config fleet")
 mapfile -t nodes < <(sed -n 's/^ *- node="\([^"]*\)"$/\1/p' "$fleet")
 ((${#nodes[@]} >= 2)) || failed+=("the fleet config should route at least two example nodes, found ${#nodes[@]}")
 config=$fleet
+# The alerts no node remediator cures also reach the fleet remediator on every manager (receiver fleet), which
+# counts their nodes; those cured on the node (CPU fallback: a restart of the node's task; a hung runner: a reload; a
+# missing model) do not, or a fault on two nodes would be restarted twice.
 for node in "${nodes[@]}"; do
-  for alert in OllamaApiDown OllamaProbeHung OllamaModelMissing; do
+  for alert in OllamaApiDown OllamaLoadStalled; do
+    expect "fleet,remediator-$node,humans" alertname=$alert remediate=true ollama=main node="$node" severity=critical
+  done
+  for alert in OllamaGpuIdleWhileModelLoaded OllamaProbeHung OllamaModelMissing OllamaRunnerCrashed OllamaProbeFailing; do
     expect "remediator-$node,humans" alertname=$alert remediate=true ollama=main node="$node" severity=critical
   done
   expect humans alertname=GpuLost ollama=main node="$node" severity=critical
   expect humans alertname=OllamaProbeHung remediate=true node="$node"   # no target label
 done
 expect humans alertname=OllamaProbeHung remediate=true ollama=main                  # no node label
-expect humans alertname=OllamaProbeHung remediate=true ollama=main node=joined-later # a node the file does not know
+# A node the file does not know: no node remediator; the fleet remediator still counts it.
+expect fleet,humans alertname=OllamaApiDown remediate=true ollama=main node=joined-later
+expect humans alertname=OllamaModelMissing remediate=true ollama=main node=joined-later
 if amtool config routes test --config.file="$fleet" --verify.receivers="remediator-${nodes[1]},humans" \
   alertname=OllamaProbeHung remediate=true ollama=main node="${nodes[0]}" >/dev/null 2>&1; then
   failed+=("amtool routed node ${nodes[0]}'s alert to node ${nodes[1]}'s remediator")

@@ -69,14 +69,21 @@ describe('deploy/swarm/fleet-stack.yml', () => {
       const s = services[name]!;
       assert.equal(s.deploy.replicas, 1, name);
       assert.deepEqual(s.deploy.placement.constraints, ['node.role == manager'], name);
-      assert.deepEqual(s.networks, ['monitoring'], name);
+      assert.deepEqual(s.networks, ['hostnet'], name);
     }
-    assert.equal(stack.networks.monitoring.driver, 'overlay');
+    assert.equal(stack.networks.hostnet.name, 'host');
     const socket = fleet.dockerApi.host.replace(/^unix:\/\//, '');
     assert.ok(services.prometheus!.volumes.includes(`${socket}:${socket}:ro`), 'the manager socket the SD reads');
     const sd = prometheus.scrape_configs[0].dockerswarm_sd_configs[0];
     assert.equal(sd.host, fleet.dockerApi.host);
-    assert.deepEqual(prometheus.alerting.alertmanagers[0].static_configs[0].targets, ['alertmanager:9093']);
+    // Alertmanager on whichever manager runs it: every ready manager's :9093, as Swarm lists the managers.
+    const am = prometheus.alerting.alertmanagers[0];
+    assert.deepEqual(am.dockerswarm_sd_configs[0], { ...sd, port: fleet.alertmanagerPort });
+    assert.deepEqual(am.relabel_configs[0], {
+      source_labels: ['__meta_dockerswarm_node_role', '__meta_dockerswarm_node_status'],
+      regex: 'manager;ready',
+      action: 'keep',
+    });
     assert.equal(stack.configs['prometheus-config'].file, '../prometheus/prometheus-fleet.yml');
     assert.equal(stack.configs['prometheus-rules'].file, '../prometheus/ollama-sentinel.rules.yml');
     assert.equal(stack.configs['sentinel-config'].file, './fleet-sentinel.yaml');

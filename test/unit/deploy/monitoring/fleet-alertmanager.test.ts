@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { fleetNodes } from '../../../../deploy/monitoring/fleet-nodes.js';
 import { monitoringConfig } from '../../../../deploy/monitoring/monitoring-config.js';
 import {
+  FLEET_RECEIVER,
   remediatorReceiver,
   renderFleetAlertmanager,
 } from '../../../../deploy/monitoring/render-fleet-alertmanager.js';
@@ -64,14 +65,14 @@ describe('fleetNodes', () => {
     const nodes = fleetNodes([v6], monitoringConfig.fleet);
     assert.deepEqual(nodes, [{ id: 'v6node', address: '2001:db8::7', hostname: 'gpu-v6' }]);
     assert.match(
-      renderFleetAlertmanager(monitoringConfig, nodes, 'test'),
+      renderFleetAlertmanager(monitoringConfig, nodes, nodes, 'test'),
       /url: http:\/\/\[2001:db8::7\]:9779\/webhook/,
     );
   });
 
   it('refuses a node listed twice when rendering routes', () => {
     const [one] = fleetNodes(nodesJson, monitoringConfig.fleet);
-    assert.throws(() => renderFleetAlertmanager(monitoringConfig, [one!, one!], 'test'), /listed twice/);
+    assert.throws(() => renderFleetAlertmanager(monitoringConfig, [one!, one!], [one!], 'test'), /listed twice/);
   });
 });
 
@@ -82,10 +83,24 @@ describe('render-fleet-alertmanager-main.js on a real node list', () => {
   it('routes each remediable alert to its own node only, checked by amtool', async (t) => {
     const r = await execa('node', [main, repoPath('test/fixtures/swarm/nodes.json')], { reject: false });
     assert.equal(r.exitCode, 0, r.stderr);
-    const am = parse(r.stdout) as { route: { routes: { receiver: string }[] }; receivers: { name: string }[] };
+    const am = parse(r.stdout) as {
+      route: { routes: { receiver: string; group_by?: string[]; continue?: boolean }[] };
+      receivers: { name: string; webhook_configs?: { url: string }[] }[];
+    };
     assert.deepEqual(
       am.receivers.map((x) => x.name),
-      ['humans', ...[ID.b, ID.a, ID.c, ID.e].map((id) => `remediator-${id}`)],
+      ['humans', FLEET_RECEIVER, ...[ID.b, ID.a, ID.c, ID.e].map((id) => `remediator-${id}`)],
+    );
+    // The fleet remediator's route: first, every node's alert of one kind and target in one group, and continuing.
+    const fleetRoute = am.route.routes[0]!;
+    assert.equal(fleetRoute.receiver, FLEET_RECEIVER);
+    assert.deepEqual(fleetRoute.group_by, ['alertname', 'ollama'], 'without node: the nodes are counted together');
+    assert.equal(fleetRoute.continue, true, "each node's own route still gets its alert");
+    // Every manager of the list (the fixture's only one: A, the leader, Status.Addr 0.0.0.0), on the fleet port.
+    const managersInFixture = ['192.0.2.11'];
+    assert.deepEqual(
+      am.receivers.find((x) => x.name === FLEET_RECEIVER)!.webhook_configs!.map((w) => w.url),
+      managersInFixture.map((addr) => `http://${addr}:${monitoringConfig.fleet.fleetRemediator.port}/webhook`),
     );
     assert.equal(am.route.routes.at(-1)!.receiver, 'humans', 'the humans route comes last');
     assert.match(r.stdout, /url: http:\/\/192\.0\.2\.11:9779\/webhook/, "the manager's real address");
@@ -102,13 +117,17 @@ describe('render-fleet-alertmanager-main.js on a real node list', () => {
     assert.equal(check.exitCode, 0, check.all);
     const routed = async (...labels: string[]) =>
       (await execa('amtool', ['config', 'routes', 'test', `--config.file=${file}`, ...labels])).stdout.trim();
-    const base = ['alertname=OllamaProbeHung', 'remediate=true', 'ollama=main'];
-    for (const id of Object.values(ID))
-      assert.equal(
-        await routed(...base, `node=${id}`),
-        `${remediatorReceiver({ id, address: '', hostname: '' })},humans`,
-      );
-    assert.equal(await routed(...base, 'node=z7x5c3v1b9n8m6l4k2j0h8g6f'), 'humans', 'D has no GPU: no route');
+    const base = ['alertname=OllamaApiDown', 'remediate=true', 'ollama=main'];
+    for (const id of Object.values(ID)) {
+      const own = remediatorReceiver({ id, address: '', hostname: '' });
+      assert.equal(await routed(...base, `node=${id}`), `${FLEET_RECEIVER},${own},humans`);
+      for (const alertname of ['OllamaModelMissing', 'OllamaGpuIdleWhileModelLoaded', 'OllamaProbeHung']) {
+        const local = [`alertname=${alertname}`, 'remediate=true', 'ollama=main', `node=${id}`];
+        assert.equal(await routed(...local), `${own},humans`, `${alertname}: a node-local cure, not the fleet's`);
+      }
+    }
+    const noGpu = await routed(...base, 'node=z7x5c3v1b9n8m6l4k2j0h8g6f');
+    assert.equal(noGpu, `${FLEET_RECEIVER},humans`, 'D has no GPU: no node route (the fleet remediator counts any)');
     assert.equal(await routed(...base), 'humans', 'no node label: humans only');
     assert.equal(await routed('alertname=GpuLost', 'ollama=main', `node=${ID.a}`), 'humans');
   });
