@@ -7,13 +7,15 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: test/setup/fleet-swarm.sh start|stop|status|rebuild-images|env-file
+usage: test/setup/fleet-swarm.sh start|stop|status|rebuild-images|env-file|node-down N|node-up N
 
   start           start the fleet (idempotent: reuses a running one); tears down what it made when it fails
   stop            tear down every daemon, namespace, link, mount and folder it made, whatever state it is in
   status          print the state; exit 0 when running, 3 when not
   rebuild-images  re-import the product image into every node (after npm run build)
   env-file        print the path of the env file tests read
+  node-down N     stop node N's dockerd (its containers stop with it): the node goes away as a crashed host does
+  node-up N       start node N's dockerd again on its data root: it comes back into the Swarm as it was
 
 State directory: $SENTINEL_FLEET_DIR (default /var/tmp/sentinel-fleet; on disk: it holds three Docker data roots).
 Env file: $SENTINEL_FLEET_DIR/env (KEY=value lines).
@@ -331,6 +333,29 @@ cmd_rebuild_images() {
   write_env_file
 }
 
+node_number() {
+  local n
+  for n in "${NODES[@]}"; do [[ $1 == "$n" ]] && return 0; done
+  die "no node '$1' (nodes: ${NODES[*]})"
+}
+
+cmd_node_down() {
+  node_number "$1"
+  [[ -z $(problems | grep -v "^node $1: " || true) ]] || die "the rest of the fleet is not running; run: $0 start"
+  log "node $1: stopping dockerd (pid $(read_pid "$(node_pid_file "$1")")) and its containers"
+  kill_pid "$(read_pid "$(node_pid_file "$1")")" 20
+}
+
+cmd_node_up() {
+  node_number "$1"
+  if node_answers "$1"; then
+    log "node $1: dockerd already answers"
+    return 0
+  fi
+  start_dockerd "$1"
+  write_env_file
+}
+
 # Our daemons' helpers still running after their dockerd is gone (containerd, shims): matched by program name AND
 # our state dir in the command line, so nobody else's processes are touched.
 our_leftover_pids() {
@@ -416,6 +441,8 @@ case ${1:-} in
   stop) with_lock cmd_stop ;;
   status) cmd_status ;;
   rebuild-images) with_lock cmd_rebuild_images ;;
+  node-down) with_lock cmd_node_down "${2:?usage: $0 node-down N}" ;;
+  node-up) with_lock cmd_node_up "${2:?usage: $0 node-up N}" ;;
   env-file) echo "$ENV_FILE" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
