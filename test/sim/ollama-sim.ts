@@ -554,7 +554,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
    * load is bound to that request's context) and when it makes no progress for OLLAMA_LOAD_TIMEOUT.
    */
   async function loadProgress(r: Runner, vramMiB: number, aborted: () => boolean): Promise<void> {
-    tellProc(r, 'loading');
+    if (r.activity !== 'hung') tellProc(r, 'loading'); // a runner started still (stalled from the start) stays so
     let lastProgress = Date.now();
     const giveUp = (step: number): void => {
       if (aborted()) {
@@ -677,7 +677,11 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     if (runnerKind === 'llama-server' && options.num_gpu !== 0 && ![...runners.values()].some((o) => o.onGpu))
       await runDiscovery(LOAD_DISCOVERY_MS).exited;
     runners.set(lm.name, r);
-    const handle = startSimRunner(runnerOpts);
+    // A load already stalled as it begins (stuck opening its model: a hung mount, a stuck driver call) never works,
+    // so its runner starts still: the 0.12 fake runner is a Node process whose heap hands MiBs back seconds after
+    // any work, which the exporter rightly counts as progress, and a runner that never worked has nothing to hand back.
+    if (faults.stallLoad) r.activity = 'hung';
+    const handle = startSimRunner({ ...runnerOpts, initialActivity: r.activity === 'hung' ? 'hung' : 'loading' });
     const proc = handle.child;
     r.proc = proc;
     r.handle = handle;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { alive } from '../../../shared/proc/read-process-identity.js';
@@ -289,6 +289,23 @@ test('runner activity: generating raises GPU util and the SM share of its runner
   await sim.control.setStallLoad(false);
   assert.equal((await load).status, 200);
 });
+
+for (const version of ['0.12.6', '0.33.0'])
+  test(`${version}: a load stalled from its start runs a runner that never works (nothing it could hand back later)`, async (t) => {
+    const { sim } = await withSim(t, { version, models: ['llama3'] });
+    await sim.control.setStallLoad(true);
+    const load = post(sim, '/api/generate', { model: 'llama3', prompt: 'hi', stream: false });
+    const runner = () => sim.snapshot().runners.find((r) => r.name === 'llama3:latest');
+    await waitFor(() => runner()?.pid !== undefined);
+    // Still from its first instant: the process was started hung, not told so after a first stretch of loading work
+    // (the 0.12 runner, a Node process, would hand heap back seconds later: progress to the exporter, not a stall).
+    const env = readFileSync(`/proc/${runner()!.pid}/environ`, 'utf8').split('\0');
+    assert.ok(env.includes('SENTINEL_FAKE_ACTIVITY=hung'), env.filter((e) => e.startsWith('SENTINEL_')).join(' '));
+    assert.equal(runner()!.activity, 'hung');
+    await sim.control.setStallLoad(false);
+    assert.equal((await load).status, 200, 'the load goes on once the stall is lifted');
+    assert.equal(runner()!.loading, false);
+  });
 
 for (const [version, timeoutText] of [
   ['0.12.6', 'timed out waiting for llama runner to start - progress 0.00 - '],
