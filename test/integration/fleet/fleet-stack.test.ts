@@ -44,10 +44,11 @@ const PROMETHEUS_CONFIG = join(REPO, 'deploy', 'prometheus', 'prometheus-fleet.y
 const STACK = 'fleet';
 /** Where the checkout is bound read-only in the exporter's container, for the fake nvidia-smi's code. */
 const REPO_IN_CONTAINER = '/opt/sentinel-repo';
+const NODE_CONFIG = loadDeployConfig('deploy/swarm/fleet-sentinel.yaml');
 /** The model the simulator has, as on its volume: the one fleet-sentinel.yaml keeps warm. */
-const MODEL = loadDeployConfig('deploy/swarm/fleet-sentinel.yaml').models[0]!;
+const MODEL = NODE_CONFIG.models[0]!;
 /** Its Ollama target: the swarm service fleet_ollama, as each node's remediator has it. */
-const TARGET = loadDeployConfig('deploy/swarm/fleet-sentinel.yaml').ollama[0]!;
+const TARGET = NODE_CONFIG.ollama[0]!;
 const CPU_FALLBACK = 'OllamaGpuIdleWhileModelLoaded';
 const EXPORTER_PORT = 9778;
 const REMEDIATOR_PORT = 9779;
@@ -602,6 +603,47 @@ describe(
       assert.equal(lines.find((e) => e.kind === 'close')?.result, 'healed', text);
     };
 
+    const ollamaServiceOf = async (api: Docker) =>
+      (await api.getService(`${STACK}_ollama`).inspect()) as {
+        Spec: { Labels?: Record<string, string>; TaskTemplate: { ForceUpdate?: number } };
+      };
+    const fleetAuditOf = (node: FleetNode) => readAuditLog(join(dir, node.id, 'fleet-remediator'));
+    /** The fleet remediators' audit lengths now: what a scenario reads starts after them. */
+    const fleetAuditLengths = async (managers: readonly FleetNode[]) =>
+      new Map(await Promise.all(managers.map(async (n) => [n.id, (await fleetAuditOf(n)).length] as const)));
+    /**
+     * Waits until no fleet remediator has an incident open, so that what a scenario reads in their audits is its own:
+     * a step a previous scenario's incident takes late would otherwise land in the next scenario's window.
+     */
+    const fleetQuiet = async (what: string) =>
+      waitFor(
+        async () => {
+          for (const node of fleet.nodes) {
+            const lines = await fleetAuditOf(node);
+            const closed = new Set(lines.filter((e) => e.kind === 'close').map((e) => e.incident));
+            if (lines.some((e) => e.kind === 'alert' && e.result === 'opened' && !closed.has(e.incident))) return false;
+          }
+          return true;
+        },
+        { timeoutMs: 300_000, intervalMs: 1000, what },
+      );
+    /** The records on one line (the gate's decisions name the nodes): the end of a failure message is what CI shows. */
+    const fleetSummary = (lines: readonly AuditRecord[]) =>
+      lines
+        .map((e) =>
+          [
+            e.ts,
+            e.kind,
+            e.incident,
+            e.alert ? `${e.alert.alertname} ${e.alert.status} since ${e.alert.startsAt}` : '',
+            e.result,
+            String(e.detail ?? '').slice(0, 160),
+          ]
+            .filter(Boolean)
+            .join(' '),
+        )
+        .join(' | ');
+
     it("a node's runner kills never signal another node's runner, though every node's processes share this kernel", async () => {
       // One kernel here: the host /proc shows both GPU nodes' runners, as no real node's /proc would. The kill steps
       // run as node a's remediator would with the host's PID view (the test process has it; the shipped fleet
@@ -790,16 +832,11 @@ describe(
     const stallBothExpectOneForceUpdate = async (managers: readonly FleetNode[], api: Docker) => {
       const gpu = fleet.nodes.filter((n) => n.gpu);
       await allHealthy('both GPU nodes healthy before the fault');
-      const service = async () =>
-        (await api.getService(`${STACK}_ollama`).inspect()) as {
-          Spec: { Labels?: Record<string, string>; TaskTemplate: { ForceUpdate?: number } };
-        };
+      const service = () => ollamaServiceOf(api);
       const forceBefore = (await service()).Spec.TaskTemplate.ForceUpdate ?? 0;
+      await fleetQuiet('no fleet incident open before the fault');
       const from = await auditLengths();
-      const fleetAudit = (node: FleetNode) => readAuditLog(join(dir, node.id, 'fleet-remediator'));
-      const fleetFrom = new Map(
-        await Promise.all(managers.map(async (n) => [n.id, (await fleetAudit(n)).length] as const)),
-      );
+      const fleetFrom = await fleetAuditLengths(managers);
       // Each node's next load of the model makes no progress: armed, then the model unloaded as if keep_alive ran out;
       // the exporter's keep_warm probe loads it again and that load stalls.
       for (const node of gpu) {
@@ -814,20 +851,26 @@ describe(
         assert.equal((await post('faults', { stallLoad: true })).status, 200);
         await post('expire', { model: MODEL.name });
       }
+      // Each manager's fleet remediator ends an incident in which it took (or stood down from) the step. One node's
+      // stall seen alone first is an incident that waits and may close unhealed when that alert resolves: never a step.
       const closes = await waitFor(
         async () => {
           const all = [];
           for (const node of managers) {
-            const lines = (await fleetAudit(node)).slice(fleetFrom.get(node.id) ?? 0);
-            const close = lines.find((e) => e.kind === 'close');
+            const lines = (await fleetAuditOf(node)).slice(fleetFrom.get(node.id) ?? 0);
+            const stepped = new Set(lines.filter((e) => e.kind === 'result').map((e) => e.incident));
+            const close = lines.find((e) => e.kind === 'close' && stepped.has(e.incident));
             if (!close) return false;
             all.push({ node, lines, close });
           }
           return all;
         },
-        { timeoutMs: 300_000, intervalMs: 2000, what: "every manager's fleet remediator to close its incident" },
+        { timeoutMs: 300_000, intervalMs: 2000, what: "every manager's fleet remediator to close its healed incident" },
       );
       const text = closes.map((c) => `node ${c.node.index}:\n${c.lines.map((e) => e.raw).join('\n')}`).join('\n');
+      for (const c of closes)
+        for (const other of c.lines.filter((e) => e.kind === 'close' && e.incident !== c.close.incident))
+          assert.equal(other.attempts, 0, `an incident closed without a step took none:\n${text}`);
       const results = closes.flatMap((c) => c.lines.filter((e) => e.kind === 'result'));
       assert.ok(
         results.length > 0 && results.every((r) => r.action === 'force_update_service' && r.result === 'done'),
@@ -934,11 +977,10 @@ describe(
     it('a GPU node that goes away mid-incident leaves no incident stuck and no step taken anywhere else', async () => {
       const [stays, leaves] = fleet.nodes.filter((n) => n.gpu) as [FleetNode, FleetNode];
       await allHealthy('both GPU nodes healthy before the fault');
+      await fleetQuiet('no fleet incident open before the fault');
       const from = await auditLengths();
-      const fleetAudit = (node: FleetNode) => readAuditLog(join(dir, node.id, 'fleet-remediator'));
-      const fleetFrom = new Map(
-        await Promise.all(fleet.nodes.map(async (n) => [n.id, (await fleetAudit(n)).length] as const)),
-      );
+      const fleetFrom = await fleetAuditLengths(fleet.nodes);
+      const forceBefore = (await ollamaServiceOf(nodeClient(manager))).Spec.TaskTemplate.ForceUpdate ?? 0;
       await injectCpuFallback(`http://${leaves.addr}:11434`, modelRequestFields(MODEL));
       // Its remediator has the incident (and may be restarting the task) when the node goes away.
       await waitFor(
@@ -969,13 +1011,15 @@ describe(
       // One intent at most: a step cut by the node going away is recovered as "cannot tell", never started again.
       assert.ok(lines.filter((e) => e.kind === 'intent').length <= 1, text);
       for (const node of fleet.nodes) {
-        const since = (await fleetAudit(node)).slice(fleetFrom.get(node.id) ?? 0);
-        // The whole record since the fault in the message: what reached this manager, and what it decided.
+        const since = (await fleetAuditOf(node)).slice(fleetFrom.get(node.id) ?? 0);
+        // The whole record since the fault in the message, and last (CI shows a message's end) one line of it.
         assert.ok(
           !since.some((e) => e.kind === 'result'),
-          `no fleet-level step (node ${node.index}'s fleet remediator):\n${since.map((e) => e.raw).join('\n')}`,
+          `no fleet-level step (node ${node.index}'s fleet remediator):\n${since.map((e) => e.raw).join('\n')}\nin short: ${fleetSummary(since)}`,
         );
       }
+      const forceAfter = (await ollamaServiceOf(nodeClient(manager))).Spec.TaskTemplate.ForceUpdate ?? 0;
+      assert.equal(forceAfter, forceBefore, 'the Ollama service was not force-updated');
     });
   },
 );
