@@ -681,7 +681,7 @@ export async function startOllamaSim(opts: OllamaSimOptions = {}): Promise<Ollam
     // so its runner starts still: the 0.12 fake runner is a Node process whose heap hands MiBs back seconds after
     // any work, which the exporter rightly counts as progress, and a runner that never worked has nothing to hand back.
     if (faults.stallLoad) r.activity = 'hung';
-    const handle = startSimRunner({ ...runnerOpts, initialActivity: r.activity === 'hung' ? 'hung' : 'loading' });
+    const handle = startSimRunner({ ...runnerOpts, initialActivity: r.activity });
     const proc = handle.child;
     r.proc = proc;
     r.handle = handle;

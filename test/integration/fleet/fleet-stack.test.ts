@@ -503,13 +503,13 @@ describe(
         // Its own: accepted (the target is healthy, so the diagnosis then finds nothing to do).
         const mine = await deliver(own, own.id);
         assert.equal(mine.body.accepted, 1, `node ${own.index} takes its own alert: ${JSON.stringify(mine.body)}`);
-        const audit = await readFile(join(dir, own.id, 'remediator', 'audit.jsonl'), 'utf8');
-        const refusal = audit
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Record<string, unknown>)
-          .find((e) => e.reason === 'other_node');
-        assert.equal(refusal?.own_node, own.id, `node ${own.index}'s audit names its own node:\n${audit}`);
+        const audit = await auditOf(own);
+        const refusal = audit.find((e) => e.reason === 'other_node');
+        assert.equal(
+          refusal?.own_node,
+          own.id,
+          `node ${own.index}'s audit names its own node:\n${audit.map((e) => e.raw).join('\n')}`,
+        );
         assert.equal(refusal?.alert_node, other.id);
         assert.equal((await post(own, own.id, true)).status, 200);
         await waitFor(
@@ -558,11 +558,13 @@ describe(
             });
       return steps;
     };
-    const auditLengths = async () =>
-      new Map(
-        await Promise.all(
-          fleet.nodes.filter((n) => n.gpu).map(async (n) => [n.id, (await auditOf(n)).length] as const),
-        ),
+    /** Each node's audit length now (`read`: its node or its fleet remediator's): what a scenario reads follows it. */
+    const auditLengthsOf = async (read: (node: FleetNode) => Promise<AuditRecord[]>, nodes: readonly FleetNode[]) =>
+      new Map(await Promise.all(nodes.map(async (n) => [n.id, (await read(n)).length] as const)));
+    const auditLengths = () =>
+      auditLengthsOf(
+        auditOf,
+        fleet.nodes.filter((n) => n.gpu),
       );
     /** Every GPU node's exporter diagnoses its target healthy (the keep_warm model resident on its GPU). */
     const allHealthy = async (what: string) =>
@@ -608,9 +610,6 @@ describe(
         Spec: { Labels?: Record<string, string>; TaskTemplate: { ForceUpdate?: number } };
       };
     const fleetAuditOf = (node: FleetNode) => readAuditLog(join(dir, node.id, 'fleet-remediator'));
-    /** The fleet remediators' audit lengths now: what a scenario reads starts after them. */
-    const fleetAuditLengths = async (managers: readonly FleetNode[]) =>
-      new Map(await Promise.all(managers.map(async (n) => [n.id, (await fleetAuditOf(n)).length] as const)));
     /**
      * Waits until no fleet remediator has an incident open, so that what a scenario reads in their audits is its own:
      * a step a previous scenario's incident takes late would otherwise land in the next scenario's window.
@@ -836,7 +835,7 @@ describe(
       const forceBefore = (await service()).Spec.TaskTemplate.ForceUpdate ?? 0;
       await fleetQuiet('no fleet incident open before the fault');
       const from = await auditLengths();
-      const fleetFrom = await fleetAuditLengths(managers);
+      const fleetFrom = await auditLengthsOf(fleetAuditOf, managers);
       // Each node's next load of the model makes no progress: armed, then the model unloaded as if keep_alive ran out;
       // the exporter's keep_warm probe loads it again and that load stalls.
       for (const node of gpu) {
@@ -979,7 +978,7 @@ describe(
       await allHealthy('both GPU nodes healthy before the fault');
       await fleetQuiet('no fleet incident open before the fault');
       const from = await auditLengths();
-      const fleetFrom = await fleetAuditLengths(fleet.nodes);
+      const fleetFrom = await auditLengthsOf(fleetAuditOf, fleet.nodes);
       const forceBefore = (await ollamaServiceOf(nodeClient(manager))).Spec.TaskTemplate.ForceUpdate ?? 0;
       await injectCpuFallback(`http://${leaves.addr}:11434`, modelRequestFields(MODEL));
       // Its remediator has the incident (and may be restarting the task) when the node goes away.

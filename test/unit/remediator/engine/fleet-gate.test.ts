@@ -3,9 +3,10 @@
 // must never trigger it: it waits, audited, until a second node's alert joins the incident; a service with a sole
 // task is acted on at once; a remediator whose Docker is not a manager refuses every alert.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readAuditLog } from '../../../../deploy/demo/chain-observers.js';
 import { HEAL_LABEL } from '../../../../remediator/actions/force-update-service.js';
 import { createRemediationPorts } from '../../../../remediator/wiring/create-remediation-ports.js';
 import { startRemediator } from '../../../../remediator/wiring/start-remediator.js';
@@ -89,11 +90,7 @@ remediator:
     async audit() {
       await remediator.engine.idle();
       await new Promise((r) => setTimeout(r, 50)); // audit lines are written behind the decisions
-      const text = await readFile(join(dataDir, 'audit.jsonl'), 'utf8');
-      return text
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      return readAuditLog(dataDir);
     },
     async metrics() {
       return (await fetch(`${remediator.url}/metrics`, { headers: auth })).text();

@@ -2,9 +2,10 @@
 // unix socket that says which Swarm node it is: only this node's alerts are healed, another node's are recorded,
 // audited and answered 200 without one mutating Docker call.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readAuditLog } from '../../../../deploy/demo/chain-observers.js';
 import { runAction } from '../../../../remediator/actions/run-action.js';
 import { REREAD_MIN_MS } from '../../../../remediator/node/own-node-watch.js';
 import { startRemediator, type RunningRemediator } from '../../../../remediator/wiring/start-remediator.js';
@@ -148,11 +149,7 @@ remediator:
     async audit() {
       await remediator.engine.idle();
       await new Promise((r) => setTimeout(r, 50)); // audit lines are written behind the decisions
-      const text = await readFile(join(dataDir, 'audit.jsonl'), 'utf8');
-      return text
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      return readAuditLog(dataDir);
     },
     async metrics() {
       return (await fetch(`${remediator.url}/metrics`, { headers: auth })).text();
